@@ -166,6 +166,9 @@ type Server struct {
 	client  *http.Client
 	closing chan struct{} // closed by Close: handlers stop waiting
 	hijacks sync.WaitGroup
+
+	connMu sync.Mutex        // guards fresh
+	fresh  map[net.Conn]bool // connections that have not sent a request yet
 }
 
 // config is the snapshot of the configuration fields that handlers read.
@@ -309,6 +312,7 @@ func (s *Server) Start() {
 		Handler:           http.HandlerFunc(s.serveHTTP),
 		ReadHeaderTimeout: 10 * time.Second,
 		MaxHeaderBytes:    64 << 10,
+		ConnState:         s.connState,
 	}
 	s.started = true
 	srv, l := s.srv, s.Listener
@@ -347,14 +351,43 @@ func (s *Server) Close() {
 	if closing != nil {
 		close(closing)
 	}
+	if client != nil {
+		client.CloseIdleConnections()
+	}
 	if started {
-		_ = srv.Shutdown(context.Background()) // closes the listener
+		// Shutdown closes the listener and idle connections, then waits for
+		// active ones. It would wait 5 s for connections that never sent a
+		// request (the client's spare dials): close those first.
+		_ = l.Close()
+		s.connMu.Lock()
+		for c := range s.fresh {
+			_ = c.Close()
+		}
+		s.connMu.Unlock()
+		_ = srv.Shutdown(context.Background())
 	} else if l != nil {
 		_ = l.Close()
 	}
 	s.hijacks.Wait()
 	if client != nil {
 		client.CloseIdleConnections()
+	}
+}
+
+// connState tracks the connections that have not sent a request yet.
+func (s *Server) connState(c net.Conn, cs http.ConnState) {
+	switch cs {
+	case http.StateNew:
+		s.connMu.Lock()
+		if s.fresh == nil {
+			s.fresh = make(map[net.Conn]bool)
+		}
+		s.fresh[c] = true
+		s.connMu.Unlock()
+	case http.StateActive, http.StateClosed, http.StateHijacked:
+		s.connMu.Lock()
+		delete(s.fresh, c)
+		s.connMu.Unlock()
 	}
 }
 

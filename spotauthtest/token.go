@@ -57,7 +57,7 @@ const (
 // occurrence of a parameter wins, others are ignored.
 type tokenForm struct {
 	grantType, code, redirectURI, clientID, clientSecret, codeVerifier, refreshToken string
-	hasGrant, hasRedirect, hasVerifier                                             bool
+	hasGrant, hasRedirect, hasVerifier                                               bool
 }
 
 // parseTokenForm parses an application/x-www-form-urlencoded body. It
@@ -154,18 +154,18 @@ func isFormContentType(ct []string) bool {
 
 // tokenResult is the outcome of a token request.
 type tokenResult struct {
-	status      int
-	errCode     string
-	errDesc     string
-	grantIdx    int
-	clientID    string // a registered client's ID, or a sanitized copy
-	auth        AuthStyle
-	fault       FaultKind
-	faulted     bool
-	access      string
-	scope       *string // nil: no "scope" member
-	refresh     string  // empty: no "refresh_token" member
-	expiresIn   int64
+	status    int
+	errCode   string
+	errDesc   string
+	grantIdx  int
+	clientID  string // a registered client's ID, or a sanitized copy
+	auth      AuthStyle
+	fault     FaultKind
+	faulted   bool
+	access    string
+	scope     *string // nil: no "scope" member
+	refresh   string  // empty: no "refresh_token" member
+	expiresIn int64
 }
 
 // serveToken handles POST /api/token: grant_type, then client
