@@ -245,29 +245,79 @@ const (
 	truncatedMe        = `{"display_name":"Test User","id":"spotauthtest-user","type":"user","uri":"spotify:user:spotauthtest-user"}`
 )
 
-// applyFault answers r as f says. handled is false for FaultNone after
-// its delay: the request is then served normally. status is the status
-// sent, 0 when nothing was (dropped connection, client gone).
-func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f *Fault, api bool) (status int, handled bool) {
-	if f.Delay > 0 {
-		t := time.NewTimer(f.Delay)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return 0, true
-		case <-s.closing:
-			t.Stop()
-			s.hijackClose(w)
-			return 0, true
-		}
+// Outcomes of waitFault.
+const (
+	waited     = iota // the delay passed: answer
+	clientGone        // the request's context ended
+	closing           // the server is closing: drop the connection
+)
+
+// waitFault holds the response back for f.Delay.
+func (s *Server) waitFault(r *http.Request, f *Fault) int {
+	if f.Delay <= 0 {
+		return waited
 	}
-	st := func(def int) int {
-		if f.Status != 0 {
-			return f.Status
-		}
-		return def
+	t := time.NewTimer(f.Delay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return waited
+	case <-r.Context().Done():
+		return clientGone
+	case <-s.closing:
+		return closing
 	}
+}
+
+// faultStatus is the status f sends; 0 for none (dropped connection).
+func faultStatus(f *Fault) int {
+	def := 0
+	switch f.Kind {
+	case FaultRateLimit:
+		def = http.StatusTooManyRequests
+	case FaultServerError:
+		def = http.StatusInternalServerError
+	case FaultUnavailable:
+		def = http.StatusServiceUnavailable
+	case FaultMalformedJSON, FaultWrongShape, FaultEmptyBody:
+		def = http.StatusOK
+	case FaultHTML:
+		def = http.StatusBadGateway
+	case FaultError:
+		def = http.StatusBadRequest
+	case FaultTruncated:
+		return http.StatusOK
+	case FaultDrop, FaultNone:
+		return 0
+	default:
+		return http.StatusInternalServerError
+	}
+	if f.Status != 0 {
+		return f.Status
+	}
+	return def
+}
+
+// serveFault answers with f after its delay, unless f is FaultNone, in
+// which case it returns false once the delay has passed and the request
+// is to be served normally. record is called before anything is sent,
+// with the status that will be sent (0 for none), so that counters are
+// up to date when the client sees the answer.
+func (s *Server) serveFault(w http.ResponseWriter, r *http.Request, f *Fault, api bool, record func(status int)) bool {
+	switch s.waitFault(r, f) {
+	case clientGone:
+		record(0)
+		return true
+	case closing:
+		record(0)
+		s.hijackClose(w)
+		return true
+	}
+	if f.Kind == FaultNone {
+		return false
+	}
+	status := faultStatus(f)
+	record(status)
 	pick := func(token, me string) []byte {
 		if api {
 			return []byte(me)
@@ -277,10 +327,7 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f *Fault, ap
 	var body []byte
 	ctype := hdrJSON
 	switch f.Kind {
-	case FaultNone:
-		return 0, false
 	case FaultRateLimit:
-		status = st(http.StatusTooManyRequests)
 		if f.RetryAfter >= 0 {
 			secs := int64((f.RetryAfter + time.Second - 1) / time.Second)
 			if f.RetryAfter == 0 {
@@ -290,29 +337,25 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f *Fault, ap
 		}
 		body = appendAPIError(nil, status, "API rate limit exceeded")
 	case FaultServerError:
-		status = st(http.StatusInternalServerError)
 		if api {
 			body = appendAPIError(nil, status, "Server error.")
 		} else {
 			body = appendOAuthError(nil, "server_error", "Internal server error")
 		}
 	case FaultUnavailable:
-		status = st(http.StatusServiceUnavailable)
 		if api {
 			body = appendAPIError(nil, status, "Service unavailable")
 		} else {
 			body = appendOAuthError(nil, "temporarily_unavailable", "Service unavailable")
 		}
 	case FaultMalformedJSON:
-		status, body = st(http.StatusOK), pick(malformedTokenBody, malformedMeBody)
+		body = pick(malformedTokenBody, malformedMeBody)
 	case FaultWrongShape:
-		status, body = st(http.StatusOK), pick(wrongShapeToken, wrongShapeMe)
+		body = pick(wrongShapeToken, wrongShapeMe)
 	case FaultEmptyBody:
-		status, body = st(http.StatusOK), nil
 	case FaultHTML:
-		status, body, ctype = st(http.StatusBadGateway), []byte(htmlFaultBody), hdrHTML
+		body, ctype = []byte(htmlFaultBody), hdrHTML
 	case FaultError:
-		status = st(http.StatusBadRequest)
 		code := f.Code
 		if code == "" {
 			code = "invalid_grant"
@@ -329,23 +372,20 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f *Fault, ap
 	case FaultTruncated:
 		full := pick(truncatedToken, truncatedMe)
 		c := s.hijack(w)
-		if c == nil {
-			return 0, true
-		}
 		defer s.hijacks.Done()
 		head := "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
 			strconv.Itoa(len(full)) + "\r\n\r\n"
 		_, _ = c.Write(append([]byte(head), full[:len(full)/2]...))
 		_ = c.Close()
-		return http.StatusOK, true
+		return true
 	case FaultDrop:
 		s.hijackClose(w)
-		return 0, true
+		return true
 	default:
-		status, body = st(http.StatusInternalServerError), appendAPIError(nil, http.StatusInternalServerError, "unknown fault kind")
+		body = appendAPIError(nil, status, "unknown fault kind")
 	}
 	writeBody(w, status, ctype, body)
-	return status, true
+	return true
 }
 
 // hijack takes over the connection, counted in s.hijacks so that Close

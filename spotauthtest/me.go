@@ -45,8 +45,7 @@ func (s *Server) serveMe(w http.ResponseWriter, r *http.Request) {
 	st.stats.me.Add(1)
 	if st.faults.armed(false) {
 		if f := st.faults.nextMe(r); f != nil {
-			if _, handled := s.applyFault(w, r, f, true); handled {
-				st.stats.faults[f.Kind].Add(1)
+			if s.serveFault(w, r, f, true, func(int) { st.stats.faults[f.Kind].Add(1) }) {
 				return
 			}
 			st.stats.faults[FaultNone].Add(1)

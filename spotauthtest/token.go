@@ -204,9 +204,10 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	if st.faults.armed(true) {
 		req := TokenRequest{N: n, Grant: grantName(res.grantIdx, f.grantType), ClientID: res.clientID, Auth: res.auth}
 		if fault := st.faults.nextToken(req); fault != nil {
-			if status, handled := s.applyFault(w, r, fault, false); handled {
+			if s.serveFault(w, r, fault, false, func(status int) {
 				res.faulted, res.fault, res.status = true, fault.Kind, status
 				s.record(now, n, f.grantType, &res)
+			}) {
 				return
 			}
 			st.stats.faults[FaultNone].Add(1)
