@@ -1,27 +1,3 @@
-// Package spotauthtest provides a fake Spotify Accounts service, in the
-// spirit of net/http/httptest, so that code using spotauth can be tested
-// offline. It implements the server side independently of the client code.
-//
-// A [Server] serves, on a loopback address:
-//
-//   - GET /authorize: Spotify's checks and error pages, a small consent page
-//     with Approve and Deny buttons (ids "approve" and "deny") or, with
-//     [Server.AutoApprove], an immediate redirect with code and state;
-//   - POST /api/token: the authorization_code (with or without PKCE),
-//     refresh_token and client_credentials grants, with Spotify's error
-//     bodies;
-//   - GET /v1/me: the Web API's current-user profile, checking the bearer
-//     token, so that clients can be tested end to end.
-//
-// The behaviour follows the project's wire contract, derived from Spotify's
-// documentation; where Spotify's behaviour is undocumented the godoc says
-// what the fake chose. Tests control time with a [Clock], inject faults
-// with [Server.FailToken] and [Server.SetTokenFaultRule], revoke grants,
-// mint tokens without the browser flow ([Server.IssueUserToken]) and
-// assert on [Server.Stats] and [Server.TokenLog].
-//
-// All methods are safe for concurrent use. Misuse, such as starting a
-// server twice, panics with a "spotauthtest: " message, as httptest does.
 package spotauthtest
 
 import (
