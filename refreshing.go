@@ -923,8 +923,7 @@ func (s *RefreshingSource) obtainLocked(ctx context.Context, ls LockingStore, st
 	tok, err = s.doRefresh(ctx, base)
 	if err != nil {
 		if isInvalidGrant(err) && cur != nil && cur.RefreshToken == base.RefreshToken {
-			// We hold the lease: nobody stored a new token meanwhile.
-			if derr := ls.Delete(ctx); derr != nil {
+			if derr := s.deleteRefused(ctx, ls, lease, base); derr != nil {
 				saveErr = &StoreError{Op: "delete", Err: derr}
 			}
 		}
@@ -940,6 +939,33 @@ func (s *RefreshingSource) obtainLocked(ctx context.Context, ls LockingStore, st
 		}
 	}
 	return tok, true, saveErr, nil
+}
+
+// A LeaseDeleter is a [Lease] that can also delete the stored token while
+// held, fenced like [Lease.Save]. A [RefreshingSource] uses it to delete a
+// refresh token refused with invalid_grant, as Spotify's rules require.
+// With a Lease that lacks it, the source releases the lease first and then
+// calls [TokenStore.Delete] if the stored refresh token is still the
+// refused one (a store's Delete may wait for the lease).
+type LeaseDeleter interface {
+	Delete(ctx context.Context) error
+}
+
+// deleteRefused deletes the stored token whose refresh token (base's) was
+// refused. The lease is held.
+func (s *RefreshingSource) deleteRefused(ctx context.Context, ls LockingStore, lease Lease, base *Token) error {
+	if d, ok := lease.(LeaseDeleter); ok {
+		return d.Delete(ctx)
+	}
+	// Release now (the deferred Release is then a no-op), recheck, delete.
+	if err := lease.Release(ctx); err != nil {
+		return err
+	}
+	cur, err := ls.Load(ctx)
+	if err != nil || cur.RefreshToken != base.RefreshToken {
+		return nil // gone already, or replaced by another process
+	}
+	return ls.Delete(ctx)
 }
 
 // retrySave stores t, published earlier but not saved. A newer stored token
