@@ -92,7 +92,6 @@ var (
 	Every = presetRead().Union(presetWrite())
 )
 
-
 // scopeAccess classifies a known scope for the presets.
 type scopeAccess uint8
 

@@ -126,14 +126,14 @@ func (t *Token) Clone() *Token {
 // tokenJSON is the JSON form of a Token. Output fields follow Spotify's
 // token response and spotipy's cache file ("expires_at" in Unix seconds).
 type tokenJSON struct {
-	AccessToken  string          `json:"access_token"`
-	TokenType    string          `json:"token_type"`
-	Scope        Scopes          `json:"scope"`
-	ExpiresIn    *int64          `json:"expires_in,omitempty"`
-	RefreshToken string          `json:"refresh_token,omitempty"`
-	ExpiresAt    *int64          `json:"expires_at,omitempty"`
-	PKCE         bool            `json:"pkce,omitempty"`
-	AuthorizedAt *int64          `json:"authorized_at,omitempty"`
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type"`
+	Scope        Scopes `json:"scope"`
+	ExpiresIn    *int64 `json:"expires_in,omitempty"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+	ExpiresAt    *int64 `json:"expires_at,omitempty"`
+	PKCE         bool   `json:"pkce,omitempty"`
+	AuthorizedAt *int64 `json:"authorized_at,omitempty"`
 }
 
 // tokenJSONIn is what UnmarshalJSON reads: number-or-string times, and
