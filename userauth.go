@@ -98,6 +98,9 @@ func (a *UserAuth) RedirectURL() string { return a.redirect }
 // A second exchange fails with [ErrAuthCompleted], whatever the first
 // one's outcome: codes are single-use.
 func (a *UserAuth) Request(ctx context.Context, code, state string) (*Token, error) {
+	if a.cfg == nil || a.State == "" {
+		return nil, fmt.Errorf("%w: a UserAuth must come from Config.NewUserAuth", ErrInvalidConfig)
+	}
 	if subtle.ConstantTimeCompare([]byte(state), []byte(a.State)) != 1 {
 		return nil, fmt.Errorf("%w: the redirect's state is not the one this login sent; the code was not exchanged", ErrStateMismatch)
 	}

@@ -15,6 +15,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -106,7 +107,11 @@ func Do(ctx context.Context, client *http.Client, r *Request, now time.Time) (*T
 	if err != nil {
 		return nil, fmt.Errorf("reading the token response (status %d): %w", resp.StatusCode, err)
 	}
-	return Decode(resp.StatusCode, resp.Header, body, r.Secrets, now)
+	t, e := Decode(resp.StatusCode, resp.Header, body, r.Secrets, now)
+	if e != nil {
+		return nil, e // not a nil *Error in a non-nil error
+	}
+	return t, nil
 }
 
 // Decode decodes a token endpoint answer. It returns a *Token for a
@@ -237,6 +242,8 @@ func describeBody(header http.Header, body []byte, err error) string {
 	switch {
 	case len(trimmed) == 0:
 		return "empty body"
+	case trimmed == "null":
+		return "JSON null body, want an object"
 	case strings.HasPrefix(trimmed, "<"):
 		return "HTML or XML body, want JSON"
 	case errors.As(err, &typeErr):
@@ -287,6 +294,9 @@ func ParseRetryAfter(v string, now time.Time) time.Duration {
 // Secrets shorter than 4 bytes are left alone: redacting them would mangle
 // text without protecting anything.
 func Redact(s string, secrets []string) string {
+	// Longest first, so that a secret containing another is redacted whole.
+	secrets = slices.Clone(secrets)
+	slices.SortFunc(secrets, func(a, b string) int { return len(b) - len(a) })
 	for _, secret := range secrets {
 		if len(secret) < 4 {
 			continue
