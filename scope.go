@@ -245,6 +245,9 @@ func (s Scopes) Strings() []string {
 // IsEmpty reports whether the set holds no scope.
 func (s Scopes) IsEmpty() bool { return len(s.s) == 0 }
 
+// Len reports the number of scopes in the set.
+func (s Scopes) Len() int { return len(s.s) }
+
 // Contains reports whether sc is in the set.
 func (s Scopes) Contains(sc Scope) bool {
 	_, ok := slices.BinarySearch(s.s, sc)
