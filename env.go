@@ -49,8 +49,12 @@ func CredentialsFromEnv() (Credentials, error) { return CredentialsFromLookup(os
 // with each of tekore's variable names ([EnvClientID] and the others) and
 // works like [os.LookupEnv]. Values are trimmed of surrounding white space.
 // An unset or empty SPOTIFY_CLIENT_ID is an error wrapping [ErrNoClientID]
-// that names the variable; the other values are optional.
+// that names the variable; the other values are optional. A nil lookup
+// means [os.LookupEnv].
 func CredentialsFromLookup(lookup func(string) (string, bool)) (Credentials, error) {
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
 	get := func(name string) string {
 		v, _ := lookup(name)
 		return strings.TrimSpace(v)

@@ -58,6 +58,9 @@ func TestCredentialsFromEnv(t *testing.T) {
 	if err != nil || got != want {
 		t.Errorf("CredentialsFromEnv() = %#v, %v; want %#v", got, err, want)
 	}
+	if got, err := CredentialsFromLookup(nil); err != nil || got != want {
+		t.Errorf("CredentialsFromLookup(nil) = %#v, %v; want the environment's %#v", got, err, want)
+	}
 }
 
 func TestCredentialsConfigAndToken(t *testing.T) {
