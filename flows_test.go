@@ -449,3 +449,38 @@ func TestSpotifyErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestGrantedScopes(t *testing.T) {
+	old := spotauth.NewScopes(spotauth.ScopeUserReadEmail)
+	tests := []struct {
+		name string
+		resp string
+		want spotauth.Scopes
+	}{
+		{"scopes granted", `{"access_token":"x","token_type":"Bearer","expires_in":3600,"scope":"user-read-private playlist-read-private"}`,
+			spotauth.NewScopes(spotauth.ScopeUserReadPrivate, spotauth.ScopePlaylistReadPrivate)},
+		{"unknown scope kept", `{"access_token":"x","token_type":"Bearer","expires_in":3600,"scope":"user-read-private future-scope"}`,
+			spotauth.NewScopes(spotauth.ScopeUserReadPrivate, "future-scope")},
+		{"scope missing keeps the old ones", `{"access_token":"x","token_type":"Bearer","expires_in":3600}`, old},
+		{"scope empty keeps the old ones", `{"access_token":"x","token_type":"Bearer","expires_in":3600,"scope":""}`, old},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ts := newTokenServer(t, func(w http.ResponseWriter, call tokenCall, n int) { writeJSON(w, 200, tt.resp) })
+			tok, err := testConfig(ts).Refresh(context.Background(), &spotauth.Token{RefreshToken: "AQC", Scope: old})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tok.Scope.Equal(tt.want) {
+				t.Errorf("Refresh() scope = %q; want %q", tok.Scope, tt.want)
+			}
+		})
+	}
+	ts := newTokenServer(t, func(w http.ResponseWriter, call tokenCall, n int) {
+		writeJSON(w, 200, `{"access_token":"x","token_type":"Bearer","expires_in":3600,"scope":""}`)
+	})
+	tok, err := testConfig(ts).Exchange(context.Background(), "AQBcode")
+	if err != nil || tok.Scope.Len() != 0 {
+		t.Errorf("Exchange() with scope \"\" = %v, %v; want no scopes", tok, err)
+	}
+}
