@@ -484,3 +484,30 @@ func TestGrantedScopes(t *testing.T) {
 		t.Errorf("Exchange() with scope \"\" = %v, %v; want no scopes", tok, err)
 	}
 }
+
+func BenchmarkAuthCodeURL(b *testing.B) {
+	cfg := spotauth.Config{ClientID: testClientID, RedirectURL: testRedirect,
+		Scopes: spotauth.NewScopes(spotauth.ScopeUserReadPrivate, spotauth.ScopePlaylistReadPrivate)}
+	opt := spotauth.S256ChallengeOption(testVerifier)
+	b.ReportAllocs()
+	for b.Loop() {
+		cfg.AuthCodeURL("Zk3qstate", opt)
+	}
+}
+
+// BenchmarkClientCredentials measures a whole token request over loopback.
+func BenchmarkClientCredentials(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, `{"access_token":"BQFapp","token_type":"Bearer","expires_in":3600}`)
+	}))
+	defer srv.Close()
+	cfg := spotauth.Config{ClientID: testClientID, ClientSecret: testClientSecret,
+		Endpoint: spotauth.NewEndpoint(srv.URL), HTTPClient: srv.Client()}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := cfg.ClientCredentials(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

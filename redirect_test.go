@@ -179,3 +179,13 @@ func FuzzParseRedirect(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkParseRedirect(b *testing.B) {
+	const u = "http://127.0.0.1:43117/callback?code=AQBxyz0123456789abcdef&state=Zk3qZk3qZk3qZk3qZk3qZk3qZk3qZk3qZk3qZk3qZk3"
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := spotauth.ParseRedirect(u); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
