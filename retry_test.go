@@ -191,6 +191,19 @@ func TestRetries(t *testing.T) {
 			},
 		},
 		{
+			name:     "503 with a long Retry-After: returned at once",
+			handlers: []http.HandlerFunc{status(503, "3600", ""), ok200},
+			want: map[string]struct {
+				ok       bool
+				attempts int32
+				is       error
+			}{
+				GrantAuthorizationCode: {false, 1, ErrServerError},
+				GrantRefreshToken:      {false, 1, ErrServerError},
+				GrantClientCredentials: {false, 1, ErrServerError},
+			},
+		},
+		{
 			name:     "dropped connection then success",
 			handlers: []http.HandlerFunc{drop, ok200},
 			want: map[string]struct {
