@@ -367,6 +367,11 @@ func Excerpt(body []byte, secrets []string) string {
 	return truncate(Redact(clean(string(body)), secrets), MaxExcerpt)
 }
 
+// SanitizeField makes untrusted text (such as an error_description from a
+// redirect URL) safe to print: one line, no control or format characters,
+// secrets redacted, at most 200 bytes.
+func SanitizeField(s string, secrets []string) string { return sanitizeField(s, secrets) }
+
 func sanitizeField(s string, secrets []string) string {
 	return truncate(Redact(clean(s), secrets), maxField)
 }
