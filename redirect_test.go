@@ -133,10 +133,8 @@ func TestParseCodeAndState(t *testing.T) {
 		t.Errorf("ParseCode(denied) = %v; want *AuthorizeError{access_denied, User said no}", err)
 	}
 	// A crafted redirect cannot put escape sequences on the user's terminal.
-	_, err = spotauth.ParseCode("?error=x%1b%5b2J&error_description=" + url.QueryEscape("line1
-line2]0;title"+strings.Repeat("a", 500)))
-	if !errors.As(err, &ae) || ae.Code != "x[2J" || strings.ContainsAny(ae.Description, "
-") || len(ae.Description) > 200 {
+	_, err = spotauth.ParseCode("?error=x%1b%5b2J&error_description=" + url.QueryEscape("line1\nline2\x1b]0;title\x07"+strings.Repeat("a", 500)))
+	if !errors.As(err, &ae) || ae.Code != "x[2J" || strings.ContainsAny(ae.Description, "\n\x1b\x07") || len(ae.Description) > 200 {
 		t.Errorf("ParseCode(crafted error) = %q, %q; want control characters removed and at most 200 bytes", ae.Code, ae.Description)
 	}
 }
