@@ -10,6 +10,11 @@
 //	{spotauth:default}:lease   string with a TTL: the refresh lease holder's random value
 //	{spotauth:default}:events  pub/sub channel: "saved N", "deleted N", "released"
 //
+// The stored token is the JSON {"token": <[spotauth.Token] JSON>, "expiry":
+// <RFC 3339 with nanoseconds>}, sealed by a [storecrypt.Sealer] when one is
+// set: the token's own JSON keeps whole seconds, the envelope the exact
+// expiry.
+//
 // # Coordinated refresh
 //
 // [Store.Lock] takes the refresh lease with SET NX PX and a random value
@@ -337,7 +342,11 @@ func (s *Store) encode(t *spotauth.Token) ([]byte, error) {
 	if t == nil {
 		return nil, errors.New("spotauth: redis store: save nil token")
 	}
-	b, err := json.Marshal(t)
+	env := envelope{Token: t}
+	if !t.Expiry.IsZero() {
+		env.Expiry = t.Expiry.UTC().Format(time.RFC3339Nano)
+	}
+	b, err := json.Marshal(env)
 	if err != nil {
 		return nil, fmt.Errorf("spotauth: redis store: encode token: %w", err)
 	}
@@ -361,11 +370,27 @@ func (s *Store) decode(b []byte) (*spotauth.Token, error) {
 	} else if storecrypt.IsSealed(b) {
 		return nil, s.wrap("load", fmt.Errorf("%w: the token is encrypted; configure its key (%s)", storecrypt.ErrNoKey, storecrypt.EnvKey))
 	}
-	var t spotauth.Token
-	if err := json.Unmarshal(b, &t); err != nil {
+	var env envelope
+	if err := json.Unmarshal(b, &env); err != nil || env.Token == nil {
 		return nil, s.wrap("load", fmt.Errorf("%w (%d bytes that are not token JSON)", ErrCorrupt, len(b)))
 	}
-	return &t, nil
+	if env.Expiry != "" {
+		exp, err := time.Parse(time.RFC3339Nano, env.Expiry)
+		if err != nil {
+			return nil, s.wrap("load", fmt.Errorf("%w: bad expiry", ErrCorrupt))
+		}
+		env.Token.Expiry = exp
+	}
+	return env.Token, nil
+}
+
+// envelope is the stored JSON: the token in spotauth's JSON form, whose
+// times are whole seconds, plus its exact expiry, which matters for short
+// test lifetimes (a token living 2 s would otherwise lose up to half its
+// life to rounding).
+type envelope struct {
+	Token  *spotauth.Token `json:"token"`
+	Expiry string          `json:"expiry,omitempty"` // RFC 3339 with nanoseconds
 }
 
 // Load returns the stored token, or an error wrapping

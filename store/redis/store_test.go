@@ -28,7 +28,7 @@ func testToken(n int) *spotauth.Token {
 	return &spotauth.Token{
 		AccessToken:  fmt.Sprintf("%s-%d", secretAccess, n),
 		TokenType:    "Bearer",
-		Expiry:       time.Unix(1_800_000_000+int64(n), 0).UTC(),
+		Expiry:       time.Unix(1_800_000_000+int64(n), 123456789).UTC(), // sub-second: kept exactly
 		RefreshToken: fmt.Sprintf("%s-%d", secretRefresh, n),
 		PKCE:         n%2 == 1,
 		AuthorizedAt: time.Unix(1_790_000_000, 0).UTC(),
