@@ -78,14 +78,9 @@ func parseScopeArgs(args []string) (spotauth.Scopes, error) {
 	var names []string
 	for _, a := range args {
 		for _, w := range strings.FieldsFunc(a, func(r rune) bool { return r == ' ' || r == ',' || r == '\t' }) {
-			switch strings.ToLower(w) {
-			case "read":
-				out = out.Union(spotauth.Read)
-			case "write":
-				out = out.Union(spotauth.Write)
-			case "every", "all":
-				out = out.Union(spotauth.Every)
-			default:
+			if p, ok := spotauth.ScopePreset(w); ok {
+				out = out.Union(p)
+			} else {
 				names = append(names, w)
 			}
 		}
