@@ -912,7 +912,7 @@ func TestFakeFaults(t *testing.T) {
 			srv := newFake(t, nil)
 			srv.FailToken(tt.n, tt.fault)
 			_, err := fakeConfig(srv).ClientCredentials(ctx)
-			check(t, "ClientCredentials()", err, srv.Stats().TokenRequests, tt.cc.ok, tt.cc.requests, tt.cc.is)
+			check(t, "ClientCredentials()", err, srv.Stats().TokenRequests, tt.cc.ok, tt.cc.requests, tt.cc.is, srv.ClientSecret)
 		})
 		t.Run(tt.name+"/refresh", func(t *testing.T) {
 			srv := newFake(t, nil)
@@ -920,7 +920,7 @@ func TestFakeFaults(t *testing.T) {
 			_, refresh := srv.IssueUserToken(srv.ClientID, nil, true)
 			srv.FailToken(tt.n, tt.fault)
 			_, err := cfg.Refresh(ctx, &spotauth.Token{RefreshToken: refresh, PKCE: true})
-			check(t, "Refresh()", err, srv.Stats().TokenRequests, tt.cc.ok, tt.cc.requests, tt.cc.is)
+			check(t, "Refresh()", err, srv.Stats().TokenRequests, tt.cc.ok, tt.cc.requests, tt.cc.is, refresh)
 		})
 		t.Run(tt.name+"/authorization_code", func(t *testing.T) {
 			srv := newFake(t, nil)
@@ -929,13 +929,25 @@ func TestFakeFaults(t *testing.T) {
 			redirect := browse(t, srv, ua.URL)
 			srv.FailToken(tt.n, tt.fault)
 			_, err := ua.RequestRedirect(ctx, redirect)
-			check(t, "RequestRedirect()", err, srv.Stats().TokenRequests, tt.code.ok, tt.code.requests, tt.code.is)
+			code, _ := spotauth.ParseCode(redirect)
+			check(t, "RequestRedirect()", err, srv.Stats().TokenRequests, tt.code.ok, tt.code.requests, tt.code.is, ua.Verifier(), code)
 		})
 	}
 }
 
-func check(t *testing.T, call string, err error, requests int, ok bool, wantRequests int, is error) {
+// check compares a flow's outcome with the expected one, and checks that
+// the error shows none of secrets in any format.
+func check(t *testing.T, call string, err error, requests int, ok bool, wantRequests int, is error, secrets ...string) {
 	t.Helper()
+	if err != nil {
+		for _, out := range []string{err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err)} {
+			for _, s := range secrets {
+				if s != "" && strings.Contains(out, s) {
+					t.Errorf("%s error %q contains a secret", call, out)
+				}
+			}
+		}
+	}
 	if (err == nil) != ok {
 		t.Errorf("%s = %v; want ok=%t", call, err, ok)
 	}
