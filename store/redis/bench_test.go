@@ -122,4 +122,6 @@ func BenchmarkRefreshCycle(b *testing.B) {
 	})
 }
 
-func storecryptNew() (*storecrypt.AESGCM, error) { return storecrypt.New(make([]byte, storecrypt.KeySize)) }
+func storecryptNew() (*storecrypt.AESGCM, error) {
+	return storecrypt.New(make([]byte, storecrypt.KeySize))
+}
