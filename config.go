@@ -40,7 +40,8 @@ func NewEndpoint(base string) Endpoint {
 //     with RetryAfter set, for the caller to decide.
 //   - 5xx and transport errors (connection refused or dropped, a body cut
 //     short): client_credentials and refresh_token only, with full-jitter
-//     exponential backoff. Both are safe to repeat: the client
+//     exponential backoff (waiting at least a 503's Retry-After, if any,
+//     under the same cap as a 429's). Both are safe to repeat: the client
 //     credentials and the refresh token stay valid through a failed
 //     request.
 //   - authorization_code after a 5xx or a transport error: never. The

@@ -86,9 +86,11 @@ const (
 //     [ErrUnsupportedGrantType], [ErrInvalidScope], [ErrAccessDenied];
 //   - [ErrReauthorize] for invalid_grant on a refresh_token grant;
 //   - by status: [ErrRateLimited] for 429, [ErrServerError] for 5xx;
-//   - [ErrBadResponse] when Code is empty (the body was not Spotify's error
-//     JSON) and the status is neither 429 nor 5xx, whose bodies say nothing
-//     more than the status does.
+//   - [ErrBadResponse] when Code is empty: the body was not Spotify's
+//     token or error JSON (an HTML page from a proxy, an empty, truncated or
+//     wrongly shaped body), whatever the status but 429, whose body does
+//     not matter. A 502 HTML page thus matches both ErrServerError and
+//     ErrBadResponse.
 //
 // Its fields and Error text never hold a secret: the fields that come from
 // the body are sanitized and redacted.
@@ -179,8 +181,7 @@ func (e *TokenError) Is(target error) bool {
 	case ErrServerError:
 		return e.StatusCode >= 500 && e.StatusCode <= 599
 	case ErrBadResponse:
-		return e.Code == "" && e.StatusCode != http.StatusTooManyRequests &&
-			!(e.StatusCode >= 500 && e.StatusCode <= 599)
+		return e.Code == "" && e.StatusCode != http.StatusTooManyRequests
 	}
 	return false
 }

@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+
+	"github.com/spotauth/spotauth/internal/wire"
 )
 
 // Redirect holds the parameters of the redirect from /authorize: code and
@@ -87,12 +89,14 @@ func ParseRedirect(rawURL string) (*Redirect, error) {
 }
 
 // Err returns the redirect's error as an [*AuthorizeError], or nil when it
-// has none.
+// has none. The error's fields are sanitized (one line, no control
+// characters, at most 200 bytes): anyone can craft a redirect URL, and
+// its text may end up on a terminal.
 func (r *Redirect) Err() error {
 	if r.Error == "" {
 		return nil
 	}
-	return &AuthorizeError{Code: r.Error, Description: r.ErrorDescription}
+	return &AuthorizeError{Code: wire.SanitizeField(r.Error, nil), Description: wire.SanitizeField(r.ErrorDescription, nil)}
 }
 
 // ParseCode returns the code of a redirect URL (or pasted query, as

@@ -806,7 +806,13 @@ func (s *RefreshingSource) doRefresh(ctx context.Context, base *Token) (*Token, 
 	if !s.app && (base == nil || base.RefreshToken == "") {
 		return nil, fmt.Errorf("spotauth: cannot refresh the token: %w", ErrNoRefreshToken)
 	}
-	nt, err := s.refresh(ctx, base)
+	var nt *Token
+	var err error
+	if s.app {
+		nt, err = s.refresh(ctx, nil)
+	} else {
+		nt, err = s.refresh(ctx, base)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -97,6 +97,10 @@ func (c *Config) retrieve(ctx context.Context, r *tokenRequest) (*wire.Token, ti
 			}
 		case te.StatusCode >= 500 && te.StatusCode <= 599 && r.retry:
 			wait = pol.backoff(attempt)
+			if te.RetryAfter > pol.MaxRetryAfter {
+				return nil, time.Time{}, te // the server asks for a longer pause
+			}
+			wait = max(wait, te.RetryAfter)
 		default:
 			return nil, time.Time{}, te
 		}

@@ -242,11 +242,11 @@ func (s Scopes) Strings() []string {
 	return out
 }
 
-// IsEmpty reports whether the set holds no scope.
-func (s Scopes) IsEmpty() bool { return len(s.s) == 0 }
-
 // Len reports the number of scopes in the set.
 func (s Scopes) Len() int { return len(s.s) }
+
+// IsEmpty reports whether the set holds no scope.
+func (s Scopes) IsEmpty() bool { return len(s.s) == 0 }
 
 // Contains reports whether sc is in the set.
 func (s Scopes) Contains(sc Scope) bool {
@@ -566,12 +566,14 @@ func ScopeHint(text string) string {
 	return ""
 }
 
-// editDistance returns the Levenshtein distance of a and b, or any value
-// above limit once it is sure to exceed limit.
+// editDistance returns the optimal-string-alignment distance of a and b
+// (Levenshtein with adjacent transpositions), or any value above limit once
+// it is sure to exceed limit.
 func editDistance(a, b string, limit int) int {
 	if d := len(a) - len(b); d > limit || -d > limit {
 		return limit + 1
 	}
+	pprev := make([]int, len(b)+1)
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
 	for j := range prev {
@@ -586,12 +588,15 @@ func editDistance(a, b string, limit int) int {
 				cost = 0
 			}
 			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], pprev[j-2]+1)
+			}
 			rowMin = min(rowMin, cur[j])
 		}
 		if rowMin > limit {
 			return limit + 1
 		}
-		prev, cur = cur, prev
+		pprev, prev, cur = prev, cur, pprev
 	}
 	return prev[len(b)]
 }

@@ -490,6 +490,13 @@ func formatRedacted(f fmt.State, verb rune, str, goStr string) {
 
 // LogValue implements [slog.LogValuer]: a group with the token's type,
 // scopes, expiry and authorization time, and the secrets redacted.
+//
+// The method has a value receiver so that a Token value, not only a
+// pointer, is redacted (slog's JSON handler would otherwise marshal it
+// with [Token.MarshalJSON], secrets included). slog reports a nil *Token as
+// "LogValue panicked", without secrets; log a token's pointer only when it
+// is known to be non-nil. Likewise, a Token inside another value that slog's
+// JSON handler marshals is written with its secrets: log the Token itself.
 func (t Token) LogValue() slog.Value {
 	attrs := []slog.Attr{
 		slog.String("access_token", RedactSecret(t.AccessToken)),

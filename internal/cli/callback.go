@@ -3,8 +3,7 @@ package cli
 import (
 	"bufio"
 	"context"
-	"crypto/subtle"
-	"errors"
+		"errors"
 	"fmt"
 	"html"
 	"io"
@@ -22,6 +21,7 @@ import (
 // loopbackRedirect is a redirect URI spotauth can receive itself:
 // http://127.0.0.1[:port]/path or http://[::1][:port]/path.
 type loopbackRedirect struct {
+	raw  string
 	u    *url.URL
 	host string // "127.0.0.1" or "::1"
 	port int    // 0: none in the URI; Spotify then accepts any port
@@ -34,6 +34,9 @@ func parseLoopbackRedirect(raw string) (*loopbackRedirect, error) {
 	fail := func(format string, args ...any) error {
 		return withCode(ExitConfig, fmt.Errorf("%w: %s", spotauth.ErrInvalidRedirectURI, fmt.Sprintf(format, args...)),
 			"Register http://127.0.0.1/callback (no port: spotauth then picks a free one) in your app's settings at https://developer.spotify.com/dashboard\nand pass --redirect-uri http://127.0.0.1/callback (or set %s).", envRedirectURI)
+	}
+	if err := spotauth.ValidateRedirectURI(raw); err != nil {
+		return nil, withCode(ExitConfig, err, "Register http://127.0.0.1/callback (no port: spotauth then picks a free one) in your app's settings at https://developer.spotify.com/dashboard\nand pass --redirect-uri http://127.0.0.1/callback (or set %s).", envRedirectURI)
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -50,7 +53,7 @@ func parseLoopbackRedirect(raw string) (*loopbackRedirect, error) {
 	case u.User != nil || u.Fragment != "" || u.Opaque != "":
 		return nil, fail("%s must not carry user info or a #fragment", raw)
 	}
-	r := &loopbackRedirect{u: u, host: host}
+	r := &loopbackRedirect{raw: raw, u: u, host: host}
 	if p := u.Port(); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 1 || n > 65535 {
@@ -69,18 +72,16 @@ func (r *loopbackRedirect) path() string {
 	return r.u.Path
 }
 
-// withPort returns the URI with port set, otherwise unchanged: the exact
-// string sent to /authorize and with the code exchange.
-func (r *loopbackRedirect) withPort(port int) string {
-	u := *r.u
-	u.Host = net.JoinHostPort(r.host, strconv.Itoa(port))
-	return u.String()
+// withPort returns the URI with port set, otherwise unchanged byte for
+// byte: the exact string sent to /authorize and with the code exchange.
+func (r *loopbackRedirect) withPort(port int) (string, error) {
+	return spotauth.WithRedirectPort(r.raw, port)
 }
 
 // redirectResult is one redirect that reached spotauth: from the browser
 // (reply is then the browser's answer) or pasted on stdin (reply nil).
 type redirectResult struct {
-	query url.Values
+	raw   string // the redirect URL, or its query
 	via   string
 	reply chan<- error
 }
@@ -107,7 +108,7 @@ func (c *callbackServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	reply := make(chan error, 1)
 	select {
-	case c.results <- redirectResult{query: r.URL.Query(), via: "browser", reply: reply}:
+	case c.results <- redirectResult{raw: "?" + r.URL.RawQuery, via: "browser", reply: reply}:
 	case <-c.done:
 		writePage(w, http.StatusGone, "Login over", "spotauth is no longer waiting for this login. Run spotauth login again.")
 		return
@@ -141,28 +142,6 @@ main{max-width:32em;padding:2em;border-radius:8px;background:#181818}h1{color:%[
 `, html.EscapeString(title), html.EscapeString(msg), map[bool]string{true: "#1db954", false: "#e22134"}[status == http.StatusOK])
 }
 
-// checkRedirect applies the client rules of the contract (§1.3) in order:
-// an error parameter, then state, then code. Repeated parameters are
-// refused. state is compared in constant time.
-func checkRedirect(q url.Values, state string) (string, error) {
-	for _, k := range []string{"code", "state", "error"} {
-		if len(q[k]) > 1 {
-			return "", fmt.Errorf("%w: %s", spotauth.ErrRepeatedParameter, k)
-		}
-	}
-	if e := q.Get("error"); e != "" {
-		return "", &redirectError{Code: e, Description: q.Get("error_description")}
-	}
-	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(state)) != 1 {
-		return "", spotauth.ErrStateMismatch
-	}
-	code := q.Get("code")
-	if code == "" {
-		return "", spotauth.ErrMissingCode
-	}
-	return code, nil
-}
-
 // readPasted reads redirect URLs pasted on in, one a line, and sends the
 // first usable one. Blank lines are skipped; a line that is not a redirect
 // URL gets a message and another chance.
@@ -174,13 +153,12 @@ func readPasted(in io.Reader, msgs io.Writer, results chan<- redirectResult, don
 		if line == "" {
 			continue
 		}
-		u, err := url.Parse(line)
-		if err != nil || u.RawQuery == "" {
+		if _, err := spotauth.ParseRedirect(line); err != nil {
 			fmt.Fprintf(msgs, "That is not the redirect URL. Paste the whole address the browser ended on (it starts with http://127.0.0.1 and contains code= or error=).\n")
 			continue
 		}
 		select {
-		case results <- redirectResult{query: u.Query(), via: "paste"}:
+		case results <- redirectResult{raw: line, via: "paste"}:
 		case <-done:
 		}
 		return
@@ -210,22 +188,3 @@ func serveCallback(ln net.Listener, c *callbackServer) (stop func()) {
 	}
 }
 
-// redirectError is an error redirect from /authorize, such as
-// ?error=access_denied. It matches spotauth.ErrAccessDenied for
-// "access_denied".
-type redirectError struct {
-	Code        string
-	Description string
-}
-
-func (e *redirectError) Error() string {
-	msg := "spotauth: authorization failed: " + e.Code
-	if e.Description != "" {
-		msg += " (" + e.Description + ")"
-	}
-	return msg
-}
-
-func (e *redirectError) Is(target error) bool {
-	return target == spotauth.ErrAccessDenied && e.Code == "access_denied"
-}

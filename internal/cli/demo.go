@@ -93,10 +93,12 @@ func runDemo(ctx context.Context, opts *demoOptions) (err error) {
 		HTTPClient:  srv.Client(),
 	}
 	scopes := spotauth.NewScopes(spotauth.ScopeUserReadPrivate, spotauth.ScopeUserReadEmail)
-	verifier := spotauth.GenerateVerifier()
-	state := spotauth.GenState()
-	authURL := cfg.AuthCodeURL(state, spotauth.ScopesOption(scopes), spotauth.S256ChallengeOption(verifier))
-	step("PKCE authorization URL (public client, no secret; verifier %s):\n           %s", redact(verifier), authURL)
+	ua, err := cfg.NewUserAuth(true, spotauth.ScopesOption(scopes))
+	if err != nil {
+		return fail("authorization URL", err)
+	}
+	authURL := ua.URL
+	step("PKCE authorization URL (public client, no secret; verifier %s):\n           %s", redact(ua.Verifier()), authURL)
 
 	// The "browser": follows /authorize's redirect to the loopback listener.
 	browserDone := make(chan error, 1)
@@ -124,20 +126,20 @@ func runDemo(ctx context.Context, opts *demoOptions) (err error) {
 	case <-ctx.Done():
 		return fail("consent", ctx.Err())
 	}
-	code, err := checkRedirect(res.query, state)
+	red, err := spotauth.ParseRedirect(res.raw)
 	if err != nil {
 		res.reply <- err
 		return fail("redirect", err)
 	}
-	step("consent auto-approved; the redirect brought code %s and the matching state", redact(code))
+	step("consent auto-approved; the redirect brought code %s and the state", redact(red.Code))
 
-	tok, err := cfg.Exchange(ctx, code, spotauth.VerifierOption(verifier))
+	tok, err := ua.RequestRedirect(ctx, res.raw)
 	res.reply <- err
 	if err != nil {
 		return fail("code exchange", err)
 	}
 	<-browserDone
-	step("exchanged the code with the verifier: access token %s, refresh token %s, scopes %q, expires in %v",
+	step("checked the state and exchanged the code with the verifier: access token %s, refresh token %s, scopes %q, expires in %v",
 		redact(tok.AccessToken), redact(tok.RefreshToken), tok.Scope.String(), time.Until(tok.Expiry).Round(time.Second))
 
 	acct, err := fetchMe(ctx, srv.Client(), srv.URL, tok.AccessToken)

@@ -81,15 +81,16 @@ func exitCode(err error) int {
 	if errors.As(err, &ce) {
 		return ce.code
 	}
-	var ae *redirectError
+	var ae *spotauth.AuthorizeError
 	switch {
 	case errors.Is(err, spotauth.ErrReauthorize), errors.Is(err, spotauth.ErrTokenNotFound),
 		errors.Is(err, spotauth.ErrNoRefreshToken):
 		return ExitAuth
 	case errors.Is(err, spotauth.ErrAccessDenied), errors.Is(err, spotauth.ErrStateMismatch),
+		errors.Is(err, spotauth.ErrMalformedRedirect), errors.Is(err, spotauth.ErrRepeatedParameter), errors.Is(err, spotauth.ErrMissingCode),
 		errors.As(err, &ae):
 		return ExitDenied
-	case errors.Is(err, spotauth.ErrInvalidClient), errors.Is(err, spotauth.ErrInvalidRedirectURI):
+	case errors.Is(err, spotauth.ErrInvalidClient), errors.Is(err, spotauth.ErrInvalidRedirectURI), errors.Is(err, spotauth.ErrInvalidConfig):
 		return ExitConfig
 	case errors.Is(err, spotauth.ErrUnknownScope):
 		return ExitUsage

@@ -78,14 +78,9 @@ func parseScopeArgs(args []string) (spotauth.Scopes, error) {
 	var names []string
 	for _, a := range args {
 		for _, w := range strings.FieldsFunc(a, func(r rune) bool { return r == ' ' || r == ',' || r == '\t' }) {
-			switch strings.ToLower(w) {
-			case "read":
-				out = out.Union(spotauth.Read)
-			case "write":
-				out = out.Union(spotauth.Write)
-			case "every", "all":
-				out = out.Union(spotauth.Every)
-			default:
+			if p, ok := spotauth.ScopePreset(w); ok {
+				out = out.Union(p)
+			} else {
 				names = append(names, w)
 			}
 		}
@@ -185,23 +180,23 @@ func runLogin(ctx context.Context, opts *loginOptions) error {
 		return withCode(ExitError, fmt.Errorf("spotauth: cannot listen for the redirect: %w", err), "Check that %s is usable on this machine.", rd.host)
 	}
 	actualPort := ln.Addr().(*net.TCPAddr).Port
-	cfg.RedirectURL = rd.withPort(actualPort)
-	if rd.port != 0 {
-		cfg.RedirectURL = s.RedirectURI // the exact registered string
+	redirect, err := rd.withPort(actualPort)
+	if err != nil {
+		ln.Close()
+		return withCode(ExitConfig, err, "Use a redirect URI such as http://127.0.0.1/callback.")
 	}
 
 	usePKCE := opts.PKCE || cfg.ClientSecret == ""
-	state := spotauth.GenState()
-	authOpts := []spotauth.AuthCodeOption{spotauth.ScopesOption(scopes)}
-	var verifier string
-	if usePKCE {
-		verifier = spotauth.GenerateVerifier()
-		authOpts = append(authOpts, spotauth.S256ChallengeOption(verifier))
-	}
+	authOpts := []spotauth.AuthCodeOption{spotauth.ScopesOption(scopes), spotauth.RedirectURLOption(redirect)}
 	if opts.ShowDialog {
 		authOpts = append(authOpts, spotauth.ShowDialog)
 	}
-	authURL := cfg.AuthCodeURL(state, authOpts...)
+	ua, err := cfg.NewUserAuth(usePKCE, authOpts...)
+	if err != nil {
+		ln.Close()
+		return withCode(ExitConfig, err, "Run spotauth doctor to see what to change.")
+	}
+	authURL := ua.URL
 
 	results := make(chan redirectResult)
 	done := make(chan struct{})
@@ -233,7 +228,7 @@ func runLogin(ctx context.Context, opts *loginOptions) error {
 	default:
 		go func() { browserErr <- opts.Browser.Browse(authURL) }()
 	}
-	io.Printf("Waiting for the redirect to %s (up to %v) ...\n", cfg.RedirectURL, opts.Timeout)
+	io.Printf("Waiting for the redirect to %s (up to %v) ...\n", redirect, opts.Timeout)
 
 	timer := time.NewTimer(opts.Timeout)
 	defer timer.Stop()
@@ -261,18 +256,14 @@ wait:
 		return err
 	}
 
-	code, err := checkRedirect(res.query, state)
+	tok, err := ua.RequestRedirect(ctx, res.raw)
 	if err != nil {
+		var te *spotauth.TokenError
+		if errors.As(err, &te) || exitCode(err) == ExitNetwork {
+			return reply(withCode(exitCode(err), fmt.Errorf("spotauth: could not exchange the code for a token: %w", err),
+				"%s", exchangeHint(err, s)))
+		}
 		return reply(loginRedirectError(err, s, scopes))
-	}
-	exOpts := []spotauth.AuthCodeOption{}
-	if usePKCE {
-		exOpts = append(exOpts, spotauth.VerifierOption(verifier))
-	}
-	tok, err := cfg.Exchange(ctx, code, exOpts...)
-	if err != nil {
-		return reply(withCode(exitCode(err), fmt.Errorf("spotauth: could not exchange the code for a token: %w", err),
-			"%s", exchangeHint(err, s)))
 	}
 	if usePKCE {
 		tok.PKCE = true
@@ -342,7 +333,7 @@ func sshLine(env LookupEnv, host string, port int) string {
 }
 
 func loginRedirectError(err error, s *settings, scopes spotauth.Scopes) error {
-	var ae *redirectError
+	var ae *spotauth.AuthorizeError
 	switch {
 	case errors.As(err, &ae) && ae.Code == "access_denied":
 		return withCode(ExitDenied, fmt.Errorf("spotauth: authorization denied in the browser; nothing was stored: %w", err),

@@ -16,36 +16,9 @@ type scopesOptions struct {
 	JSON bool
 }
 
-// scopeInfo describes every scope of Spotify's documentation, in its order.
-var scopeInfo = []struct {
-	Scope       spotauth.Scope
-	Description string
-	OpenAccess  bool
-}{
-	{spotauth.ScopeUGCImageUpload, "Upload images (playlist covers)", false},
-	{spotauth.ScopeUserReadPlaybackState, "Read the player state (device, track, progress)", false},
-	{spotauth.ScopeUserModifyPlaybackState, "Control playback (play, pause, skip, volume)", false},
-	{spotauth.ScopeUserReadCurrentlyPlaying, "Read the currently playing content", false},
-	{spotauth.ScopeAppRemoteControl, "Remote control in the iOS and Android SDKs (not used by the Web API)", false},
-	{spotauth.ScopeStreaming, "Play content in the Web Playback SDK (Premium; not used by the Web API)", false},
-	{spotauth.ScopePlaylistReadPrivate, "Read private playlists", false},
-	{spotauth.ScopePlaylistReadCollaborative, "Read collaborative playlists", false},
-	{spotauth.ScopePlaylistModifyPrivate, "Create and change private playlists", false},
-	{spotauth.ScopePlaylistModifyPublic, "Create and change public playlists", false},
-	{spotauth.ScopeUserFollowModify, "Follow and unfollow artists and users", false},
-	{spotauth.ScopeUserFollowRead, "Read followed artists and users", false},
-	{spotauth.ScopeUserReadPlaybackPosition, "Read the playback position in episodes and audiobooks", false},
-	{spotauth.ScopeUserTopRead, "Read top artists and tracks", false},
-	{spotauth.ScopeUserReadRecentlyPlayed, "Read recently played tracks", false},
-	{spotauth.ScopeUserLibraryModify, "Save and remove items in Your Library", false},
-	{spotauth.ScopeUserLibraryRead, "Read Your Library", false},
-	{spotauth.ScopeUserReadEmail, "Read the account's email address", false},
-	{spotauth.ScopeUserReadPrivate, "Read subscription details and country", false},
-	{spotauth.ScopeUserSOALink, "Link a partner account to a Spotify account (Open Access partners)", true},
-	{spotauth.ScopeUserSOAUnlink, "Unlink a partner account from a Spotify account (Open Access partners)", true},
-	{spotauth.ScopeSOAManageEntitlements, "Change entitlements of linked users (Open Access partners)", true},
-	{spotauth.ScopeSOAManagePartner, "Update partner information (Open Access partners)", true},
-	{spotauth.ScopeSOACreatePartner, "Create partners (Open Access platform integrators)", true},
+// allScopes lists the standard scopes, then the Open Access ones.
+func allScopes() []spotauth.Scope {
+	return append(spotauth.StandardScopes().Slice(), spotauth.OpenAccessScopes().Slice()...)
 }
 
 func newScopesCmd(f *Factory, runF func(context.Context, *scopesOptions) error) *cobra.Command {
@@ -88,8 +61,8 @@ func runScopes(opts *scopesOptions) error {
 			Scopes  []scopeJSON         `json:"scopes"`
 			Presets map[string][]string `json:"presets"`
 		}
-		for _, s := range scopeInfo {
-			v.Scopes = append(v.Scopes, scopeJSON{string(s.Scope), s.Description, s.OpenAccess})
+		for _, sc := range allScopes() {
+			v.Scopes = append(v.Scopes, scopeJSON{string(sc), sc.Description(), sc.IsOpenAccess()})
 		}
 		v.Presets = map[string][]string{}
 		for _, p := range presets() {
@@ -105,8 +78,12 @@ func runScopes(opts *scopesOptions) error {
 	}
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "SCOPE\tDESCRIPTION")
-	for _, s := range scopeInfo {
-		fmt.Fprintf(tw, "%s\t%s\n", s.Scope, s.Description)
+	for _, sc := range allScopes() {
+		note := ""
+		if sc.IsOpenAccess() {
+			note = " (Open Access partners only)"
+		}
+		fmt.Fprintf(tw, "%s\t%s%s\n", sc, sc.Description(), note)
 	}
 	tw.Flush()
 	fmt.Fprintln(out)

@@ -14,10 +14,10 @@ const authorizationWarning = 14 * 24 * time.Hour
 // months after the user authorized the app, whatever the refreshes. Zero
 // when unknown.
 func authorizationEnd(t *spotauth.Token) time.Time {
-	if t == nil || t.AuthorizedAt.IsZero() || t.RefreshToken == "" {
+	if t == nil || t.RefreshToken == "" {
 		return time.Time{}
 	}
-	return t.AuthorizedAt.AddDate(0, 6, 0)
+	return t.AuthorizationExpiry()
 }
 
 // warnAuthorizationEnd prints a warning on stderr when the authorization

@@ -16,7 +16,7 @@ var errNotAvailable = errors.New("spotauth: not available in this build")
 
 // openFileStore opens the file store holding one token in file name.
 func openFileStore(name string) (spotauth.TokenStore, error) {
-	return nil, errNotAvailable
+	return newFileStore(name), nil
 }
 
 // openRedisStore opens the Redis store of one token of profile.

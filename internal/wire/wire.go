@@ -15,6 +15,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -290,6 +291,11 @@ func ParseRetryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
+// tokenValue matches the value of a credential field in JSON, form or
+// header text, so that tokens the server put in a body it got wrong (an
+// access_token beside a malformed expires_in) are not shown either.
+var tokenValue = regexp.MustCompile(`(?i)((?:access_token|refresh_token|client_secret|code_verifier)(?:\\?["'])?\s*[:=]\s*(?:\\?["'])?|bearer\s+)([^"'\\&\s,;}<]+)`)
+
 // Redact replaces every secret (and its URL- and JSON-escaped forms) in s.
 // Secrets shorter than 4 bytes are left alone: redacting them would mangle
 // text without protecting anything.
@@ -309,7 +315,7 @@ func Redact(s string, secrets []string) string {
 			s = strings.ReplaceAll(s, f, "[redacted]")
 		}
 	}
-	return s
+	return tokenValue.ReplaceAllString(s, "${1}[redacted]")
 }
 
 // clean makes s printable on one line: invalid UTF-8 replaced, line breaks
@@ -360,6 +366,11 @@ func Excerpt(body []byte, secrets []string) string {
 	// it from redaction; redact before cutting so no secret is cut in two.
 	return truncate(Redact(clean(string(body)), secrets), MaxExcerpt)
 }
+
+// SanitizeField makes untrusted text (such as an error_description from a
+// redirect URL) safe to print: one line, no control or format characters,
+// secrets redacted, at most 200 bytes.
+func SanitizeField(s string, secrets []string) string { return sanitizeField(s, secrets) }
 
 func sanitizeField(s string, secrets []string) string {
 	return truncate(Redact(clean(s), secrets), maxField)

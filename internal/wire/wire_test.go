@@ -140,6 +140,11 @@ func TestExcerpt(t *testing.T) {
 		{"secret url-escaped", "x=" + url.QueryEscape(secret+"/+"), "x=[redacted]"},
 		{"secret split by control char", "s3cr3t-\x00value-XYZ", "[redacted]"},
 		{"long", strings.Repeat("é", 200), strings.Repeat("é", 58) + "..."},
+		{"issued tokens in JSON", `{"access_token":"BQDxx","refresh_token": "AQCyy","expires_in":"1"}`, `{"access_token":"[redacted]","refresh_token": "[redacted]","expires_in":"1"}`},
+		{"issued tokens escaped in JSON", `{"error":"x \"access_token\":\"BQDxx\""}`, `{"error":"x \"access_token\":\"[redacted]\""}`},
+		{"tokens in a form", "refresh_token=AQCyy&client_secret=zz&code_verifier=vv&x=1", "refresh_token=[redacted]&client_secret=[redacted]&code_verifier=[redacted]&x=1"},
+		{"bearer", "Authorization: Bearer BQD.x-y", "Authorization: Bearer [redacted]"},
+		{"token_type kept", `{"token_type":"Bearer","expires_in":3600}`, `{"token_type":"Bearer","expires_in":3600}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
