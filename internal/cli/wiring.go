@@ -9,8 +9,8 @@ import (
 	"net"
 
 	"github.com/spotauth/spotauth"
-	redisstore "github.com/spotauth/spotauth/store/redis"
 	"github.com/spotauth/spotauth/spotauthtest"
+	redisstore "github.com/spotauth/spotauth/store/redis"
 )
 
 // openFileStore opens the file store holding one token in file name.
