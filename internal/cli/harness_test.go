@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/spotauth/spotauth/spotauthtest"
 )
 
@@ -201,4 +203,10 @@ func (w *urlWatcher) Write(p []byte) (int, error) {
 		}
 	}
 	return len(p), nil
+}
+
+type cobraCommand = cobra.Command
+
+func noKeepAliveClient() *http.Client {
+	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 }
