@@ -1,0 +1,206 @@
+package spotauthtest
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+)
+
+// Errors returned by [Server.AddApp], matched with [errors.Is].
+var (
+	// ErrInvalidApp: the app's client ID is empty, malformed or already
+	// registered, or an allowed scope is unknown.
+	ErrInvalidApp = errors.New("spotauthtest: invalid app")
+	// ErrInsecureRedirectURI: a redirect URI uses http on a host other than
+	// the loopback IP literals 127.0.0.1 and [::1], or names localhost.
+	ErrInsecureRedirectURI = errors.New("spotauthtest: insecure redirect URI")
+	// ErrInvalidRedirectURI: a redirect URI is not an absolute URI without a
+	// fragment.
+	ErrInvalidRedirectURI = errors.New("spotauthtest: invalid redirect URI")
+)
+
+// App is a registered client, as on Spotify's developer dashboard.
+//
+// Its String, GoString and Format methods never show ClientSecret.
+type App struct {
+	ClientID     string
+	ClientSecret string   // empty: a public client, PKCE only
+	RedirectURIs []string // validated by Spotify's rules
+	OpenAccess   bool     // may be granted the Open Access scopes
+
+	// AllowedScopes, when non-nil, restricts the scopes the app may request
+	// to this list. Nil means the 19 standard scopes, plus the 5 Open
+	// Access scopes when OpenAccess is set.
+	AllowedScopes []string
+}
+
+// String describes the app without its secret.
+func (a App) String() string {
+	secret := "none"
+	if a.ClientSecret != "" {
+		secret = "[redacted]"
+	}
+	return fmt.Sprintf("spotauthtest.App{ClientID: %q, ClientSecret: %s, RedirectURIs: %q, OpenAccess: %t}",
+		a.ClientID, secret, a.RedirectURIs, a.OpenAccess)
+}
+
+// GoString is String: %#v never shows the secret either.
+func (a App) GoString() string { return a.String() }
+
+// Format implements fmt.Formatter so that every verb (%v, %+v, %#v, %s, %q)
+// prints [App.String].
+func (a App) Format(f fmt.State, verb rune) {
+	if verb == 'q' {
+		fmt.Fprintf(f, "%q", a.String())
+		return
+	}
+	_, _ = io.WriteString(f, a.String())
+}
+
+// Standard scopes (19) and Open Access partner scopes (5), from Spotify's
+// documentation. The fake keeps its own list: it must not share the
+// client's idea of what is valid.
+var (
+	standardScopes = map[string]bool{
+		"ugc-image-upload": true, "user-read-playback-state": true,
+		"user-modify-playback-state": true, "user-read-currently-playing": true,
+		"app-remote-control": true, "streaming": true,
+		"playlist-read-private": true, "playlist-read-collaborative": true,
+		"playlist-modify-private": true, "playlist-modify-public": true,
+		"user-follow-modify": true, "user-follow-read": true,
+		"user-read-playback-position": true, "user-top-read": true,
+		"user-read-recently-played": true, "user-library-modify": true,
+		"user-library-read": true, "user-read-email": true, "user-read-private": true,
+	}
+	openAccessScopes = map[string]bool{
+		"user-soa-link": true, "user-soa-unlink": true, "soa-manage-entitlements": true,
+		"soa-manage-partner": true, "soa-create-partner": true,
+	}
+)
+
+// app is the server's validated form of an App.
+type app struct {
+	id, secret string
+	redirects  []string
+	// anyPort holds the loopback URIs registered without a port, split
+	// around where a port would go: "http://127.0.0.1" and "/callback".
+	anyPort    [][2]string
+	openAccess bool
+	allowed    map[string]bool // nil: standard (+ Open Access)
+}
+
+func (a *app) allows(scope string) bool {
+	if a.allowed != nil {
+		return a.allowed[scope]
+	}
+	return standardScopes[scope] || (a.openAccess && openAccessScopes[scope])
+}
+
+func newApp(a App) (*app, error) {
+	if a.ClientID == "" {
+		return nil, fmt.Errorf("%w: empty client ID", ErrInvalidApp)
+	}
+	for _, c := range a.ClientID {
+		if c == ':' || c <= ' ' || c == 0x7f {
+			return nil, fmt.Errorf("%w: client ID %q has a colon, space or control character", ErrInvalidApp, a.ClientID)
+		}
+	}
+	ap := &app{id: a.ClientID, secret: a.ClientSecret, openAccess: a.OpenAccess}
+	for _, raw := range a.RedirectURIs {
+		if err := checkRegisteredRedirect(raw); err != nil {
+			return nil, fmt.Errorf("%w (app %q)", err, a.ClientID)
+		}
+		ap.redirects = append(ap.redirects, raw)
+		for _, host := range []string{"http://127.0.0.1", "http://[::1]"} {
+			if rest, ok := strings.CutPrefix(raw, host); ok && (rest == "" || rest[0] == '/' || rest[0] == '?') {
+				ap.anyPort = append(ap.anyPort, [2]string{host, rest})
+			}
+		}
+	}
+	if a.AllowedScopes != nil {
+		ap.allowed = make(map[string]bool, len(a.AllowedScopes))
+		for _, sc := range a.AllowedScopes {
+			if !standardScopes[sc] && !(a.OpenAccess && openAccessScopes[sc]) {
+				return nil, fmt.Errorf("%w: app %q: allowed scope %q is unknown, or Open Access without OpenAccess",
+					ErrInvalidApp, a.ClientID, sc)
+			}
+			ap.allowed[sc] = true
+		}
+	}
+	return ap, nil
+}
+
+// checkRegisteredRedirect applies Spotify's registration rules.
+func checkRegisteredRedirect(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("%w %q: not a URI", ErrInvalidRedirectURI, raw)
+	}
+	switch {
+	case u.Scheme == "":
+		return fmt.Errorf("%w %q: not absolute (no scheme)", ErrInvalidRedirectURI, raw)
+	case u.Fragment != "" || strings.Contains(raw, "#"):
+		return fmt.Errorf("%w %q: has a fragment", ErrInvalidRedirectURI, raw)
+	case insecureRedirect(raw):
+		return fmt.Errorf("%w %q: use https, or http on 127.0.0.1 or [::1] (never localhost)", ErrInsecureRedirectURI, raw)
+	case (u.Scheme == "http" || u.Scheme == "https") && u.Host == "":
+		return fmt.Errorf("%w %q: no host", ErrInvalidRedirectURI, raw)
+	}
+	return nil
+}
+
+// insecureRedirect reports whether raw breaks Spotify's security rules:
+// http on anything but the loopback IP literals, or the host localhost
+// whatever the scheme. An unparsable URI is not "insecure"; it simply
+// matches nothing.
+func insecureRedirect(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return false
+	}
+	host := u.Hostname()
+	if strings.EqualFold(strings.TrimSuffix(host, "."), "localhost") {
+		return true
+	}
+	if u.Scheme == "http" {
+		// Only the IP literals as written: "127.0.0.1" or "[::1]".
+		h := u.Host
+		if i := strings.LastIndexByte(h, ':'); i >= 0 && !strings.HasSuffix(h, "]") {
+			h = h[:i]
+		}
+		return h != "127.0.0.1" && h != "[::1]"
+	}
+	return false
+}
+
+// matchRedirect implements the fake's matching algorithm (spec §5): byte
+// equality with a registered URI, or a registered portless loopback URI
+// with any port added.
+func (a *app) matchRedirect(raw string) bool {
+	for _, r := range a.redirects {
+		if r == raw {
+			return true
+		}
+	}
+	for _, hp := range a.anyPort {
+		rest, ok := strings.CutPrefix(raw, hp[0])
+		if !ok || len(rest) < 2 || rest[0] != ':' {
+			continue
+		}
+		i := 1
+		port := 0
+		for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' && i <= 6 {
+			port = port*10 + int(rest[i]-'0')
+			i++
+		}
+		if i == 1 || port < 1 || port > 65535 {
+			continue
+		}
+		if rest[i:] == hp[1] {
+			return true
+		}
+	}
+	return false
+}

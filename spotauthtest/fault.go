@@ -1,0 +1,415 @@
+package spotauthtest
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// FaultKind is the kind of failure a [Fault] injects.
+type FaultKind int
+
+// Fault kinds. The bodies are fixed so that tests can match them; on
+// /api/token errors have RFC 6749's shape, on /v1/me the Web API's.
+const (
+	// FaultNone injects no failure: the request is only delayed by
+	// Fault.Delay, then served normally.
+	FaultNone FaultKind = iota
+	// FaultRateLimit answers 429 with Retry-After (Fault.RetryAfter) and
+	// the Web API body {"error":{"status":429,"message":"API rate limit exceeded"}}
+	// (on both endpoints: Spotify's token endpoint has no documented 429).
+	FaultRateLimit
+	// FaultServerError answers 500: on /api/token
+	// {"error":"server_error","error_description":"Internal server error"}.
+	FaultServerError
+	// FaultUnavailable answers 503: on /api/token
+	// {"error":"temporarily_unavailable","error_description":"Service unavailable"}.
+	FaultUnavailable
+	// FaultMalformedJSON answers 200, application/json, with a body that is
+	// not valid JSON.
+	FaultMalformedJSON
+	// FaultWrongShape answers 200 with valid JSON of the wrong shape
+	// (access_token a number, expires_in a string).
+	FaultWrongShape
+	// FaultEmptyBody answers 200, application/json, with an empty body.
+	FaultEmptyBody
+	// FaultHTML answers 502 with an HTML error page, as a proxy would.
+	FaultHTML
+	// FaultTruncated answers 200 with a Content-Length larger than the body
+	// sent, then closes the connection.
+	FaultTruncated
+	// FaultDrop closes the connection without answering.
+	FaultDrop
+	// FaultError answers Fault.Status (default 400) with the error
+	// Fault.Code (default "invalid_grant") and Fault.Description: on
+	// /api/token {"error":Code,"error_description":Description}, on /v1/me
+	// {"error":{"status":Status,"message":Description}}.
+	FaultError
+	numFaultKinds
+)
+
+var faultNames = [numFaultKinds]string{"none", "rate-limit", "server-error", "unavailable", "malformed-json",
+	"wrong-shape", "empty-body", "html", "truncated", "drop", "error"}
+
+// String returns a short name such as "rate-limit".
+func (k FaultKind) String() string {
+	if k >= 0 && k < numFaultKinds {
+		return faultNames[k]
+	}
+	return fmt.Sprintf("FaultKind(%d)", int(k))
+}
+
+// Fault describes a failure to inject into a response.
+type Fault struct {
+	Kind FaultKind
+	// Delay holds the response back first. It ends early when the client
+	// gives up (request context) or the server closes; on Close the
+	// connection is dropped.
+	Delay time.Duration
+	// RetryAfter is FaultRateLimit's Retry-After, in whole seconds rounded
+	// up. Zero means 1 s; negative leaves the header out.
+	RetryAfter time.Duration
+	// Status, when nonzero, replaces the kind's HTTP status (for the kinds
+	// that answer).
+	Status int
+	// Code and Description are FaultError's "error" and
+	// "error_description" (the message on /v1/me).
+	Code, Description string
+}
+
+// TokenRequest describes a token request to a fault rule
+// ([Server.SetTokenFaultRule]). It holds no secret.
+type TokenRequest struct {
+	N        int64     // 1 for the server's first token request, and so on
+	Grant    string    // grant_type as sent, cut to 64 bytes
+	ClientID string    // from Basic or the body, cut to 64 bytes
+	Auth     AuthStyle // how the client authenticated
+}
+
+type queuedFault struct {
+	f Fault
+	n int
+}
+
+type faultState struct {
+	mu        sync.Mutex // guards the queues
+	tokenQ    []queuedFault
+	meQ       []queuedFault
+	tokenArm  atomic.Int64 // queued token faults + 1 if a rule is set
+	meArm     atomic.Int64
+	tokenRule atomic.Pointer[func(TokenRequest) *Fault]
+	meRule    atomic.Pointer[func(*http.Request) *Fault]
+}
+
+func (fs *faultState) armed(token bool) bool {
+	if token {
+		return fs.tokenArm.Load() > 0
+	}
+	return fs.meArm.Load() > 0
+}
+
+func pop(q *[]queuedFault) (Fault, bool) {
+	if len(*q) == 0 {
+		return Fault{}, false
+	}
+	head := &(*q)[0]
+	f := head.f
+	head.n--
+	if head.n == 0 {
+		*q = (*q)[1:]
+	}
+	return f, true
+}
+
+func (fs *faultState) nextToken(req TokenRequest) *Fault {
+	fs.mu.Lock()
+	f, ok := pop(&fs.tokenQ)
+	if ok {
+		fs.tokenArm.Add(-1)
+	}
+	fs.mu.Unlock()
+	if ok {
+		return &f
+	}
+	if rule := fs.tokenRule.Load(); rule != nil {
+		return (*rule)(req)
+	}
+	return nil
+}
+
+func (fs *faultState) nextMe(r *http.Request) *Fault {
+	fs.mu.Lock()
+	f, ok := pop(&fs.meQ)
+	if ok {
+		fs.meArm.Add(-1)
+	}
+	fs.mu.Unlock()
+	if ok {
+		return &f
+	}
+	if rule := fs.meRule.Load(); rule != nil {
+		return (*rule)(r)
+	}
+	return nil
+}
+
+// FailToken injects f into the next n requests to /api/token, after any
+// faults already queued. Queued faults come before the rule.
+func (s *Server) FailToken(n int, f Fault) { s.queue(true, n, f) }
+
+// FailMe injects f into the next n requests to /v1/me.
+func (s *Server) FailMe(n int, f Fault) { s.queue(false, n, f) }
+
+func (s *Server) queue(token bool, n int, f Fault) {
+	if n <= 0 {
+		return
+	}
+	s.init()
+	fs := &s.st.faults
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if token {
+		fs.tokenQ = append(fs.tokenQ, queuedFault{f, n})
+		fs.tokenArm.Add(int64(n))
+	} else {
+		fs.meQ = append(fs.meQ, queuedFault{f, n})
+		fs.meArm.Add(int64(n))
+	}
+}
+
+// SetTokenFaultRule sets a rule called for each token request that no
+// queued fault answers; a nil result serves the request normally. nil
+// removes the rule. The rule runs concurrently for concurrent requests.
+func (s *Server) SetTokenFaultRule(rule func(TokenRequest) *Fault) {
+	s.init()
+	fs := &s.st.faults
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if old := fs.tokenRule.Load(); old != nil {
+		fs.tokenArm.Add(-1)
+	}
+	if rule == nil {
+		fs.tokenRule.Store(nil)
+		return
+	}
+	fs.tokenRule.Store(&rule)
+	fs.tokenArm.Add(1)
+}
+
+// SetMeFaultRule is [Server.SetTokenFaultRule] for /v1/me; the rule sees
+// the request (whose Authorization header holds a token: do not log it).
+func (s *Server) SetMeFaultRule(rule func(*http.Request) *Fault) {
+	s.init()
+	fs := &s.st.faults
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if old := fs.meRule.Load(); old != nil {
+		fs.meArm.Add(-1)
+	}
+	if rule == nil {
+		fs.meRule.Store(nil)
+		return
+	}
+	fs.meRule.Store(&rule)
+	fs.meArm.Add(1)
+}
+
+// ClearFaults removes queued faults and rules.
+func (s *Server) ClearFaults() {
+	s.SetTokenFaultRule(nil)
+	s.SetMeFaultRule(nil)
+	fs := &s.st.faults
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	for _, q := range fs.tokenQ {
+		fs.tokenArm.Add(-int64(q.n))
+	}
+	for _, q := range fs.meQ {
+		fs.meArm.Add(-int64(q.n))
+	}
+	fs.tokenQ, fs.meQ = nil, nil
+}
+
+// Fixed fault bodies.
+const (
+	htmlFaultBody = "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>" +
+		"<body><h1>502 Bad Gateway</h1><p>The upstream server did not answer.</p></body></html>\n"
+	malformedTokenBody = `{"access_token":"BQmalformed""token_type":"Bearer","expires_in":3600`
+	malformedMeBody    = `{"display_name":"Test User""id":`
+	wrongShapeToken    = `{"access_token":42,"token_type":["Bearer"],"expires_in":"soon"}`
+	wrongShapeMe       = `["not","a","user"]`
+	truncatedToken     = `{"access_token":"BQtruncatedtruncatedtruncatedtruncatedtruncated","token_type":"Bearer","expires_in":3600}`
+	truncatedMe        = `{"display_name":"Test User","id":"spotauthtest-user","type":"user","uri":"spotify:user:spotauthtest-user"}`
+)
+
+// Outcomes of waitFault.
+const (
+	waited     = iota // the delay passed: answer
+	clientGone        // the request's context ended
+	closing           // the server is closing: drop the connection
+)
+
+// waitFault holds the response back for f.Delay.
+func (s *Server) waitFault(r *http.Request, f *Fault) int {
+	if f.Delay <= 0 {
+		return waited
+	}
+	t := time.NewTimer(f.Delay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return waited
+	case <-r.Context().Done():
+		return clientGone
+	case <-s.closing:
+		return closing
+	}
+}
+
+// faultStatus is the status f sends; 0 for none (dropped connection).
+func faultStatus(f *Fault) int {
+	def := 0
+	switch f.Kind {
+	case FaultRateLimit:
+		def = http.StatusTooManyRequests
+	case FaultServerError:
+		def = http.StatusInternalServerError
+	case FaultUnavailable:
+		def = http.StatusServiceUnavailable
+	case FaultMalformedJSON, FaultWrongShape, FaultEmptyBody:
+		def = http.StatusOK
+	case FaultHTML:
+		def = http.StatusBadGateway
+	case FaultError:
+		def = http.StatusBadRequest
+	case FaultTruncated:
+		return http.StatusOK
+	case FaultDrop, FaultNone:
+		return 0
+	default:
+		return http.StatusInternalServerError
+	}
+	if f.Status != 0 {
+		return f.Status
+	}
+	return def
+}
+
+// serveFault answers with f after its delay, unless f is FaultNone, in
+// which case it returns false once the delay has passed and the request
+// is to be served normally. record is called before anything is sent,
+// with the status that will be sent (0 for none), so that counters are
+// up to date when the client sees the answer.
+func (s *Server) serveFault(w http.ResponseWriter, r *http.Request, f *Fault, api bool, record func(status int)) bool {
+	switch s.waitFault(r, f) {
+	case clientGone:
+		record(0)
+		return true
+	case closing:
+		record(0)
+		s.hijackClose(w)
+		return true
+	}
+	if f.Kind == FaultNone {
+		return false
+	}
+	status := faultStatus(f)
+	record(status)
+	pick := func(token, me string) []byte {
+		if api {
+			return []byte(me)
+		}
+		return []byte(token)
+	}
+	var body []byte
+	ctype := hdrJSON
+	switch f.Kind {
+	case FaultRateLimit:
+		if f.RetryAfter >= 0 {
+			secs := int64((f.RetryAfter + time.Second - 1) / time.Second)
+			if f.RetryAfter == 0 {
+				secs = 1
+			}
+			w.Header()["Retry-After"] = []string{strconv.FormatInt(secs, 10)}
+		}
+		body = appendAPIError(nil, status, "API rate limit exceeded")
+	case FaultServerError:
+		if api {
+			body = appendAPIError(nil, status, "Server error.")
+		} else {
+			body = appendOAuthError(nil, "server_error", "Internal server error")
+		}
+	case FaultUnavailable:
+		if api {
+			body = appendAPIError(nil, status, "Service unavailable")
+		} else {
+			body = appendOAuthError(nil, "temporarily_unavailable", "Service unavailable")
+		}
+	case FaultMalformedJSON:
+		body = pick(malformedTokenBody, malformedMeBody)
+	case FaultWrongShape:
+		body = pick(wrongShapeToken, wrongShapeMe)
+	case FaultEmptyBody:
+	case FaultHTML:
+		body, ctype = []byte(htmlFaultBody), hdrHTML
+	case FaultError:
+		code := f.Code
+		if code == "" {
+			code = "invalid_grant"
+		}
+		if api {
+			msg := f.Description
+			if msg == "" {
+				msg = code
+			}
+			body = appendAPIError(nil, status, msg)
+		} else {
+			body = appendOAuthError(nil, code, f.Description)
+		}
+	case FaultTruncated:
+		full := pick(truncatedToken, truncatedMe)
+		c := s.hijack(w)
+		defer s.hijacks.Done()
+		head := "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+			strconv.Itoa(len(full)) + "\r\n\r\n"
+		_, _ = c.Write(append([]byte(head), full[:len(full)/2]...))
+		_ = c.Close()
+		return true
+	case FaultDrop:
+		s.hijackClose(w)
+		return true
+	default:
+		body = appendAPIError(nil, status, "unknown fault kind")
+	}
+	writeBody(w, status, ctype, body)
+	return true
+}
+
+// hijack takes over the connection, counted in s.hijacks so that Close
+// waits for it; the caller calls s.hijacks.Done. nil if the writer cannot
+// be hijacked, in which case the handler is aborted.
+func (s *Server) hijack(w http.ResponseWriter) interface {
+	Write([]byte) (int, error)
+	Close() error
+} {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic(http.ErrAbortHandler)
+	}
+	s.hijacks.Add(1)
+	c, _, err := hj.Hijack()
+	if err != nil {
+		s.hijacks.Done()
+		panic(http.ErrAbortHandler)
+	}
+	return c
+}
+
+func (s *Server) hijackClose(w http.ResponseWriter) {
+	c := s.hijack(w)
+	_ = c.Close()
+	s.hijacks.Done()
+}
