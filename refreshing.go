@@ -106,7 +106,10 @@ func (e *StoreError) Unwrap() error { return e.Err }
 // process and stopped when the last is closed, updates every 50 ms with the
 // wall-clock and the monotonic time, each plus a slack larger than the
 // update period, so that it never lags behind the real time: a token is
-// considered due a little early, never late.
+// considered due a little early, never late. Once a token is due, calls
+// leave the hot path and decide with the precise clock, so whether a token
+// has expired never rests on the coarse clock, even in a starved process
+// whose clock goroutine runs late.
 //
 // # Clock jumps and suspend
 //
@@ -272,14 +275,6 @@ func newSource(refresh func(context.Context, *Token) (*Token, error), app bool, 
 	return s
 }
 
-// now returns the readings the hot path compares deadlines with.
-func (s *RefreshingSource) now() (wall, mono int64) {
-	if s.clock == nil {
-		return coarse.wall.Load(), coarse.mono.Load()
-	}
-	return s.clockNow()
-}
-
 // preciseNow returns the current readings without the coarse clock's slack.
 func (s *RefreshingSource) preciseNow() (wall, mono int64) {
 	if s.clock == nil {
@@ -348,11 +343,16 @@ func (s *RefreshingSource) TokenContext(ctx context.Context) (*Token, error) {
 var errZeroSource = errors.New("spotauth: RefreshingSource not created by Config.UserSource or Config.AppSource")
 
 // slow handles every call that is not on the hot path: a due, expired or
-// missing token, a permanent error, a closed source.
-func (s *RefreshingSource) slow(ctx context.Context, st *state, wall, mono int64) (*state, error) {
+// missing token, a permanent error, a closed source. It decides on the
+// precise clock, not the coarse one: whether a token has expired is never
+// left to the coarse clock, whose updates a starved process could delay
+// (only a delay longer than the refresh window would matter, and then only
+// by not noticing that the window started; the timer still does).
+func (s *RefreshingSource) slow(ctx context.Context, st *state, _, _ int64) (*state, error) {
 	if st == nil {
 		return nil, errZeroSource
 	}
+	wall, mono := s.preciseNow()
 	var last *flight
 	for {
 		if st.closed {
@@ -387,7 +387,7 @@ func (s *RefreshingSource) slow(ctx context.Context, st *state, wall, mono int64
 		}
 		last = f
 		st = s.st.Load()
-		wall, mono = s.now()
+		wall, mono = s.preciseNow()
 	}
 }
 
@@ -642,7 +642,7 @@ func (s *RefreshingSource) onTimer(st *state) {
 	if s.st.Load() != st {
 		return
 	}
-	wall, mono := s.now()
+	wall, mono := s.preciseNow()
 	if st.fresh(wall, mono) {
 		// The clock the timer uses ran ahead of ours; try again shortly.
 		s.mu.Lock()

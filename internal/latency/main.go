@@ -7,6 +7,14 @@
 // max), how many calls got a token that had already expired, and the token
 // requests made per token replaced.
 //
+// By default each caller yields (runtime.Gosched) after each call, outside
+// the timed region, as a real caller doing I/O between calls would.
+// Without it (-yield=false), 64 goroutines spinning on a few cores make the
+// Go scheduler's 10 ms time slices, not the token source, dominate the tail:
+// a goroutine preempted between the two clock readings of one call waits
+// for every other runnable goroutine, and so does every goroutine woken by
+// the network, including the one refreshing the token.
+//
 //	go run ./internal/latency [-goroutines 64] [-lifetime 3s] [-delay 200ms] [-duration 10s]
 package main
 
@@ -21,6 +29,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"text/tabwriter"
@@ -37,6 +46,7 @@ func main() {
 	flag.DurationVar(&cfg.lifetime, "lifetime", 3*time.Second, "access token lifetime (whole seconds)")
 	flag.DurationVar(&cfg.delay, "delay", 200*time.Millisecond, "token endpoint latency")
 	flag.DurationVar(&cfg.duration, "duration", 10*time.Second, "run time per library")
+	flag.BoolVar(&cfg.yield, "yield", true, "callers yield (runtime.Gosched) between calls, outside the timed region")
 	flag.Parse()
 	if cfg.lifetime < time.Second || cfg.duration < cfg.lifetime || cfg.goroutines < 1 {
 		fmt.Fprintln(os.Stderr, "latency: need -lifetime >= 1s, -duration >= -lifetime, -goroutines >= 1")
@@ -47,14 +57,15 @@ func main() {
 		fmt.Fprintln(os.Stderr, "latency:", err)
 		os.Exit(1)
 	}
-	fmt.Printf("%d goroutines, token lifetime %v, endpoint latency %v, %v per library\n\n",
-		cfg.goroutines, cfg.lifetime, cfg.delay, cfg.duration)
+	fmt.Printf("%d goroutines (yield between calls: %v), GOMAXPROCS %d, token lifetime %v, endpoint latency %v, %v per library\n\n",
+		cfg.goroutines, cfg.yield, runtime.GOMAXPROCS(0), cfg.lifetime, cfg.delay, cfg.duration)
 	printTable(os.Stdout, results)
 }
 
 type config struct {
 	goroutines                int
 	lifetime, delay, duration time.Duration
+	yield                     bool
 }
 
 // result is one library's figures.
@@ -62,6 +73,9 @@ type result struct {
 	name          string
 	calls         int64
 	p50, p99, max time.Duration
+	p999, p9999   time.Duration
+	over1ms       int64 // calls that took 1 ms or more
+	over100ms     int64 // calls that took 100 ms or more
 	expired       int64 // calls that returned an already expired token
 	errors        int64
 	requests      int64 // token requests received by the endpoint
@@ -184,6 +198,9 @@ func measure(cfg config, lib string, srv *httptest.Server, ep *endpoint) (result
 					seen.Store(at, true)
 					last = at
 				}
+				if cfg.yield {
+					runtime.Gosched()
+				}
 			}
 			mu.Lock()
 			total.merge(&h)
@@ -196,15 +213,19 @@ func measure(cfg config, lib string, srv *httptest.Server, ep *endpoint) (result
 	distinct := int64(0)
 	seen.Range(func(any, any) bool { distinct++; return true })
 	r := result{
-		name:     lib,
-		calls:    calls.Load(),
-		p50:      total.quantile(0.50),
-		p99:      total.quantile(0.99),
-		max:      total.max,
-		expired:  expired.Load(),
-		errors:   errs.Load(),
-		requests: ep.requests.Load(),
-		replaced: distinct - 1,
+		name:      lib,
+		calls:     calls.Load(),
+		p50:       total.quantile(0.50),
+		p99:       total.quantile(0.99),
+		p999:      total.quantile(0.999),
+		p9999:     total.quantile(0.9999),
+		over1ms:   total.countAtLeast(time.Millisecond),
+		over100ms: total.countAtLeast(100 * time.Millisecond),
+		max:       total.max,
+		expired:   expired.Load(),
+		errors:    errs.Load(),
+		requests:  ep.requests.Load(),
+		replaced:  distinct - 1,
 	}
 	if e := firstErr.Load(); e != nil && r.errors == r.calls {
 		return r, fmt.Errorf("every call failed: %s", e)
@@ -270,16 +291,27 @@ func (h *histogram) quantile(q float64) time.Duration {
 	return h.max
 }
 
+// countAtLeast returns the number of recorded durations in the buckets at
+// or above d's.
+func (h *histogram) countAtLeast(d time.Duration) int64 {
+	var n int64
+	for i := bucket(d); i < len(h.counts); i++ {
+		n += h.counts[i]
+	}
+	return n
+}
+
 func printTable(w io.Writer, results []result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "library\tcalls\tp50\tp99\tmax\texpired tokens returned\terrors\ttoken requests\ttokens replaced\trequests per expiry\t")
+	fmt.Fprintln(tw, "library\tcalls\tp50\tp99\tp99.9\tp99.99\tmax\t>=1ms\t>=100ms\texpired returned\terrors\ttoken requests\ttokens replaced\trequests per expiry\t")
 	for _, r := range results {
 		per := "-"
 		if r.replaced > 0 {
 			per = fmt.Sprintf("%.2f", float64(r.requests)/float64(r.replaced))
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%v\t%v\t%v\t%d\t%d\t%d\t%d\t%s\t\n",
-			r.name, r.calls, r.p50, r.p99, r.max.Round(time.Microsecond), r.expired, r.errors, r.requests, r.replaced, per)
+		fmt.Fprintf(tw, "%s\t%d\t%v\t%v\t%v\t%v\t%v\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t\n",
+			r.name, r.calls, r.p50, r.p99, r.p999, r.p9999, r.max.Round(time.Microsecond),
+			r.over1ms, r.over100ms, r.expired, r.errors, r.requests, r.replaced, per)
 	}
 	tw.Flush()
 }
