@@ -76,7 +76,7 @@ type result struct {
 	p999, p9999   time.Duration
 	over1ms       int64 // calls that took 1 ms or more
 	over100ms     int64 // calls that took 100 ms or more
-	expired       int64 // calls that returned an already expired token
+	expired       int64 // calls that returned a token expired when the call began
 	errors        int64
 	requests      int64 // token requests received by the endpoint
 	replaced      int64 // distinct tokens handed out, minus the initial one
@@ -191,7 +191,9 @@ func measure(cfg config, lib string, srv *httptest.Server, ep *endpoint) (result
 					firstErr.CompareAndSwap(nil, err.Error())
 					continue
 				}
-				if !exp.After(t1) {
+				// The source decided at some instant in [t0, t1]; a token
+				// that had expired at t0 was wrong whenever it decided.
+				if !exp.After(t0) {
 					expired.Add(1)
 				}
 				if at != last {
