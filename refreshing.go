@@ -51,14 +51,18 @@ type SourceOptions struct {
 	// context has no deadline, as with [RefreshingSource.Token].
 	RefreshTimeout time.Duration
 	// OnRefresh, if set, is called with every token obtained by a refresh of
-	// this source, after it was saved to Store and published to callers.
+	// this source, after it was saved to Store and published, and before
+	// callers that waited for that refresh return.
 	// Tokens adopted from the store (refreshed by another process) are not
-	// reported. It must not block for long and must not modify the token.
+	// reported. It must not block for long, must not wait for this source
+	// (as for OnError) and must not modify the token.
 	OnRefresh func(*Token)
-	// OnError, if set, is called with every failed refresh or save, at once,
-	// including permanent ones such as [ErrReauthorize] while the current
-	// token is still valid. Save and lock failures are [*StoreError] values.
-	// It must not block for long.
+	// OnError, if set, is called with every failed refresh or save, at once
+	// (before callers that waited for that refresh return), including
+	// permanent ones such as [ErrReauthorize] while the current token is
+	// still valid. Save and lock failures are [*StoreError] values.
+	// It must not block for long, nor wait for this source (ForceRefresh,
+	// Invalidate, or TokenContext once the token has expired).
 	OnError func(error)
 	// Clock drives expiry decisions; nil means the system clock. Tests use a
 	// controllable one, which may implement [MonotonicClock].
@@ -721,22 +725,27 @@ func (s *RefreshingSource) run(f *flight, stale *Token) {
 			s.publish(&n)
 		}
 	}
+	s.mu.Unlock()
+
+	// The callbacks run before the flight's waiters are released, so that
+	// a caller of ForceRefresh or TokenContext that waited for this
+	// refresh finds them done; callers on the hot path already have the
+	// new token.
+	if !closed {
+		if s.opts.OnError != nil {
+			for _, e := range report {
+				s.opts.OnError(e)
+			}
+		}
+		if err == nil && refreshed && s.opts.OnRefresh != nil {
+			s.opts.OnRefresh(tok)
+		}
+	}
+	s.mu.Lock()
 	f.err = err
 	s.flight = nil
 	s.mu.Unlock()
 	close(f.done)
-
-	if closed {
-		return
-	}
-	if s.opts.OnError != nil {
-		for _, e := range report {
-			s.opts.OnError(e)
-		}
-	}
-	if err == nil && refreshed && s.opts.OnRefresh != nil {
-		s.opts.OnRefresh(tok)
-	}
 }
 
 // report passes err to OnError, if set.
