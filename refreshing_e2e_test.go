@@ -211,7 +211,7 @@ func TestE2ERotateFileStore(t *testing.T) {
 // refresh window; callers keep the valid token and the retry succeeds.
 func TestE2EFailureWithValidToken(t *testing.T) {
 	srv, cfg, tok := e2e(t, spotauthtest.RefreshStable)
-	tok.Expiry = time.Now().Add(4 * time.Second) // window: 1 s
+	tok.Expiry = time.Now().Add(4 * time.Second)     // window: 1 s
 	cfg.Retry = spotauth.RetryPolicy{MaxAttempts: 1} // the source's own backoff only
 	for i := range 2 {
 		srv.FailToken(i+1, spotauthtest.Fault{Kind: spotauthtest.FaultUnavailable})

@@ -21,6 +21,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/spotauth/spotauth"
+	"github.com/spotauth/spotauth/spotauthtest"
 	"github.com/spotauth/spotauth/store/file"
 	"github.com/spotauth/spotauth/store/storetest"
 )
@@ -31,11 +32,17 @@ const (
 	envDir   = "SPOTAUTH_FILESTORE_DIR"
 	envURL   = "SPOTAUTH_FILESTORE_URL"
 	envStart = "SPOTAUTH_FILESTORE_START"
+	envID    = "SPOTAUTH_FILESTORE_CLIENT_ID"
+	envKey   = "SPOTAUTH_FILESTORE_CLIENT_SECRET"
 )
 
 func TestMain(m *testing.M) {
-	if os.Getenv(envChild) != "" {
-		if err := runChild(); err != nil {
+	if mode := os.Getenv(envChild); mode != "" {
+		run := runChild
+		if mode == "source" {
+			run = runSourceChild
+		}
+		if err := run(); err != nil {
 			fmt.Fprintln(os.Stderr, "child:", err)
 			os.Exit(1)
 		}
@@ -325,6 +332,96 @@ func TestCrossProcessLock(t *testing.T) {
 	}
 	if got := refreshes.Load(); got != 1 {
 		t.Errorf("refreshes by %d processes = %d; want 1", n, got)
+	}
+}
+
+// runSourceChild is one process of TestCrossProcessSource: a
+// RefreshingSource on the shared file store asks for a token at the agreed
+// moment and prints it.
+func runSourceChild() error {
+	s, err := file.New(os.Getenv(envDir), "default", nil)
+	if err != nil {
+		return err
+	}
+	url := os.Getenv(envURL)
+	cfg := &spotauth.Config{ClientID: os.Getenv(envID), ClientSecret: os.Getenv(envKey), Endpoint: spotauth.NewEndpoint(url)}
+	src := cfg.UserSource(nil, &spotauth.SourceOptions{Store: s})
+	defer src.Close()
+	start, _ := strconv.ParseInt(os.Getenv(envStart), 10, 64)
+	time.Sleep(time.Until(time.Unix(0, start)))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	tok, err := src.TokenContext(ctx)
+	if err != nil {
+		return err
+	}
+	if !tok.Expiry.After(time.Now()) {
+		return errors.New("got an expired token")
+	}
+	fmt.Println(tok.AccessToken)
+	return nil
+}
+
+// TestCrossProcessSource: 8 processes, each with a RefreshingSource on the
+// same file store, find the stored token expired at the same moment; the
+// fake Accounts service (rotating refresh tokens, answering after 200 ms)
+// sees exactly one refresh, and all 8 print its token.
+func TestCrossProcessSource(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts 8 processes")
+	}
+	srv := spotauthtest.NewUnstartedServer()
+	srv.Refresh = spotauthtest.RefreshRotate
+	srv.Start()
+	defer srv.Close()
+	srv.SetTokenFaultRule(func(spotauthtest.TokenRequest) *spotauthtest.Fault {
+		return &spotauthtest.Fault{Kind: spotauthtest.FaultNone, Delay: 200 * time.Millisecond}
+	})
+	access, refresh := srv.IssueUserToken(srv.ClientID, []string{"user-read-private"}, false)
+	s, dir := newStore(t, nil)
+	expired := &spotauth.Token{AccessToken: access, TokenType: "Bearer", RefreshToken: refresh, Expiry: time.Now().Add(-time.Minute)}
+	if err := s.Save(context.Background(), expired); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now().Add(time.Second).UnixNano()
+	const n = 8
+	var cmds []*exec.Cmd
+	var outs []*bytes.Buffer
+	for range n {
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), envChild+"=source", envDir+"="+dir, envURL+"="+srv.URL,
+			envID+"="+srv.ClientID, envKey+"="+srv.ClientSecret, envStart+"="+strconv.FormatInt(start, 10))
+		out := new(bytes.Buffer)
+		cmd.Stdout, cmd.Stderr = out, out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds, outs = append(cmds, cmd), append(outs, out)
+	}
+	var first string
+	for i, cmd := range cmds {
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("process %d: %v: %s", i, err, outs[i])
+			continue
+		}
+		got := strings.TrimSpace(outs[i].String())
+		if first == "" {
+			first = got
+		}
+		if got == "" || got != first || got == access {
+			t.Errorf("process %d printed another token than process 0, or the expired one", i)
+		}
+	}
+	st := srv.Stats()
+	if r := st.Grants["refresh_token"]; r != 1 {
+		t.Errorf("refresh requests by %d processes = %d; want 1", n, r)
+	}
+	if e := st.Errors["invalid_grant"]; e != 0 {
+		t.Errorf("invalid_grant answers = %d; want 0", e)
+	}
+	stored, err := s.Load(context.Background())
+	if err != nil || stored.AccessToken != first || stored.RefreshToken == refresh {
+		t.Errorf("stored token = %v; want the refreshed token with the rotated refresh token", err)
 	}
 }
 
