@@ -171,7 +171,7 @@ func TestCorruptFiles(t *testing.T) {
 	}{
 		{"empty", "", "malformed JSON"},
 		{"html", "<html>oops</html>", "malformed JSON"},
-		{"truncated", `{"format":1,"version":3,"token":{"AccessToken":"BQ-sec`, "malformed JSON"},
+		{"truncated", `{"format":1,"version":3,"token":{"access_token":"BQ-sec`, "malformed JSON"},
 		{"future format", `{"format":9,"version":1,"token":{}}`, "format 9"},
 		{"no token", `{"format":1,"version":1}`, "no token"},
 		{"empty token", `{"format":1,"version":1,"token":{}}`, "neither access nor refresh"},
@@ -427,6 +427,7 @@ func TestCrossProcessSource(t *testing.T) {
 
 func FuzzLoad(f *testing.F) {
 	f.Add([]byte(`{"format":1,"version":3,"token":{"AccessToken":"a","RefreshToken":"r"}}`))
+	f.Add([]byte(`{"format":1,"version":1,"token":{"access_token":"BQ-access-1","token_type":"Bearer","scope":"user-read-email","refresh_token":"AQ-refresh-1","expires_at":1795003600,"pkce":true,"authorized_at":1790000001}}`))
 	f.Add([]byte(`{"format":1,"version":1,"sealed":"VAdabc"}`))
 	f.Add([]byte(`{"format":1}`))
 	f.Add([]byte(`null`))
