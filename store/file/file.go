@@ -158,6 +158,10 @@ func decode(data []byte, sealer Sealer) (*spotauth.Token, uint64, error) {
 	if err := json.Unmarshal(data, &r); err != nil {
 		return nil, 0, fmt.Errorf("not a spotauth token file (malformed JSON); log in again to rewrite it: %w", spotauth.ErrBadResponse)
 	}
+	if r.Format == 0 && len(r.Token) == 0 && r.Sealed == "" && r.Version == 0 {
+		// A bare token, as an earlier spotauth CLI wrote: version 0.
+		r.Format, r.Token = format, json.RawMessage(data)
+	}
 	if r.Format != format {
 		return nil, 0, fmt.Errorf("unsupported token file format %d", r.Format)
 	}

@@ -173,6 +173,7 @@ func TestCorruptFiles(t *testing.T) {
 		{"html", "<html>oops</html>", "malformed JSON"},
 		{"truncated", `{"format":1,"version":3,"token":{"access_token":"BQ-sec`, "malformed JSON"},
 		{"future format", `{"format":9,"version":1,"token":{}}`, "format 9"},
+		{"json null", `null`, "neither access nor refresh"},
 		{"no token", `{"format":1,"version":1}`, "no token"},
 		{"empty token", `{"format":1,"version":1,"token":{}}`, "neither access nor refresh"},
 		{"sealed without key", `{"format":1,"version":1,"sealed":"VAdabc"}`, "no key"},
@@ -196,6 +197,28 @@ func TestCorruptFiles(t *testing.T) {
 				t.Errorf("Save() over a corrupt file = %v", err)
 			}
 		})
+	}
+}
+
+// TestBareToken: a file holding just the token's JSON, as the CLI wrote
+// before it used this package, loads as version 0.
+func TestBareToken(t *testing.T) {
+	s, _ := newStore(t, nil)
+	bare := `{"access_token":"BQ-a","token_type":"Bearer","refresh_token":"AQ-r","expires_at":1795003600}`
+	if err := os.WriteFile(s.Path(), []byte(bare), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Load(context.Background())
+	if err != nil || got.AccessToken != "BQ-a" || got.RefreshToken != "AQ-r" || got.Expiry.Unix() != 1795003600 {
+		t.Fatalf("Load() of a bare token = %v; want the token", err)
+	}
+	l, err := s.Lock(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Release(context.Background())
+	if err := l.Save(context.Background(), storetest.SampleToken(1)); err != nil {
+		t.Errorf("Lease.Save() over a bare token = %v; want nil", err)
 	}
 }
 
