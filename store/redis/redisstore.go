@@ -122,6 +122,20 @@ func WithPrefix(prefix string) Option {
 	}
 }
 
+// WithKey replaces the token's key given to [New] or by the URL's profile
+// parameter to [NewFromURL]: the CLI uses it to keep several profiles, or
+// a profile's user and app tokens, under one URL. It may not contain '{'
+// or '}'.
+func WithKey(key string) Option {
+	return func(s *Store) error {
+		if err := checkName("key", key, false); err != nil {
+			return err
+		}
+		s.key = key
+		return nil
+	}
+}
+
 // WithLeaseTTL sets the lease TTL (default [DefaultLeaseTTL], at least
 // 30 ms). A live holder renews its lease every third of it; a dead holder's
 // lease passes to a waiter after at most ttl.
