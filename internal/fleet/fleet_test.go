@@ -139,7 +139,7 @@ func checkHealthy(t *testing.T, f figures, window time.Duration, faults bool) {
 		t.Errorf("/v1/me refused %d tokens before their expiry; want 0", f.meInvalid)
 	}
 	if f.tot.ErrorsWithValidToken != 0 {
-		t.Errorf("%d Token calls failed while the caller's last token was still valid; want 0: %q", f.tot.ErrorsWithValidToken, f.tot.ErrorSamples)
+		t.Errorf("%d Token calls failed while the caller's last token had more than %v to live; want 0: %q", f.tot.ErrorsWithValidToken, ValidSlack, f.tot.ErrorSamples)
 	}
 	if f.invalidGrant != 0 {
 		t.Errorf("invalid_grant answers = %d; want 0 (a rotated refresh token was used twice)", f.invalidGrant)
@@ -337,4 +337,52 @@ func TestFleetRedisRateLimitedRefresh(t *testing.T) {
 		t.Errorf("no faults were injected; the test checked nothing")
 	}
 	checkHealthy(t, f, cfg.RefreshWindow, true)
+}
+
+// TestFleetRedisAuthorizationEnds: the refresh token dies (the 6-month
+// end) in mid-run. Every process must learn it within one refresh window
+// of the first, and then fail with ErrReauthorize only, never while its
+// token is still valid.
+func TestFleetRedisAuthorizationEnds(t *testing.T) {
+	skipShort(t)
+	addr := redistest.Start(t)
+	srv := newServer(t)
+	spec := redisSpec(addr, time.Second)
+	seed(t, srv, spec)
+	cfg := workerConfig(srv, spec, 8*time.Second)
+	cfg.CallTimeout = time.Second
+	var endedAt time.Time
+	results, _ := Run(t, Options{Workers: workers, Worker: cfg, During: func(start time.Time) {
+		time.Sleep(time.Until(start.Add(3 * time.Second)))
+		srv.ExpireRefreshTokens()
+		endedAt = time.Now()
+	}})
+	var first, last time.Time
+	for _, r := range results {
+		if r.ReauthorizeAt.IsZero() {
+			t.Errorf("worker %d never reported ErrReauthorize to OnError", r.ID)
+			continue
+		}
+		if first.IsZero() || r.ReauthorizeAt.Before(first) {
+			first = r.ReauthorizeAt
+		}
+		if r.ReauthorizeAt.After(last) {
+			last = r.ReauthorizeAt
+		}
+		if r.Errors != r.ReauthErrors {
+			t.Errorf("worker %d: %d Token errors, %d of them ErrReauthorize; want all: %q", r.ID, r.Errors, r.ReauthErrors, r.ErrorSamples)
+		}
+		if r.ErrorsWithValidToken != 0 {
+			t.Errorf("worker %d: %d errors while its token had more than %v to live (at most %v); want 0", r.ID, r.ErrorsWithValidToken, ValidSlack, r.MaxLifeAtError)
+		}
+	}
+	st := srv.Stats()
+	t.Logf("authorization ended at +3s: first process learned it %v later, all %d within %v of the first; invalid_grant answers %d; refresh requests %d",
+		first.Sub(endedAt).Round(time.Millisecond), len(results), last.Sub(first).Round(time.Millisecond), st.Errors["invalid_grant"], st.Refreshes)
+	if spread := last.Sub(first); spread > cfg.RefreshWindow+time.Second {
+		t.Errorf("processes learned the end %v apart; want within one refresh window (%v) + 1 s", spread, cfg.RefreshWindow)
+	}
+	if st.Errors["invalid_grant"] > workers {
+		t.Errorf("invalid_grant answers = %d; want at most one per process (%d)", st.Errors["invalid_grant"], workers)
+	}
 }
