@@ -3,7 +3,7 @@ package cli
 import (
 	"bufio"
 	"context"
-		"errors"
+	"errors"
 	"fmt"
 	"html"
 	"io"
@@ -187,4 +187,3 @@ func serveCallback(ln net.Listener, c *callbackServer) (stop func()) {
 		<-served
 	}
 }
-

@@ -106,7 +106,8 @@ func runDemo(ctx context.Context, opts *demoOptions) (err error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, authURL, nil)
 		if err == nil {
 			var resp *http.Response
-			if resp, err = srv.Client().Do(req); err == nil {
+			browser := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+			if resp, err = browser.Do(req); err == nil {
 				_, _ = io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
 			}

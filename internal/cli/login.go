@@ -198,6 +198,20 @@ func runLogin(ctx context.Context, opts *loginOptions) error {
 	}
 	authURL := ua.URL
 
+	// Fail fast on what would leave the user at an error page: an unknown
+	// client ID or an unregistered redirect URI (Spotify does not redirect
+	// then), or an unreachable Accounts service.
+	pre := *s
+	pre.RedirectURI = redirect
+	if fd := checkAccounts(ctx, f, &pre); fd.level == "FAIL" {
+		ln.Close()
+		code := ExitConfig
+		if strings.Contains(fd.what, "unreachable") {
+			code = ExitNetwork
+		}
+		return withCode(code, errors.New("spotauth: "+fd.what), "%s", fd.fix)
+	}
+
 	results := make(chan redirectResult)
 	done := make(chan struct{})
 	cb := &callbackServer{path: rd.path(), results: results, done: done}

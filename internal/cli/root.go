@@ -6,6 +6,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -29,6 +30,7 @@ type Factory struct {
 	once      sync.Once
 	settings  *settings
 	settingsE error
+	closers   []io.Closer
 }
 
 // Settings resolves the configuration once.
@@ -94,6 +96,7 @@ func Run(ctx context.Context, args []string, f *Factory) int {
 	root := newRootCmd(f)
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)
+	f.closeAll()
 	if err != nil {
 		if isCobraUsageError(err) {
 			err = &cliError{code: ExitUsage, err: err, hint: "Run " + cmd.CommandPath() + " --help for usage."}

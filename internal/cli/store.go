@@ -82,7 +82,7 @@ func (f *Factory) openStore(ctx context.Context, s *settings, kind tokenKind) (s
 	}
 	switch loc.kind {
 	case "redis":
-		st, err := openRedisStore(ctx, loc.url, s.Profile, kind)
+		st, err := f.openRedisStore(ctx, loc.url, s.Profile, kind)
 		if err != nil {
 			return nil, withCode(ExitConfig, err, "Check --store / %s (redis://[user:password@]host:port/db).", envStore)
 		}

@@ -36,8 +36,8 @@ needs the client secret), cached and reused until it expires.`,
   spotauth token --client-credentials`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if opts.MinValid < 0 || opts.MinValid > 50*time.Minute {
-				return usageErrorf("Pass a duration between 0 and 50m, e.g. --min-valid 5m.", "invalid --min-valid %v", opts.MinValid)
+			if opts.MinValid < 0 {
+				return usageErrorf("Pass a duration of 0 or more, e.g. --min-valid 5m.", "invalid --min-valid %v", opts.MinValid)
 			}
 			if opts.ClientCredentials && len(opts.RequireScopes) > 0 {
 				return usageErrorf("App tokens carry no scopes; drop --require-scope or --client-credentials.", "--require-scope cannot be used with --client-credentials")
