@@ -11,9 +11,10 @@
 //	{spotauth:default}:events  pub/sub channel: "saved N", "deleted N", "released"
 //
 // The stored token is the JSON {"token": <[spotauth.Token] JSON>, "expiry":
-// <RFC 3339 with nanoseconds>}, sealed by a [storecrypt.Sealer] when one is
-// set: the token's own JSON keeps whole seconds, the envelope the exact
-// expiry.
+// <RFC 3339 with nanoseconds>, "key": <hash tag>}, sealed by a
+// [storecrypt.Sealer] when one is set: the token's own JSON keeps whole
+// seconds, the envelope the exact expiry, and a sealed token names the key
+// it belongs to, so that a blob copied to another key is refused.
 //
 // # Coordinated refresh
 //
@@ -356,7 +357,7 @@ func (s *Store) encode(t *spotauth.Token) ([]byte, error) {
 	if t == nil {
 		return nil, errors.New("spotauth: redis store: save nil token")
 	}
-	env := envelope{Token: t}
+	env := envelope{Token: t, Key: s.tag}
 	if !t.Expiry.IsZero() {
 		env.Expiry = t.Expiry.UTC().Format(time.RFC3339Nano)
 	}
@@ -388,6 +389,11 @@ func (s *Store) decode(b []byte) (*spotauth.Token, error) {
 	if err := json.Unmarshal(b, &env); err != nil || env.Token == nil {
 		return nil, s.wrap("load", fmt.Errorf("%w (%d bytes that are not token JSON)", ErrCorrupt, len(b)))
 	}
+	if s.sealer != nil && env.Key != s.tag {
+		// Sealed blobs are authenticated; this makes them bound to their
+		// key too, so that a blob copied from another key is refused.
+		return nil, s.wrap("load", fmt.Errorf("%w: the encrypted token was stored under another key", ErrCorrupt))
+	}
 	if env.Expiry != "" {
 		exp, err := time.Parse(time.RFC3339Nano, env.Expiry)
 		if err != nil {
@@ -405,6 +411,7 @@ func (s *Store) decode(b []byte) (*spotauth.Token, error) {
 type envelope struct {
 	Token  *spotauth.Token `json:"token"`
 	Expiry string          `json:"expiry,omitempty"` // RFC 3339 with nanoseconds
+	Key    string          `json:"key,omitempty"`    // the hash tag it was stored under
 }
 
 // Load returns the stored token, or an error wrapping

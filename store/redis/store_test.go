@@ -538,6 +538,13 @@ func TestEncryption(t *testing.T) {
 		})
 	}
 
+	// A sealed blob copied under another key is refused.
+	tokenKey2, _, _ := newStoreOn(t, c, "other").Keys()
+	c.HSet(ctx, tokenKey2, "token", raw)
+	if got, err := newStoreOn(t, c, "other", redisstore.WithSealer(sealer1)).Load(ctx); !errors.Is(err, redisstore.ErrCorrupt) {
+		t.Errorf("Load of a sealed token copied from another key = %+v, %v; want ErrCorrupt", got, err)
+	}
+
 	plain := newStoreOn(t, c, "plain")
 	plain.Save(ctx, testToken(1))
 	encPlain := newStoreOn(t, c, "plain", redisstore.WithSealer(sealer1))
