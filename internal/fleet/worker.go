@@ -392,5 +392,3 @@ func Generations(results []*WorkerResult) []string {
 	sort.Slice(out, func(i, j int) bool { return first[out[i]].Before(first[out[j]]) })
 	return out
 }
-
-var errNoFileStore = errors.New("fleet: the file store is not available")
