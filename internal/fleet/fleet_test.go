@@ -229,7 +229,7 @@ func TestFleetFileKillHolder(t *testing.T) {
 func testKillHolder(t *testing.T, name, spec string, ttl time.Duration) {
 	srv := newServer(t)
 	seed(t, srv, spec)
-	cfg := workerConfig(srv, spec, 10*time.Second)
+	cfg := workerConfig(srv, spec, 8*time.Second)
 	cfg.RefreshWindow = time.Second
 	cfg.PauseFlag = filepath.Join(t.TempDir(), "pause")
 	cfg.PauseAfter = 3 * time.Second
@@ -289,12 +289,12 @@ func TestFleetRedisRestart(t *testing.T) {
 	// outlasts the token and the callers' patience, and errors show.
 	spec := redisSpec(rsrv.Addr, time.Second) + "&max_retries=-1"
 	seed(t, srv, spec)
-	cfg := workerConfig(srv, spec, 12*time.Second)
+	cfg := workerConfig(srv, spec, 10*time.Second)
 	cfg.CallTimeout = time.Second
 	var runStart, stoppedAt, restartedAt time.Time
 	results, _ := Run(t, Options{Workers: workers, Worker: cfg, During: func(start time.Time) {
 		runStart = start
-		time.Sleep(time.Until(start.Add(4 * time.Second)))
+		time.Sleep(time.Until(start.Add(3 * time.Second)))
 		rsrv.Stop()
 		stoppedAt = time.Now()
 		time.Sleep(3 * time.Second) // longer than a token lives
@@ -332,7 +332,7 @@ func TestFleetWithoutLockControl(t *testing.T) {
 	srv := newServer(t)
 	spec := redisSpec(addr, time.Second)
 	seed(t, srv, spec)
-	cfg := workerConfig(srv, spec, 6*time.Second)
+	cfg := workerConfig(srv, spec, 5*time.Second)
 	cfg.NoLock = true
 	results, _ := Run(t, Options{Workers: workers, Worker: cfg})
 	f := collect("control, store lock hidden", srv, results, cfg.Duration)
@@ -361,7 +361,7 @@ func TestFleetRedisRateLimitedRefresh(t *testing.T) {
 		}
 		return nil
 	})
-	cfg := workerConfig(srv, spec, 12*time.Second)
+	cfg := workerConfig(srv, spec, 10*time.Second)
 	cfg.RefreshWindow = time.Second
 	cfg.Retry = spotauth.RetryPolicy{BaseDelay: 50 * time.Millisecond, MaxDelay: 200 * time.Millisecond}
 	results, _ := Run(t, Options{Workers: workers, Worker: cfg})
@@ -385,7 +385,7 @@ func TestFleetRedisAuthorizationEnds(t *testing.T) {
 	srv := newServer(t)
 	spec := redisSpec(addr, time.Second)
 	seed(t, srv, spec)
-	cfg := workerConfig(srv, spec, 8*time.Second)
+	cfg := workerConfig(srv, spec, 7*time.Second)
 	cfg.CallTimeout = time.Second
 	var endedAt time.Time
 	results, _ := Run(t, Options{Workers: workers, Worker: cfg, During: func(start time.Time) {
