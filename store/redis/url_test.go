@@ -142,7 +142,7 @@ func TestNewFromURLConnects(t *testing.T) {
 }
 
 func TestStringHidesPassword(t *testing.T) {
-	s, err := redisstore.NewFromURL("redis://alice:" + pw + "@127.0.0.1:1/0?profile=p")
+	s, err := redisstore.NewFromURL("redis://alice:" + pw + "@127.0.0.1:1/0?profile=p&max_retries=-1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,8 +227,8 @@ func TestPasswordAuth(t *testing.T) {
 		t.Errorf("Save with the right password = %v", err)
 	}
 	for _, raw := range []string{
-		"redis://:wrong-" + pw + "@" + srv.Addr + "/0",
-		"redis://" + srv.Addr + "/0",
+		"redis://:wrong-" + pw + "@" + srv.Addr + "/0?max_retries=-1",
+		"redis://" + srv.Addr + "/0?max_retries=-1",
 	} {
 		bad, err := redisstore.NewFromURL(raw)
 		if err != nil {
