@@ -55,7 +55,15 @@
 // Delete it when the authorization has ended for good (a refresh answered
 // invalid_grant, or the 6-month limit passed): [Store.Watch] delivers the
 // event to every replica at once, and each can stop using its in-memory
-// token instead of finding out at its next refresh.
+// token instead of finding out at its next refresh:
+//
+//	events, err := store.Watch(ctx)
+//	...
+//	for ev := range events {
+//		if ev.Kind == redisstore.EventDeleted {
+//			// stop serving the in-memory token: the user must log in again
+//		}
+//	}
 //
 // # Encryption
 //
@@ -697,6 +705,7 @@ func (k EventKind) String() string {
 
 // Event is a change of the stored token, delivered by [Store.Watch].
 type Event struct {
+	// Kind says what happened.
 	Kind EventKind
 	// Version is the token's version after the change (0 for EventReleased).
 	Version int64
