@@ -72,7 +72,10 @@ type RetryPolicy struct {
 
 // Config describes a Spotify app and how to reach the Accounts service.
 // Its methods are safe for concurrent use. String, GoString, Format and
-// LogValue never show ClientSecret.
+// LogValue never show ClientSecret. fmt cannot call them on a Config held
+// by value in an unexported struct field, and prints its fields raw there,
+// secret included: such fields should hold a *Config, which fmt prints as
+// an address.
 //
 // Each flow authenticates the client in exactly one way, and a failed
 // request is never re-sent with another (unlike golang.org/x/oauth2's

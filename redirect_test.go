@@ -1,7 +1,10 @@
 package spotauth_test
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 	"testing"
@@ -192,5 +195,30 @@ func BenchmarkParseRedirect(b *testing.B) {
 		if _, err := spotauth.ParseRedirect(u); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestRedirectRedaction(t *testing.T) {
+	const code = "AQBsecretCODE0123456789abcdefghij"
+	r, err := spotauth.ParseRedirect("http://127.0.0.1:43117/callback?code=" + code + "&state=Zk3q")
+	if err != nil {
+		t.Fatalf("ParseRedirect() = %v", err)
+	}
+	leaks := func(s string) bool { return strings.Contains(s, "secretCODE") }
+	for _, v := range []any{*r, r, []spotauth.Redirect{*r}, struct{ R *spotauth.Redirect }{r}, map[string]spotauth.Redirect{"k": *r}} {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d", "%20.4s"} {
+			if out := fmt.Sprintf(verb, v); leaks(out) {
+				t.Errorf("Sprintf(%q, %T) = %q; shows the code", verb, v, out)
+			}
+		}
+	}
+	if got, want := r.String(), `spotauth.Redirect{Code:AQBs…[redacted 33 chars], State:"Zk3q", Error:"", ErrorDescription:""}`; got != want {
+		t.Errorf("String() = %s; want %s", got, want)
+	}
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("redirect", "r", r, "v", *r)
+	slog.New(slog.NewTextHandler(&buf, nil)).Info("redirect", "r", r)
+	if leaks(buf.String()) || !strings.Contains(buf.String(), "Zk3q") {
+		t.Errorf("slog output = %s; want the state and no code", buf.String())
 	}
 }
