@@ -294,10 +294,18 @@ func (c *Config) requireClient(grant string, needSecret bool) error {
 	return nil
 }
 
-// basicRequest returns the Authorization value and the secrets it carries.
-func (c *Config) basicRequest() (string, []string) {
-	h := BasicAuth(c.ClientID, c.ClientSecret)
-	return h, []string{c.ClientSecret, strings.TrimPrefix(h, "Basic ")}
+// authenticate gives r its one client authentication: client_id in the
+// body for a public (PKCE) request, or the Basic header with the secret,
+// which is then redacted from errors with its base64 form. Every flow
+// calls it once, so no request carries two styles and none is re-sent
+// with the other.
+func (c *Config) authenticate(r *tokenRequest, public bool) {
+	if public {
+		r.form.Set("client_id", c.ClientID)
+		return
+	}
+	r.auth = BasicAuth(c.ClientID, c.ClientSecret)
+	r.secrets = append(r.secrets, c.ClientSecret, strings.TrimPrefix(r.auth, "Basic "))
 }
 
 // Exchange trades an authorization code for a user token, at once: codes
@@ -345,14 +353,10 @@ func (c *Config) Exchange(ctx context.Context, code string, opts ...AuthCodeOpti
 		if err := ValidateVerifier(p.verifier); err != nil {
 			return nil, err
 		}
-		r.form.Set("client_id", c.ClientID)
 		r.form.Set("code_verifier", p.verifier)
 		r.secrets = append(r.secrets, p.verifier)
-	} else {
-		var s []string
-		r.auth, s = c.basicRequest()
-		r.secrets = append(r.secrets, s...)
 	}
+	c.authenticate(&r, pkce)
 	wt, sent, err := c.retrieve(ctx, &r)
 	if err != nil {
 		return nil, err
@@ -377,7 +381,7 @@ func (c *Config) ClientCredentials(ctx context.Context) (*Token, error) {
 		form:  url.Values{"grant_type": {GrantClientCredentials}},
 		retry: true,
 	}
-	r.auth, r.secrets = c.basicRequest()
+	c.authenticate(&r, false)
 	wt, sent, err := c.retrieve(ctx, &r)
 	if err != nil {
 		return nil, err
@@ -420,13 +424,7 @@ func (c *Config) Refresh(ctx context.Context, t *Token) (*Token, error) {
 		secrets: []string{t.RefreshToken, t.AccessToken},
 		retry:   true,
 	}
-	if t.PKCE {
-		r.form.Set("client_id", c.ClientID)
-	} else {
-		var s []string
-		r.auth, s = c.basicRequest()
-		r.secrets = append(r.secrets, s...)
-	}
+	c.authenticate(&r, t.PKCE)
 	wt, sent, err := c.retrieve(ctx, &r)
 	if err != nil {
 		return nil, err
@@ -455,11 +453,7 @@ func (c Config) GoString() string { return c.String() }
 // Format prints String for every verb, so that %v, %+v, %#v, %s and %q
 // never show ClientSecret.
 func (c Config) Format(f fmt.State, verb rune) {
-	if verb == 'q' {
-		fmt.Fprintf(f, "%q", c.String())
-		return
-	}
-	fmt.Fprint(f, c.String())
+	formatRedacted(f, verb, c.String(), c.GoString())
 }
 
 // LogValue implements [slog.LogValuer] with ClientSecret redacted.

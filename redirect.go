@@ -1,7 +1,6 @@
 package spotauth
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -58,10 +57,7 @@ func ParseRedirect(rawURL string) (*Redirect, error) {
 	if hasScheme.MatchString(s) {
 		u, err := url.Parse(s)
 		if err != nil {
-			var ue *url.Error
-			if errors.As(err, &ue) {
-				err = ue.Err // url.Error would repeat the URL
-			}
+			err = bareURLError(err)
 			return nil, &MalformedRedirectError{Reason: "cannot parse the URL: " + err.Error(), Err: err}
 		}
 		query = u.RawQuery

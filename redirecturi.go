@@ -32,11 +32,7 @@ func ValidateRedirectURI(uri string) error {
 	}
 	u, err := url.Parse(uri)
 	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return bad("not a URL: %v", err)
+		return bad("not a URL: %v", bareURLError(err))
 	}
 	if u.Scheme == "" {
 		return bad("%q has no scheme; write an absolute URI such as https://example.com/callback or http://127.0.0.1/callback", uri)
@@ -67,6 +63,17 @@ func ValidateRedirectURI(uri string) error {
 		}
 	}
 	return nil
+}
+
+// bareURLError returns the cause of a url.Parse error without the
+// *url.Error around it, whose text repeats the whole URL: for a redirect,
+// its authorization code.
+func bareURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
 }
 
 // isLoopbackHost reports whether hostport (u.Host) is 127.0.0.1 or [::1],
