@@ -164,7 +164,21 @@ func FuzzParseRedirect(f *testing.F) {
 			if !errors.Is(err, spotauth.ErrMalformedRedirect) && !errors.Is(err, spotauth.ErrRepeatedParameter) {
 				t.Fatalf("ParseRedirect(%q) = %v; want a typed error", in, err)
 			}
+			// The error never repeats the code (a url.Error would).
+			if _, after, ok := strings.Cut(in, "code="); ok {
+				code, _, _ := strings.Cut(after, "&")
+				if len(code) >= 8 && strings.Contains(err.Error(), code) {
+					t.Fatalf("ParseRedirect(%q) = %v; the error repeats the code", in, err)
+				}
+			}
 			return
+		}
+		if len(r.Code) >= 5 && !strings.Contains(r.State+r.Error+r.ErrorDescription, r.Code) {
+			for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+				if out := fmt.Sprintf(verb, r); strings.Contains(out, r.Code) {
+					t.Fatalf("Sprintf(%q, ParseRedirect(%q)) = %s; shows the code", verb, in, out)
+				}
+			}
 		}
 		q := url.Values{}
 		for k, v := range map[string]string{"code": r.Code, "state": r.State, "error": r.Error, "error_description": r.ErrorDescription} {
