@@ -12,9 +12,6 @@ import (
 	"github.com/spotauth/spotauth/internal/ini"
 )
 
-// ErrConfigSection: a config file has no section of the requested name.
-var ErrConfigSection = errors.New("spotauth: config section not found")
-
 // DefaultConfigSection is the section [ReadConfigFile] and
 // [WriteConfigFile] use when given "", as tekore's config_from_file does.
 const DefaultConfigSection = ini.DefaultSection

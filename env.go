@@ -1,7 +1,6 @@
 package spotauth
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -16,10 +15,6 @@ const (
 	EnvRedirectURI  = "SPOTIFY_REDIRECT_URI"
 	EnvUserRefresh  = "SPOTIFY_USER_REFRESH"
 )
-
-// ErrNoClientID: credentials from the environment or a config file lack a
-// client ID.
-var ErrNoClientID = errors.New("spotauth: no client ID")
 
 // Credentials are an app's settings as tekore keeps them: in the
 // environment ([CredentialsFromEnv]) or in an INI file ([ReadConfigFile],

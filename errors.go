@@ -68,6 +68,12 @@ var (
 	// ErrAuthCompleted: a [UserAuth] was already used for a code exchange.
 	// A login attempt completes at most once; start a new one.
 	ErrAuthCompleted = errors.New("spotauth: login attempt already completed")
+
+	// ErrNoClientID: credentials from the environment or a config file lack a
+	// client ID.
+	ErrNoClientID = errors.New("spotauth: no client ID")
+	// ErrConfigSection: a config file has no section of the requested name.
+	ErrConfigSection = errors.New("spotauth: config section not found")
 )
 
 // Grant types, as sent in grant_type and kept in [TokenError.Grant].

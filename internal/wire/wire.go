@@ -68,6 +68,8 @@ type Error struct {
 	Reason      string // why the body was not understood; "" when Code != ""
 }
 
+// Error gives the status and Spotify's code and description, or the
+// reason the body was not understood. It never holds the excerpt.
 func (e *Error) Error() string {
 	if e.Code != "" {
 		return fmt.Sprintf("token endpoint: %d: %s: %s", e.StatusCode, e.Code, e.Description)
