@@ -46,8 +46,8 @@ func ValidateRedirectURI(uri string) error {
 	}
 	switch u.Scheme {
 	case "https":
-		if u.Host == "" {
-			return bad("%q has no host", uri)
+		if u.Hostname() == "" {
+			return bad("%q has no host; write one such as https://example.com/callback", uri)
 		}
 	case "http":
 		if !isLoopbackHost(u.Host) {
@@ -56,6 +56,9 @@ func ValidateRedirectURI(uri string) error {
 	}
 	if u.User != nil {
 		return bad("%q has user information (user@); remove it", uri)
+	}
+	if strings.HasSuffix(u.Host, ":") {
+		return bad("%q has an empty port after ':'; remove the ':' or give a port", uri)
 	}
 	if p := u.Port(); p != "" {
 		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
