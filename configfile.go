@@ -28,8 +28,9 @@ const DefaultConfigSection = ini.DefaultSection
 //	SPOTIFY_REDIRECT_URI = http://127.0.0.1/callback
 //	SPOTIFY_USER_REFRESH = AQC...
 //
-// Like tekore, it reads keys case-sensitively first; a key spelt in another
-// case is accepted when no exact one exists. Section names are
+// Keys are matched case-sensitively first, as tekore (which sets
+// configparser's optionxform to str) matches them; unlike tekore, a key
+// spelt in another case is accepted when no exact one exists. Section names are
 // case-sensitive. "%%" stands for "%" and "%(key)s" for another key's value,
 // as with configparser's default interpolation.
 //
