@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -376,4 +377,20 @@ func BenchmarkDecode(b *testing.B) {
 			b.Fatal(e)
 		}
 	}
+}
+
+func FuzzParseRetryAfter(f *testing.F) {
+	for _, s := range []string{"", "0", "120", " 7 ", "-1", "1.5", "99999999999999999999999",
+		now.Add(90 * time.Second).Format(http.TimeFormat), "Sun, 06 Nov 1994 08:49:37 GMT", "Sunday, 06-Nov-94 08:49:37 GMT"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		d := ParseRetryAfter(v, now)
+		if d < 0 {
+			t.Fatalf("ParseRetryAfter(%q) = %v; want >= 0", v, d)
+		}
+		if n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64); err == nil && n < 1<<32 && d != time.Duration(n)*time.Second {
+			t.Fatalf("ParseRetryAfter(%q) = %v; want %d s", v, d, n)
+		}
+	})
 }
