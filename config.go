@@ -42,8 +42,11 @@ func NewEndpoint(base string) Endpoint {
 //     short): client_credentials and refresh_token only, with full-jitter
 //     exponential backoff (waiting at least a 503's Retry-After, if any,
 //     under the same cap as a 429's). Both are safe to repeat: the client
-//     credentials and the refresh token stay valid through a failed
-//     request.
+//     credentials stay valid through a failed request, and so does the
+//     refresh token under Spotify's current behaviour. Where refresh
+//     tokens rotate, a refresh whose answer was lost may have spent the
+//     old one; the retry then fails with invalid_grant, as any later
+//     refresh with it would.
 //   - authorization_code after a 5xx or a transport error: never. The
 //     code is single-use, and the server may have consumed it before
 //     failing; a retry would then get invalid_grant ("Invalid
@@ -404,7 +407,8 @@ func (c *Config) ClientCredentials(ctx context.Context) (*Token, error) {
 // returns a [*TokenError] that matches [ErrReauthorize] and is never
 // retried. 5xx and transport errors are retried with backoff, and a 429
 // honours Retry-After (see [RetryPolicy]): a refresh token stays valid
-// through a failed refresh, so a retry is safe.
+// through a failed refresh, so a retry is safe (with rotating refresh
+// tokens, see the caveat there).
 //
 // Refresh fails with [ErrNoRefreshToken] for a nil token or one without a
 // refresh token, before sending anything.
