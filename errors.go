@@ -2,6 +2,10 @@ package spotauth
 
 import (
 	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -36,6 +40,7 @@ var (
 	// ErrMissingCode: the redirect has neither code nor error.
 	ErrMissingCode = errors.New("spotauth: redirect has no code")
 	// ErrRepeatedParameter: a redirect parameter appears more than once.
+	// The error is a [*RepeatedParameterError] naming the parameter.
 	ErrRepeatedParameter = errors.New("spotauth: repeated redirect parameter")
 	// ErrNoRefreshToken: the token cannot be refreshed.
 	ErrNoRefreshToken = errors.New("spotauth: no refresh token")
@@ -52,11 +57,49 @@ var (
 	ErrLeaseLost = errors.New("spotauth: refresh lease lost")
 	// ErrClosed: the [RefreshingSource] was closed.
 	ErrClosed = errors.New("spotauth: source closed")
+
+	// ErrInvalidConfig: a [Config] lacks what a call needs, such as a
+	// client ID, a client secret for a confidential flow or a redirect URI.
+	// Detected before any request is sent.
+	ErrInvalidConfig = errors.New("spotauth: invalid config")
+	// ErrMalformedRedirect: a redirect URL or query could not be parsed.
+	// The error is a [*MalformedRedirectError].
+	ErrMalformedRedirect = errors.New("spotauth: malformed redirect URL")
+	// ErrAuthCompleted: a [UserAuth] was already used for a code exchange.
+	// A login attempt completes at most once; start a new one.
+	ErrAuthCompleted = errors.New("spotauth: login attempt already completed")
+
+	// ErrNoClientID: credentials from the environment or a config file lack a
+	// client ID.
+	ErrNoClientID = errors.New("spotauth: no client ID")
+	// ErrConfigSection: a config file has no section of the requested name.
+	ErrConfigSection = errors.New("spotauth: config section not found")
+)
+
+// Grant types, as sent in grant_type and kept in [TokenError.Grant].
+const (
+	GrantAuthorizationCode = "authorization_code"
+	GrantRefreshToken      = "refresh_token"
+	GrantClientCredentials = "client_credentials"
 )
 
 // TokenError is an error answer of Spotify's token endpoint, or a response
 // that could not be read as one. Match its kind with [errors.Is] against the
 // sentinels, and reach it with [errors.As].
+//
+// It matches:
+//   - by Code: [ErrInvalidGrant], [ErrInvalidClient], [ErrInvalidRequest],
+//     [ErrUnsupportedGrantType], [ErrInvalidScope], [ErrAccessDenied];
+//   - [ErrReauthorize] for invalid_grant on a refresh_token grant;
+//   - by status: [ErrRateLimited] for 429, [ErrServerError] for 5xx;
+//   - [ErrBadResponse] when Code is empty: the body was not Spotify's
+//     token or error JSON (an HTML page from a proxy, an empty, truncated or
+//     wrongly shaped body), whatever the status but 429, whose body does
+//     not matter. A 502 HTML page thus matches both ErrServerError and
+//     ErrBadResponse.
+//
+// Its fields and Error text never hold a secret: the fields that come from
+// the body are sanitized and redacted.
 type TokenError struct {
 	// Grant is the grant_type of the request: "authorization_code",
 	// "refresh_token" or "client_credentials".
@@ -73,6 +116,80 @@ type TokenError struct {
 	// Body is a short excerpt of the response body, sanitized: control
 	// characters removed, secrets sent in the request redacted.
 	Body string
+	// Reason says why the body was not understood, such as "HTML or XML
+	// body, want JSON"; empty when Code is set.
+	Reason string
+}
+
+// Error describes the failure: grant, status, Spotify's code and
+// description, and for unreadable bodies the reason and an excerpt.
+func (e *TokenError) Error() string {
+	var b strings.Builder
+	b.WriteString("spotauth: ")
+	if e.Grant != "" {
+		b.WriteString(e.Grant)
+		b.WriteString(" request failed: ")
+	} else {
+		b.WriteString("token request failed: ")
+	}
+	b.WriteString(strconv.Itoa(e.StatusCode))
+	if txt := http.StatusText(e.StatusCode); txt != "" {
+		b.WriteString(" ")
+		b.WriteString(txt)
+	}
+	if e.Code != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Code)
+		if e.Description != "" {
+			b.WriteString(": ")
+			b.WriteString(e.Description)
+		}
+	} else {
+		if e.Reason != "" {
+			b.WriteString(": ")
+			b.WriteString(e.Reason)
+		}
+		if e.Body != "" {
+			fmt.Fprintf(&b, ": body %q", e.Body)
+		}
+	}
+	if e.RetryAfter > 0 {
+		fmt.Fprintf(&b, " (retry after %s)", e.RetryAfter)
+	}
+	if e.Grant == GrantRefreshToken && e.Code == "invalid_grant" {
+		b.WriteString("; the user must authorize the app again")
+	}
+	if e.Code == "invalid_client" {
+		b.WriteString("; check the client ID and secret")
+	}
+	return b.String()
+}
+
+// Is reports whether e matches target; see [TokenError] for the mapping.
+func (e *TokenError) Is(target error) bool {
+	switch target {
+	case ErrInvalidGrant:
+		return e.Code == "invalid_grant"
+	case ErrReauthorize:
+		return e.Code == "invalid_grant" && e.Grant == GrantRefreshToken
+	case ErrInvalidClient:
+		return e.Code == "invalid_client"
+	case ErrInvalidRequest:
+		return e.Code == "invalid_request"
+	case ErrUnsupportedGrantType:
+		return e.Code == "unsupported_grant_type"
+	case ErrInvalidScope:
+		return e.Code == "invalid_scope"
+	case ErrAccessDenied:
+		return e.Code == "access_denied"
+	case ErrRateLimited:
+		return e.StatusCode == http.StatusTooManyRequests
+	case ErrServerError:
+		return e.StatusCode >= 500 && e.StatusCode <= 599
+	case ErrBadResponse:
+		return e.Code == "" && e.StatusCode != http.StatusTooManyRequests
+	}
+	return false
 }
 
 // AuthorizeError is an error redirect from /authorize, such as
@@ -83,3 +200,74 @@ type AuthorizeError struct {
 	// Description is the "error_description" parameter, if any.
 	Description string
 }
+
+// Error returns "spotauth: authorization failed: " and the code, with the
+// description if any.
+func (e *AuthorizeError) Error() string {
+	s := "spotauth: authorization failed: " + e.Code
+	if e.Code == "access_denied" {
+		s += " (the user denied access)"
+	}
+	if e.Description != "" {
+		s += ": " + e.Description
+	}
+	return s
+}
+
+// Is reports whether e matches target: [ErrAccessDenied] for
+// "access_denied", [ErrInvalidScope] for "invalid_scope",
+// [ErrInvalidRequest] for "invalid_request", and [ErrServerError] for
+// "server_error" and "temporarily_unavailable" (RFC 6749 §4.1.2.1), which
+// a later attempt may get past.
+func (e *AuthorizeError) Is(target error) bool {
+	switch target {
+	case ErrAccessDenied:
+		return e.Code == "access_denied"
+	case ErrInvalidScope:
+		return e.Code == "invalid_scope"
+	case ErrInvalidRequest:
+		return e.Code == "invalid_request"
+	case ErrServerError:
+		return e.Code == "server_error" || e.Code == "temporarily_unavailable"
+	}
+	return false
+}
+
+// RepeatedParameterError reports a redirect parameter that appears more
+// than once, which a genuine Spotify redirect never has. It matches
+// [ErrRepeatedParameter].
+type RepeatedParameterError struct {
+	// Param is the parameter's name, such as "state".
+	Param string
+	// Count is how many times it appears.
+	Count int
+}
+
+// Error names the parameter.
+func (e *RepeatedParameterError) Error() string {
+	return fmt.Sprintf("spotauth: redirect parameter %q appears %d times, want once", e.Param, e.Count)
+}
+
+// Is reports whether target is [ErrRepeatedParameter].
+func (e *RepeatedParameterError) Is(target error) bool { return target == ErrRepeatedParameter }
+
+// MalformedRedirectError reports a redirect URL or query that could not be
+// parsed. It matches [ErrMalformedRedirect]. Its text never repeats the
+// URL, which carries the authorization code.
+type MalformedRedirectError struct {
+	// Reason says what is wrong, without the URL's content.
+	Reason string
+	// Err is the underlying parse error, if any.
+	Err error
+}
+
+// Error says what is wrong with the redirect.
+func (e *MalformedRedirectError) Error() string {
+	return "spotauth: malformed redirect URL: " + e.Reason
+}
+
+// Unwrap returns the underlying parse error.
+func (e *MalformedRedirectError) Unwrap() error { return e.Err }
+
+// Is reports whether target is [ErrMalformedRedirect].
+func (e *MalformedRedirectError) Is(target error) bool { return target == ErrMalformedRedirect }

@@ -2,10 +2,32 @@ package spotauth
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/oauth2"
 )
+
+// DefaultRefreshWindow is the default [SourceOptions.RefreshWindow].
+const DefaultRefreshWindow = 5 * time.Minute
+
+// DefaultRefreshTimeout is the default [SourceOptions.RefreshTimeout].
+const DefaultRefreshTimeout = 30 * time.Second
+
+// maxExpiryMargin bounds the margin before Expiry from which a token counts
+// as expired, so that it is not handed out to die in transit. The margin is
+// a twentieth of the token's remaining life, at most this.
+const maxExpiryMargin = 10 * time.Second
+
+// minInvalidateAge: [RefreshingSource.Invalidate] does not refresh a token
+// that a refresh produced less than this ago; a 401 at once after a refresh
+// is an error, not a reason to refresh again (spec §3: do not loop).
+const minInvalidateAge = time.Second
 
 // SourceOptions configure a [RefreshingSource]. The zero value is usable.
 type SourceOptions struct {
@@ -14,20 +36,36 @@ type SourceOptions struct {
 	// between them.
 	Store TokenStore
 	// RefreshWindow is how long before expiry the background refresh starts
-	// (0 means 5 minutes, at least DefaultExpiryMargin).
+	// (0 means [DefaultRefreshWindow], 5 minutes). A token whose remaining
+	// life is shorter than twice the window uses a quarter of that life
+	// instead, so that short-lived tokens are not refreshed continuously.
 	RefreshWindow time.Duration
 	// Jitter spreads the refresh start of a fleet: each refresh starts at a
 	// random point in the first Jitter of the window (0 means a fifth of
-	// RefreshWindow; negative disables jitter).
+	// RefreshWindow; negative disables jitter). It scales down with the
+	// window for short-lived tokens.
 	Jitter time.Duration
-	// OnRefresh, if set, is called with every token obtained by a refresh,
-	// after it was saved to Store.
+	// RefreshTimeout bounds one refresh, including waiting for the lease of
+	// a [LockingStore] and saving (0 means [DefaultRefreshTimeout]). Callers
+	// waiting for a token wait at most this long even when their own
+	// context has no deadline, as with [RefreshingSource.Token].
+	RefreshTimeout time.Duration
+	// OnRefresh, if set, is called with every token obtained by a refresh of
+	// this source, after it was saved to Store and published, and before
+	// callers that waited for that refresh return.
+	// Tokens adopted from the store (refreshed by another process) are not
+	// reported. It must not block for long, must not wait for this source
+	// (as for OnError) and must not modify the token.
 	OnRefresh func(*Token)
-	// OnError, if set, is called with every failed refresh or save, at once,
-	// including permanent ones such as [ErrReauthorize].
+	// OnError, if set, is called with every failed refresh or save, at once
+	// (before callers that waited for that refresh return), including
+	// permanent ones such as [ErrReauthorize] while the current token is
+	// still valid. Save and lock failures are [*StoreError] values.
+	// It must not block for long, nor wait for this source (ForceRefresh,
+	// Invalidate, or TokenContext once the token has expired).
 	OnError func(error)
 	// Clock drives expiry decisions; nil means the system clock. Tests use a
-	// controllable one.
+	// controllable one, which may implement [MonotonicClock].
 	Clock Clock
 }
 
@@ -40,33 +78,929 @@ type Clock interface {
 	AfterFunc(d time.Duration, f func()) interface{ Stop() bool }
 }
 
+// StoreError is a failure of the token store during a refresh: loading,
+// locking, saving or deleting. It is reported to [SourceOptions.OnError],
+// and returned to callers when no valid token remains. Match the store's own
+// error with [errors.Is] or [errors.As].
+type StoreError struct {
+	// Op is "load", "lock", "save", "delete" or "release".
+	Op string
+	// Err is the store's error.
+	Err error
+}
+
+func (e *StoreError) Error() string { return "spotauth: token store " + e.Op + ": " + e.Err.Error() }
+
+// Unwrap returns e.Err.
+func (e *StoreError) Unwrap() error { return e.Err }
+
 // RefreshingSource is a token that refreshes itself.
 //
 // It implements [oauth2.TokenSource]; [RefreshingSource.TokenContext] is the
 // context-aware form. Create one with [Config.UserSource] or
-// [Config.AppSource], and Close it when done.
+// [Config.AppSource], and Close it when done. It is safe for concurrent use.
+//
+// # Hot path
+//
+// While the token is valid and outside its refresh window, Token and
+// TokenContext take no lock and allocate nothing: they load one immutable
+// state (the token, its oauth2 form and its deadlines) with an atomic load
+// and compare its deadlines with a coarse clock. The coarse clock is a pair
+// of atomic integers that one goroutine, shared by all sources of the
+// process and stopped when the last is closed, updates every 50 ms with the
+// wall-clock and the monotonic time, each plus a slack larger than the
+// update period, so that it never lags behind the real time: a token is
+// considered due a little early, never late. Once a token is due, calls
+// leave the hot path and decide with the precise clock, so whether a token
+// has expired never rests on the coarse clock, even in a starved process
+// whose clock goroutine runs late.
+//
+// # Clock jumps and suspend
+//
+// When a token is published, its remaining life (Expiry minus the wall-clock
+// time; Expiry itself was computed from the wall clock when the token was
+// received) gives two sets of deadlines: one on the wall clock, one on the
+// monotonic clock. A token is due (or expired) when EITHER clock says so.
+// The monotonic clock does not move when the wall clock is set backwards,
+// so a backward jump cannot keep an old token alive; the wall clock keeps
+// running while the system is suspended (when the monotonic clock and its
+// timers stop), so a token is not used past its expiry after a resume.
+// A forward jump of the wall clock only makes the refresh start early.
+//
+// # Refreshing
+//
+// Inside the refresh window (see [SourceOptions.RefreshWindow]; it starts
+// at a jittered point so that a fleet spreads its refreshes), exactly one
+// refresh runs in the background, started by a timer or by the first caller
+// to notice, while every caller keeps getting the current token at once.
+// Only when the token has actually expired do callers wait, for that same
+// refresh, each bounded by its own context and by
+// [SourceOptions.RefreshTimeout].
+//
+// A failed refresh while the token is still valid is retried in the
+// background with exponential backoff (honouring a 429's Retry-After);
+// callers keep the valid token. A permanent error — invalid_grant (the
+// refresh token was revoked, rotated away or is past its 6-month life; it
+// matches [ErrReauthorize]), invalid_client or [ErrNoRefreshToken] — is
+// never retried: it goes to [SourceOptions.OnError] at once and is returned
+// to callers once the token has expired. On invalid_grant the refresh token
+// is deleted from the store, unless another process replaced it meanwhile.
+//
+// # Persistence
+//
+// With a plain [TokenStore], a refresh first loads the stored token (another
+// process may have refreshed it: a newer stored token is adopted without a
+// network call, and a newer stored refresh token is the one used), then
+// refreshes, saves, and only then publishes the new token: a rotated
+// refresh token is saved before anyone is handed the new access token. If
+// the save fails, the new token is still published, because after a
+// rotation it holds the only valid refresh token and dropping it would
+// force the user to log in again; the failure goes to OnError as a
+// [*StoreError] and the save is retried with backoff until it succeeds.
+// With a [LockingStore] the refresh follows the protocol documented there:
+// Lock, Lease.Load, adopt or refresh with the stored refresh token,
+// Lease.Save, Release.
 type RefreshingSource struct {
-	_ struct{}
+	st atomic.Pointer[state]
+
+	clock   Clock          // nil: the system clock, read through coarse
+	mclock  MonotonicClock // clock as a MonotonicClock, if it is one
+	origin  time.Time      // clock.Now() at creation, for clocks without Monotonic
+	refresh func(context.Context, *Token) (*Token, error)
+	app     bool
+	opts    SourceOptions
+	window  time.Duration
+	jitter  time.Duration
+	timeout time.Duration
+	ctx     context.Context // canceled by Close
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup // flights and callbacks
+
+	mu          sync.Mutex // guards the fields below, and every st.Store
+	flight      *flight
+	timer       interface{ Stop() bool }
+	closed      bool
+	failures    int    // consecutive failed refreshes or saves
+	pendingSave *Token // published but not yet stored
 }
 
-// UserSource returns a RefreshingSource for a user token (secret or PKCE).
-// If t is nil, the token is loaded from opts.Store on first use.
+// state is what the hot path loads: immutable once published.
+type state struct {
+	tok  *Token
+	otok *oauth2.Token
+	// due: a refresh should start; expired: callers must wait for one.
+	// Wall deadlines are Unix nanoseconds, monotonic ones nanoseconds on
+	// the source's monotonic clock.
+	dueWall, dueMono int64
+	expWall, expMono int64
+	// window is the effective refresh window, used to scale backoff.
+	window time.Duration
+	// gotMono is when a refresh of this source produced tok (monotonic),
+	// math.MinInt64 otherwise.
+	gotMono int64
+	// err is a permanent error, returned once tok has expired, or ErrClosed.
+	err    error
+	closed bool
+}
+
+var closedState = &state{closed: true, err: ErrClosed,
+	dueWall: math.MinInt64, dueMono: math.MinInt64, expWall: math.MinInt64, expMono: math.MinInt64}
+
+func (st *state) fresh(wall, mono int64) bool { return wall < st.dueWall && mono < st.dueMono }
+
+func (st *state) expired(wall, mono int64) bool { return wall >= st.expWall || mono >= st.expMono }
+
+// A flight is one refresh, shared by everyone who waits for it.
+type flight struct {
+	done chan struct{}
+	err  error
+}
+
+var doneFlight = func() *flight { f := &flight{done: make(chan struct{})}; close(f.done); return f }()
+
+// UserSource returns a RefreshingSource for a user token (secret or PKCE),
+// refreshed with [Config.Refresh]. If t is nil, the token is loaded from
+// opts.Store on first use; an empty store gives an error wrapping
+// [ErrTokenNotFound]. opts may be nil. The Config must not be modified
+// afterwards.
 func (c *Config) UserSource(t *Token, opts *SourceOptions) *RefreshingSource {
-	panic("unimplemented")
+	return newSource(func(ctx context.Context, t *Token) (*Token, error) { return c.Refresh(ctx, t) }, false, t, opts)
 }
 
 // AppSource returns a RefreshingSource of client-credentials tokens, which
-// it re-requests before they expire (they carry no refresh token).
-func (c *Config) AppSource(opts *SourceOptions) *RefreshingSource { panic("unimplemented") }
-
-// Token returns a valid token; it implements [oauth2.TokenSource].
-func (s *RefreshingSource) Token() (*oauth2.Token, error) { panic("unimplemented") }
-
-// TokenContext returns a valid token, waiting at most until ctx is done
-// when a refresh is needed.
-func (s *RefreshingSource) TokenContext(ctx context.Context) (*Token, error) {
-	panic("unimplemented")
+// it re-requests with [Config.ClientCredentials] before they expire (they
+// carry no refresh token). With opts.Store, a stored app token is used
+// while valid and new ones are saved, so that processes share them. opts may
+// be nil.
+func (c *Config) AppSource(opts *SourceOptions) *RefreshingSource {
+	return newSource(func(ctx context.Context, _ *Token) (*Token, error) { return c.ClientCredentials(ctx) }, true, nil, opts)
 }
 
-// Close stops background work. Later calls fail with [ErrClosed].
-func (s *RefreshingSource) Close() error { panic("unimplemented") }
+// newSource returns a source that obtains tokens with refresh (for an app
+// source, refresh ignores its token argument).
+func newSource(refresh func(context.Context, *Token) (*Token, error), app bool, t *Token, opts *SourceOptions) *RefreshingSource {
+	s := &RefreshingSource{refresh: refresh, app: app}
+	if opts != nil {
+		s.opts = *opts
+	}
+	s.window = s.opts.RefreshWindow
+	if s.window <= 0 {
+		s.window = DefaultRefreshWindow
+	}
+	switch {
+	case s.opts.Jitter < 0:
+		s.jitter = 0
+	case s.opts.Jitter == 0:
+		s.jitter = s.window / 5
+	default:
+		s.jitter = min(s.opts.Jitter, s.window)
+	}
+	s.timeout = s.opts.RefreshTimeout
+	if s.timeout <= 0 {
+		s.timeout = DefaultRefreshTimeout
+	}
+	if s.opts.Clock == nil {
+		acquireCoarse()
+	} else {
+		s.clock = s.opts.Clock
+		s.mclock, _ = s.clock.(MonotonicClock)
+		s.origin = s.clock.Now()
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t != nil && t.AccessToken != "" {
+		s.publish(s.newState(t, false))
+	} else {
+		// No token yet: every call goes to the slow path, which loads it.
+		s.st.Store(&state{tok: t, dueWall: math.MinInt64, dueMono: math.MinInt64,
+			expWall: math.MinInt64, expMono: math.MinInt64, gotMono: math.MinInt64})
+	}
+	return s
+}
+
+// preciseNow returns the current readings without the coarse clock's slack.
+func (s *RefreshingSource) preciseNow() (wall, mono int64) {
+	if s.clock == nil {
+		t := time.Now()
+		return t.UnixNano(), int64(t.Sub(monoOrigin))
+	}
+	return s.clockNow()
+}
+
+func (s *RefreshingSource) clockNow() (wall, mono int64) {
+	t := s.clock.Now()
+	if s.mclock != nil {
+		return t.UnixNano(), int64(s.mclock.Monotonic())
+	}
+	return t.UnixNano(), int64(t.Sub(s.origin))
+}
+
+// Token returns a valid token; it implements [oauth2.TokenSource]. The
+// oauth2.Token carries the access token, its type and expiry, but not the
+// refresh token, which stays with the source; use TokenContext for the
+// whole [Token].
+//
+// When it has to wait for a refresh, Token waits without a context of its
+// own, but never longer than [SourceOptions.RefreshTimeout]. The returned
+// token is shared and must not be modified.
+func (s *RefreshingSource) Token() (*oauth2.Token, error) {
+	st := s.st.Load()
+	var wall, mono int64
+	if s.clock == nil {
+		wall, mono = coarse.wall.Load(), coarse.mono.Load()
+	} else {
+		wall, mono = s.clockNow()
+	}
+	if st != nil && wall < st.dueWall && mono < st.dueMono {
+		return st.otok, nil
+	}
+	st, err := s.slow(context.Background(), st, wall, mono)
+	if err != nil {
+		return nil, err
+	}
+	return st.otok, nil
+}
+
+// TokenContext returns a valid token, waiting at most until ctx is done
+// when a refresh is needed (and no longer than
+// [SourceOptions.RefreshTimeout]). The returned token is shared and must
+// not be modified.
+func (s *RefreshingSource) TokenContext(ctx context.Context) (*Token, error) {
+	st := s.st.Load()
+	var wall, mono int64
+	if s.clock == nil {
+		wall, mono = coarse.wall.Load(), coarse.mono.Load()
+	} else {
+		wall, mono = s.clockNow()
+	}
+	if st != nil && wall < st.dueWall && mono < st.dueMono {
+		return st.tok, nil
+	}
+	st, err := s.slow(ctx, st, wall, mono)
+	if err != nil {
+		return nil, err
+	}
+	return st.tok, nil
+}
+
+var errZeroSource = errors.New("spotauth: RefreshingSource not created by Config.UserSource or Config.AppSource")
+
+// slow handles every call that is not on the hot path: a due, expired or
+// missing token, a permanent error, a closed source. It decides on the
+// precise clock, not the coarse one: whether a token has expired is never
+// left to the coarse clock, whose updates a starved process could delay
+// (only a delay longer than the refresh window would matter, and then only
+// by not noticing that the window started; the timer still does).
+func (s *RefreshingSource) slow(ctx context.Context, st *state, _, _ int64) (*state, error) {
+	if st == nil {
+		return nil, errZeroSource
+	}
+	wall, mono := s.preciseNow()
+	var last *flight
+	for {
+		if st.closed {
+			return nil, ErrClosed
+		}
+		if st.tok != nil && st.tok.AccessToken != "" && !st.expired(wall, mono) {
+			if st.err == nil && !st.fresh(wall, mono) {
+				s.startFlight(st, false) // in the background; do not wait
+			}
+			return st, nil
+		}
+		if st.err != nil {
+			return nil, st.err
+		}
+		if last != nil {
+			if last.err != nil {
+				return nil, last.err
+			}
+			if last != doneFlight {
+				return nil, errors.New("spotauth: the refreshed token has already expired")
+			}
+		}
+		f := s.startFlight(st, false)
+		select {
+		case <-f.done:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("spotauth: waiting for a token refresh: %w", context.Cause(ctx))
+		}
+		if f == doneFlight && last == doneFlight {
+			// The state changed twice under us; let the next call retry.
+			return nil, errors.New("spotauth: token changed during the call; retry")
+		}
+		last = f
+		st = s.st.Load()
+		wall, mono = s.preciseNow()
+	}
+}
+
+// startFlight returns the refresh in flight, starting one to replace the
+// token of st unless the published state is no longer st (then it returns
+// doneFlight so that the caller reads the new state). With force, a flight
+// starts even if st is no longer current.
+func (s *RefreshingSource) startFlight(st *state, force bool) *flight {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.flight != nil {
+		return s.flight
+	}
+	if s.closed {
+		return doneFlight // the caller then reads closedState
+	}
+	if !force && s.st.Load() != st {
+		return doneFlight
+	}
+	f := &flight{done: make(chan struct{})}
+	s.flight = f
+	s.wg.Add(1)
+	go s.run(f, s.st.Load().tok)
+	return f
+}
+
+// Invalidate reports that stale was refused (a 401 from the Web API) and
+// returns a token to use instead. If the current token is still stale, it
+// forces one refresh, shared with every other caller that invalidates the
+// same token and with a refresh already in flight, and waits for it
+// (bounded by ctx). If the current token is another one, it is returned at
+// once. A token that a refresh produced less than a second ago is not
+// refreshed again: Invalidate then returns it unchanged, and the caller
+// should report the refusal rather than loop (spec §3). [Transport] calls
+// Invalidate on a 401.
+func (s *RefreshingSource) Invalidate(ctx context.Context, stale *Token) (*Token, error) {
+	return s.invalidate(ctx, stale, true)
+}
+
+// ForceRefresh refreshes the token now, whatever its expiry, and returns the
+// new one. With a store, a newer token stored by another process is adopted
+// instead, as for any refresh.
+func (s *RefreshingSource) ForceRefresh(ctx context.Context) (*Token, error) {
+	st := s.st.Load()
+	if st == nil {
+		return nil, errZeroSource
+	}
+	if st.tok == nil {
+		// Nothing loaded yet: load (and refresh if needed) first.
+		t, err := s.TokenContext(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if s.st.Load().gotMono != math.MinInt64 {
+			return t, nil // that was a refresh already
+		}
+		return s.invalidate(ctx, t, false)
+	}
+	return s.invalidate(ctx, st.tok, false)
+}
+
+func (s *RefreshingSource) invalidate(ctx context.Context, stale *Token, guard bool) (*Token, error) {
+	st := s.st.Load()
+	if st == nil {
+		return nil, errZeroSource
+	}
+	if st.closed {
+		return nil, ErrClosed
+	}
+	if stale == nil || st.tok == nil || st.tok.AccessToken != stale.AccessToken {
+		return s.TokenContext(ctx)
+	}
+	if st.err != nil {
+		return nil, st.err
+	}
+	if guard {
+		_, mono := s.preciseNow()
+		if st.gotMono != math.MinInt64 && mono-st.gotMono < int64(minInvalidateAge) {
+			return st.tok, nil
+		}
+	}
+	f := s.startFlight(st, true)
+	select {
+	case <-f.done:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("spotauth: waiting for a token refresh: %w", context.Cause(ctx))
+	}
+	nst := s.st.Load()
+	if nst.closed {
+		return nil, ErrClosed
+	}
+	if nst.tok != nil && nst.tok.AccessToken != stale.AccessToken {
+		return nst.tok, nil
+	}
+	if f.err != nil {
+		return nil, f.err
+	}
+	if nst.err != nil {
+		return nil, nst.err
+	}
+	return nil, errors.New("spotauth: the refresh returned the refused token again")
+}
+
+// Close stops background work: timers, and a refresh in flight, whose
+// waiters get [ErrClosed]. Later calls fail with ErrClosed. Close waits for
+// the source's goroutines to exit, so none is left behind; it returns nil,
+// also when called again.
+func (s *RefreshingSource) Close() error {
+	s.mu.Lock()
+	if s.closed || s.cancel == nil {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	if s.timer != nil {
+		s.timer.Stop()
+		s.timer = nil
+	}
+	s.st.Store(closedState)
+	s.cancel()
+	s.mu.Unlock()
+	s.wg.Wait()
+	if s.clock == nil {
+		releaseCoarse()
+	}
+	return nil
+}
+
+// newState computes the state of tok as of now. gotByRefresh marks a token
+// that a refresh of this source produced.
+func (s *RefreshingSource) newState(tok *Token, gotByRefresh bool) *state {
+	wall, mono := s.preciseNow()
+	st := &state{tok: tok, gotMono: math.MinInt64}
+	st.otok = &oauth2.Token{AccessToken: tok.AccessToken, TokenType: tok.TokenType, Expiry: tok.Expiry}
+	if gotByRefresh {
+		st.gotMono = mono
+	}
+	if tok.Expiry.IsZero() {
+		// Unknown expiry: never refreshed by time, as in x/oauth2.
+		st.dueWall, st.dueMono, st.expWall, st.expMono = math.MaxInt64, math.MaxInt64, math.MaxInt64, math.MaxInt64
+		st.window = s.window
+		return st
+	}
+	remaining := tok.Expiry.Sub(time.Unix(0, wall)) // saturates
+	w, j := s.window, s.jitter
+	if remaining < 2*w {
+		w = max(remaining/4, 0)
+		if s.window > 0 {
+			j = time.Duration(float64(j) * float64(w) / float64(s.window))
+		}
+	}
+	st.window = w
+	margin := min(maxExpiryMargin, max(remaining/20, 0))
+	untilExp := remaining - margin
+	untilDue := remaining - w
+	if j > 0 {
+		untilDue += rand.N(j)
+	}
+	untilDue = min(untilDue, untilExp)
+	st.dueWall, st.dueMono = addSat(wall, untilDue), addSat(mono, untilDue)
+	st.expWall, st.expMono = addSat(wall, untilExp), addSat(mono, untilExp)
+	return st
+}
+
+// addSat returns t+d, saturating at the int64 bounds.
+func addSat(t int64, d time.Duration) int64 {
+	r := t + int64(d)
+	if d > 0 && r < t {
+		return math.MaxInt64
+	}
+	if d < 0 && r > t {
+		return math.MinInt64
+	}
+	return r
+}
+
+// withRetry returns st with its due deadlines moved to now+delay (not past
+// expiry): a failed refresh or save is retried then.
+func (s *RefreshingSource) withRetry(st *state, delay time.Duration) *state {
+	wall, mono := s.preciseNow()
+	n := *st
+	n.dueWall = min(addSat(wall, delay), n.expWall)
+	n.dueMono = min(addSat(mono, delay), n.expMono)
+	return &n
+}
+
+// backoff returns the delay before retry number s.failures (1-based) of a
+// token whose refresh window is w: exponential from w/16 (at most 1 s),
+// capped at w/2 (at most 30 s), with jitter, and at least a 429's
+// Retry-After.
+func (s *RefreshingSource) backoff(w time.Duration, err error) time.Duration {
+	base := min(max(w/16, 10*time.Millisecond), time.Second)
+	capd := min(max(w/2, base), 30*time.Second)
+	d := base
+	for i := 1; i < s.failures && d < capd; i++ {
+		d *= 2
+	}
+	d = min(d, capd)
+	d = d/2 + rand.N(d/2+1)
+	if ra := retryAfter(err); ra > d {
+		d = ra
+	}
+	return d
+}
+
+// retryAfter returns the Retry-After of a [*TokenError] in err's tree.
+func retryAfter(err error) time.Duration {
+	if err == nil {
+		return 0
+	}
+	if te, ok := any(err).(*TokenError); ok {
+		return te.RetryAfter
+	}
+	switch u := err.(type) {
+	case interface{ Unwrap() error }:
+		return retryAfter(u.Unwrap())
+	case interface{ Unwrap() []error }:
+		for _, e := range u.Unwrap() {
+			if d := retryAfter(e); d > 0 {
+				return d
+			}
+		}
+	}
+	return 0
+}
+
+// publish stores st and schedules the timer that starts its refresh.
+// s.mu must be held.
+func (s *RefreshingSource) publish(st *state) {
+	if s.closed {
+		return
+	}
+	s.st.Store(st)
+	if s.timer != nil {
+		s.timer.Stop()
+		s.timer = nil
+	}
+	if st.err != nil || st.dueMono == math.MaxInt64 || st.dueMono == math.MinInt64 {
+		return
+	}
+	_, mono := s.preciseNow()
+	d := max(time.Duration(st.dueMono-mono), 0)
+	c := s.clock
+	if c == nil {
+		c = systemClock{}
+	}
+	s.timer = c.AfterFunc(d, func() { s.onTimer(st) })
+}
+
+// onTimer starts the refresh of st when its timer fires.
+func (s *RefreshingSource) onTimer(st *state) {
+	if s.st.Load() != st {
+		return
+	}
+	wall, mono := s.preciseNow()
+	if st.fresh(wall, mono) {
+		// The clock the timer uses ran ahead of ours; try again shortly.
+		s.mu.Lock()
+		if s.st.Load() == st && !s.closed {
+			s.publish(st)
+		}
+		s.mu.Unlock()
+		return
+	}
+	s.startFlight(st, false)
+}
+
+// run performs flight f, replacing stale.
+func (s *RefreshingSource) run(f *flight, stale *Token) {
+	defer s.wg.Done()
+	ctx, cancel := context.WithTimeout(s.ctx, s.timeout)
+	defer cancel()
+
+	s.mu.Lock()
+	pending := s.pendingSave
+	s.mu.Unlock()
+
+	var (
+		tok       *Token
+		refreshed bool
+		saveErr   error
+		err       error
+	)
+	if pending != nil && stale == pending && s.opts.Store != nil && !s.dueNow(stale) {
+		// Only the save of the published token is due.
+		tok, saveErr, err = s.retrySave(ctx, pending)
+	} else {
+		tok, refreshed, saveErr, err = s.obtain(ctx, stale)
+	}
+
+	var report []error
+	s.mu.Lock()
+	closed := s.closed
+	switch {
+	case closed:
+		err = ErrClosed
+	case err == nil:
+		st := s.newState(tok, refreshed)
+		if saveErr != nil {
+			s.failures++
+			s.pendingSave = tok
+			st = s.withRetry(st, s.backoff(st.window, saveErr))
+			report = append(report, saveErr)
+		} else {
+			s.failures = 0
+			s.pendingSave = nil
+		}
+		s.publish(st)
+	default:
+		cur := s.st.Load()
+		if errors.Is(err, ErrInvalidGrant) && !errors.Is(err, ErrReauthorize) {
+			err = fmt.Errorf("%w: %w", ErrReauthorize, err)
+		}
+		if saveErr != nil {
+			report = append(report, saveErr)
+		}
+		report = append(report, err)
+		if cur.tok != nil && cur.tok.AccessToken != "" && cur.err == nil {
+			if permanent(err) {
+				n := *cur
+				n.err = err
+				n.dueWall, n.dueMono = n.expWall, n.expMono
+				s.publish(&n)
+			} else {
+				s.failures++
+				s.publish(s.withRetry(cur, s.backoff(cur.window, err)))
+			}
+		} else if permanent(err) && cur.err == nil {
+			n := *cur
+			n.err = err
+			s.publish(&n)
+		}
+	}
+	s.mu.Unlock()
+
+	// The callbacks run before the flight's waiters are released, so that
+	// a caller of ForceRefresh or TokenContext that waited for this
+	// refresh finds them done; callers on the hot path already have the
+	// new token.
+	if !closed {
+		if s.opts.OnError != nil {
+			for _, e := range report {
+				s.opts.OnError(e)
+			}
+		}
+		if err == nil && refreshed && s.opts.OnRefresh != nil {
+			s.opts.OnRefresh(tok)
+		}
+	}
+	s.mu.Lock()
+	f.err = err
+	s.flight = nil
+	s.mu.Unlock()
+	close(f.done)
+}
+
+// report passes err to OnError, if set.
+func (s *RefreshingSource) report(err error) {
+	if s.opts.OnError != nil {
+		s.opts.OnError(err)
+	}
+}
+
+// dueNow reports whether t, if it were published now, would be due.
+func (s *RefreshingSource) dueNow(t *Token) bool {
+	st := s.newState(t, false)
+	wall, mono := s.preciseNow()
+	return !st.fresh(wall, mono)
+}
+
+// permanent reports whether a refresh error must not be retried.
+func permanent(err error) bool {
+	return errors.Is(err, ErrInvalidGrant) || errors.Is(err, ErrReauthorize) ||
+		errors.Is(err, ErrInvalidClient) || errors.Is(err, ErrNoRefreshToken) ||
+		errors.Is(err, ErrUnsupportedGrantType)
+}
+
+// usable reports whether t has an access token that has not expired (with
+// the expiry margin) by the precise clock.
+func (s *RefreshingSource) usable(t *Token) bool {
+	if t == nil || t.AccessToken == "" {
+		return false
+	}
+	if t.Expiry.IsZero() {
+		return true
+	}
+	wall, _ := s.preciseNow()
+	remaining := t.Expiry.Sub(time.Unix(0, wall))
+	return remaining > min(maxExpiryMargin, max(remaining/20, 0))
+}
+
+// adoptable reports whether a stored token t should replace stale without
+// a refresh: usable, and another token at least as new.
+func (s *RefreshingSource) adoptable(t, stale *Token) bool {
+	if !s.usable(t) {
+		return false
+	}
+	if stale == nil || stale.AccessToken == "" {
+		return true
+	}
+	return t.AccessToken != stale.AccessToken && !t.Expiry.Before(stale.Expiry)
+}
+
+// newer returns the newer of two tokens that may be refreshed: the stored
+// one (b) unless a is strictly newer.
+func newer(a, b *Token) *Token {
+	switch {
+	case b == nil:
+		return a
+	case a == nil:
+		return b
+	case a.Expiry.After(b.Expiry):
+		return a
+	default:
+		return b
+	}
+}
+
+// doRefresh obtains a new token from base and completes it from base.
+func (s *RefreshingSource) doRefresh(ctx context.Context, base *Token) (*Token, error) {
+	if !s.app && (base == nil || base.RefreshToken == "") {
+		return nil, fmt.Errorf("spotauth: cannot refresh the token: %w", ErrNoRefreshToken)
+	}
+	var nt *Token
+	var err error
+	if s.app {
+		nt, err = s.refresh(ctx, nil)
+	} else {
+		nt, err = s.refresh(ctx, base)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if nt == nil || nt.AccessToken == "" {
+		return nil, fmt.Errorf("spotauth: refresh returned no access token: %w", ErrBadResponse)
+	}
+	c := *nt
+	if base != nil && !s.app {
+		// Never lose the refresh token or what Spotify does not repeat.
+		if c.RefreshToken == "" {
+			c.RefreshToken = base.RefreshToken
+		}
+		if c.AuthorizedAt.IsZero() {
+			c.AuthorizedAt = base.AuthorizedAt
+		}
+		if c.Scope.Len() == 0 {
+			c.Scope = base.Scope
+		}
+		c.PKCE = c.PKCE || base.PKCE
+	}
+	return &c, nil
+}
+
+// obtain gets a token to replace stale (nil if none was loaded yet): from
+// the store if another process stored a newer one, else by a refresh. It
+// returns the token, whether it came from a refresh, a save error (the
+// token is then valid but not stored), or an error.
+func (s *RefreshingSource) obtain(ctx context.Context, stale *Token) (tok *Token, refreshed bool, saveErr, err error) {
+	store := s.opts.Store
+	if store == nil {
+		if stale == nil && !s.app {
+			return nil, false, nil, fmt.Errorf("spotauth: no token and no store to load one from: %w", ErrTokenNotFound)
+		}
+		tok, err = s.doRefresh(ctx, stale)
+		return tok, err == nil, nil, err
+	}
+	if ls, ok := store.(LockingStore); ok {
+		return s.obtainLocked(ctx, ls, stale)
+	}
+	cur, lerr := store.Load(ctx)
+	if lerr != nil {
+		cur = nil
+		if !errors.Is(lerr, ErrTokenNotFound) && stale == nil {
+			return nil, false, nil, &StoreError{Op: "load", Err: lerr}
+		}
+	}
+	if s.adoptable(cur, stale) {
+		return cur, false, nil, nil
+	}
+	base := newer(stale, cur)
+	if base == nil && !s.app {
+		return nil, false, nil, fmt.Errorf("spotauth: no stored token; log in first: %w", lerr)
+	}
+	tok, err = s.doRefresh(ctx, base)
+	if err != nil {
+		if isInvalidGrant(err) {
+			if c2, e2 := store.Load(ctx); e2 == nil && c2.RefreshToken == base.RefreshToken {
+				if derr := store.Delete(ctx); derr != nil {
+					saveErr = &StoreError{Op: "delete", Err: derr}
+				}
+			}
+		}
+		return nil, false, saveErr, err
+	}
+	if serr := store.Save(ctx, tok); serr != nil {
+		saveErr = &StoreError{Op: "save", Err: serr}
+	}
+	return tok, true, saveErr, nil
+}
+
+func isInvalidGrant(err error) bool {
+	return errors.Is(err, ErrInvalidGrant) || errors.Is(err, ErrReauthorize)
+}
+
+// obtainLocked is obtain for a LockingStore.
+func (s *RefreshingSource) obtainLocked(ctx context.Context, ls LockingStore, stale *Token) (tok *Token, refreshed bool, saveErr, err error) {
+	// Without the lease first: another process may have refreshed already.
+	if cur, lerr := ls.Load(ctx); lerr == nil && s.adoptable(cur, stale) {
+		return cur, false, nil, nil
+	}
+	lease, lerr := ls.Lock(ctx)
+	if lerr != nil {
+		return nil, false, nil, &StoreError{Op: "lock", Err: lerr}
+	}
+	defer func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if rerr := lease.Release(rctx); rerr != nil {
+			// The token is stored or not, as reported; a lease that
+			// cannot be released expires, but say so.
+			s.report(&StoreError{Op: "release", Err: rerr})
+		}
+	}()
+	cur, lerr := lease.Load(ctx)
+	if lerr != nil {
+		cur = nil
+		if !errors.Is(lerr, ErrTokenNotFound) && stale == nil {
+			return nil, false, nil, &StoreError{Op: "load", Err: lerr}
+		}
+	}
+	if s.adoptable(cur, stale) {
+		return cur, false, nil, nil
+	}
+	base := newer(stale, cur)
+	if base == nil && !s.app {
+		return nil, false, nil, fmt.Errorf("spotauth: no stored token; log in first: %w", lerr)
+	}
+	tok, err = s.doRefresh(ctx, base)
+	if err != nil {
+		if isInvalidGrant(err) && cur != nil && cur.RefreshToken == base.RefreshToken {
+			if derr := s.deleteRefused(ctx, ls, lease, base); derr != nil {
+				saveErr = &StoreError{Op: "delete", Err: derr}
+			}
+		}
+		return nil, false, saveErr, err
+	}
+	if serr := lease.Save(ctx, tok); serr != nil {
+		saveErr = &StoreError{Op: "save", Err: serr}
+		if errors.Is(serr, ErrLeaseLost) {
+			// Another holder stored a token meanwhile: prefer it if newer.
+			if c2, e2 := ls.Load(ctx); e2 == nil && s.adoptable(c2, tok) {
+				return c2, false, saveErr, nil
+			}
+		}
+	}
+	return tok, true, saveErr, nil
+}
+
+// A LeaseDeleter is a [Lease] that can also delete the stored token while
+// held, fenced like [Lease.Save]. A [RefreshingSource] uses it to delete a
+// refresh token refused with invalid_grant, as Spotify's rules require.
+// With a Lease that lacks it, the source releases the lease first and then
+// calls [TokenStore.Delete] if the stored refresh token is still the
+// refused one (a store's Delete may wait for the lease).
+type LeaseDeleter interface {
+	Delete(ctx context.Context) error
+}
+
+// deleteRefused deletes the stored token whose refresh token (base's) was
+// refused. The lease is held.
+func (s *RefreshingSource) deleteRefused(ctx context.Context, ls LockingStore, lease Lease, base *Token) error {
+	if d, ok := lease.(LeaseDeleter); ok {
+		return d.Delete(ctx)
+	}
+	// Release now (the deferred Release is then a no-op), recheck, delete.
+	if err := lease.Release(ctx); err != nil {
+		return err
+	}
+	cur, err := ls.Load(ctx)
+	if err != nil || cur.RefreshToken != base.RefreshToken {
+		return nil // gone already, or replaced by another process
+	}
+	return ls.Delete(ctx)
+}
+
+// retrySave stores t, published earlier but not saved. A newer stored token
+// is adopted instead.
+func (s *RefreshingSource) retrySave(ctx context.Context, t *Token) (tok *Token, saveErr, err error) {
+	ls, ok := s.opts.Store.(LockingStore)
+	if !ok {
+		if serr := s.opts.Store.Save(ctx, t); serr != nil {
+			return t, &StoreError{Op: "save", Err: serr}, nil
+		}
+		return t, nil, nil
+	}
+	lease, lerr := ls.Lock(ctx)
+	if lerr != nil {
+		return t, &StoreError{Op: "lock", Err: lerr}, nil
+	}
+	defer func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = lease.Release(rctx)
+	}()
+	if cur, lerr := lease.Load(ctx); lerr == nil && s.adoptable(cur, t) {
+		return cur, nil, nil
+	}
+	if serr := lease.Save(ctx, t); serr != nil {
+		return t, &StoreError{Op: "save", Err: serr}, nil
+	}
+	return t, nil, nil
+}

@@ -1,0 +1,154 @@
+package spotauth
+
+import (
+	"sync"
+	"testing"
+	"time"
+)
+
+// fakeClock is a controllable MonotonicClock. Advance moves both clocks and
+// fires due timers synchronously (in the caller's goroutine); Suspend moves
+// the wall clock only, as a system suspend does; SetWall sets the wall clock
+// (a jump). Timers follow the monotonic clock, as Go's do.
+type fakeClock struct {
+	mu     sync.Mutex
+	wall   time.Time
+	mono   time.Duration
+	timers []*fakeTimer
+}
+
+type fakeTimer struct {
+	c       *fakeClock
+	at      time.Duration
+	f       func()
+	stopped bool
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{wall: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC), mono: time.Hour}
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.wall
+}
+
+func (c *fakeClock) Monotonic() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.mono
+}
+
+func (c *fakeClock) AfterFunc(d time.Duration, f func()) interface{ Stop() bool } {
+	c.mu.Lock()
+	t := &fakeTimer{c: c, at: c.mono + d, f: f}
+	c.timers = append(c.timers, t)
+	c.mu.Unlock()
+	if d <= 0 {
+		go c.fire() // in its own goroutine, as AfterFunc promises
+	}
+	return t
+}
+
+func (t *fakeTimer) Stop() bool {
+	t.c.mu.Lock()
+	defer t.c.mu.Unlock()
+	was := !t.stopped
+	t.stopped = true
+	return was
+}
+
+// Advance moves both clocks by d and fires the timers that are due.
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.wall = c.wall.Add(d)
+	c.mono += d
+	c.mu.Unlock()
+	c.fire()
+}
+
+// Suspend moves the wall clock by d but not the monotonic clock: the
+// system slept, and no timer fired.
+func (c *fakeClock) Suspend(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.wall = c.wall.Add(d)
+}
+
+// JumpWall moves the wall clock by d (backwards if negative) without time
+// passing.
+func (c *fakeClock) JumpWall(d time.Duration) { c.Suspend(d) }
+
+// pendingTimers returns the number of timers not fired nor stopped.
+func (c *fakeClock) pendingTimers() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, t := range c.timers {
+		if !t.stopped {
+			n++
+		}
+	}
+	return n
+}
+
+func (c *fakeClock) fire() {
+	for {
+		c.mu.Lock()
+		var due *fakeTimer
+		live := c.timers[:0]
+		for _, t := range c.timers {
+			if t.stopped {
+				continue
+			}
+			if due == nil && t.at <= c.mono {
+				t.stopped = true
+				due = t
+				continue
+			}
+			live = append(live, t)
+		}
+		c.timers = live
+		c.mu.Unlock()
+		if due == nil {
+			return
+		}
+		due.f()
+	}
+}
+
+func TestCoarseClock(t *testing.T) {
+	acquireCoarse()
+	before := time.Now()
+	wall, mono := coarse.wall.Load(), coarse.mono.Load()
+	// The readings are never behind the real clocks, and at most
+	// coarseSlack plus a tick ahead.
+	if got := time.Duration(wall - before.UnixNano()); got < 0 || got > coarseSlack+coarseTick {
+		t.Errorf("coarse wall - time.Now() = %v; want in [0, %v]", got, coarseSlack+coarseTick)
+	}
+	if got := time.Duration(mono - int64(before.Sub(monoOrigin))); got < 0 || got > coarseSlack+coarseTick {
+		t.Errorf("coarse mono - monotonic now = %v; want in [0, %v]", got, coarseSlack+coarseTick)
+	}
+	// A second user shares the goroutine; the readings advance.
+	acquireCoarse()
+	time.Sleep(3 * coarseTick)
+	if got := coarse.mono.Load(); got <= mono {
+		t.Errorf("coarse mono after 3 ticks = %d; want > %d", got, mono)
+	}
+	releaseCoarse()
+	coarse.mu.Lock()
+	running := coarse.stop != nil
+	coarse.mu.Unlock()
+	if !running {
+		t.Errorf("coarse clock stopped with one user left")
+	}
+	releaseCoarse()
+	coarse.mu.Lock()
+	running = coarse.stop != nil
+	coarse.mu.Unlock()
+	if running {
+		t.Errorf("coarse clock still running with no user")
+	}
+	// goleak in TestMain checks that the goroutine exited.
+}

@@ -1,0 +1,242 @@
+package spotauth
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// cfgTestTekore is the file of tekore's own tests.
+const cfgTestTekore = `
+[DEFAULT]
+SPOTIFY_CLIENT_ID = df_id
+SPOTIFY_CLIENT_SECRET = df_secret
+SPOTIFY_REDIRECT_URI = df_uri
+SPOTIFY_USER_REFRESH = df_refresh
+
+[ANOTHER]
+CLIENT_ID = an_id
+CLIENT_SECRET = an_secret
+REDIRECT_URI = an_uri
+
+[MISSING]
+WHATEVER = something
+
+[OWN]
+SPOTIFY_CLIENT_ID: own_id
+# tekore reads %% as %
+SPOTIFY_REDIRECT_URI = http://127.0.0.1:8080/cb?x=%%20
+`
+
+func cfgTestFile(t *testing.T, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "tekore.cfg")
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestReadConfigFile(t *testing.T) {
+	path := cfgTestFile(t, cfgTestTekore)
+	tests := []struct {
+		section string
+		want    Credentials
+	}{
+		{"", Credentials{"df_id", "df_secret", "df_uri", "df_refresh"}},
+		{"DEFAULT", Credentials{"df_id", "df_secret", "df_uri", "df_refresh"}},
+		// Sections inherit DEFAULT's keys, as in configparser.
+		{"ANOTHER", Credentials{"df_id", "df_secret", "df_uri", "df_refresh"}},
+		{"OWN", Credentials{"own_id", "df_secret", "http://127.0.0.1:8080/cb?x=%20", "df_refresh"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.section, func(t *testing.T) {
+			got, err := ReadConfigFile(path, tt.section)
+			if err != nil || got != tt.want {
+				t.Errorf("ReadConfigFile(%q) = %#v, %v; want %#v", tt.section, got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestReadConfigFileKeyCase(t *testing.T) {
+	path := cfgTestFile(t, "[s]\nspotify_client_id = lower\nSpotify_Client_Secret = mixed\n[t]\nSPOTIFY_CLIENT_ID = exact\nspotify_client_id = lower\n")
+	got, err := ReadConfigFile(path, "s")
+	if err != nil || got.ClientID != "lower" || got.ClientSecret != "mixed" {
+		t.Errorf("ReadConfigFile(s) = %#v, %v; want keys matched without regard to case", got, err)
+	}
+	got, err = ReadConfigFile(path, "t")
+	if err != nil || got.ClientID != "exact" {
+		t.Errorf("ReadConfigFile(t) = %#v, %v; want the exact key preferred", got, err)
+	}
+}
+
+func TestReadConfigFileErrors(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name     string
+		content  string // "" with noFile: no file
+		section  string
+		is       error
+		contains []string
+	}{
+		{"no file", "\x00nofile", "", fs.ErrNotExist, []string{"spotauth: "}},
+		{"missing section", cfgTestTekore, "NOTSECTION", ErrConfigSection, []string{"[NOTSECTION]", "DEFAULT, ANOTHER, MISSING, OWN"}},
+		{"section case", cfgTestTekore, "another", ErrConfigSection, []string{"[another]"}},
+		{"missing client id in DEFAULT", "[DEFAULT]\nSPOTIFY_CLIENT_SECRET = SECRETvalue\n", "", ErrNoClientID, []string{"SPOTIFY_CLIENT_ID", "[DEFAULT]"}},
+		{"empty file", "", "", ErrNoClientID, []string{"SPOTIFY_CLIENT_ID"}},
+		{"empty client id", "[s]\nSPOTIFY_CLIENT_ID =\nSPOTIFY_CLIENT_SECRET = SECRETvalue\n", "s", ErrNoClientID, []string{"[s]"}},
+		{"syntax", "[s]\nSPOTIFY_CLIENT_ID = x\nSECRETvalue-without-delimiter\n", "s", nil, []string{"line 3"}},
+		{"no header", "SPOTIFY_CLIENT_SECRET = SECRETvalue\n", "", nil, []string{"line 1"}},
+		{"bad interpolation", "[s]\nSPOTIFY_CLIENT_ID = x\nSPOTIFY_CLIENT_SECRET = 100%SECRETvalue\n", "s", nil, []string{"SPOTIFY_CLIENT_SECRET", "%%"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "_")+".cfg")
+			if tt.content != "\x00nofile" {
+				if err := os.WriteFile(path, []byte(tt.content), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_, err := ReadConfigFile(path, tt.section)
+			if err == nil {
+				t.Fatalf("ReadConfigFile(%q) = nil error; want one", tt.section)
+			}
+			if tt.is != nil && !errors.Is(err, tt.is) {
+				t.Errorf("ReadConfigFile(%q) = %v; want errors.Is %v", tt.section, err, tt.is)
+			}
+			msg := err.Error()
+			for _, c := range append(tt.contains, path) {
+				if !strings.Contains(msg, c) {
+					t.Errorf("ReadConfigFile(%q) error %q; want it to contain %q", tt.section, msg, c)
+				}
+			}
+			if strings.Contains(msg, "SECRETvalue") || !strings.HasPrefix(msg, "spotauth: ") {
+				t.Errorf("ReadConfigFile(%q) error %q quotes the file or lacks the prefix", tt.section, msg)
+			}
+		})
+	}
+}
+
+func TestWriteConfigFile(t *testing.T) {
+	const orig = `# my Spotify app
+[DEFAULT]
+SOMETHING = whatever
+SPOTIFY_CLIENT_ID = df_id
+spotify_client_secret = old_secret
+
+[SECTION]
+; keep me
+WHATEVER = something
+`
+	path := cfgTestFile(t, orig)
+	c := Credentials{ClientSecret: "new_secret", RedirectURI: "http://127.0.0.1:8080/cb?q=100%", RefreshToken: "AQCnew"}
+	if err := WriteConfigFile(path, "", c); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(path)
+	want := `# my Spotify app
+[DEFAULT]
+SOMETHING = whatever
+SPOTIFY_CLIENT_ID = df_id
+SPOTIFY_CLIENT_SECRET = new_secret
+SPOTIFY_REDIRECT_URI = http://127.0.0.1:8080/cb?q=100%%
+SPOTIFY_USER_REFRESH = AQCnew
+
+[SECTION]
+; keep me
+WHATEVER = something
+`
+	if string(data) != want {
+		t.Errorf("file after WriteConfigFile =\n%s\nwant\n%s", data, want)
+	}
+	got, err := ReadConfigFile(path, "")
+	if wantC := (Credentials{"df_id", "new_secret", "http://127.0.0.1:8080/cb?q=100%", "AQCnew"}); err != nil || got != wantC {
+		t.Errorf("ReadConfigFile after write = %#v, %v; want %#v", got, err, wantC)
+	}
+	if runtime.GOOS != "windows" {
+		if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("mode after WriteConfigFile = %v, %v; want 0600", fi.Mode().Perm(), err)
+		}
+	}
+
+	// A new file and a new section.
+	path2 := filepath.Join(t.TempDir(), "new.cfg")
+	all := Credentials{"id", "secret", "https://example.com/callback", "AQC"}
+	if err := WriteConfigFile(path2, "app", all); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ReadConfigFile(path2, "app"); err != nil || got != all {
+		t.Errorf("ReadConfigFile(new file) = %#v, %v; want %#v", got, err, all)
+	}
+	if err := WriteConfigFile(path2, "", Credentials{ClientID: "default-id"}); err != nil {
+		t.Fatal(err)
+	}
+	data, _ = os.ReadFile(path2)
+	if want := "[DEFAULT]\nSPOTIFY_CLIENT_ID = default-id\n\n[app]\nSPOTIFY_CLIENT_ID = id\nSPOTIFY_CLIENT_SECRET = secret\nSPOTIFY_REDIRECT_URI = https://example.com/callback\nSPOTIFY_USER_REFRESH = AQC\n"; string(data) != want {
+		t.Errorf("file = %q; want %q", data, want)
+	}
+}
+
+func TestWriteConfigFileErrors(t *testing.T) {
+	bad := cfgTestFile(t, "not an ini file\n")
+	if err := WriteConfigFile(bad, "", Credentials{ClientID: "x"}); err == nil || !strings.Contains(err.Error(), "line 1") {
+		t.Errorf("WriteConfigFile(broken file) = %v; want a syntax error", err)
+	}
+	if data, _ := os.ReadFile(bad); string(data) != "not an ini file\n" {
+		t.Errorf("WriteConfigFile changed a file it could not parse: %q", data)
+	}
+	path := cfgTestFile(t, "")
+	for _, tt := range []struct {
+		section string
+		c       Credentials
+	}{
+		{"a]b", Credentials{ClientID: "x"}},
+		{"s", Credentials{ClientID: " x"}},
+		{"s", Credentials{ClientID: "x", ClientSecret: "s3cr3t\nvalue"}},
+	} {
+		err := WriteConfigFile(path, tt.section, tt.c)
+		if err == nil || strings.Contains(err.Error(), "s3cr3t") {
+			t.Errorf("WriteConfigFile(%q, %v) = %v; want an error without the value", tt.section, tt.c, err)
+		}
+	}
+	if err := WriteConfigFile(filepath.Join(t.TempDir(), "no", "dir.cfg"), "", Credentials{ClientID: "x"}); err == nil {
+		t.Errorf("WriteConfigFile into a missing directory = nil; want an error")
+	}
+}
+
+// TestConfigFileTekoreInterop checks, when python3 is installed, that
+// configparser set up as tekore's config_from_file sets it up reads a file
+// written by WriteConfigFile.
+func TestConfigFileTekoreInterop(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 not installed")
+	}
+	path := cfgTestFile(t, cfgTestTekore)
+	c := Credentials{"id", "se%cret", "http://127.0.0.1:43117/callback?a=%20", "AQC-_x"}
+	if err := WriteConfigFile(path, "NEW", c); err != nil {
+		t.Fatal(err)
+	}
+	const script = `
+import configparser, sys
+c = configparser.ConfigParser()
+c.optionxform = str
+with open(sys.argv[1]) as f:
+    c.read_file(f)
+s = c["NEW"]
+print("\n".join(s.get(k) for k in ("SPOTIFY_CLIENT_ID", "SPOTIFY_CLIENT_SECRET", "SPOTIFY_REDIRECT_URI", "SPOTIFY_USER_REFRESH")))
+`
+	out, err := exec.Command(py, "-c", script, path).Output()
+	if err != nil {
+		t.Fatalf("python3: %v", err)
+	}
+	if got, want := string(out), strings.Join([]string{c.ClientID, c.ClientSecret, c.RedirectURI, c.RefreshToken}, "\n")+"\n"; got != want {
+		t.Errorf("configparser read %q; want %q", got, want)
+	}
+}

@@ -1,0 +1,112 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+
+	"github.com/spotauth/spotauth/internal/atomicfile"
+)
+
+// account is the part of GET /v1/me that spotauth shows.
+type account struct {
+	ID          string `json:"id"`
+	DisplayName string `json:"display_name,omitempty"`
+	Email       string `json:"email,omitempty"`
+	Country     string `json:"country,omitempty"`
+	Product     string `json:"product,omitempty"`
+}
+
+func (a *account) describe() string {
+	switch {
+	case a.DisplayName != "" && a.DisplayName != a.ID:
+		return fmt.Sprintf("%s (%s)", a.DisplayName, a.ID)
+	default:
+		return a.ID
+	}
+}
+
+// apiError is a Web API error answer.
+type apiError struct {
+	Status  int
+	Message string
+}
+
+func (e *apiError) Error() string {
+	return fmt.Sprintf("spotauth: Web API answered %d: %s", e.Status, e.Message)
+}
+
+// fetchMe calls GET /v1/me with the access token.
+func fetchMe(ctx context.Context, hc *http.Client, apiURL, accessToken string) (*account, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, apiURL+"/v1/me", nil)
+	if err != nil {
+		return nil, fmt.Errorf("spotauth: Web API URL %q: %w", apiURL, err)
+	}
+	req.Header.Set("Authorization", "Bearer "+accessToken)
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("spotauth: GET /v1/me: %w", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return nil, fmt.Errorf("spotauth: GET /v1/me: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		var e struct {
+			Error struct {
+				Status  int    `json:"status"`
+				Message string `json:"message"`
+			} `json:"error"`
+		}
+		msg := http.StatusText(resp.StatusCode)
+		if json.Unmarshal(body, &e) == nil && e.Error.Message != "" {
+			msg = e.Error.Message
+		}
+		return nil, &apiError{Status: resp.StatusCode, Message: msg}
+	}
+	var a account
+	if err := json.Unmarshal(body, &a); err != nil || a.ID == "" {
+		return nil, fmt.Errorf("spotauth: GET /v1/me: unexpected answer (not a user object)")
+	}
+	return &a, nil
+}
+
+// The account seen at login is kept beside the configuration (not in the
+// token store), so status can show it without a network call.
+func accountFile(s *settings) string {
+	return filepath.Join(s.ConfigDir, s.Profile+".account.json")
+}
+
+func saveAccount(s *settings, a *account) error {
+	if err := os.MkdirAll(s.ConfigDir, 0o700); err != nil {
+		return err
+	}
+	data, _ := json.Marshal(a)
+	return atomicfile.WriteFile(accountFile(s), data, 0o600)
+}
+
+func loadAccount(s *settings) *account {
+	data, err := os.ReadFile(accountFile(s))
+	if err != nil {
+		return nil
+	}
+	var a account
+	if json.Unmarshal(data, &a) != nil || a.ID == "" {
+		return nil
+	}
+	return &a
+}
+
+func removeAccount(s *settings) error {
+	err := os.Remove(accountFile(s))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return err
+}

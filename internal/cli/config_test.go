@@ -1,0 +1,236 @@
+package cli
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestResolveSettingsPrecedence(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ini := filepath.Join(dir, "tekore.ini")
+	if err := os.WriteFile(ini, []byte("[DEFAULT]\nSPOTIFY_CLIENT_ID = file-id\nspotify_client_secret: file-secret\nSPOTIFY_REDIRECT_URI=http://127.0.0.1:9/file\n\n[work]\nSPOTIFY_CLIENT_ID = work-id\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		flags   globalFlags
+		changed []string
+		env     map[string]string
+		want    settings
+		source  map[string]string
+	}{
+		{
+			name: "defaults",
+			env:  map[string]string{envConfigDir: dir},
+			want: settings{RedirectURI: defaultRedirectURI, AccountsURL: defaultAccountsURL, APIURL: defaultAPIURL, Profile: "default"},
+		},
+		{
+			name:  "file",
+			flags: globalFlags{ConfigFile: ini},
+			env:   map[string]string{envConfigDir: dir},
+			want:  settings{ClientID: "file-id", ClientSecret: "file-secret", RedirectURI: "http://127.0.0.1:9/file", AccountsURL: defaultAccountsURL, APIURL: defaultAPIURL, Profile: "default"},
+		},
+		{
+			name:  "section inherits DEFAULT",
+			flags: globalFlags{ConfigFile: ini, ConfigSection: "work"},
+			env:   map[string]string{envConfigDir: dir},
+			want:  settings{ClientID: "work-id", ClientSecret: "file-secret", RedirectURI: "http://127.0.0.1:9/file", AccountsURL: defaultAccountsURL, APIURL: defaultAPIURL, Profile: "default"},
+		},
+		{
+			name:  "env over file",
+			flags: globalFlags{ConfigFile: ini},
+			env: map[string]string{envConfigDir: dir, envClientID: "env-id", envAccountsURL: "http://127.0.0.1:1/", envAPIURL: "http://127.0.0.1:2",
+				envProfile: "p1", envStore: "/tmp/x", envRedirectURI: "http://127.0.0.1/env"},
+			want: settings{ClientID: "env-id", ClientSecret: "file-secret", RedirectURI: "http://127.0.0.1/env", AccountsURL: "http://127.0.0.1:1", APIURL: "http://127.0.0.1:2", Profile: "p1", Store: "/tmp/x"},
+		},
+		{
+			name:    "flags over env",
+			flags:   globalFlags{ConfigFile: ini, ClientID: "flag-id", ClientSecret: "", Profile: "p2", AccountsURL: "http://127.0.0.1:3"},
+			changed: []string{"client-id", "client-secret", "profile", "accounts-url"},
+			env:     map[string]string{envConfigDir: dir, envClientID: "env-id", envClientSecret: "env-secret", envProfile: "p1"},
+			want:    settings{ClientID: "flag-id", ClientSecret: "", RedirectURI: "http://127.0.0.1:9/file", AccountsURL: "http://127.0.0.1:3", APIURL: defaultAPIURL, Profile: "p2"},
+			source:  map[string]string{"client-id": "flag --client-id", "client-secret": "flag --client-secret", "redirect-uri": "config file " + ini},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			changed := func(n string) bool {
+				for _, c := range tt.changed {
+					if c == n {
+						return true
+					}
+				}
+				return false
+			}
+			s, err := resolveSettings(&tt.flags, changed, MapEnv(tt.env))
+			if err != nil {
+				t.Fatalf("resolveSettings() error %v", err)
+			}
+			got := *s
+			got.source, got.ConfigDir, got.ConfigFile = nil, "", ""
+			tt.want.source = nil
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("resolveSettings() = %+v; want %+v", got, tt.want)
+			}
+			for k, v := range tt.source {
+				if s.source[k] != v {
+					t.Errorf("source[%q] = %q; want %q", k, s.source[k], v)
+				}
+			}
+		})
+	}
+}
+
+func TestResolveSettingsDefaultConfigFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, configFileName), []byte("[DEFAULT]\nSPOTIFY_CLIENT_ID=from-default-file\nSPOTAUTH_ACCOUNTS_URL=http://127.0.0.1:7\n"), 0o600)
+	s, err := resolveSettings(&globalFlags{}, func(string) bool { return false }, MapEnv(map[string]string{envConfigDir: dir}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.ClientID != "from-default-file" || s.AccountsURL != "http://127.0.0.1:7" {
+		t.Errorf("resolveSettings() = %q, %q; want the default config file's values", s.ClientID, s.AccountsURL)
+	}
+}
+
+func TestResolveSettingsErrors(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.ini")
+	os.WriteFile(bad, []byte("SPOTIFY_CLIENT_SECRET=topsecret\n"), 0o600)
+	tests := []struct {
+		name  string
+		flags globalFlags
+		code  int
+	}{
+		{"missing file", globalFlags{ConfigFile: filepath.Join(dir, "nope.ini")}, ExitConfig},
+		{"key outside section", globalFlags{ConfigFile: bad}, ExitConfig},
+		{"bad profile", globalFlags{Profile: "../etc"}, ExitUsage},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := resolveSettings(&tt.flags, func(n string) bool { return n == "profile" && tt.flags.Profile != "" }, MapEnv(map[string]string{envConfigDir: dir}))
+			if err == nil {
+				t.Fatalf("resolveSettings() = nil error; want one")
+			}
+			if c := exitCode(err); c != tt.code {
+				t.Errorf("exitCode(%v) = %d; want %d", err, c, tt.code)
+			}
+			if strings.Contains(err.Error(), "topsecret") {
+				t.Errorf("error %q leaks a config value", err)
+			}
+			if hintFor(err) == "" {
+				t.Errorf("error %q has no hint", err)
+			}
+		})
+	}
+}
+
+func TestParseINI(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, in, section string
+		want              map[string]string
+		wantErr           error
+	}{
+		{"basic", "[DEFAULT]\na = 1\n", "DEFAULT", map[string]string{"A": "1"}, nil},
+		{"comments and colon", "# c\n; c\n[DEFAULT]\nKey: v v \n", "DEFAULT", map[string]string{"KEY": "v v"}, nil},
+		{"crlf and bom", "\ufeff[DEFAULT]\r\nk=v\r\n", "DEFAULT", map[string]string{"K": "v"}, nil},
+		{"continuation", "[DEFAULT]\nk = a\n  b\n", "DEFAULT", map[string]string{"K": "a\nb"}, nil},
+		{"section override", "[DEFAULT]\nk=1\nj=2\n[s]\nk=3\n", "s", map[string]string{"K": "3", "J": "2"}, nil},
+		{"no section", "[DEFAULT]\nk=1\n", "other", nil, errNoSection},
+		{"empty file", "", "DEFAULT", map[string]string{}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseINI([]byte(tt.in), tt.section)
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("parseINI(%q) error %v; want %v", tt.in, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("parseINI(%q) error %v", tt.in, err)
+			}
+			if len(got) != len(tt.want) {
+				t.Fatalf("parseINI(%q) = %v; want %v", tt.in, got, tt.want)
+			}
+			for k, v := range tt.want {
+				if got[k] != v {
+					t.Errorf("parseINI(%q)[%q] = %q; want %q", tt.in, k, got[k], v)
+				}
+			}
+		})
+	}
+	for _, bad := range []string{"k=v\n", "[DEFAULT]\nnovalue\n", "[DEFAULT\n", "[]\n", "[DEFAULT]\n=v\n"} {
+		if _, err := parseINI([]byte(bad), "DEFAULT"); err == nil {
+			t.Errorf("parseINI(%q) = nil error; want one", bad)
+		}
+	}
+}
+
+func FuzzParseINI(f *testing.F) {
+	f.Add("[DEFAULT]\nSPOTIFY_CLIENT_ID = x\n", "DEFAULT")
+	f.Add("[a]\nk: v\n  cont\n[DEFAULT]\nj=1\n", "a")
+	f.Add("\ufeff# c\r\n[DEFAULT]\r\n", "DEFAULT")
+	f.Add("k=secretvalue", "DEFAULT")
+	f.Fuzz(func(t *testing.T, in, section string) {
+		m, err := parseINI([]byte(in), section)
+		if err != nil {
+			if strings.Contains(in, "secretvalue") && strings.Contains(err.Error(), "secretvalue") {
+				t.Errorf("parseINI error %q shows a value", err)
+			}
+			return
+		}
+		for k := range m {
+			if k != strings.ToUpper(k) {
+				t.Errorf("parseINI key %q not upper-cased", k)
+			}
+		}
+	})
+}
+
+func TestParseStore(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		spec, kind, dir string
+		wantErr         bool
+	}{
+		{"", "file", "/cfg", false},
+		{"/var/tokens", "file", "/var/tokens", false},
+		{"rel/dir", "file", "rel/dir", false},
+		{"file:///var/t", "file", "/var/t", false},
+		{"file://localhost/var/t", "file", "/var/t", false},
+		{"file://otherhost/var/t", "", "", true},
+		{"redis://:pw@127.0.0.1:6379/2", "redis", "", false},
+		{"rediss://h:1/0", "redis", "", false},
+		{"s3://bucket", "", "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.spec, func(t *testing.T) {
+			got, err := parseStore(tt.spec, "/cfg")
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("parseStore(%q) error %v; want error %v", tt.spec, err, tt.wantErr)
+			}
+			if err != nil {
+				if exitCode(err) != ExitUsage {
+					t.Errorf("exitCode(parseStore(%q)) = %d; want %d", tt.spec, exitCode(err), ExitUsage)
+				}
+				return
+			}
+			if got.kind != tt.kind || (tt.kind == "file" && got.dir != tt.dir) {
+				t.Errorf("parseStore(%q) = %+v; want kind %s dir %s", tt.spec, got, tt.kind, tt.dir)
+			}
+			if strings.Contains(got.String(), "pw") {
+				t.Errorf("storeLocation.String() = %q shows the password", got.String())
+			}
+		})
+	}
+}

@@ -1,0 +1,226 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+type doctorOptions struct {
+	f       *Factory
+	Offline bool
+}
+
+func newDoctorCmd(f *Factory, runF func(context.Context, *doctorOptions) error) *cobra.Command {
+	opts := &doctorOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "doctor",
+		Short: "Check the configuration and say what to change",
+		Long: `Check what users get wrong: the client ID, the redirect URI (localhost, http on
+a non-loopback host, port and path), a client secret where PKCE is meant, the
+permissions of the config file and token files, and whether the Accounts
+service is reachable and knows the client ID and redirect URI. Each problem
+comes with what to change. Exits 6 when a check fails.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runDoctor(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().BoolVar(&opts.Offline, "offline", false, "skip the check that contacts the Accounts service")
+	return cmd
+}
+
+type finding struct {
+	level string // "ok", "warn", "FAIL"
+	what  string
+	fix   string
+}
+
+func runDoctor(ctx context.Context, opts *doctorOptions) error {
+	f := opts.f
+	s, err := f.Settings()
+	if err != nil {
+		return err
+	}
+	var fs []finding
+	add := func(level, what, fix string) { fs = append(fs, finding{level, what, fix}) }
+
+	// Client ID.
+	if s.ClientID == "" {
+		add("FAIL", "no client ID", fmt.Sprintf("Pass --client-id, set %s, or add %s = ... to %s (the ID is on your app's page at https://developer.spotify.com/dashboard).", envClientID, envClientID, configFilePathHint(s)))
+	} else {
+		add("ok", fmt.Sprintf("client ID %s (from %s)", s.ClientID, s.source["client-id"]), "")
+	}
+
+	// Client secret.
+	if s.ClientSecret != "" {
+		add("warn", fmt.Sprintf("a client secret is configured (from %s): login uses the secret flow, not PKCE", s.source["client-secret"]),
+			fmt.Sprintf("For a command-line or desktop app, PKCE needs no secret: unset %s (or pass --pkce to login). Keep the secret only for spotauth token --client-credentials, and never ship it.", envClientSecret))
+	} else {
+		add("ok", "no client secret: login uses PKCE", "")
+	}
+
+	// Redirect URI.
+	rd, rerr := parseLoopbackRedirect(s.RedirectURI)
+	switch {
+	case rerr != nil:
+		add("FAIL", fmt.Sprintf("redirect URI %s (from %s): %v", s.RedirectURI, s.source["redirect-uri"], rerr), hintFor(rerr))
+	case rd.port != 0:
+		add("ok", fmt.Sprintf("redirect URI %s (fixed port %d, from %s)", s.RedirectURI, rd.port, s.source["redirect-uri"]),
+			"")
+		add("warn", fmt.Sprintf("login needs port %d free on %s", rd.port, rd.host),
+			fmt.Sprintf("Register %s without a port (http://%s%s) so spotauth can pick a free one.", s.RedirectURI, hostForURL(rd.host), rd.path()))
+	default:
+		add("ok", fmt.Sprintf("redirect URI %s (any port, from %s)", s.RedirectURI, s.source["redirect-uri"]), "")
+	}
+	if rd != nil && (rd.u.Path == "" || rd.u.Path == "/") {
+		add("warn", "the redirect URI has no path", "A path such as /callback is clearer; register http://127.0.0.1/callback and use it.")
+	}
+
+	// Files.
+	if s.ConfigFile != "" {
+		fs = append(fs, checkFileMode(s.ConfigFile, "config file", s.ClientSecret != "" && strings.HasPrefix(s.source["client-secret"], "config"))...)
+	}
+	loc, lerr := parseStore(s.Store, s.ConfigDir)
+	switch {
+	case lerr != nil:
+		add("FAIL", fmt.Sprintf("token store %q: %v", s.Store, lerr), hintFor(lerr))
+	case loc.kind == "file":
+		fs = append(fs, checkDirMode(loc.dir)...)
+		for _, kind := range []tokenKind{userToken, appToken} {
+			name := tokenFile(loc.dir, s.Profile, kind)
+			if _, err := os.Stat(name); err == nil {
+				fs = append(fs, checkFileMode(name, string(kind)+" token file", true)...)
+			}
+		}
+	default:
+		add("ok", "token store "+loc.String(), "")
+	}
+
+	// Accounts service.
+	if !opts.Offline && s.ClientID != "" && rerr == nil {
+		fs = append(fs, checkAccounts(ctx, f, s))
+	} else if !opts.Offline {
+		fs = append(fs, reachable(ctx, f, s))
+	}
+
+	failed := 0
+	out := f.IO.Out
+	for _, x := range fs {
+		fmt.Fprintf(out, "[%-4s] %s\n", x.level, x.what)
+		if x.fix != "" && x.level != "ok" {
+			for _, line := range strings.Split(x.fix, "\n") {
+				fmt.Fprintf(out, "       %s\n", line)
+			}
+		}
+		if x.level == "FAIL" {
+			failed++
+		}
+	}
+	if failed > 0 {
+		return withCode(ExitConfig, fmt.Errorf("spotauth: doctor found %d problem(s)", failed), "Change what the FAIL lines say, then run spotauth doctor again.")
+	}
+	fmt.Fprintln(out, "No problems found.")
+	return nil
+}
+
+func hostForURL(h string) string {
+	if strings.Contains(h, ":") {
+		return "[" + h + "]"
+	}
+	return h
+}
+
+func checkDirMode(dir string) []finding {
+	fi, err := os.Stat(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return []finding{{"ok", "token directory " + dir + " (created at first login)", ""}}
+	}
+	if err != nil {
+		return []finding{{"FAIL", fmt.Sprintf("token directory %s: %v", dir, err), "Make it readable by you: chmod 700 " + dir}}
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return []finding{{"warn", fmt.Sprintf("token directory %s is accessible to others (mode %v)", dir, fi.Mode().Perm()), "Run: chmod 700 " + dir}}
+	}
+	return []finding{{"ok", "token directory " + dir, ""}}
+}
+
+func checkFileMode(name, what string, secret bool) []finding {
+	fi, err := os.Stat(name)
+	if err != nil {
+		return []finding{{"FAIL", fmt.Sprintf("%s %s: %v", what, name, err), "Create it or point spotauth elsewhere."}}
+	}
+	fh, err := os.Open(name)
+	if err != nil {
+		return []finding{{"FAIL", fmt.Sprintf("%s %s is unreadable: %v", what, name, err), "Run: chmod 600 " + name + " (as its owner)"}}
+	}
+	fh.Close()
+	if secret && fi.Mode().Perm()&0o077 != 0 {
+		return []finding{{"FAIL", fmt.Sprintf("%s %s holds secrets and is readable by others (mode %v)", what, name, fi.Mode().Perm()), "Run: chmod 600 " + name}}
+	}
+	return []finding{{"ok", fmt.Sprintf("%s %s (mode %v)", what, name, fi.Mode().Perm()), ""}}
+}
+
+// checkAccounts asks /authorize about the client ID and redirect URI,
+// without following redirects: Spotify (and spotauthtest) answer 400 with
+// a text body for an unknown client or an unregistered redirect URI, and
+// redirect (or show a page) otherwise.
+func checkAccounts(ctx context.Context, f *Factory, s *settings) finding {
+	q := url.Values{"client_id": {s.ClientID}, "response_type": {"code"}, "redirect_uri": {s.RedirectURI}, "state": {"spotauth-doctor"}}
+	hc := *f.httpClient()
+	hc.Timeout = 10 * time.Second
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.AccountsURL+"/authorize?"+q.Encode(), nil)
+	if err != nil {
+		return finding{"FAIL", fmt.Sprintf("accounts URL %q: %v", s.AccountsURL, err), "Fix --accounts-url / " + envAccountsURL + "."}
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return finding{"FAIL", fmt.Sprintf("Accounts service %s unreachable: %v", s.AccountsURL, err), "Check the network, proxy settings and --accounts-url / " + envAccountsURL + "."}
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	text := strings.TrimSpace(string(body))
+	switch {
+	case resp.StatusCode < 400:
+		return finding{"ok", fmt.Sprintf("Accounts service %s knows client ID and redirect URI", s.AccountsURL), ""}
+	case strings.Contains(text, "Invalid client") && !strings.Contains(text, "redirect"):
+		return finding{"FAIL", fmt.Sprintf("Accounts service %s does not know client ID %s", s.AccountsURL, s.ClientID), "Copy the client ID from your app's page at https://developer.spotify.com/dashboard."}
+	case strings.Contains(text, "Invalid redirect URI"):
+		return finding{"FAIL", fmt.Sprintf("redirect URI %s is not registered for the app", s.RedirectURI), "Add exactly " + s.RedirectURI + " to the app's Redirect URIs at https://developer.spotify.com/dashboard (no port: any port works)."}
+	case strings.Contains(text, "Insecure redirect URI"):
+		return finding{"FAIL", fmt.Sprintf("Accounts service calls redirect URI %s insecure", s.RedirectURI), "Use http://127.0.0.1/callback: loopback IP literals may use http, localhost may not."}
+	default:
+		return finding{"warn", fmt.Sprintf("Accounts service %s answered %d to the authorization check", s.AccountsURL, resp.StatusCode), "Check --accounts-url / " + envAccountsURL + "; it should be https://accounts.spotify.com or a spotauth accounts-server."}
+	}
+}
+
+// reachable checks only that the token endpoint answers.
+func reachable(ctx context.Context, f *Factory, s *settings) finding {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.AccountsURL+"/api/token", strings.NewReader(""))
+	if err != nil {
+		return finding{"FAIL", fmt.Sprintf("accounts URL %q: %v", s.AccountsURL, err), "Fix --accounts-url / " + envAccountsURL + "."}
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := f.httpClient().Do(req)
+	if err != nil {
+		return finding{"FAIL", fmt.Sprintf("Accounts service %s unreachable: %v", s.AccountsURL, err), "Check the network, proxy settings and --accounts-url / " + envAccountsURL + "."}
+	}
+	resp.Body.Close()
+	return finding{"ok", fmt.Sprintf("Accounts service %s reachable", s.AccountsURL), ""}
+}

@@ -1,0 +1,374 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/spotauth/spotauth"
+)
+
+type loginOptions struct {
+	f            *Factory
+	IO           *IOStreams
+	Browser      Browser
+	Scopes       []string
+	PKCE         bool
+	ShowDialog   bool
+	NoBrowser    bool
+	Timeout      time.Duration
+	RedirectPort int
+}
+
+func newLoginCmd(f *Factory, runF func(context.Context, *loginOptions) error) *cobra.Command {
+	opts := &loginOptions{f: f, IO: f.IO}
+	cmd := &cobra.Command{
+		Use:   "login",
+		Short: "Log in to Spotify in the browser and store the token",
+		Long: `Log in to Spotify in the browser and store the token of the profile.
+
+spotauth opens the authorization page in the browser (honouring $BROWSER) and
+always prints its URL. It listens on the redirect URI's loopback address
+(127.0.0.1 or [::1], never localhost), on its port, or on a free port when the
+URI has none: register http://127.0.0.1/callback without a port in the app's
+settings. Over SSH (SSH_CONNECTION set), with --no-browser, or when no browser
+opens, you can also paste the URL the browser ended on; spotauth prints the
+ssh -L line that forwards the port instead.
+
+PKCE is used when there is no client secret, or with --pkce.`,
+		Example: `  spotauth login --scope read
+  spotauth login --scope user-read-private,playlist-read-private --no-browser
+  spotauth login --profile work --client-id abc123 --redirect-port 8888`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.Timeout <= 0 {
+				return usageErrorf("Pass a positive duration such as --timeout 5m.", "invalid --timeout %v", opts.Timeout)
+			}
+			if opts.RedirectPort < 0 || opts.RedirectPort > 65535 {
+				return usageErrorf("Pass a port between 1 and 65535.", "invalid --redirect-port %d", opts.RedirectPort)
+			}
+			opts.Browser = f.browser()
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runLogin(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringArrayVarP(&opts.Scopes, "scope", "s", nil, "scopes to request: names or presets (read, write, every), space- or comma-separated; repeatable")
+	fl.BoolVar(&opts.PKCE, "pkce", false, "use PKCE even though a client secret is configured")
+	fl.BoolVar(&opts.ShowDialog, "show-dialog", false, "show Spotify's consent dialog even if the app was approved before")
+	fl.BoolVar(&opts.NoBrowser, "no-browser", false, "do not open a browser; print the URL and accept the pasted redirect URL")
+	fl.DurationVar(&opts.Timeout, "timeout", 5*time.Minute, "how long to wait for the browser")
+	fl.IntVar(&opts.RedirectPort, "redirect-port", 0, "listen on this port when the redirect URI has none (it must match the app's registration)")
+	return cmd
+}
+
+// parseScopeArgs parses --scope values: scope names and the presets read,
+// write and every, separated by spaces or commas.
+func parseScopeArgs(args []string) (spotauth.Scopes, error) {
+	var out spotauth.Scopes
+	var names []string
+	for _, a := range args {
+		for _, w := range strings.FieldsFunc(a, func(r rune) bool { return r == ' ' || r == ',' || r == '\t' }) {
+			if p, ok := spotauth.ScopePreset(w); ok {
+				out = out.Union(p)
+			} else {
+				names = append(names, w)
+			}
+		}
+	}
+	if len(names) > 0 {
+		sc, err := spotauth.ParseScopes(strings.Join(names, " "))
+		if err != nil {
+			return spotauth.Scopes{}, withCode(ExitUsage, err, "Run spotauth scopes for the valid names and presets.")
+		}
+		out = out.Union(sc)
+	}
+	return out, nil
+}
+
+// loginLine is the command that logs in again with scopes, repeating the
+// flags given on this command line (never the secret's value).
+func loginLine(s *settings, scopes spotauth.Scopes) string {
+	var b strings.Builder
+	b.WriteString("spotauth login")
+	for _, name := range []string{"profile", "client-id", "accounts-url", "api-url", "redirect-uri", "store"} {
+		if !strings.HasPrefix(s.source[name], "flag") {
+			continue
+		}
+		var v string
+		switch name {
+		case "profile":
+			v = s.Profile
+		case "client-id":
+			v = s.ClientID
+		case "accounts-url":
+			v = s.AccountsURL
+		case "api-url":
+			v = s.APIURL
+		case "redirect-uri":
+			v = s.RedirectURI
+		case "store":
+			v = storeDesc(s)
+		}
+		fmt.Fprintf(&b, " --%s %s", name, shellQuote(v))
+	}
+	if strings.HasPrefix(s.source["client-secret"], "flag") {
+		b.WriteString(" --client-secret ...")
+	}
+	if scopes.Len() > 0 {
+		fmt.Fprintf(&b, " --scope %s", shellQuote(strings.ReplaceAll(scopes.String(), " ", ",")))
+	}
+	return b.String()
+}
+
+// shellQuote quotes s for a POSIX shell when needed.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_.,/:=@%+", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+func runLogin(ctx context.Context, opts *loginOptions) error {
+	f := opts.f
+	s, err := f.Settings()
+	if err != nil {
+		return err
+	}
+	cfg, err := f.config(s)
+	if err != nil {
+		return err
+	}
+	scopes, err := parseScopeArgs(opts.Scopes)
+	if err != nil {
+		return err
+	}
+	rd, err := parseLoopbackRedirect(s.RedirectURI)
+	if err != nil {
+		return err
+	}
+	port := rd.port
+	if opts.RedirectPort != 0 {
+		if port != 0 && port != opts.RedirectPort {
+			return usageErrorf("Drop --redirect-port, or use a redirect URI without a port.",
+				"--redirect-port %d conflicts with the port of the redirect URI %s", opts.RedirectPort, s.RedirectURI)
+		}
+		port = opts.RedirectPort
+	}
+	st, err := f.openStore(ctx, s, userToken)
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", net.JoinHostPort(rd.host, strconv.Itoa(port)))
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return withCode(ExitError, fmt.Errorf("spotauth: port %d on %s is busy", port, rd.host),
+				"Stop the program using it, or register another redirect URI (e.g. http://127.0.0.1/callback without a port)\nand pass it with --redirect-uri or --redirect-port.")
+		}
+		return withCode(ExitError, fmt.Errorf("spotauth: cannot listen for the redirect: %w", err), "Check that %s is usable on this machine.", rd.host)
+	}
+	actualPort := ln.Addr().(*net.TCPAddr).Port
+	redirect, err := rd.withPort(actualPort)
+	if err != nil {
+		ln.Close()
+		return withCode(ExitConfig, err, "Use a redirect URI such as http://127.0.0.1/callback.")
+	}
+
+	usePKCE := opts.PKCE || cfg.ClientSecret == ""
+	authOpts := []spotauth.AuthCodeOption{spotauth.ScopesOption(scopes), spotauth.RedirectURLOption(redirect)}
+	if opts.ShowDialog {
+		authOpts = append(authOpts, spotauth.ShowDialog)
+	}
+	ua, err := cfg.NewUserAuth(usePKCE, authOpts...)
+	if err != nil {
+		ln.Close()
+		return withCode(ExitConfig, err, "Run spotauth doctor to see what to change.")
+	}
+	authURL := ua.URL
+
+	// Fail fast on what would leave the user at an error page: an unknown
+	// client ID or an unregistered redirect URI (Spotify does not redirect
+	// then), or an unreachable Accounts service.
+	pre := *s
+	pre.RedirectURI = redirect
+	if fd := checkAccounts(ctx, f, &pre); fd.level == "FAIL" {
+		ln.Close()
+		code := ExitConfig
+		if strings.Contains(fd.what, "unreachable") {
+			code = ExitNetwork
+		}
+		return withCode(code, errors.New("spotauth: "+fd.what), "%s", fd.fix)
+	}
+
+	results := make(chan redirectResult)
+	done := make(chan struct{})
+	cb := &callbackServer{path: rd.path(), results: results, done: done}
+	stop := serveCallback(ln, cb)
+	defer stop()
+	defer close(done)
+
+	io := opts.IO
+	io.Printf("Open this URL in a browser to log in to Spotify (profile %s):\n\n  %s\n\n", s.Profile, authURL)
+	ssh := f.Env.get("SSH_CONNECTION") != ""
+	pasting := false
+	startPaste := func(reason string) {
+		if pasting {
+			return
+		}
+		pasting = true
+		io.Printf("%s\n", reason)
+		io.Printf("If the browser runs on another machine, forward the port first:\n  %s\n", sshLine(f.Env, rd.host, actualPort))
+		io.Printf("Or paste here the whole URL the browser ended on after approving (it may show an error page), then press Enter:\n")
+		go readPasted(io.In, io.ErrOut, results, done)
+	}
+	browserErr := make(chan error, 1)
+	switch {
+	case opts.NoBrowser:
+		startPaste("Not opening a browser (--no-browser).")
+	case ssh:
+		startPaste("This is an SSH session (SSH_CONNECTION is set), so no local browser is opened.")
+	default:
+		go func() { browserErr <- opts.Browser.Browse(authURL) }()
+	}
+	io.Printf("Waiting for the redirect to %s (up to %v) ...\n", redirect, opts.Timeout)
+
+	timer := time.NewTimer(opts.Timeout)
+	defer timer.Stop()
+	var res redirectResult
+wait:
+	for {
+		select {
+		case res = <-results:
+			break wait
+		case err := <-browserErr:
+			if err != nil {
+				startPaste(fmt.Sprintf("Could not open a browser (%v); open the URL above yourself.", err))
+			}
+		case <-timer.C:
+			return withCode(ExitError, fmt.Errorf("spotauth: no redirect from the browser within %v; nothing was stored", opts.Timeout),
+				"Run spotauth login again and approve within the time, or pass a longer --timeout.\nCheck that the app's redirect URI matches %s.", s.RedirectURI)
+		case <-ctx.Done():
+			return withCode(ExitError, fmt.Errorf("spotauth: login interrupted; nothing was stored: %w", context.Cause(ctx)), "Run spotauth login again.")
+		}
+	}
+	reply := func(err error) error {
+		if res.reply != nil {
+			res.reply <- err
+		}
+		return err
+	}
+
+	tok, err := ua.RequestRedirect(ctx, res.raw)
+	if err != nil {
+		var te *spotauth.TokenError
+		if errors.As(err, &te) || exitCode(err) == ExitNetwork {
+			return reply(withCode(exitCode(err), fmt.Errorf("spotauth: could not exchange the code for a token: %w", err),
+				"%s", exchangeHint(err, s)))
+		}
+		return reply(loginRedirectError(err, s, scopes))
+	}
+	if usePKCE {
+		tok.PKCE = true
+	}
+	if tok.AuthorizedAt.IsZero() {
+		tok.AuthorizedAt = f.now()
+	}
+	if err := st.Save(ctx, tok); err != nil {
+		return reply(withCode(ExitError, fmt.Errorf("spotauth: could not store the token: %w", err),
+			"Check the token store (%s) and run spotauth login again.", storeDesc(s)))
+	}
+	_ = reply(nil)
+
+	acct, _ := fetchMe(ctx, f.httpClient(), s.APIURL, tok.AccessToken)
+	if acct != nil {
+		_ = saveAccount(s, acct)
+		io.Printf("Logged in to Spotify as %s (profile %s).\n", acct.describe(), s.Profile)
+	} else {
+		_ = removeAccount(s)
+		io.Printf("Logged in to Spotify (profile %s).\n", s.Profile)
+	}
+	io.Printf("  Scopes:  %s\n", scopesText(tok.Scope))
+	io.Printf("  Expires: %s (refreshed automatically by spotauth token)\n", describeTime(tok.Expiry, f.now()))
+	if usePKCE {
+		io.Printf("  Flow:    authorization code with PKCE\n")
+	} else {
+		io.Printf("  Flow:    authorization code with client secret\n")
+	}
+	return nil
+}
+
+func scopesText(sc spotauth.Scopes) string {
+	if sc.Len() == 0 {
+		return "(none: public data only)"
+	}
+	return sc.String()
+}
+
+func describeTime(t, now time.Time) string {
+	if t.IsZero() {
+		return "unknown"
+	}
+	d := t.Sub(now).Round(time.Second)
+	if d < 0 {
+		return fmt.Sprintf("%s (%v ago)", t.Local().Format(time.RFC3339), -d)
+	}
+	return fmt.Sprintf("%s (in %v)", t.Local().Format(time.RFC3339), d)
+}
+
+// sshLine is the port-forward command that lets a browser on the user's
+// own machine reach the loopback listener on this (remote) one.
+func sshLine(env LookupEnv, host string, port int) string {
+	target := "user@host"
+	if c := strings.Fields(env.get("SSH_CONNECTION")); len(c) == 4 {
+		target = c[2]
+		if strings.Contains(target, ":") {
+			target = "[" + target + "]"
+		}
+		if u := env.get("USER"); u != "" {
+			target = u + "@" + target
+		}
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	return fmt.Sprintf("ssh -L %d:%s:%d %s", port, host, port, target)
+}
+
+func loginRedirectError(err error, s *settings, scopes spotauth.Scopes) error {
+	var ae *spotauth.AuthorizeError
+	switch {
+	case errors.As(err, &ae) && ae.Code == "access_denied":
+		return withCode(ExitDenied, fmt.Errorf("spotauth: authorization denied in the browser; nothing was stored: %w", err),
+			"To log in, run %s and choose Agree (or Approve).", loginLine(s, scopes))
+	case errors.As(err, &ae):
+		return withCode(ExitDenied, fmt.Errorf("spotauth: the Accounts service refused the authorization (%s); nothing was stored: %w", ae.Code, err),
+			"Check the app's settings and scopes (spotauth doctor), then run %s.", loginLine(s, scopes))
+	case errors.Is(err, spotauth.ErrStateMismatch):
+		return withCode(ExitDenied, fmt.Errorf("spotauth: the redirect's state does not match this login (an old tab or a forged request); nothing was stored: %w", err),
+			"Close old login tabs and run %s again.", loginLine(s, scopes))
+	}
+	return withCode(ExitDenied, fmt.Errorf("spotauth: unusable redirect; nothing was stored: %w", err),
+		"Run %s again and let the browser finish, or paste the whole URL it ended on.", loginLine(s, scopes))
+}
+
+func exchangeHint(err error, s *settings) string {
+	switch {
+	case errors.Is(err, spotauth.ErrInvalidClient):
+		return "Check the client ID and secret (--client-id, --client-secret, " + envClientID + ", " + envClientSecret + "); run spotauth doctor."
+	case errors.Is(err, spotauth.ErrInvalidGrant):
+		return "The code expired or the redirect URI differs from the registered one; run " + loginLine(s, spotauth.Scopes{}) + " again."
+	}
+	return "Check the network and --accounts-url (" + s.AccountsURL + "), then run spotauth login again."
+}

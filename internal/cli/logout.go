@@ -1,0 +1,112 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+type logoutOptions struct {
+	f   *Factory
+	All bool
+}
+
+func newLogoutCmd(f *Factory, runF func(context.Context, *logoutOptions) error) *cobra.Command {
+	opts := &logoutOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "logout",
+		Short: "Remove the stored tokens of the profile (or of all profiles)",
+		Long: `Remove the stored user and app tokens of the profile, or with --all of every
+profile spotauth knows in the store. Spotify has no revocation endpoint: to
+withdraw the app's access itself, remove it at https://www.spotify.com/account/apps/.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runLogout(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().BoolVar(&opts.All, "all", false, "remove the tokens of every profile")
+	return cmd
+}
+
+func runLogout(ctx context.Context, opts *logoutOptions) error {
+	f := opts.f
+	s, err := f.Settings()
+	if err != nil {
+		return err
+	}
+	profiles := []string{s.Profile}
+	if opts.All {
+		if profiles, err = knownProfiles(s); err != nil {
+			return err
+		}
+	}
+	removed := 0
+	for _, p := range profiles {
+		ps := *s
+		ps.Profile = p
+		had := false
+		for _, kind := range []tokenKind{userToken, appToken} {
+			st, err := f.openStore(ctx, &ps, kind)
+			if err != nil {
+				return err
+			}
+			if _, err := st.Load(ctx); err == nil {
+				had = true
+			}
+			if err := st.Delete(ctx); err != nil {
+				return withCode(ExitError, fmt.Errorf("spotauth: could not remove the tokens of profile %s: %w", p, err),
+					"Check the token store (%s) and try again.", storeDesc(&ps))
+			}
+		}
+		_ = removeAccount(&ps)
+		if had {
+			removed++
+			f.IO.Printf("Removed the tokens of profile %s.\n", p)
+		}
+	}
+	if removed == 0 {
+		f.IO.Printf("No stored tokens to remove (profile %s).\n", strings.Join(profiles, ", "))
+	}
+	f.IO.Printf("To withdraw the app's access at Spotify too, remove it at https://www.spotify.com/account/apps/.\n")
+	return nil
+}
+
+// knownProfiles lists the profiles with tokens in a file store or an
+// account record in the config directory (a Redis store is not listed:
+// its profiles are found through the config directory).
+func knownProfiles(s *settings) ([]string, error) {
+	set := map[string]bool{s.Profile: true}
+	dirs := []string{s.ConfigDir}
+	if loc, err := parseStore(s.Store, s.ConfigDir); err == nil && loc.kind == "file" {
+		dirs = append(dirs, loc.dir)
+	}
+	for _, dir := range dirs {
+		entries, err := os.ReadDir(dir)
+		if err != nil && !os.IsNotExist(err) {
+			return nil, withCode(ExitError, fmt.Errorf("spotauth: %w", err), "Check that %s is readable.", dir)
+		}
+		for _, e := range entries {
+			name := e.Name()
+			for _, suf := range []string{".app-token.json", ".token.json", ".account.json"} {
+				if p, ok := strings.CutSuffix(name, suf); ok && validProfile(p) == nil && filepath.Base(name) == name {
+					set[p] = true
+					break
+				}
+			}
+		}
+	}
+	out := make([]string, 0, len(set))
+	for p := range set {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out, nil
+}

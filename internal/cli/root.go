@@ -1,0 +1,197 @@
+// Package cli implements the spotauth command-line tool: one file per
+// command, with the streams, environment and browser injected so that
+// every command runs in-process in tests.
+package cli
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/spotauth/spotauth"
+)
+
+// Factory carries what every command needs: streams, environment, browser,
+// and the settings resolved lazily from flags, environment and config file.
+type Factory struct {
+	IO        *IOStreams
+	Env       LookupEnv
+	Browser   Browser      // nil: the system browser, honouring $BROWSER
+	HTTP      *http.Client // nil: a client with a 30 s timeout
+	Now       func() time.Time
+	flags     globalFlags
+	root      *cobra.Command
+	once      sync.Once
+	settings  *settings
+	settingsE error
+	closers   []io.Closer
+}
+
+// Settings resolves the configuration once.
+func (f *Factory) Settings() (*settings, error) {
+	f.once.Do(func() {
+		changed := func(name string) bool {
+			fl := f.root.PersistentFlags().Lookup(name)
+			return fl != nil && fl.Changed
+		}
+		f.settings, f.settingsE = resolveSettings(&f.flags, changed, f.Env)
+	})
+	return f.settings, f.settingsE
+}
+
+func (f *Factory) now() time.Time {
+	if f.Now != nil {
+		return f.Now()
+	}
+	return time.Now()
+}
+
+func (f *Factory) httpClient() *http.Client {
+	if f.HTTP != nil {
+		return f.HTTP
+	}
+	return &http.Client{Timeout: 30 * time.Second}
+}
+
+// config returns the spotauth.Config of the resolved settings. needID
+// makes a missing client ID an error.
+func (f *Factory) config(s *settings) (*spotauth.Config, error) {
+	if s.ClientID == "" {
+		return nil, withCode(ExitConfig, errors.New("spotauth: no client ID"),
+			"Pass --client-id, set %s, or add %s = ... to %s.\nFind the client ID of your app at https://developer.spotify.com/dashboard.",
+			envClientID, envClientID, configFilePathHint(s))
+	}
+	return &spotauth.Config{
+		ClientID:     s.ClientID,
+		ClientSecret: s.ClientSecret,
+		RedirectURL:  s.RedirectURI,
+		Endpoint:     spotauth.NewEndpoint(s.AccountsURL),
+		HTTPClient:   f.httpClient(),
+		Now:          f.Now,
+	}, nil
+}
+
+func configFilePathHint(s *settings) string {
+	if s.ConfigFile != "" {
+		return s.ConfigFile
+	}
+	return s.ConfigDir + "/" + configFileName
+}
+
+// Main runs spotauth with args (without the program name) and returns the
+// exit code. env is os.LookupEnv in the real process.
+func Main(ctx context.Context, args []string, io *IOStreams, env LookupEnv) int {
+	return Run(ctx, args, &Factory{IO: io, Env: env})
+}
+
+// Run is Main with a ready Factory, so tests can inject a Browser or an
+// HTTP client.
+func Run(ctx context.Context, args []string, f *Factory) int {
+	root := newRootCmd(f)
+	root.SetArgs(args)
+	cmd, err := root.ExecuteContextC(ctx)
+	f.closeAll()
+	if err != nil {
+		if isCobraUsageError(err) {
+			err = &cliError{code: ExitUsage, err: err, hint: "Run " + cmd.CommandPath() + " --help for usage."}
+		}
+		printError(f.IO, err)
+		return exitCode(err)
+	}
+	return ExitOK
+}
+
+// isCobraUsageError recognizes cobra's own errors for unknown commands and
+// wrong arguments, which are plain errors.
+func isCobraUsageError(err error) bool {
+	var ce *cliError
+	if errors.As(err, &ce) {
+		return false
+	}
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires ", "invalid argument", "flag needs an argument", "required flag", "if any flags in the group"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+const rootLong = `spotauth logs you in to Spotify once and hands valid access tokens to scripts:
+
+  spotauth login --scope read
+  curl -H "Authorization: Bearer $(spotauth token)" https://api.spotify.com/v1/me
+
+Configuration, highest precedence first:
+  flags                  --client-id, --client-secret, --redirect-uri, --accounts-url,
+                         --api-url, --profile, --store, --config, --config-section
+  environment            SPOTIFY_CLIENT_ID, SPOTIFY_CLIENT_SECRET, SPOTIFY_REDIRECT_URI,
+                         SPOTAUTH_ACCOUNTS_URL, SPOTAUTH_API_URL, SPOTAUTH_PROFILE,
+                         SPOTAUTH_STORE, SPOTAUTH_CONFIG_DIR
+  config file            --config FILE (tekore-style INI, section --config-section,
+                         default DEFAULT), else $SPOTAUTH_CONFIG_DIR/config.ini
+
+Tokens live in a file store in $SPOTAUTH_CONFIG_DIR (default: the user config
+directory + /spotauth), or where --store says: a directory, file:///dir, or
+redis://host:port/db. One user token and one app token per profile.
+
+Try it offline: spotauth demo, or spotauth accounts-server in one terminal and
+login against it in another.
+
+` + exitCodesHelp
+
+func newRootCmd(f *Factory) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "spotauth",
+		Short:         "Log in to Spotify from any terminal and hand valid tokens to scripts",
+		Long:          rootLong,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	f.root = root
+	root.SetIn(f.IO.In)
+	root.SetOut(f.IO.Out)
+	root.SetErr(f.IO.ErrOut)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &cliError{code: ExitUsage, err: err, hint: "Run " + c.CommandPath() + " --help for usage."}
+	})
+	pf := root.PersistentFlags()
+	pf.StringVar(&f.flags.ClientID, "client-id", "", "Spotify app client ID ($"+envClientID+")")
+	pf.StringVar(&f.flags.ClientSecret, "client-secret", "", "Spotify app client secret; leave empty for PKCE ($"+envClientSecret+")")
+	pf.StringVar(&f.flags.RedirectURI, "redirect-uri", "", "loopback redirect URI registered for the app ($"+envRedirectURI+", default "+defaultRedirectURI+")")
+	pf.StringVar(&f.flags.ConfigFile, "config", "", "tekore-style INI config file (default $"+envConfigDir+"/"+configFileName+" if present)")
+	pf.StringVar(&f.flags.ConfigSection, "config-section", "DEFAULT", "section of the config file")
+	pf.StringVar(&f.flags.AccountsURL, "accounts-url", "", "Accounts service URL ($"+envAccountsURL+", default "+defaultAccountsURL+")")
+	pf.StringVar(&f.flags.APIURL, "api-url", "", "Web API URL ($"+envAPIURL+", default "+defaultAPIURL+")")
+	pf.StringVar(&f.flags.Profile, "profile", "", "profile name, for several accounts or apps ($"+envProfile+", default "+defaultProfile+")")
+	pf.StringVar(&f.flags.Store, "store", "", "token store: a directory, file:///dir or redis://... ($"+envStore+")")
+	pf.SortFlags = false
+
+	root.AddCommand(
+		newLoginCmd(f, nil),
+		newTokenCmd(f, nil),
+		newStatusCmd(f, nil),
+		newRefreshCmd(f, nil),
+		newLogoutCmd(f, nil),
+		newScopesCmd(f, nil),
+		newDoctorCmd(f, nil),
+		newAccountsServerCmd(f, nil),
+		newDemoCmd(f, nil),
+		newVersionCmd(f),
+	)
+	return root
+}
+
+// noArgs rejects positional arguments with a usage error.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageErrorf("Run "+cmd.CommandPath()+" --help for usage.", "%s takes no arguments, got %q", cmd.CommandPath(), args[0])
+	}
+	return nil
+}

@@ -1,0 +1,198 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/spotauth/spotauth"
+)
+
+type statusOptions struct {
+	f     *Factory
+	JSON  bool
+	Check bool
+}
+
+func newStatusCmd(f *Factory, runF func(context.Context, *statusOptions) error) *cobra.Command {
+	opts := &statusOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show the login state of the profile (never a token)",
+		Long: `Show the profile, client ID, account, scopes, expiry, whether PKCE was used and
+a refresh token is held, and when the 6-month authorization ends. Never shows
+a token. --check calls the Web API's /v1/me to prove the token works
+(refreshing it first if needed).
+
+Exits 3 when not logged in or when --check finds the authorization invalid.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runStatus(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the status as JSON on stdout")
+	cmd.Flags().BoolVar(&opts.Check, "check", false, "call /v1/me to check that the token works")
+	return cmd
+}
+
+// statusJSON is the --json form of status. It holds no token.
+type statusJSON struct {
+	Profile             string   `json:"profile"`
+	ClientID            string   `json:"client_id"`
+	Store               string   `json:"store"`
+	LoggedIn            bool     `json:"logged_in"`
+	Account             *account `json:"account,omitempty"`
+	Scopes              []string `json:"scopes"`
+	ExpiresAt           string   `json:"expires_at,omitempty"`
+	Expired             bool     `json:"expired"`
+	PKCE                bool     `json:"pkce"`
+	HasRefreshToken     bool     `json:"has_refresh_token"`
+	AuthorizedAt        string   `json:"authorized_at,omitempty"`
+	AuthorizationEndsAt string   `json:"authorization_ends_at,omitempty"`
+	AppTokenExpiresAt   string   `json:"app_token_expires_at,omitempty"`
+	Check               *check   `json:"check,omitempty"`
+}
+
+type check struct {
+	OK    bool   `json:"ok"`
+	Error string `json:"error,omitempty"`
+}
+
+func rfc3339(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func runStatus(ctx context.Context, opts *statusOptions) error {
+	f := opts.f
+	s, err := f.Settings()
+	if err != nil {
+		return err
+	}
+	st, err := f.openStore(ctx, s, userToken)
+	if err != nil {
+		return err
+	}
+	js := statusJSON{Profile: s.Profile, ClientID: s.ClientID, Store: storeDesc(s), Scopes: []string{}}
+	now := f.now()
+	t, loadErr := st.Load(ctx)
+	if loadErr != nil && !errors.Is(loadErr, spotauth.ErrTokenNotFound) {
+		return withCode(ExitError, loadErr, "Check the token store (%s).", storeDesc(s))
+	}
+	if app, err := f.openStore(ctx, s, appToken); err == nil {
+		if at, err := app.Load(ctx); err == nil {
+			js.AppTokenExpiresAt = rfc3339(at.Expiry)
+		}
+	}
+	var result error
+	if loadErr == nil {
+		f.warnAuthorizationEnd(s, t)
+		js.LoggedIn = true
+		js.Account = loadAccount(s)
+		for sc := range t.Scope.All() {
+			js.Scopes = append(js.Scopes, string(sc))
+		}
+		js.ExpiresAt = rfc3339(t.Expiry)
+		js.Expired = !t.Expiry.IsZero() && !t.Expiry.After(now)
+		js.PKCE = t.PKCE
+		js.HasRefreshToken = t.RefreshToken != ""
+		js.AuthorizedAt = rfc3339(t.AuthorizedAt)
+		js.AuthorizationEndsAt = rfc3339(authorizationEnd(t))
+		if opts.Check {
+			js.Check = &check{OK: true}
+			acct, err := checkToken(ctx, f, s, st, t)
+			if err != nil {
+				js.Check = &check{Error: err.Error()}
+				result = err
+			} else {
+				js.Account = acct
+				_ = saveAccount(s, acct)
+			}
+		}
+	} else {
+		result = withCode(ExitAuth, fmt.Errorf("spotauth: not logged in (profile %s)", s.Profile), "Run: %s", loginLine(s, spotauth.Scopes{}))
+	}
+
+	if opts.JSON {
+		data, _ := json.MarshalIndent(js, "", "  ")
+		fmt.Fprintf(f.IO.Out, "%s\n", data)
+		if result != nil {
+			// The JSON says it all; keep the exit code, print only the hint.
+			return result
+		}
+		return nil
+	}
+	out := f.IO.Out
+	fmt.Fprintf(out, "Profile:        %s\n", js.Profile)
+	fmt.Fprintf(out, "Client ID:      %s\n", orNone(js.ClientID))
+	fmt.Fprintf(out, "Token store:    %s\n", js.Store)
+	if !js.LoggedIn {
+		fmt.Fprintf(out, "Logged in:      no\n")
+		return result
+	}
+	if js.Account != nil {
+		fmt.Fprintf(out, "Account:        %s\n", js.Account.describe())
+	} else {
+		fmt.Fprintf(out, "Account:        (unknown; spotauth status --check asks Spotify)\n")
+	}
+	fmt.Fprintf(out, "Scopes:         %s\n", scopesText(t.Scope))
+	fmt.Fprintf(out, "Access token:   expires %s\n", describeTime(t.Expiry, now))
+	fmt.Fprintf(out, "Flow:           %s\n", map[bool]string{true: "authorization code with PKCE", false: "authorization code with client secret"}[t.PKCE])
+	fmt.Fprintf(out, "Refresh token:  %s\n", map[bool]string{true: "held", false: "none (log in again when the access token expires)"}[js.HasRefreshToken])
+	if end := authorizationEnd(t); !end.IsZero() {
+		fmt.Fprintf(out, "Authorization:  ends %s (6 months after login)\n", describeTime(end, now))
+	}
+	if js.AppTokenExpiresAt != "" {
+		fmt.Fprintf(out, "App token:      expires %s\n", js.AppTokenExpiresAt)
+	}
+	if js.Check != nil {
+		if js.Check.OK {
+			fmt.Fprintf(out, "Check:          ok, /v1/me answered\n")
+		} else {
+			fmt.Fprintf(out, "Check:          FAILED\n")
+		}
+	}
+	return result
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
+// checkToken proves the token works: refresh if it is expiring, then
+// GET /v1/me.
+func checkToken(ctx context.Context, f *Factory, s *settings, st spotauth.TokenStore, t *spotauth.Token) (*account, error) {
+	if !fresh(t, spotauth.DefaultExpiryMargin, f.now()) {
+		cfg, err := f.config(s)
+		if err != nil {
+			return nil, err
+		}
+		if t, err = refreshUser(ctx, f, s, cfg, st, spotauth.DefaultExpiryMargin); err != nil {
+			return nil, err
+		}
+	}
+	acct, err := fetchMe(ctx, f.httpClient(), s.APIURL, t.AccessToken)
+	var ae *apiError
+	switch {
+	case errors.As(err, &ae) && ae.Status == http.StatusUnauthorized:
+		return nil, withCode(ExitAuth, err, "The Web API refused the token; run: %s", loginLine(s, t.Scope))
+	case errors.As(err, &ae) && ae.Status == http.StatusForbidden:
+		return nil, withCode(ExitAuth, err, "The token lacks a scope /v1/me needs; run: %s", loginLine(s, t.Scope))
+	case err != nil:
+		return nil, withCode(ExitNetwork, err, "Check the network and --api-url (%s).", s.APIURL)
+	}
+	return acct, nil
+}

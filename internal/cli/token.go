@@ -1,0 +1,155 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/spotauth/spotauth"
+)
+
+type tokenOptions struct {
+	f                 *Factory
+	JSON              bool
+	ClientCredentials bool
+	MinValid          time.Duration
+	RequireScopes     []string
+}
+
+func newTokenCmd(f *Factory, runF func(context.Context, *tokenOptions) error) *cobra.Command {
+	opts := &tokenOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "token",
+		Short: "Print a valid access token",
+		Long: `Print a valid access token and a newline on stdout, refreshing it first when it
+expires within --min-valid. A rotated refresh token is stored before the token
+is printed. Concurrent spotauth processes refresh once between them.
+
+With --client-credentials, print an app token (client-credentials grant,
+needs the client secret), cached and reused until it expires.`,
+		Example: `  curl -H "Authorization: Bearer $(spotauth token)" https://api.spotify.com/v1/me
+  spotauth token --json --require-scope playlist-read-private
+  spotauth token --client-credentials`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.MinValid < 0 {
+				return usageErrorf("Pass a duration of 0 or more, e.g. --min-valid 5m.", "invalid --min-valid %v", opts.MinValid)
+			}
+			if opts.ClientCredentials && len(opts.RequireScopes) > 0 {
+				return usageErrorf("App tokens carry no scopes; drop --require-scope or --client-credentials.", "--require-scope cannot be used with --client-credentials")
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runToken(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.BoolVar(&opts.JSON, "json", false, "print JSON: access_token, token_type, expires_at, scope (never the refresh token)")
+	fl.BoolVar(&opts.ClientCredentials, "client-credentials", false, "print an app token (client-credentials grant) instead of the user's")
+	fl.DurationVar(&opts.MinValid, "min-valid", spotauth.DefaultExpiryMargin, "refresh first if the token expires within this duration")
+	fl.StringArrayVar(&opts.RequireScopes, "require-scope", nil, "fail unless the token has these scopes (names or presets; repeatable)")
+	return cmd
+}
+
+// tokenJSON is the --json form: never the refresh token.
+type tokenJSON struct {
+	AccessToken string `json:"access_token"`
+	TokenType   string `json:"token_type"`
+	ExpiresAt   string `json:"expires_at,omitempty"`
+	Scope       string `json:"scope"`
+}
+
+func printToken(f *Factory, t *spotauth.Token, asJSON bool) error {
+	if !asJSON {
+		_, err := fmt.Fprintln(f.IO.Out, t.AccessToken)
+		return err
+	}
+	j := tokenJSON{AccessToken: t.AccessToken, TokenType: t.TokenType, Scope: t.Scope.String()}
+	if j.TokenType == "" {
+		j.TokenType = "Bearer"
+	}
+	if !t.Expiry.IsZero() {
+		j.ExpiresAt = t.Expiry.UTC().Format(time.RFC3339)
+	}
+	data, _ := json.Marshal(j)
+	_, err := fmt.Fprintf(f.IO.Out, "%s\n", data)
+	return err
+}
+
+func runToken(ctx context.Context, opts *tokenOptions) error {
+	f := opts.f
+	s, err := f.Settings()
+	if err != nil {
+		return err
+	}
+	if opts.ClientCredentials {
+		return runAppToken(ctx, opts, s)
+	}
+	required, err := parseScopeArgs(opts.RequireScopes)
+	if err != nil {
+		return err
+	}
+	st, err := f.openStore(ctx, s, userToken)
+	if err != nil {
+		return err
+	}
+	t, err := f.loadUser(ctx, s, st)
+	if err != nil {
+		return err
+	}
+	if missing := t.Scope.Missing(required); missing.Len() > 0 {
+		return withCode(ExitAuth, fmt.Errorf("spotauth: the token of profile %s lacks the scopes %s", s.Profile, missing),
+			"Log in again with them: %s", loginLine(s, t.Scope.Union(required)))
+	}
+	if !fresh(t, opts.MinValid, f.now()) {
+		// Only now is the configuration needed: the cached path stays light.
+		cfg, err := f.config(s)
+		if err != nil {
+			return err
+		}
+		if t, err = refreshUser(ctx, f, s, cfg, st, opts.MinValid); err != nil {
+			return err
+		}
+	}
+	return printToken(f, t, opts.JSON)
+}
+
+// runAppToken prints a client-credentials token, cached in the profile's
+// app-token slot and reused until it expires.
+func runAppToken(ctx context.Context, opts *tokenOptions, s *settings) error {
+	f := opts.f
+	cfg, err := f.config(s)
+	if err != nil {
+		return err
+	}
+	if cfg.ClientSecret == "" {
+		return withCode(ExitConfig, errors.New("spotauth: app tokens (client credentials) need the client secret"),
+			"Pass --client-secret or set %s (it is on the app's page at https://developer.spotify.com/dashboard).", envClientSecret)
+	}
+	st, err := f.openStore(ctx, s, appToken)
+	if err != nil {
+		return err
+	}
+	t, err := st.Load(ctx)
+	if err == nil && fresh(t, opts.MinValid, f.now()) {
+		return printToken(f, t, opts.JSON)
+	}
+	if err != nil && !errors.Is(err, spotauth.ErrTokenNotFound) {
+		return withCode(ExitError, err, "Check the token store (%s).", storeDesc(s))
+	}
+	t, err = cfg.ClientCredentials(ctx)
+	if err != nil {
+		return withCode(exitCode(err), fmt.Errorf("spotauth: could not get an app token: %w", err),
+			"%s", exchangeHint(err, s))
+	}
+	if err := st.Save(ctx, t); err != nil {
+		return withCode(ExitError, fmt.Errorf("spotauth: could not store the app token: %w", err),
+			"Check the token store (%s).", storeDesc(s))
+	}
+	return printToken(f, t, opts.JSON)
+}

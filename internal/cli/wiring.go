@@ -1,0 +1,66 @@
+package cli
+
+// This file connects the CLI to the store and fake-server packages.
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+
+	"github.com/spotauth/spotauth"
+	"github.com/spotauth/spotauth/spotauthtest"
+	redisstore "github.com/spotauth/spotauth/store/redis"
+)
+
+// openFileStore opens the file store holding one token in file name.
+func openFileStore(name string) (spotauth.TokenStore, error) {
+	return newFileStore(name), nil
+}
+
+// openRedisStore opens the Redis store of one token of profile: the key is
+// the profile for the user token and profile+":app" for the app token, in
+// the URL's prefix (default "spotauth"). It does not contact Redis.
+func (f *Factory) openRedisStore(ctx context.Context, rawURL, profile string, kind tokenKind) (spotauth.TokenStore, error) {
+	client, cfg, err := redisstore.ParseURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	key := profile
+	if kind == appToken {
+		key += ":app"
+	}
+	st, err := redisstore.New(client, key, redisstore.WithPrefix(cfg.Prefix))
+	if err != nil {
+		client.Close()
+		return nil, err
+	}
+	f.closeLater(client) // closed after the store, which may still renew a lease
+	f.closeLater(st)
+	return st, nil
+}
+
+// closeLater registers c to be closed when the command ends.
+func (f *Factory) closeLater(c io.Closer) { f.closers = append(f.closers, c) }
+
+func (f *Factory) closeAll() {
+	for i := len(f.closers) - 1; i >= 0; i-- {
+		f.closers[i].Close()
+	}
+	f.closers = nil
+}
+
+// configureFake sets up the accounts-server's fake before Start: it
+// listens on ln and registers one app with every redirect URI.
+func configureFake(srv *spotauthtest.Server, ln net.Listener, opts *accountsServerOptions) error {
+	srv.Listener = ln
+	srv.ClientID = "" // no default app: register ours with all its URIs
+	srv.AutoApprove = opts.AutoApprove
+	srv.AccessTokenLifetime = opts.TokenLifetime
+	err := srv.AddApp(spotauthtest.App{ClientID: opts.ClientID, ClientSecret: opts.ClientSecret, RedirectURIs: opts.RedirectURIs})
+	if err != nil {
+		return withCode(ExitUsage, fmt.Errorf("spotauth: accounts-server: %w", err),
+			"Use --client-id without braces or spaces, and redirect URIs by Spotify's rules (https, or http://127.0.0.1[:port]/path; never localhost).")
+	}
+	return nil
+}

@@ -1,0 +1,213 @@
+package spotauth
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// MemoryStore is a [LockingStore] in memory. Several [RefreshingSource]
+// values sharing one MemoryStore behave like a fleet of processes sharing a
+// file or Redis store: they refresh once per expiry between them. It is
+// also a convenient store for tests. The zero value is an empty store whose
+// leases never expire; it must not be copied after first use.
+type MemoryStore struct {
+	// LeaseTTL, if positive, makes a lease expire that long after Lock, as
+	// a lease whose holder died expires in a shared store. Zero means
+	// leases last until released.
+	LeaseTTL time.Duration
+	// Now returns the current time, for LeaseTTL; nil means time.Now.
+	Now func() time.Time
+
+	mu      sync.Mutex // guards the fields below
+	tok     *Token
+	version uint64    // incremented by every Save and Delete (fencing)
+	holder  *memLease // current lease, nil if free
+}
+
+// NewMemoryStore returns a MemoryStore holding a copy of t, or an empty
+// one if t is nil.
+func NewMemoryStore(t *Token) *MemoryStore {
+	s := &MemoryStore{}
+	if t != nil {
+		c := *t
+		s.tok = &c
+	}
+	return s
+}
+
+func (s *MemoryStore) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// Load returns a copy of the stored token, or an error wrapping
+// [ErrTokenNotFound].
+func (s *MemoryStore) Load(ctx context.Context) (*Token, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("spotauth: memory store: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.load()
+}
+
+func (s *MemoryStore) load() (*Token, error) {
+	if s.tok == nil {
+		return nil, fmt.Errorf("spotauth: memory store: %w", ErrTokenNotFound)
+	}
+	c := *s.tok
+	return &c, nil
+}
+
+// Save stores a copy of t. It does not wait for a lease; a lease holder's
+// later [Lease.Save] then fails with [ErrLeaseLost].
+func (s *MemoryStore) Save(ctx context.Context, t *Token) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("spotauth: memory store: %w", err)
+	}
+	if t == nil {
+		return fmt.Errorf("spotauth: memory store: save of a nil token")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := *t
+	s.tok = &c
+	s.version++
+	return nil
+}
+
+// Delete removes the stored token.
+func (s *MemoryStore) Delete(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("spotauth: memory store: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tok = nil
+	s.version++
+	return nil
+}
+
+// Lock waits until the lease is free (released, or expired after LeaseTTL)
+// or ctx is done, and takes it.
+func (s *MemoryStore) Lock(ctx context.Context) (Lease, error) {
+	for {
+		s.mu.Lock()
+		h := s.holder
+		if h != nil && s.LeaseTTL > 0 && !s.now().Before(h.deadline) {
+			h = nil // expired
+		}
+		if h == nil {
+			l := &memLease{s: s, version: s.version, released: make(chan struct{})}
+			if s.LeaseTTL > 0 {
+				l.deadline = s.now().Add(s.LeaseTTL)
+			}
+			s.holder = l
+			s.mu.Unlock()
+			return l, nil
+		}
+		released := h.released
+		var expire <-chan time.Time
+		var t *time.Timer
+		if s.LeaseTTL > 0 {
+			// Poll: the deadline is on s.Now's clock, which may be fake.
+			t = time.NewTimer(min(max(h.deadline.Sub(s.now()), time.Millisecond), 10*time.Millisecond))
+			expire = t.C
+		}
+		s.mu.Unlock()
+		var err error
+		select {
+		case <-released:
+		case <-expire:
+		case <-ctx.Done():
+			err = fmt.Errorf("spotauth: memory store: waiting for the refresh lease: %w", ctx.Err())
+		}
+		if t != nil {
+			t.Stop()
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// memLease is a MemoryStore's Lease.
+type memLease struct {
+	s        *MemoryStore
+	version  uint64        // store version when acquired or last saved
+	deadline time.Time     // zero: no expiry
+	released chan struct{} // closed by Release
+	done     bool          // released; guarded by s.mu
+}
+
+// held reports whether l still holds the lease. l.s.mu must be held.
+func (l *memLease) held() bool {
+	if l.done || l.s.holder != l {
+		return false
+	}
+	return l.deadline.IsZero() || l.s.now().Before(l.deadline)
+}
+
+// Load returns a copy of the stored token.
+func (l *memLease) Load(ctx context.Context) (*Token, error) {
+	return l.s.Load(ctx)
+}
+
+// Save stores t if l still holds the lease and nobody saved since.
+func (l *memLease) Save(ctx context.Context, t *Token) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("spotauth: memory store: %w", err)
+	}
+	if t == nil {
+		return fmt.Errorf("spotauth: memory store: save of a nil token")
+	}
+	l.s.mu.Lock()
+	defer l.s.mu.Unlock()
+	if !l.held() {
+		return fmt.Errorf("spotauth: memory store: the lease expired or was released: %w", ErrLeaseLost)
+	}
+	if l.s.version != l.version {
+		return fmt.Errorf("spotauth: memory store: a newer token was stored: %w", ErrLeaseLost)
+	}
+	c := *t
+	l.s.tok = &c
+	l.s.version++
+	l.version = l.s.version
+	return nil
+}
+
+// Delete removes the stored token if l still holds the lease and nobody
+// saved since (it implements [LeaseDeleter]).
+func (l *memLease) Delete(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("spotauth: memory store: %w", err)
+	}
+	l.s.mu.Lock()
+	defer l.s.mu.Unlock()
+	if !l.held() || l.s.version != l.version {
+		return fmt.Errorf("spotauth: memory store: %w", ErrLeaseLost)
+	}
+	l.s.tok = nil
+	l.s.version++
+	l.version = l.s.version
+	return nil
+}
+
+// Release frees the lease if l still holds it.
+func (l *memLease) Release(context.Context) error {
+	l.s.mu.Lock()
+	defer l.s.mu.Unlock()
+	if l.done {
+		return nil
+	}
+	l.done = true
+	if l.s.holder == l {
+		l.s.holder = nil
+	}
+	close(l.released)
+	return nil
+}

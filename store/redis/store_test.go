@@ -1,0 +1,740 @@
+package redisstore_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/spotauth/spotauth"
+	"github.com/spotauth/spotauth/internal/redistest"
+	redisstore "github.com/spotauth/spotauth/store/redis"
+	"github.com/spotauth/spotauth/store/storecrypt"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+const (
+	secretAccess  = "BQD-secret-access-token-value"
+	secretRefresh = "AQC-secret-refresh-token-value"
+)
+
+func testToken(n int) *spotauth.Token {
+	return &spotauth.Token{
+		AccessToken:  fmt.Sprintf("%s-%d", secretAccess, n),
+		TokenType:    "Bearer",
+		Expiry:       time.Unix(1_800_000_000+int64(n), 123456789).UTC(), // sub-second: kept exactly
+		RefreshToken: fmt.Sprintf("%s-%d", secretRefresh, n),
+		PKCE:         n%2 == 1,
+		AuthorizedAt: time.Unix(1_790_000_000, 0).UTC(),
+	}
+}
+
+func sameToken(a, b *spotauth.Token) bool {
+	return a != nil && b != nil && a.AccessToken == b.AccessToken && a.RefreshToken == b.RefreshToken &&
+		a.TokenType == b.TokenType && a.Expiry.Equal(b.Expiry) && a.PKCE == b.PKCE &&
+		a.AuthorizedAt.Equal(b.AuthorizedAt)
+}
+
+// newClient returns a client of a fresh redis-server, closed when t ends.
+func newClient(t testing.TB, addr string) *redis.Client {
+	t.Helper()
+	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// newStore returns a store on a fresh redis-server with test-sized timings.
+func newStore(t testing.TB, opts ...redisstore.Option) (*redisstore.Store, *redis.Client) {
+	t.Helper()
+	c := newClient(t, redistest.Start(t))
+	return newStoreOn(t, c, "default", opts...), c
+}
+
+func newStoreOn(t testing.TB, c redis.UniversalClient, key string, opts ...redisstore.Option) *redisstore.Store {
+	t.Helper()
+	all := append([]redisstore.Option{redisstore.WithLeaseTTL(300 * time.Millisecond), redisstore.WithPollInterval(50 * time.Millisecond)}, opts...)
+	s, err := redisstore.New(c, key, all...)
+	if err != nil {
+		t.Fatalf("New = %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func ctxT(t testing.TB, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func mustLock(t testing.TB, s *redisstore.Store) spotauth.Lease {
+	t.Helper()
+	l, err := s.Lock(ctxT(t, 5*time.Second))
+	if err != nil {
+		t.Fatalf("Lock = %v", err)
+	}
+	return l
+}
+
+func TestSaveLoadDeleteVersions(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := ctxT(t, 5*time.Second)
+	version := func() int64 {
+		v, err := s.Version(ctx)
+		if err != nil {
+			t.Fatalf("Version = %v", err)
+		}
+		return v
+	}
+	if got, err := s.Load(ctx); !errors.Is(err, spotauth.ErrTokenNotFound) {
+		t.Fatalf("Load(empty) = %v, %v; want ErrTokenNotFound", got, err)
+	}
+	if v := version(); v != 0 {
+		t.Errorf("Version(empty) = %d; want 0", v)
+	}
+	for i := 1; i <= 2; i++ {
+		if err := s.Save(ctx, testToken(i)); err != nil {
+			t.Fatalf("Save(token %d) = %v", i, err)
+		}
+		got, err := s.Load(ctx)
+		if err != nil || !sameToken(got, testToken(i)) {
+			t.Fatalf("Load after Save(token %d) = %+v, %v; want token %d", i, got, err, i)
+		}
+		if v := version(); v != int64(i) {
+			t.Errorf("Version after %d saves = %d; want %d", i, v, i)
+		}
+	}
+	if err := s.Delete(ctx); err != nil {
+		t.Fatalf("Delete = %v", err)
+	}
+	if got, err := s.Load(ctx); !errors.Is(err, spotauth.ErrTokenNotFound) {
+		t.Errorf("Load after Delete = %v, %v; want ErrTokenNotFound", got, err)
+	}
+	if v := version(); v != 3 {
+		t.Errorf("Version after Delete = %d; want 3 (deletes bump it too)", v)
+	}
+	if err := s.Delete(ctx); err != nil {
+		t.Errorf("Delete(missing) = %v; want nil", err)
+	}
+	if err := s.Save(ctx, nil); err == nil {
+		t.Errorf("Save(nil) = nil; want an error")
+	}
+}
+
+func TestKeysAreSeparate(t *testing.T) {
+	c := newClient(t, redistest.Start(t))
+	a := newStoreOn(t, c, "alice")
+	b := newStoreOn(t, c, "bob")
+	p := newStoreOn(t, c, "alice", redisstore.WithPrefix("other"))
+	ctx := ctxT(t, 5*time.Second)
+	if err := a.Save(ctx, testToken(1)); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []*redisstore.Store{b, p} {
+		if got, err := s.Load(ctx); !errors.Is(err, spotauth.ErrTokenNotFound) {
+			t.Errorf("%v.Load after alice's Save = %v, %v; want ErrTokenNotFound", s, got, err)
+		}
+	}
+	la := mustLock(t, a)
+	defer la.Release(ctx)
+	lb := mustLock(t, b) // another key: not blocked
+	lb.Release(ctx)
+}
+
+func TestHashTag(t *testing.T) {
+	c := newClient(t, redistest.Start(t))
+	tests := []struct {
+		key, prefix, wantTag string
+	}{
+		{"default", "spotauth", "{spotauth:default}"},
+		{"user:31abc", "app", "{app:user:31abc}"},
+		{"default", "", "{default}"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.wantTag, func(t *testing.T) {
+			s := newStoreOn(t, c, tt.key, redisstore.WithPrefix(tt.prefix))
+			token, lease, channel := s.Keys()
+			for _, k := range []string{token, lease, channel} {
+				if !strings.HasPrefix(k, tt.wantTag+":") {
+					t.Errorf("key %q does not start with hash tag %s", k, tt.wantTag)
+				}
+			}
+			if !strings.Contains(s.String(), tt.wantTag) {
+				t.Errorf("String() = %q; want it to name %s", s, tt.wantTag)
+			}
+		})
+	}
+}
+
+func TestNewRejects(t *testing.T) {
+	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+	defer c.Close()
+	tests := []struct {
+		name string
+		key  string
+		opts []redisstore.Option
+	}{
+		{"empty key", "", nil},
+		{"brace key", "a{b}", nil},
+		{"space key", "a b", nil},
+		{"newline key", "a\nb", nil},
+		{"brace prefix", "k", []redisstore.Option{redisstore.WithPrefix("p}")}},
+		{"tiny ttl", "k", []redisstore.Option{redisstore.WithLeaseTTL(time.Millisecond)}},
+		{"zero poll", "k", []redisstore.Option{redisstore.WithPollInterval(0)}},
+		{"zero max hold", "k", []redisstore.Option{redisstore.WithMaxHold(0)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if s, err := redisstore.New(c, tt.key, tt.opts...); err == nil {
+				t.Errorf("New(%q, %s) = %v, nil; want an error", tt.key, tt.name, s)
+			} else if !strings.HasPrefix(err.Error(), "spotauth: ") {
+				t.Errorf("New(%q) error %q does not start with \"spotauth: \"", tt.key, err)
+			}
+		})
+	}
+	if _, err := redisstore.New(nil, "k"); err == nil {
+		t.Errorf("New(nil client) = nil error; want an error")
+	}
+}
+
+func TestLockIsExclusive(t *testing.T) {
+	s, _ := newStore(t)
+	l := mustLock(t, s)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if l2, err := s.Lock(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("second Lock while held = %v, %v; want context.DeadlineExceeded", l2, err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("second Lock returned %v after its context's 200ms deadline", d)
+	}
+	if err := l.Release(ctxT(t, time.Second)); err != nil {
+		t.Fatalf("Release = %v", err)
+	}
+	if err := l.Release(ctxT(t, time.Second)); err != nil {
+		t.Errorf("second Release = %v; want nil", err)
+	}
+	mustLock(t, s).Release(context.Background())
+}
+
+func TestLockWakesOnReleaseByPubSub(t *testing.T) {
+	// A poll interval far above the test's bound: only the pub/sub
+	// message can wake the waiter in time.
+	s, _ := newStore(t, redisstore.WithPollInterval(10*time.Second), redisstore.WithLeaseTTL(20*time.Second))
+	l := mustLock(t, s)
+	got := make(chan time.Duration, 1)
+	go func() {
+		start := time.Now()
+		l2, err := s.Lock(ctxT(t, 5*time.Second))
+		if err != nil {
+			t.Errorf("waiting Lock = %v", err)
+			got <- -1
+			return
+		}
+		got <- time.Since(start)
+		l2.Release(context.Background())
+	}()
+	time.Sleep(150 * time.Millisecond)
+	released := time.Now()
+	l.Release(context.Background())
+	d := <-got
+	if d < 0 {
+		return
+	}
+	if lag := time.Since(released); lag > 2*time.Second {
+		t.Errorf("waiter acquired %v after Release; want it woken by pub/sub at once", lag)
+	}
+}
+
+func TestLockCanceledWhileWaiting(t *testing.T) {
+	s, _ := newStore(t, redisstore.WithPollInterval(5*time.Second), redisstore.WithLeaseTTL(20*time.Second))
+	l := mustLock(t, s)
+	defer l.Release(context.Background())
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	start := time.Now()
+	_, err := s.Lock(ctx)
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Lock(canceled while waiting) = %v; want context.Canceled", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("Lock returned %v after cancel; want promptly", d)
+	}
+}
+
+func TestLeaseRenewedWhileHeld(t *testing.T) {
+	s, _ := newStore(t, redisstore.WithLeaseTTL(150*time.Millisecond))
+	ctx := ctxT(t, 5*time.Second)
+	l := mustLock(t, s)
+	time.Sleep(600 * time.Millisecond) // four TTLs
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	if l2, err := s.Lock(short); err == nil {
+		l2.Release(ctx)
+		t.Fatalf("Lock succeeded while a live holder held the lease for 4 TTLs; want it renewed")
+	}
+	if err := l.Save(ctx, testToken(1)); err != nil {
+		t.Errorf("Save after 4 TTLs of holding = %v; want nil (renewed)", err)
+	}
+	l.Release(ctx)
+}
+
+// deadHolder takes the lease and stops renewing it, as a killed process
+// would (Close stops renewals without releasing).
+func deadHolder(t *testing.T, c *redis.Client, ttl time.Duration) spotauth.Lease {
+	t.Helper()
+	dead, err := redisstore.New(c, "default", redisstore.WithLeaseTTL(ttl))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := mustLock(t, dead)
+	dead.Close()
+	return l
+}
+
+func TestLeaseExpiresWhenHolderDies(t *testing.T) {
+	s, c := newStore(t)
+	const ttl = 300 * time.Millisecond
+	deadHolder(t, c, ttl)
+	start := time.Now()
+	l, err := s.Lock(ctxT(t, 5*time.Second))
+	if err != nil {
+		t.Fatalf("Lock after holder died = %v", err)
+	}
+	defer l.Release(context.Background())
+	if d := time.Since(start); d > ttl+200*time.Millisecond {
+		t.Errorf("Lock after holder died took %v; want within the TTL %v (+ slack)", d, ttl)
+	}
+}
+
+func TestStaleHolderCannotSaveOrRelease(t *testing.T) {
+	s, c := newStore(t)
+	ctx := ctxT(t, 5*time.Second)
+	if err := s.Save(ctx, testToken(1)); err != nil {
+		t.Fatal(err)
+	}
+	stale := deadHolder(t, c, 100*time.Millisecond) // expires; a new holder takes over
+	fresh := mustLock(t, s)
+	if err := fresh.Save(ctx, testToken(2)); err != nil {
+		t.Fatalf("new holder's Save = %v", err)
+	}
+	// The stale holder wakes up: its Release must not free the new
+	// holder's lease, and its Save must not overwrite the newer token.
+	if err := stale.Release(ctx); err != nil {
+		t.Errorf("stale Release = %v; want nil (a no-op)", err)
+	}
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	if l, err := s.Lock(short); err == nil {
+		l.Release(ctx)
+		t.Errorf("Lock after a stale holder's Release succeeded; want the new holder's lease intact")
+	}
+	fresh.Release(ctx)
+
+	stale2 := deadHolder(t, c, 100*time.Millisecond)
+	time.Sleep(150 * time.Millisecond)
+	if err := stale2.Save(ctx, testToken(3)); !errors.Is(err, spotauth.ErrLeaseLost) {
+		t.Errorf("Save by a holder whose lease expired = %v; want ErrLeaseLost", err)
+	}
+	if got, _ := s.Load(ctx); !sameToken(got, testToken(2)) {
+		t.Errorf("Load after refused saves = %+v; want token 2", got)
+	}
+}
+
+func TestLeaseSaveFencedByVersion(t *testing.T) {
+	tests := []struct {
+		name  string
+		write func(context.Context, *redisstore.Store) error
+	}{
+		{"unleased save", func(ctx context.Context, s *redisstore.Store) error { return s.Save(ctx, testToken(9)) }},
+		{"delete", func(ctx context.Context, s *redisstore.Store) error { return s.Delete(ctx) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _ := newStore(t)
+			ctx := ctxT(t, 5*time.Second)
+			s.Save(ctx, testToken(1))
+			l := mustLock(t, s)
+			defer l.Release(ctx)
+			if err := tt.write(ctx, s); err != nil {
+				t.Fatal(err)
+			}
+			before, _ := s.Version(ctx)
+			if err := l.Save(ctx, testToken(2)); !errors.Is(err, spotauth.ErrLeaseLost) {
+				t.Errorf("lease.Save after a %s = %v; want ErrLeaseLost", tt.name, err)
+			}
+			if after, _ := s.Version(ctx); after != before {
+				t.Errorf("Version after a refused save = %d; want %d unchanged", after, before)
+			}
+		})
+	}
+}
+
+func TestLeaseSaveLoadRelease(t *testing.T) {
+	s, c := newStore(t)
+	ctx := ctxT(t, 5*time.Second)
+	l := mustLock(t, s)
+	if got, err := l.Load(ctx); !errors.Is(err, spotauth.ErrTokenNotFound) {
+		t.Errorf("lease.Load(empty) = %v, %v; want ErrTokenNotFound", got, err)
+	}
+	l.Release(ctx)
+
+	s.Save(ctx, testToken(1))
+	counter := &redistest.Counter{}
+	c.AddHook(counter)
+	l = mustLock(t, s)
+	got, err := l.Load(ctx)
+	if err != nil || !sameToken(got, testToken(1)) {
+		t.Fatalf("lease.Load = %+v, %v; want token 1", got, err)
+	}
+	if n := counter.RoundTrips(); n != 1 {
+		t.Errorf("Lock + first lease.Load took %d round trips; want 1 (the token is read with the lease)", n)
+	}
+	for i := 2; i <= 3; i++ { // a holder may save twice
+		if err := l.Save(ctx, testToken(i)); err != nil {
+			t.Fatalf("lease.Save(token %d) = %v", i, err)
+		}
+		if got, err := l.Load(ctx); err != nil || !sameToken(got, testToken(i)) {
+			t.Errorf("lease.Load after lease.Save(token %d) = %+v, %v", i, got, err)
+		}
+	}
+	if v, _ := s.Version(ctx); v != 3 {
+		t.Errorf("Version = %d; want 3", v)
+	}
+	l.Release(ctx)
+	if err := l.Save(ctx, testToken(4)); !errors.Is(err, spotauth.ErrLeaseLost) {
+		t.Errorf("lease.Save after Release = %v; want ErrLeaseLost", err)
+	}
+}
+
+func TestOneRefreshPerExpiryAcrossStores(t *testing.T) {
+	// 8 stores (as 8 processes would have) x 4 goroutines each run the
+	// refresh protocol of store.go at once: one refreshes, the others
+	// adopt its token.
+	addr := redistest.Start(t)
+	ctx := ctxT(t, 10*time.Second)
+	var stores []*redisstore.Store
+	for i := 0; i < 8; i++ {
+		stores = append(stores, newStoreOn(t, newClient(t, addr), "default"))
+	}
+	stores[0].Save(ctx, testToken(1))
+	var mu sync.Mutex
+	refreshes := 0
+	var wg sync.WaitGroup
+	for _, s := range stores {
+		for g := 0; g < 4; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				l, err := s.Lock(ctx)
+				if err != nil {
+					t.Errorf("Lock = %v", err)
+					return
+				}
+				defer l.Release(ctx)
+				cur, err := l.Load(ctx)
+				if err != nil {
+					t.Errorf("lease.Load = %v", err)
+					return
+				}
+				if cur.AccessToken != testToken(1).AccessToken {
+					return // already refreshed by another: adopt
+				}
+				mu.Lock()
+				refreshes++
+				mu.Unlock()
+				if err := l.Save(ctx, testToken(2)); err != nil {
+					t.Errorf("lease.Save = %v", err)
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	if refreshes != 1 {
+		t.Errorf("refreshes by 32 concurrent holders = %d; want 1", refreshes)
+	}
+}
+
+func TestRedisDown(t *testing.T) {
+	srv := redistest.StartServer(t, redistest.Options{})
+	c := newClient(t, srv.Addr)
+	s := newStoreOn(t, c, "default")
+	srv.Kill()
+	ctx := ctxT(t, 5*time.Second)
+	if _, err := s.Load(ctx); err == nil || errors.Is(err, spotauth.ErrTokenNotFound) {
+		t.Errorf("Load with Redis down = %v; want a connection error, not ErrTokenNotFound", err)
+	} else if !strings.HasPrefix(err.Error(), "spotauth: redis store") {
+		t.Errorf("Load error %q; want it to start with \"spotauth: redis store\"", err)
+	}
+	start := time.Now()
+	if _, err := s.Lock(ctx); err == nil {
+		t.Errorf("Lock with Redis down = nil error; want an error")
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("Lock with Redis down took %v; want a prompt error", d)
+	}
+	if err := s.Save(ctx, testToken(1)); err == nil {
+		t.Errorf("Save with Redis down = nil; want an error")
+	}
+	srv.Restart()
+	if err := s.Save(ctx, testToken(1)); err != nil {
+		t.Errorf("Save after Redis came back = %v; want nil", err)
+	}
+}
+
+func TestEncryption(t *testing.T) {
+	key1, key2 := make([]byte, 32), make([]byte, 32)
+	key2[0] = 1
+	sealer1, _ := storecrypt.New(key1)
+	sealer2, _ := storecrypt.New(key2)
+	c := newClient(t, redistest.Start(t))
+	enc := newStoreOn(t, c, "default", redisstore.WithSealer(sealer1))
+	ctx := ctxT(t, 5*time.Second)
+	if err := enc.Save(ctx, testToken(1)); err != nil {
+		t.Fatalf("Save(encrypted) = %v", err)
+	}
+	tokenKey, _, _ := enc.Keys()
+	raw, err := c.HGet(ctx, tokenKey, "token").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(raw, "secret") || !storecrypt.IsSealed([]byte(raw)) {
+		t.Errorf("stored value %q is not sealed", raw)
+	}
+	if got, err := enc.Load(ctx); err != nil || !sameToken(got, testToken(1)) {
+		t.Errorf("Load(encrypted) = %+v, %v; want token 1", got, err)
+	}
+	l := mustLock(t, enc)
+	l.Save(ctx, testToken(2))
+	l.Release(ctx)
+	if got, err := enc.Load(ctx); err != nil || !sameToken(got, testToken(2)) {
+		t.Errorf("Load after lease.Save(encrypted) = %+v, %v; want token 2", got, err)
+	}
+
+	tests := []struct {
+		name  string
+		store *redisstore.Store
+		want  error
+	}{
+		{"wrong key", newStoreOn(t, c, "default", redisstore.WithSealer(sealer2)), storecrypt.ErrWrongKey},
+		{"no key", newStoreOn(t, c, "default"), storecrypt.ErrNoKey},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := tt.store.Load(ctx)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("Load with %s = %+v, %v; want %v", tt.name, got, err, tt.want)
+			}
+			if strings.Contains(err.Error(), "secret") {
+				t.Errorf("error %q contains a token", err)
+			}
+		})
+	}
+
+	// A sealed blob copied under another key is refused.
+	tokenKey2, _, _ := newStoreOn(t, c, "other").Keys()
+	c.HSet(ctx, tokenKey2, "token", raw)
+	if got, err := newStoreOn(t, c, "other", redisstore.WithSealer(sealer1)).Load(ctx); !errors.Is(err, redisstore.ErrCorrupt) {
+		t.Errorf("Load of a sealed token copied from another key = %+v, %v; want ErrCorrupt", got, err)
+	}
+
+	plain := newStoreOn(t, c, "plain")
+	plain.Save(ctx, testToken(1))
+	encPlain := newStoreOn(t, c, "plain", redisstore.WithSealer(sealer1))
+	if _, err := encPlain.Load(ctx); !errors.Is(err, storecrypt.ErrNotSealed) {
+		t.Errorf("encrypted store Load of a plaintext token = %v; want ErrNotSealed", err)
+	}
+}
+
+func TestCorruptValue(t *testing.T) {
+	s, c := newStore(t)
+	ctx := ctxT(t, 5*time.Second)
+	tokenKey, _, _ := s.Keys()
+	c.HSet(ctx, tokenKey, "token", `{"access_token":"secret-half`)
+	_, err := s.Load(ctx)
+	if !errors.Is(err, redisstore.ErrCorrupt) {
+		t.Errorf("Load(truncated JSON) = %v; want ErrCorrupt", err)
+	}
+	if err != nil && strings.Contains(err.Error(), "secret") {
+		t.Errorf("Load error %q quotes the stored value", err)
+	}
+}
+
+func TestWatch(t *testing.T) {
+	s, _ := newStore(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	events, err := s.Watch(ctx)
+	if err != nil {
+		t.Fatalf("Watch = %v", err)
+	}
+	wctx := ctxT(t, 5*time.Second)
+	s.Save(wctx, testToken(1))
+	l := mustLock(t, s)
+	l.Save(wctx, testToken(2))
+	l.Release(wctx)
+	s.Delete(wctx)
+	want := []redisstore.Event{
+		{Kind: redisstore.EventSaved, Version: 1},
+		{Kind: redisstore.EventSaved, Version: 2},
+		{Kind: redisstore.EventReleased},
+		{Kind: redisstore.EventDeleted, Version: 3},
+	}
+	for i, w := range want {
+		select {
+		case got := <-events:
+			if got != w {
+				t.Errorf("event %d = %+v; want %+v", i, got, w)
+			}
+		case <-time.After(3 * time.Second):
+			t.Fatalf("event %d: none after 3s; want %+v", i, w)
+		}
+	}
+	cancel()
+	for range events { // closed when ctx is done
+	}
+}
+
+func TestParseEvent(t *testing.T) {
+	tests := []struct {
+		in   string
+		want redisstore.Event
+		ok   bool
+	}{
+		{"saved 3", redisstore.Event{Kind: redisstore.EventSaved, Version: 3}, true},
+		{"deleted 10", redisstore.Event{Kind: redisstore.EventDeleted, Version: 10}, true},
+		{"released", redisstore.Event{Kind: redisstore.EventReleased}, true},
+		{"released 1", redisstore.Event{}, false},
+		{"saved", redisstore.Event{}, false},
+		{"saved -1", redisstore.Event{}, false},
+		{"saved x", redisstore.Event{}, false},
+		{"", redisstore.Event{}, false},
+		{"other 1", redisstore.Event{}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, ok := redisstore.ParseEvent(tt.in)
+			if got != tt.want || ok != tt.ok {
+				t.Errorf("ParseEvent(%q) = %+v, %v; want %+v, %v", tt.in, got, ok, tt.want, tt.ok)
+			}
+		})
+	}
+	if got := redisstore.EventDeleted.String(); got != "deleted" {
+		t.Errorf("EventDeleted.String() = %q; want \"deleted\"", got)
+	}
+}
+
+func FuzzParseEvent(f *testing.F) {
+	for _, s := range []string{"saved 1", "deleted 2", "released", "saved 99999999999999999999", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		e, ok := redisstore.ParseEvent(s)
+		if !ok {
+			return
+		}
+		var back string
+		if e.Kind == redisstore.EventReleased {
+			back = "released"
+		} else {
+			back = fmt.Sprintf("%s %d", e.Kind, e.Version)
+		}
+		if e2, ok2 := redisstore.ParseEvent(back); !ok2 || e2 != e {
+			t.Errorf("ParseEvent(%q) = %+v; reparse of %q = %+v, %v", s, e, back, e2, ok2)
+		}
+	})
+}
+
+func TestClosedStore(t *testing.T) {
+	s, _ := newStore(t)
+	s.Close()
+	if err := s.Close(); err != nil {
+		t.Errorf("second Close = %v; want nil", err)
+	}
+	if _, err := s.Lock(ctxT(t, time.Second)); err == nil {
+		t.Errorf("Lock after Close = nil error; want an error")
+	}
+}
+
+func TestCluster(t *testing.T) {
+	// A one-node Redis Cluster owning every slot: scripts over keys of
+	// different slots would fail with CROSSSLOT, so this checks the hash
+	// tag for real.
+	srv := redistest.StartServer(t, redistest.Options{Args: []string{"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"}})
+	ctx := ctxT(t, 10*time.Second)
+	admin := newClient(t, srv.Addr)
+	if err := admin.Do(ctx, "CLUSTER", "ADDSLOTSRANGE", 0, 16383).Err(); err != nil {
+		t.Fatalf("CLUSTER ADDSLOTSRANGE = %v", err)
+	}
+	for admin.ClusterInfo(ctx).Val() == "" || !strings.Contains(admin.ClusterInfo(ctx).Val(), "cluster_state:ok") {
+		if ctx.Err() != nil {
+			t.Fatalf("cluster state not ok: %s", admin.ClusterInfo(context.Background()).Val())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{srv.Addr}})
+	defer cc.Close()
+	s := newStoreOn(t, cc, "user:31abc")
+	if err := s.Save(ctx, testToken(1)); err != nil {
+		t.Fatalf("cluster Save = %v", err)
+	}
+	l := mustLock(t, s)
+	if got, err := l.Load(ctx); err != nil || !sameToken(got, testToken(1)) {
+		t.Errorf("cluster lease.Load = %+v, %v", got, err)
+	}
+	if err := l.Save(ctx, testToken(2)); err != nil {
+		t.Errorf("cluster lease.Save = %v", err)
+	}
+	if err := l.Release(ctx); err != nil {
+		t.Errorf("cluster Release = %v", err)
+	}
+	if err := s.Delete(ctx); err != nil {
+		t.Errorf("cluster Delete = %v", err)
+	}
+	// Control: keys without a shared tag are refused by the cluster.
+	token, _, _ := s.Keys()
+	err := admin.Eval(ctx, "return 1", []string{token, "untagged"}).Err()
+	if err == nil || !strings.Contains(err.Error(), "CROSSSLOT") {
+		t.Errorf("EVAL over keys of two slots = %v; want CROSSSLOT (else this test proves nothing)", err)
+	}
+}
+
+func TestWatchSurvivesRestart(t *testing.T) {
+	srv := redistest.StartServer(t, redistest.Options{})
+	c := newClient(t, srv.Addr)
+	s := newStoreOn(t, c, "default")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	events, err := s.Watch(ctx)
+	if err != nil {
+		t.Fatalf("Watch = %v", err)
+	}
+	srv.Stop()
+	srv.Restart()
+	deadline := time.After(10 * time.Second)
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	start := time.Now()
+	for {
+		select {
+		case ev := <-events:
+			if ev.Kind == redisstore.EventSaved {
+				t.Logf("Watch delivered an event %v after Redis restarted", time.Since(start).Round(time.Millisecond))
+				cancel()
+				for range events {
+				}
+				return
+			}
+		case <-tick.C:
+			s.Save(ctx, testToken(1)) // until the subscription is back
+		case <-deadline:
+			t.Fatalf("no event within 10 s of a Redis restart; want Watch to resubscribe")
+		}
+	}
+}
