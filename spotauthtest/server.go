@@ -415,8 +415,9 @@ func (s *Server) Update(f func(s *Server)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	f(s)
-	s.init()
-	s.snapshot()
+	if s.cfg.Load() != nil {
+		s.snapshot() // else Start, or the first use, takes the snapshot
+	}
 }
 
 // SetRefreshMode sets the refresh mode of a running server.

@@ -463,7 +463,7 @@ func (s *Server) refreshGrant(now time.Time, cfg *config, ap *app, authed bool, 
 	if cfg.refresh == RefreshRotate {
 		rt := newToken(prefixRefresh)
 		g.current = rt
-		st.refresh.put(rt, g, nil)
+		st.refresh.put(rt, g, s.deadGrant(now, cfg))
 		res.refresh = rt
 	}
 	g.mu.Unlock()
@@ -484,6 +484,15 @@ func (s *Server) refreshExpired(now time.Time, cfg *config, g *grant) bool {
 		deadline = g.authorizedAt.Add(cfg.refreshLife)
 	}
 	return !now.Before(deadline)
+}
+
+// deadGrant reports grants that a long-running server may forget: a month
+// past their refresh-token lifetime. Until then their refresh tokens are
+// answered with "Refresh token expired" or "revoked", not "Invalid".
+func (s *Server) deadGrant(now time.Time, cfg *config) func(*grant) bool {
+	return func(g *grant) bool {
+		return s.refreshExpired(now.Add(-30*24*time.Hour), cfg, g) && g.epoch >= s.st.refreshEpoch.Load()
+	}
 }
 
 // validVerifier applies RFC 7636 §4.1: 43 to 128 characters from
@@ -585,7 +594,7 @@ func (s *Server) newGrant(now time.Time, clientID string, user User, scopes []st
 			g.private = true
 		}
 	}
-	st.refresh.put(g.current, g, nil)
+	st.refresh.put(g.current, g, s.deadGrant(now, s.conf()))
 	st.grantsMu.Lock()
 	st.grants = append(st.grants, g)
 	st.grantsMu.Unlock()
