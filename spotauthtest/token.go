@@ -240,8 +240,8 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	} else {
 		s.grantToken(now, cfg, &f, &a, &res)
 	}
+	s.record(now, n, f.grantType, &res) // before the client can see the answer
 	s.writeTokenResult(w, &res)
-	s.record(now, n, f.grantType, &res)
 }
 
 // readBody appends body to b, up to maxBody bytes.
