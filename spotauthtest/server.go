@@ -257,7 +257,7 @@ func (s *Server) prepare() {
 			}
 			err := s.AddApp(App{ClientID: s.ClientID, ClientSecret: s.ClientSecret, RedirectURIs: uris})
 			if err != nil {
-				panic("spotauthtest: default app: " + err.Error())
+				panic(err.Error()) // "spotauthtest: ... (app ...)"
 			}
 		}
 	}

@@ -119,6 +119,12 @@ func TestLifecycle(t *testing.T) {
 			s.Start()
 		}},
 		{"Endpoint before Start", func() { spotauthtest.NewUnstartedServer().Endpoint() }},
+		{"default app with a localhost redirect URI", func() {
+			s := spotauthtest.NewUnstartedServer()
+			defer s.Close()
+			s.RedirectURI = "http://localhost:8080/callback"
+			s.Start()
+		}},
 		{"IssueUserToken unknown client", func() {
 			s := spotauthtest.NewUnstartedServer()
 			defer s.Close()
