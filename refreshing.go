@@ -36,14 +36,15 @@ type SourceOptions struct {
 	// between them.
 	Store TokenStore
 	// RefreshWindow is how long before expiry the background refresh starts
-	// (0 means [DefaultRefreshWindow], 5 minutes). A token whose remaining
-	// life is shorter than twice the window uses a quarter of that life
-	// instead, so that short-lived tokens are not refreshed continuously.
+	// (0 means [DefaultRefreshWindow], 5 minutes; it is at least
+	// [DefaultExpiryMargin], as Spotify advises refreshing when less than
+	// a minute remains). A token whose remaining life is shorter than twice
+	// the window uses a quarter of that life instead, so that short-lived
+	// tokens (as in tests) are not refreshed continuously.
 	RefreshWindow time.Duration
 	// Jitter spreads the refresh start of a fleet: each refresh starts at a
-	// random point in the first Jitter of the window (0 means a fifth of
-	// RefreshWindow; negative disables jitter). It scales down with the
-	// window for short-lived tokens.
+	// random point in the first Jitter of the window, at most half of it
+	// (0 means a fifth of the window; negative disables jitter).
 	Jitter time.Duration
 	// RefreshTimeout bounds one refresh, including waiting for the lease of
 	// a [LockingStore] and saving (0 means [DefaultRefreshTimeout]). Callers
@@ -173,7 +174,6 @@ type RefreshingSource struct {
 	app     bool
 	opts    SourceOptions
 	window  time.Duration
-	jitter  time.Duration
 	timeout time.Duration
 	ctx     context.Context // canceled by Close
 	cancel  context.CancelFunc
@@ -252,14 +252,7 @@ func newSource(refresh func(context.Context, *Token) (*Token, error), app bool, 
 	if s.window <= 0 {
 		s.window = DefaultRefreshWindow
 	}
-	switch {
-	case s.opts.Jitter < 0:
-		s.jitter = 0
-	case s.opts.Jitter == 0:
-		s.jitter = s.window / 5
-	default:
-		s.jitter = min(s.opts.Jitter, s.window)
-	}
+	s.window = max(s.window, DefaultExpiryMargin)
 	s.timeout = s.opts.RefreshTimeout
 	if s.timeout <= 0 {
 		s.timeout = DefaultRefreshTimeout
@@ -583,12 +576,16 @@ func (s *RefreshingSource) newState(tok *Token, gotByRefresh bool) *state {
 		return st
 	}
 	remaining := tok.Expiry.Sub(time.Unix(0, wall)) // saturates
-	w, j := s.window, s.jitter
+	w := s.window
 	if remaining < 2*w {
 		w = max(remaining/4, 0)
-		if s.window > 0 {
-			j = time.Duration(float64(j) * float64(w) / float64(s.window))
-		}
+	}
+	var j time.Duration
+	switch {
+	case s.opts.Jitter == 0:
+		j = w / 5
+	case s.opts.Jitter > 0:
+		j = min(s.opts.Jitter, w/2)
 	}
 	st.window = w
 	margin := min(maxExpiryMargin, max(remaining/20, 0))

@@ -175,6 +175,7 @@ func TestRefreshWindow(t *testing.T) {
 	}{
 		{"hour default window", 0, time.Hour, 55 * time.Minute, time.Hour - 10*time.Second},
 		{"hour 10 min window", 10 * time.Minute, time.Hour, 50 * time.Minute, time.Hour - 10*time.Second},
+		{"window below a minute", 10 * time.Second, time.Hour, 59 * time.Minute, time.Hour - 10*time.Second},
 		{"exactly twice the window", 0, 10 * time.Minute, 5 * time.Minute, 10*time.Minute - 10*time.Second},
 		{"short token quarter", 0, 2 * time.Second, 1500 * time.Millisecond, 1900 * time.Millisecond},
 		{"3 s token", 0, 3 * time.Second, 2250 * time.Millisecond, 2850 * time.Millisecond},
