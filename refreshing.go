@@ -1073,3 +1073,43 @@ func (s *RefreshingSource) retrySave(ctx context.Context, t *Token) (tok *Token,
 	}
 	return t, nil, nil
 }
+
+// String describes the source without showing a token: whether it holds
+// one and until when, and its store's type.
+func (s *RefreshingSource) String() string {
+	if s == nil {
+		return "spotauth.RefreshingSource(nil)"
+	}
+	desc := "no token yet"
+	st := s.st.Load()
+	switch {
+	case st == nil:
+		desc = "not created by Config.UserSource or AppSource"
+	case st.closed:
+		desc = "closed"
+	case st.tok != nil && st.tok.AccessToken != "" && st.tok.Expiry.IsZero():
+		desc = "token without expiry"
+	case st.tok != nil && st.tok.AccessToken != "":
+		desc = "token expiring " + st.tok.Expiry.UTC().Format(time.RFC3339)
+	}
+	if st != nil && st.err != nil && !st.closed {
+		desc += ", refresh failed permanently"
+	}
+	store := "none"
+	if s.opts.Store != nil {
+		store = fmt.Sprintf("%T", s.opts.Store)
+	}
+	return "spotauth.RefreshingSource{" + desc + ", store: " + store + "}"
+}
+
+// GoString is String, for %#v.
+func (s *RefreshingSource) GoString() string { return s.String() }
+
+// Format prints String for every verb, so that no verb shows a token.
+func (s *RefreshingSource) Format(f fmt.State, verb rune) {
+	if verb == 'q' {
+		fmt.Fprintf(f, "%q", s.String())
+		return
+	}
+	fmt.Fprint(f, s.String())
+}

@@ -238,3 +238,30 @@ func TestE2EFailureWithValidToken(t *testing.T) {
 		t.Errorf("successful refreshes = %d; want 1 after the failures", st.GrantsSucceeded["refresh_token"])
 	}
 }
+
+// TestNoSecretsInOutput: sources, stores, and their errors never print a
+// token or the client secret, whatever the verb.
+func TestNoSecretsInOutput(t *testing.T) {
+	srv, cfg, tok := e2e(t, spotauthtest.RefreshStable)
+	mem := spotauth.NewMemoryStore(tok)
+	fs, _ := file.New(t.TempDir(), "p", nil)
+	fs.Save(context.Background(), tok)
+	src := cfg.UserSource(tok, &spotauth.SourceOptions{Store: mem})
+	closeSource(t, src)
+	if _, err := src.ForceRefresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	srv.RevokeGrant(tok.RefreshToken)
+	_, rerr := src.ForceRefresh(context.Background())
+	storeErr := &spotauth.StoreError{Op: "save", Err: errors.New("disk full")}
+	for _, v := range []any{src, mem, fs, rerr, storeErr, &spotauth.Transport{Source: src}} {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+			out := fmt.Sprintf(verb, v)
+			for _, secret := range []string{tok.AccessToken, tok.RefreshToken, cfg.ClientSecret} {
+				if strings.Contains(out, secret) {
+					t.Errorf("Sprintf(%q, %T) shows a secret: %s", verb, v, out)
+				}
+			}
+		}
+	}
+}

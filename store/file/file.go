@@ -385,3 +385,15 @@ func (l *lease) Release(context.Context) error {
 	}
 	return nil
 }
+
+// String returns "file.Store{path}".
+func (s *Store) String() string {
+	if s == nil {
+		return "file.Store(nil)"
+	}
+	sealed := ""
+	if s.sealer != nil {
+		sealed = ", sealed"
+	}
+	return "file.Store{" + s.path + sealed + "}"
+}
