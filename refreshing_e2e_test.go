@@ -265,3 +265,46 @@ func TestNoSecretsInOutput(t *testing.T) {
 		}
 	}
 }
+
+// TestE2EAppSourceSharedStore: two app sources sharing a store (two
+// processes, say) request one client-credentials token between them, and
+// request a new one, once, when it expires.
+func TestE2EAppSourceSharedStore(t *testing.T) {
+	srv := spotauthtest.NewUnstartedServer()
+	srv.AccessTokenLifetime = 2 * time.Second
+	srv.Start()
+	t.Cleanup(srv.Close)
+	cfg := &spotauth.Config{ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, Endpoint: srv.Endpoint(), HTTPClient: srv.Client()}
+	store := spotauth.NewMemoryStore(nil)
+	a := cfg.AppSource(&spotauth.SourceOptions{Store: store})
+	closeSource(t, a)
+	b := cfg.AppSource(&spotauth.SourceOptions{Store: store})
+	closeSource(t, b)
+	ta, err := a.TokenContext(context.Background())
+	if err != nil {
+		t.Fatalf("a.TokenContext() = %v", err)
+	}
+	tb, err := b.TokenContext(context.Background())
+	if err != nil || tb.AccessToken != ta.AccessToken {
+		t.Fatalf("b.TokenContext() = %v; want a's token from the store", err)
+	}
+	if ta.RefreshToken != "" {
+		t.Errorf("app token has a refresh token")
+	}
+	if n := srv.Stats().Grants["client_credentials"]; n != 1 {
+		t.Errorf("client_credentials requests = %d; want 1", n)
+	}
+	// Past the expiry both need a new token: one request between them.
+	time.Sleep(time.Until(ta.Expiry) + 50*time.Millisecond)
+	na, err := a.TokenContext(context.Background())
+	if err != nil {
+		t.Fatalf("a.TokenContext() after expiry = %v", err)
+	}
+	nb, err := b.TokenContext(context.Background())
+	if err != nil || nb.AccessToken != na.AccessToken || na.AccessToken == ta.AccessToken {
+		t.Fatalf("after expiry: b's token differs from a's new token (err %v)", err)
+	}
+	if n := srv.Stats().Grants["client_credentials"]; n != 2 {
+		t.Errorf("client_credentials requests after one expiry = %d; want 2", n)
+	}
+}
