@@ -90,6 +90,7 @@ type StoreError struct {
 	Err error
 }
 
+// Error returns "spotauth: token store OP: " and the store's error.
 func (e *StoreError) Error() string { return "spotauth: token store " + e.Op + ": " + e.Err.Error() }
 
 // Unwrap returns e.Err.
