@@ -409,7 +409,8 @@ func (s *Store) decode(b []byte) (*spotauth.Token, error) {
 		return nil, s.wrap("load", fmt.Errorf("%w: the token is encrypted; configure its key (%s)", storecrypt.ErrNoKey, storecrypt.EnvKey))
 	}
 	var env envelope
-	if err := json.Unmarshal(b, &env); err != nil || env.Token == nil {
+	if err := json.Unmarshal(b, &env); err != nil || env.Token == nil ||
+		(env.Token.AccessToken == "" && env.Token.RefreshToken == "") {
 		return nil, s.wrap("load", fmt.Errorf("%w (%d bytes that are not token JSON)", ErrCorrupt, len(b)))
 	}
 	if s.sealer != nil && env.Key != s.tag {
