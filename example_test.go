@@ -285,3 +285,16 @@ func ExampleUserAuth_RequestRedirect() {
 	// scopes: user-read-private
 	// spotauth: login attempt already completed
 }
+
+// The authorization URL of a confidential client, with a state from
+// GenState in real use (fixed here for the output).
+func ExampleConfig_AuthCodeURL() {
+	cfg := &spotauth.Config{
+		ClientID:    "abc123",
+		RedirectURL: "http://127.0.0.1:43117/callback",
+		Scopes:      spotauth.NewScopes(spotauth.ScopeUserReadPrivate, spotauth.ScopePlaylistReadPrivate),
+	}
+	fmt.Println(cfg.AuthCodeURL("Zk3q", spotauth.ShowDialog))
+	// Output:
+	// https://accounts.spotify.com/authorize?client_id=abc123&response_type=code&redirect_uri=http%3A%2F%2F127.0.0.1%3A43117%2Fcallback&state=Zk3q&scope=playlist-read-private%20user-read-private&show_dialog=true
+}
