@@ -2,7 +2,6 @@ package fleet
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -73,13 +72,6 @@ func workerConfig(srv *spotauthtest.Server, spec string, d time.Duration) Worker
 		MeEvery:       250 * time.Millisecond,
 		RefreshWindow: 500 * time.Millisecond,
 		Jitter:        -1, // every process reaches the refresh point at once: most contention
-	}
-}
-
-// skipNoFileStore skips until store/file is merged (temporary).
-func skipNoFileStore(t *testing.T) {
-	if _, _, err := openFileStore("x.json"); errors.Is(err, errNoFileStore) {
-		t.Skip(err)
 	}
 }
 
@@ -219,7 +211,6 @@ func TestFleetRedisKillHolder(t *testing.T) {
 // flock at once, so the file store recovers without waiting for a TTL.
 func TestFleetFileKillHolder(t *testing.T) {
 	skipShort(t)
-	skipNoFileStore(t)
 	testKillHolder(t, "file", "file:"+filepath.Join(t.TempDir(), "u1.json"), 0)
 }
 
@@ -427,7 +418,6 @@ func TestFleetRedisAuthorizationEnds(t *testing.T) {
 // flock(2) on a lock file shared by the processes.
 func TestFleetFile(t *testing.T) {
 	skipShort(t)
-	skipNoFileStore(t)
 	srv := newServer(t)
 	spec := "file:" + filepath.Join(t.TempDir(), "u1.json")
 	seed(t, srv, spec)
