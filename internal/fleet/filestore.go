@@ -6,6 +6,7 @@ import (
 
 	"github.com/spotauth/spotauth"
 	"github.com/spotauth/spotauth/store/file"
+	"github.com/spotauth/spotauth/store/storecrypt"
 )
 
 type nopCloser struct{}
@@ -14,9 +15,13 @@ func (nopCloser) Close() error { return nil }
 
 // openFileStore opens the file store of the token file path: the profile
 // is the file name without ".json".
-func openFileStore(path string) (spotauth.TokenStore, io.Closer, error) {
+func openFileStore(path string, sealer *storecrypt.AESGCM) (spotauth.TokenStore, io.Closer, error) {
 	dir, name := filepath.Split(path)
-	s, err := file.New(dir, name[:len(name)-len(filepath.Ext(name))], nil)
+	opts := &file.Options{}
+	if sealer != nil {
+		opts.Sealer = sealer
+	}
+	s, err := file.New(dir, name[:len(name)-len(filepath.Ext(name))], opts)
 	if err != nil {
 		return nil, nil, err
 	}
