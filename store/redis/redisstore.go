@@ -755,7 +755,7 @@ func ParseEvent(payload string) (Event, bool) {
 
 // Watch subscribes to the token's events: every process watching learns at
 // once that a token was saved or deleted. The channel is closed when ctx
-// is done. Events are notifications, delivered at most once: while the
+// is done or the store is closed. Events are notifications, delivered at most once: while the
 // connection to Redis is down they are lost (the subscription is renewed
 // when Redis is back), so treat the store as the truth and an event as a
 // hint to read it. Watch returns an error if it cannot subscribe.
@@ -774,6 +774,8 @@ func (s *Store) Watch(ctx context.Context) (<-chan Event, error) {
 			select {
 			case <-ctx.Done():
 				return
+			case <-s.closed:
+				return
 			case m, ok := <-msgs:
 				if !ok {
 					return
@@ -785,6 +787,8 @@ func (s *Store) Watch(ctx context.Context) (<-chan Event, error) {
 				select {
 				case out <- e:
 				case <-ctx.Done():
+					return
+				case <-s.closed:
 					return
 				}
 			}
