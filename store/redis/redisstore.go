@@ -542,13 +542,23 @@ func (s *Store) Lock(ctx context.Context) (spotauth.Lease, error) {
 			wait = pttl + time.Millisecond // the holder's lease runs out
 		}
 		timer.Reset(wait)
-		select {
-		case <-ctx.Done():
-			return nil, s.wrap("lock", context.Cause(ctx))
-		case <-s.closed:
-			return nil, s.wrap("lock", errStoreClosed)
-		case <-msgs: // released or saved: try again
-		case <-timer.C:
+	waiting:
+		for {
+			select {
+			case <-ctx.Done():
+				return nil, s.wrap("lock", context.Cause(ctx))
+			case <-s.closed:
+				return nil, s.wrap("lock", errStoreClosed)
+			case m := <-msgs:
+				if m != nil {
+					if ev, ok := ParseEvent(m.Payload); ok && ev.Kind == EventSaved {
+						continue // the holder saved but still holds the lease
+					}
+				}
+				break waiting // released (or deleted): try again
+			case <-timer.C:
+				break waiting
+			}
 		}
 	}
 }
