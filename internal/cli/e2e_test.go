@@ -88,11 +88,11 @@ func newProc(t testing.TB, srv *spotauthtest.Server) *proc {
 		t.Fatal(err)
 	}
 	p := &proc{t: t, bin: bin, srv: srv, vars: map[string]string{
-		"PATH":         os.Getenv("PATH"),
-		"HOME":         t.TempDir(),
-		envConfigDir:   t.TempDir(),
-		"BROWSER":      self,
-		helperEnv:      "approve",
+		"PATH":       os.Getenv("PATH"),
+		"HOME":       t.TempDir(),
+		envConfigDir: t.TempDir(),
+		"BROWSER":    self,
+		helperEnv:    "approve",
 	}}
 	if srv != nil {
 		p.vars[envAccountsURL], p.vars[envAPIURL], p.vars[envClientID] = srv.URL, srv.URL, srv.ClientID
