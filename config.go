@@ -42,8 +42,11 @@ func NewEndpoint(base string) Endpoint {
 //     short): client_credentials and refresh_token only, with full-jitter
 //     exponential backoff (waiting at least a 503's Retry-After, if any,
 //     under the same cap as a 429's). Both are safe to repeat: the client
-//     credentials and the refresh token stay valid through a failed
-//     request.
+//     credentials stay valid through a failed request, and so does the
+//     refresh token under Spotify's current behaviour. Where refresh
+//     tokens rotate, a refresh whose answer was lost may have spent the
+//     old one; the retry then fails with invalid_grant, as any later
+//     refresh with it would.
 //   - authorization_code after a 5xx or a transport error: never. The
 //     code is single-use, and the server may have consumed it before
 //     failing; a retry would then get invalid_grant ("Invalid
@@ -72,7 +75,10 @@ type RetryPolicy struct {
 
 // Config describes a Spotify app and how to reach the Accounts service.
 // Its methods are safe for concurrent use. String, GoString, Format and
-// LogValue never show ClientSecret.
+// LogValue never show ClientSecret. fmt cannot call them on a Config held
+// by value in an unexported struct field, and prints its fields raw there,
+// secret included: such fields should hold a *Config, which fmt prints as
+// an address.
 //
 // Each flow authenticates the client in exactly one way, and a failed
 // request is never re-sent with another (unlike golang.org/x/oauth2's
@@ -291,10 +297,18 @@ func (c *Config) requireClient(grant string, needSecret bool) error {
 	return nil
 }
 
-// basicRequest returns the Authorization value and the secrets it carries.
-func (c *Config) basicRequest() (string, []string) {
-	h := BasicAuth(c.ClientID, c.ClientSecret)
-	return h, []string{c.ClientSecret, strings.TrimPrefix(h, "Basic ")}
+// authenticate gives r its one client authentication: client_id in the
+// body for a public (PKCE) request, or the Basic header with the secret,
+// which is then redacted from errors with its base64 form. Every flow
+// calls it once, so no request carries two styles and none is re-sent
+// with the other.
+func (c *Config) authenticate(r *tokenRequest, public bool) {
+	if public {
+		r.form.Set("client_id", c.ClientID)
+		return
+	}
+	r.auth = BasicAuth(c.ClientID, c.ClientSecret)
+	r.secrets = append(r.secrets, c.ClientSecret, strings.TrimPrefix(r.auth, "Basic "))
 }
 
 // Exchange trades an authorization code for a user token, at once: codes
@@ -342,14 +356,10 @@ func (c *Config) Exchange(ctx context.Context, code string, opts ...AuthCodeOpti
 		if err := ValidateVerifier(p.verifier); err != nil {
 			return nil, err
 		}
-		r.form.Set("client_id", c.ClientID)
 		r.form.Set("code_verifier", p.verifier)
 		r.secrets = append(r.secrets, p.verifier)
-	} else {
-		var s []string
-		r.auth, s = c.basicRequest()
-		r.secrets = append(r.secrets, s...)
 	}
+	c.authenticate(&r, pkce)
 	wt, sent, err := c.retrieve(ctx, &r)
 	if err != nil {
 		return nil, err
@@ -374,7 +384,7 @@ func (c *Config) ClientCredentials(ctx context.Context) (*Token, error) {
 		form:  url.Values{"grant_type": {GrantClientCredentials}},
 		retry: true,
 	}
-	r.auth, r.secrets = c.basicRequest()
+	c.authenticate(&r, false)
 	wt, sent, err := c.retrieve(ctx, &r)
 	if err != nil {
 		return nil, err
@@ -397,7 +407,8 @@ func (c *Config) ClientCredentials(ctx context.Context) (*Token, error) {
 // returns a [*TokenError] that matches [ErrReauthorize] and is never
 // retried. 5xx and transport errors are retried with backoff, and a 429
 // honours Retry-After (see [RetryPolicy]): a refresh token stays valid
-// through a failed refresh, so a retry is safe.
+// through a failed refresh, so a retry is safe (with rotating refresh
+// tokens, see the caveat there).
 //
 // Refresh fails with [ErrNoRefreshToken] for a nil token or one without a
 // refresh token, before sending anything.
@@ -417,13 +428,7 @@ func (c *Config) Refresh(ctx context.Context, t *Token) (*Token, error) {
 		secrets: []string{t.RefreshToken, t.AccessToken},
 		retry:   true,
 	}
-	if t.PKCE {
-		r.form.Set("client_id", c.ClientID)
-	} else {
-		var s []string
-		r.auth, s = c.basicRequest()
-		r.secrets = append(r.secrets, s...)
-	}
+	c.authenticate(&r, t.PKCE)
 	wt, sent, err := c.retrieve(ctx, &r)
 	if err != nil {
 		return nil, err
@@ -452,11 +457,7 @@ func (c Config) GoString() string { return c.String() }
 // Format prints String for every verb, so that %v, %+v, %#v, %s and %q
 // never show ClientSecret.
 func (c Config) Format(f fmt.State, verb rune) {
-	if verb == 'q' {
-		fmt.Fprintf(f, "%q", c.String())
-		return
-	}
-	fmt.Fprint(f, c.String())
+	formatRedacted(f, verb, c.String(), c.GoString())
 }
 
 // LogValue implements [slog.LogValuer] with ClientSecret redacted.

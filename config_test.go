@@ -199,12 +199,15 @@ func TestConfigRedaction(t *testing.T) {
 		"in slice":  fmt.Sprintf("%+v", []spotauth.Config{cfg}),
 		"slog":      logged.String(),
 		"slog json": logJSON.String(),
+		// The documented way to hold a Config in an unexported field.
+		"unexported *Config field": fmt.Sprintf("%+v %#v", struct{ c *spotauth.Config }{&cfg}, struct{ c *spotauth.Config }{&cfg}),
+		"exported Config field":    fmt.Sprintf("%+v %#v", struct{ C spotauth.Config }{cfg}, struct{ C spotauth.Config }{cfg}),
 	}
 	for name, out := range outputs {
 		if strings.Contains(out, secret) {
 			t.Errorf("Config printed with %s = %s; contains the secret", name, out)
 		}
-		if name != "%x" && !strings.Contains(out, "abc123") {
+		if name != "%x" && name != "unexported *Config field" && !strings.Contains(out, "abc123") {
 			t.Errorf("Config printed with %s = %s; want the client ID shown", name, out)
 		}
 	}

@@ -12,9 +12,6 @@ import (
 	"github.com/spotauth/spotauth/internal/ini"
 )
 
-// ErrConfigSection: a config file has no section of the requested name.
-var ErrConfigSection = errors.New("spotauth: config section not found")
-
 // DefaultConfigSection is the section [ReadConfigFile] and
 // [WriteConfigFile] use when given "", as tekore's config_from_file does.
 const DefaultConfigSection = ini.DefaultSection
@@ -31,8 +28,9 @@ const DefaultConfigSection = ini.DefaultSection
 //	SPOTIFY_REDIRECT_URI = http://127.0.0.1/callback
 //	SPOTIFY_USER_REFRESH = AQC...
 //
-// Like tekore, it reads keys case-sensitively first; a key spelt in another
-// case is accepted when no exact one exists. Section names are
+// Keys are matched case-sensitively first, as tekore (which sets
+// configparser's optionxform to str) matches them; unlike tekore, a key
+// spelt in another case is accepted when no exact one exists. Section names are
 // case-sensitive. "%%" stands for "%" and "%(key)s" for another key's value,
 // as with configparser's default interpolation.
 //

@@ -21,7 +21,13 @@
 // Errors returned by Spotify's token endpoint are [*TokenError] values that
 // match sentinels such as [ErrInvalidGrant] with [errors.Is]. No error,
 // String method or log value produced by this package contains a client
-// secret, code verifier, access token or refresh token.
+// secret, code verifier, access token or refresh token, and none shows an
+// authorization code in full. Two limits of fmt and log/slog remain: fmt
+// prints a value held in an unexported struct field without calling its
+// methods, and slog's JSON handler marshals a struct's fields with
+// encoding/json, where a [Token] is its stored JSON. Hold [Config],
+// [Credentials] and [Token] values in unexported fields by pointer, and log
+// them themselves.
 //
 // The package spotauthtest provides a fake Spotify Accounts service for
 // tests that run offline.

@@ -1,7 +1,6 @@
 package spotauth
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -17,16 +16,14 @@ const (
 	EnvUserRefresh  = "SPOTIFY_USER_REFRESH"
 )
 
-// ErrNoClientID: credentials from the environment or a config file lack a
-// client ID.
-var ErrNoClientID = errors.New("spotauth: no client ID")
-
 // Credentials are an app's settings as tekore keeps them: in the
 // environment ([CredentialsFromEnv]) or in an INI file ([ReadConfigFile],
 // [WriteConfigFile]).
 //
 // String, GoString, Format and LogValue never show ClientSecret or
-// RefreshToken.
+// RefreshToken. As with [Config], keep Credentials in unexported struct
+// fields by pointer, and log them themselves rather than inside a struct
+// that slog's JSON handler would marshal field by field.
 type Credentials struct {
 	// ClientID is the app's client ID. Always set in credentials read by
 	// this package.
@@ -97,10 +94,12 @@ func (c Credentials) String() string {
 		printable(c.ClientID), setOrUnset(c.ClientSecret), c.RedirectURI, setOrUnset(c.RefreshToken))
 }
 
-// GoString describes c in Go syntax without its secrets, for %#v.
+// GoString describes c in Go syntax without its secrets, for %#v. Unlike a
+// token's, no character of the client secret is shown: its first
+// characters identify nothing, they are part of the secret.
 func (c Credentials) GoString() string {
 	return fmt.Sprintf("spotauth.Credentials{ClientID:%q, ClientSecret:%q, RedirectURI:%q, RefreshToken:%q}",
-		c.ClientID, RedactSecret(c.ClientSecret), c.RedirectURI, RedactSecret(c.RefreshToken))
+		c.ClientID, redactWhole(c.ClientSecret), c.RedirectURI, RedactSecret(c.RefreshToken))
 }
 
 // Format implements [fmt.Formatter] so that no verb prints a secret: %#v

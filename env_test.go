@@ -93,6 +93,11 @@ func TestCredentialsRedaction(t *testing.T) {
 			}
 		}
 	}
+	// No character of the client secret: unlike a token's prefix, its
+	// first characters are part of the secret.
+	if got, want := fmt.Sprintf("%#v", c), `spotauth.Credentials{ClientID:"my-client", ClientSecret:"[redacted 28 chars]", RedirectURI:"http://127.0.0.1/cb", RefreshToken:"AQCr…[redacted 32 chars]"}`; got != want {
+		t.Errorf("Sprintf(%%#v) = %s; want %s", got, want)
+	}
 	if got, want := c.String(), `spotauth.Credentials{ClientID:my-client, ClientSecret:set, RedirectURI:"http://127.0.0.1/cb", RefreshToken:set}`; got != want {
 		t.Errorf("String() = %s; want %s", got, want)
 	}

@@ -68,6 +68,12 @@ var (
 	// ErrAuthCompleted: a [UserAuth] was already used for a code exchange.
 	// A login attempt completes at most once; start a new one.
 	ErrAuthCompleted = errors.New("spotauth: login attempt already completed")
+
+	// ErrNoClientID: credentials from the environment or a config file lack a
+	// client ID.
+	ErrNoClientID = errors.New("spotauth: no client ID")
+	// ErrConfigSection: a config file has no section of the requested name.
+	ErrConfigSection = errors.New("spotauth: config section not found")
 )
 
 // Grant types, as sent in grant_type and kept in [TokenError.Grant].
@@ -209,8 +215,10 @@ func (e *AuthorizeError) Error() string {
 }
 
 // Is reports whether e matches target: [ErrAccessDenied] for
-// "access_denied", [ErrInvalidScope] for "invalid_scope" and
-// [ErrInvalidRequest] for "invalid_request".
+// "access_denied", [ErrInvalidScope] for "invalid_scope",
+// [ErrInvalidRequest] for "invalid_request", and [ErrServerError] for
+// "server_error" and "temporarily_unavailable" (RFC 6749 §4.1.2.1), which
+// a later attempt may get past.
 func (e *AuthorizeError) Is(target error) bool {
 	switch target {
 	case ErrAccessDenied:
@@ -219,6 +227,8 @@ func (e *AuthorizeError) Is(target error) bool {
 		return e.Code == "invalid_scope"
 	case ErrInvalidRequest:
 		return e.Code == "invalid_request"
+	case ErrServerError:
+		return e.Code == "server_error" || e.Code == "temporarily_unavailable"
 	}
 	return false
 }

@@ -93,12 +93,14 @@ func TestAuthorizeError(t *testing.T) {
 		{&spotauth.AuthorizeError{Code: "invalid_scope", Description: "Illegal scope"}, "spotauth: authorization failed: invalid_scope: Illegal scope", []error{spotauth.ErrInvalidScope}},
 		{&spotauth.AuthorizeError{Code: "invalid_request"}, "spotauth: authorization failed: invalid_request", []error{spotauth.ErrInvalidRequest}},
 		{&spotauth.AuthorizeError{Code: "unsupported_response_type"}, "spotauth: authorization failed: unsupported_response_type", nil},
+		{&spotauth.AuthorizeError{Code: "server_error"}, "spotauth: authorization failed: server_error", []error{spotauth.ErrServerError}},
+		{&spotauth.AuthorizeError{Code: "temporarily_unavailable"}, "spotauth: authorization failed: temporarily_unavailable", []error{spotauth.ErrServerError}},
 	}
 	for _, tt := range tests {
 		if got := tt.err.Error(); got != tt.wantText {
 			t.Errorf("AuthorizeError.Error() = %q; want %q", got, tt.wantText)
 		}
-		for _, target := range []error{spotauth.ErrAccessDenied, spotauth.ErrInvalidScope, spotauth.ErrInvalidRequest, spotauth.ErrInvalidGrant} {
+		for _, target := range []error{spotauth.ErrAccessDenied, spotauth.ErrInvalidScope, spotauth.ErrInvalidRequest, spotauth.ErrInvalidGrant, spotauth.ErrServerError} {
 			want := false
 			for _, w := range tt.is {
 				want = want || w == target

@@ -2,6 +2,7 @@ package spotauth_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -151,4 +152,35 @@ func ExampleWriteConfigFile() {
 	// SPOTIFY_REDIRECT_URI = http://127.0.0.1/callback
 	// SPOTIFY_USER_REFRESH = AQC-refresh
 	// 0123456789abcdef true <nil>
+}
+
+// A tekore config file with one section per app: every section inherits
+// the keys of [DEFAULT], and "" selects [DEFAULT] itself.
+func ExampleReadConfigFile() {
+	dir, err := os.MkdirTemp("", "spotauth-example")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	path := dir + "/tekore.cfg"
+	err = os.WriteFile(path, []byte(`[DEFAULT]
+SPOTIFY_REDIRECT_URI = http://127.0.0.1/callback
+
+[work]
+SPOTIFY_CLIENT_ID = 0123456789abcdef
+SPOTIFY_CLIENT_SECRET = fedcba9876543210
+`), 0o600)
+	if err != nil {
+		panic(err)
+	}
+	c, err := spotauth.ReadConfigFile(path, "work")
+	fmt.Println(c, err)
+	_, err = spotauth.ReadConfigFile(path, "")
+	fmt.Println(errors.Is(err, spotauth.ErrNoClientID))
+	_, err = spotauth.ReadConfigFile(path, "home")
+	fmt.Println(errors.Is(err, spotauth.ErrConfigSection))
+	// Output:
+	// spotauth.Credentials{ClientID:0123456789abcdef, ClientSecret:set, RedirectURI:"http://127.0.0.1/callback", RefreshToken:unset} <nil>
+	// true
+	// true
 }

@@ -2,7 +2,9 @@ package spotauth_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +15,7 @@ import (
 	"time"
 
 	"github.com/spotauth/spotauth"
+	"github.com/spotauth/spotauth/spotauthtest"
 )
 
 const (
@@ -511,5 +514,465 @@ func BenchmarkClientCredentials(b *testing.B) {
 		if _, err := cfg.ClientCredentials(ctx); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// End-to-end tests against spotauthtest, the fake Accounts service.
+
+// newFake starts a fake with automatic consent and a stopped clock.
+func newFake(t *testing.T, edit func(*spotauthtest.Server)) *spotauthtest.Server {
+	t.Helper()
+	srv := spotauthtest.NewUnstartedServer()
+	srv.AutoApprove = true
+	srv.Clock = spotauthtest.NewClock(t0)
+	if edit != nil {
+		edit(srv)
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func fakeConfig(srv *spotauthtest.Server) *spotauth.Config {
+	return &spotauth.Config{
+		ClientID:     srv.ClientID,
+		ClientSecret: srv.ClientSecret,
+		RedirectURL:  srv.RedirectURI,
+		Endpoint:     srv.Endpoint(),
+		HTTPClient:   srv.Client(),
+		Retry:        spotauth.RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond},
+		Now:          srv.Clock.Now,
+	}
+}
+
+// browse plays the browser: GET authURL without following the redirect,
+// and return the Location it redirects to.
+func browse(t *testing.T, srv *spotauthtest.Server, authURL string) string {
+	t.Helper()
+	c := &http.Client{
+		Transport:     srv.Client().Transport,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	resp, err := c.Get(authURL)
+	if err != nil {
+		t.Fatalf("GET %s: %v", authURL, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusFound {
+		t.Fatalf("GET /authorize = %d; want 302", resp.StatusCode)
+	}
+	return resp.Header.Get("Location")
+}
+
+// me calls the fake Web API's /v1/me with tok and returns the status.
+func me(t *testing.T, srv *spotauthtest.Server, tok *spotauth.Token) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/v1/me", nil)
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatalf("GET /v1/me: %v", err)
+	}
+	defer resp.Body.Close()
+	var body map[string]any
+	json.NewDecoder(resp.Body).Decode(&body)
+	return resp.StatusCode, body
+}
+
+// login runs a whole browser login and returns the token.
+func login(t *testing.T, srv *spotauthtest.Server, cfg *spotauth.Config, pkce bool, opts ...spotauth.AuthCodeOption) *spotauth.Token {
+	t.Helper()
+	ua, err := cfg.NewUserAuth(pkce, opts...)
+	if err != nil {
+		t.Fatalf("NewUserAuth(%t) = %v", pkce, err)
+	}
+	tok, err := ua.RequestRedirect(context.Background(), browse(t, srv, ua.URL))
+	if err != nil {
+		t.Fatalf("RequestRedirect() = %v", err)
+	}
+	return tok
+}
+
+func TestFakeAuthorizationCodeFlows(t *testing.T) {
+	scopes := spotauth.NewScopes(spotauth.ScopeUserReadPrivate, spotauth.ScopeUserReadEmail)
+	tests := []struct {
+		name   string
+		pkce   bool
+		public bool // the app has no secret
+		port   int  // 0: the registered, portless URI
+		opts   []spotauth.AuthCodeOption
+	}{
+		{name: "confidential"},
+		{name: "confidential, dynamic port", port: 43117},
+		{name: "PKCE", pkce: true},
+		{name: "PKCE, public client, dynamic port", pkce: true, public: true, port: 50001},
+		{name: "PKCE, show dialog and scopes", pkce: true, opts: []spotauth.AuthCodeOption{spotauth.ShowDialog, spotauth.ScopesOption(scopes)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newFake(t, func(s *spotauthtest.Server) {
+				if tt.public {
+					s.ClientSecret = ""
+				}
+			})
+			cfg := fakeConfig(srv)
+			opts := tt.opts
+			if tt.port != 0 {
+				uri, err := spotauth.WithRedirectPort(cfg.RedirectURL, tt.port)
+				if err != nil {
+					t.Fatal(err)
+				}
+				opts = append(opts, spotauth.RedirectURLOption(uri))
+			}
+			tok := login(t, srv, cfg, tt.pkce, opts...)
+			if tok.AccessToken == "" || tok.RefreshToken == "" || tok.TokenType != "Bearer" || tok.PKCE != tt.pkce ||
+				!tok.Expiry.Equal(t0.Add(time.Hour)) || !tok.AuthorizedAt.Equal(t0) {
+				t.Errorf("login = %v; want a Bearer token with refresh token, PKCE=%t, expiry t0+1h, authorized t0", tok, tt.pkce)
+			}
+			if tt.opts != nil && !tok.Scope.Equal(scopes) {
+				t.Errorf("login scope = %q; want %q", tok.Scope, scopes)
+			}
+			if status, body := me(t, srv, tok); status != 200 || body["id"] == nil {
+				t.Errorf("GET /v1/me = %d %v; want 200 with the user", status, body)
+			}
+			log := srv.TokenLog()
+			wantAuth := spotauthtest.AuthBasic
+			if tt.pkce {
+				wantAuth = spotauthtest.AuthPublic
+			}
+			if len(log) != 1 || log[0].Grant != "authorization_code" || log[0].Auth != wantAuth {
+				t.Errorf("token log = %+v; want one authorization_code request authenticated %q", log, wantAuth)
+			}
+
+			// Refresh with the same auth style, stable mode: same refresh token.
+			srv.Clock.Advance(2 * time.Hour)
+			nt, err := cfg.Refresh(context.Background(), tok)
+			if err != nil {
+				t.Fatalf("Refresh() = %v", err)
+			}
+			if nt.AccessToken == tok.AccessToken || nt.RefreshToken != tok.RefreshToken || nt.PKCE != tt.pkce ||
+				!nt.AuthorizedAt.Equal(t0) || !nt.Expiry.Equal(t0.Add(3*time.Hour)) {
+				t.Errorf("Refresh() = %v; want a new access token, the same refresh token, AuthorizedAt t0, expiry now+1h", nt)
+			}
+			if status, _ := me(t, srv, nt); status != 200 {
+				t.Errorf("GET /v1/me with the refreshed token = %d; want 200", status)
+			}
+			if log := srv.TokenLog(); log[len(log)-1].Auth != wantAuth {
+				t.Errorf("refresh authenticated %q; want %q", log[len(log)-1].Auth, wantAuth)
+			}
+		})
+	}
+}
+
+func TestFakeRefreshModes(t *testing.T) {
+	ctx := context.Background()
+	for _, pkce := range []bool{false, true} {
+		t.Run(fmt.Sprintf("stable/pkce=%t", pkce), func(t *testing.T) {
+			srv := newFake(t, nil)
+			cfg := fakeConfig(srv)
+			tok := login(t, srv, cfg, pkce)
+			for i := range 3 {
+				nt, err := cfg.Refresh(ctx, tok) // the original token each time: it stays valid
+				if err != nil || nt.RefreshToken != tok.RefreshToken {
+					t.Fatalf("Refresh() #%d = %v, %v; want the same refresh token", i, nt, err)
+				}
+			}
+			if got := srv.Stats().RefreshesSucceeded; got != 3 {
+				t.Errorf("Stats().RefreshesSucceeded = %d; want 3", got)
+			}
+		})
+		t.Run(fmt.Sprintf("rotate/pkce=%t", pkce), func(t *testing.T) {
+			srv := newFake(t, func(s *spotauthtest.Server) { s.Refresh = spotauthtest.RefreshRotate })
+			cfg := fakeConfig(srv)
+			tok := login(t, srv, cfg, pkce)
+			nt, err := cfg.Refresh(ctx, tok)
+			if err != nil || nt.RefreshToken == "" || nt.RefreshToken == tok.RefreshToken {
+				t.Fatalf("Refresh() = %v, %v; want a new refresh token", nt, err)
+			}
+			if _, err := cfg.Refresh(ctx, nt); err != nil {
+				t.Errorf("Refresh(rotated token) = %v; want success", err)
+			}
+			before := srv.Stats().TokenRequests
+			_, err = cfg.Refresh(ctx, tok)
+			var te *spotauth.TokenError
+			if !errors.Is(err, spotauth.ErrReauthorize) || !errors.As(err, &te) || te.Description != "Refresh token revoked" {
+				t.Errorf("Refresh(superseded token) = %v; want ErrReauthorize, Refresh token revoked", err)
+			}
+			if n := srv.Stats().TokenRequests - before; n != 1 {
+				t.Errorf("Refresh(superseded token) sent %d requests; want 1 (invalid_grant is never retried)", n)
+			}
+		})
+	}
+}
+
+func TestFakeReauthorize(t *testing.T) {
+	tests := []struct {
+		name     string
+		kill     func(srv *spotauthtest.Server, tok *spotauth.Token)
+		wantDesc string
+	}{
+		{"revoked grant", func(srv *spotauthtest.Server, tok *spotauth.Token) { srv.RevokeGrant(tok.RefreshToken) }, "Refresh token revoked"},
+		{"expired refresh token", func(srv *spotauthtest.Server, tok *spotauth.Token) { srv.ExpireRefreshTokens() }, "Refresh token expired"},
+		{"six months later", func(srv *spotauthtest.Server, tok *spotauth.Token) { srv.Clock.Advance(6*31*24*time.Hour + time.Hour) }, "Refresh token expired"},
+		{"unknown refresh token", func(srv *spotauthtest.Server, tok *spotauth.Token) { tok.RefreshToken = "AQCnot-a-token" }, "Invalid refresh token"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newFake(t, nil)
+			cfg := fakeConfig(srv)
+			tok := login(t, srv, cfg, true)
+			tt.kill(srv, tok)
+			before := srv.Stats().TokenRequests
+			_, err := cfg.Refresh(context.Background(), tok)
+			var te *spotauth.TokenError
+			if !errors.Is(err, spotauth.ErrReauthorize) || !errors.Is(err, spotauth.ErrInvalidGrant) || !errors.As(err, &te) || te.Description != tt.wantDesc {
+				t.Errorf("Refresh() = %v; want ErrReauthorize with %q", err, tt.wantDesc)
+			}
+			if n := srv.Stats().TokenRequests - before; n != 1 {
+				t.Errorf("Refresh() sent %d requests; want 1", n)
+			}
+		})
+	}
+}
+
+func TestFakeClientCredentials(t *testing.T) {
+	ctx := context.Background()
+	srv := newFake(t, nil)
+	cfg := fakeConfig(srv)
+	tok, err := cfg.ClientCredentials(ctx)
+	if err != nil || tok.AccessToken == "" || tok.RefreshToken != "" || tok.Scope.Len() != 0 || !tok.Expiry.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("ClientCredentials() = %v, %v; want an app token without refresh token or scope", tok, err)
+	}
+	if log := srv.TokenLog(); log[0].Auth != spotauthtest.AuthBasic {
+		t.Errorf("ClientCredentials() authenticated %q; want basic", log[0].Auth)
+	}
+	tests := []struct {
+		name     string
+		edit     func(*spotauth.Config)
+		wantDesc string
+	}{
+		{"wrong secret", func(c *spotauth.Config) { c.ClientSecret = "wrong" }, "Invalid client secret"},
+		{"unknown client", func(c *spotauth.Config) { c.ClientID = "nobody" }, "Invalid client"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := fakeConfig(srv)
+			tt.edit(c)
+			before := srv.Stats().TokenRequests
+			_, err := c.ClientCredentials(ctx)
+			var te *spotauth.TokenError
+			if !errors.Is(err, spotauth.ErrInvalidClient) || !errors.As(err, &te) || te.Description != tt.wantDesc {
+				t.Errorf("ClientCredentials() = %v; want ErrInvalidClient, %q", err, tt.wantDesc)
+			}
+			if n := srv.Stats().TokenRequests - before; n != 1 {
+				t.Errorf("ClientCredentials() sent %d requests; want 1", n)
+			}
+			if strings.Contains(err.Error(), c.ClientSecret) {
+				t.Errorf("error %q contains the secret", err)
+			}
+		})
+	}
+}
+
+func TestFakeExchangeErrors(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name     string
+		pkce     bool
+		run      func(t *testing.T, srv *spotauthtest.Server, cfg *spotauth.Config, ua *spotauth.UserAuth, code string) error
+		want     error
+		wantDesc string
+	}{
+		{"wrong verifier", true, func(t *testing.T, srv *spotauthtest.Server, cfg *spotauth.Config, ua *spotauth.UserAuth, code string) error {
+			_, err := cfg.Exchange(ctx, code, spotauth.VerifierOption(spotauth.GenerateVerifier()))
+			return err
+		}, spotauth.ErrInvalidGrant, "code_verifier was incorrect"},
+		{"PKCE code exchanged with the secret", true, func(t *testing.T, srv *spotauthtest.Server, cfg *spotauth.Config, ua *spotauth.UserAuth, code string) error {
+			_, err := cfg.Exchange(ctx, code)
+			return err
+		}, spotauth.ErrInvalidRequest, "code_verifier required"},
+		{"expired code", true, func(t *testing.T, srv *spotauthtest.Server, cfg *spotauth.Config, ua *spotauth.UserAuth, code string) error {
+			srv.Clock.Advance(11 * time.Minute)
+			_, err := ua.Request(ctx, code, ua.State)
+			return err
+		}, spotauth.ErrInvalidGrant, "Authorization code expired"},
+		{"reused code", false, func(t *testing.T, srv *spotauthtest.Server, cfg *spotauth.Config, ua *spotauth.UserAuth, code string) error {
+			if _, err := ua.Request(ctx, code, ua.State); err != nil {
+				t.Fatalf("first exchange = %v", err)
+			}
+			_, err := cfg.Exchange(ctx, code)
+			return err
+		}, spotauth.ErrInvalidGrant, "Invalid authorization code"},
+		{"other redirect URI", false, func(t *testing.T, srv *spotauthtest.Server, cfg *spotauth.Config, ua *spotauth.UserAuth, code string) error {
+			_, err := cfg.Exchange(ctx, code, spotauth.RedirectURLOption("http://127.0.0.1:9/callback"))
+			return err
+		}, spotauth.ErrInvalidGrant, "Invalid redirect URI"},
+		{"wrong secret", false, func(t *testing.T, srv *spotauthtest.Server, cfg *spotauth.Config, ua *spotauth.UserAuth, code string) error {
+			cfg.ClientSecret = "wrong"
+			_, err := cfg.Exchange(ctx, code)
+			return err
+		}, spotauth.ErrInvalidClient, "Invalid client secret"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newFake(t, nil)
+			cfg := fakeConfig(srv)
+			ua, err := cfg.NewUserAuth(tt.pkce)
+			if err != nil {
+				t.Fatal(err)
+			}
+			code, err := spotauth.ParseCode(browse(t, srv, ua.URL))
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = tt.run(t, srv, cfg, ua, code)
+			var te *spotauth.TokenError
+			if !errors.Is(err, tt.want) || !errors.As(err, &te) || te.Description != tt.wantDesc || te.Grant != "authorization_code" {
+				t.Errorf("exchange = %v; want %v with %q", err, tt.want, tt.wantDesc)
+			}
+			if errors.Is(err, spotauth.ErrReauthorize) {
+				t.Errorf("exchange = %v; matches ErrReauthorize, which is for refreshes", err)
+			}
+		})
+	}
+}
+
+func TestFakeAccessDenied(t *testing.T) {
+	srv := newFake(t, func(s *spotauthtest.Server) { s.Deny = true })
+	cfg := fakeConfig(srv)
+	ua, err := cfg.NewUserAuth(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	redirect := browse(t, srv, ua.URL)
+	_, err = ua.RequestRedirect(context.Background(), redirect)
+	var ae *spotauth.AuthorizeError
+	if !errors.Is(err, spotauth.ErrAccessDenied) || !errors.As(err, &ae) || ae.Code != "access_denied" {
+		t.Errorf("RequestRedirect(%q) = %v; want *AuthorizeError access_denied", redirect, err)
+	}
+	if n := srv.Stats().TokenRequests; n != 0 {
+		t.Errorf("denied login sent %d token requests; want 0", n)
+	}
+	// A forged redirect with the right code but another state never reaches the server.
+	srv2 := newFake(t, nil)
+	cfg2 := fakeConfig(srv2)
+	ua2, _ := cfg2.NewUserAuth(true)
+	code, _ := spotauth.ParseCode(browse(t, srv2, ua2.URL))
+	if _, err := ua2.Request(context.Background(), code, spotauth.GenState()); !errors.Is(err, spotauth.ErrStateMismatch) {
+		t.Errorf("Request(forged state) = %v; want ErrStateMismatch", err)
+	}
+	if n := srv2.Stats().TokenRequests; n != 0 {
+		t.Errorf("forged redirect sent %d token requests; want 0", n)
+	}
+}
+
+func TestFakeFaults(t *testing.T) {
+	type outcome struct {
+		ok       bool
+		requests int
+		is       error
+	}
+	tests := []struct {
+		name  string
+		fault spotauthtest.Fault
+		n     int // faults queued
+		cc    outcome
+		code  outcome
+	}{
+		{"429 without Retry-After", spotauthtest.Fault{Kind: spotauthtest.FaultRateLimit, RetryAfter: -1}, 1,
+			outcome{true, 2, nil}, outcome{true, 2, nil}},
+		{"429 with a long Retry-After", spotauthtest.Fault{Kind: spotauthtest.FaultRateLimit, RetryAfter: time.Hour}, 1,
+			outcome{false, 1, spotauth.ErrRateLimited}, outcome{false, 1, spotauth.ErrRateLimited}},
+		{"503", spotauthtest.Fault{Kind: spotauthtest.FaultUnavailable}, 1,
+			outcome{true, 2, nil}, outcome{false, 1, spotauth.ErrServerError}},
+		{"500 three times", spotauthtest.Fault{Kind: spotauthtest.FaultServerError}, 3,
+			outcome{true, 4, nil}, outcome{false, 1, spotauth.ErrServerError}},
+		{"500 always", spotauthtest.Fault{Kind: spotauthtest.FaultServerError}, 10,
+			outcome{false, 4, spotauth.ErrServerError}, outcome{false, 1, spotauth.ErrServerError}},
+		{"HTML 502 from a proxy", spotauthtest.Fault{Kind: spotauthtest.FaultHTML}, 1,
+			outcome{true, 2, nil}, outcome{false, 1, spotauth.ErrServerError}},
+		{"HTML 200", spotauthtest.Fault{Kind: spotauthtest.FaultHTML, Status: 200}, 1,
+			outcome{false, 1, spotauth.ErrBadResponse}, outcome{false, 1, spotauth.ErrBadResponse}},
+		{"malformed JSON", spotauthtest.Fault{Kind: spotauthtest.FaultMalformedJSON}, 1,
+			outcome{false, 1, spotauth.ErrBadResponse}, outcome{false, 1, spotauth.ErrBadResponse}},
+		{"wrong shape", spotauthtest.Fault{Kind: spotauthtest.FaultWrongShape}, 1,
+			outcome{false, 1, spotauth.ErrBadResponse}, outcome{false, 1, spotauth.ErrBadResponse}},
+		{"empty body", spotauthtest.Fault{Kind: spotauthtest.FaultEmptyBody}, 1,
+			outcome{false, 1, spotauth.ErrBadResponse}, outcome{false, 1, spotauth.ErrBadResponse}},
+		{"truncated", spotauthtest.Fault{Kind: spotauthtest.FaultTruncated}, 1,
+			outcome{true, 2, nil}, outcome{false, 1, nil}},
+		{"dropped connection", spotauthtest.Fault{Kind: spotauthtest.FaultDrop}, 1,
+			outcome{true, 2, nil}, outcome{false, 1, nil}},
+		{"invalid_grant", spotauthtest.Fault{Kind: spotauthtest.FaultError}, 1,
+			outcome{false, 1, spotauth.ErrInvalidGrant}, outcome{false, 1, spotauth.ErrInvalidGrant}},
+	}
+	ctx := context.Background()
+	for _, tt := range tests {
+		t.Run(tt.name+"/client_credentials", func(t *testing.T) {
+			srv := newFake(t, nil)
+			srv.FailToken(tt.n, tt.fault)
+			_, err := fakeConfig(srv).ClientCredentials(ctx)
+			check(t, "ClientCredentials()", err, srv.Stats().TokenRequests, tt.cc.ok, tt.cc.requests, tt.cc.is, srv.ClientSecret)
+		})
+		t.Run(tt.name+"/refresh", func(t *testing.T) {
+			srv := newFake(t, nil)
+			cfg := fakeConfig(srv)
+			_, refresh := srv.IssueUserToken(srv.ClientID, nil, true)
+			srv.FailToken(tt.n, tt.fault)
+			_, err := cfg.Refresh(ctx, &spotauth.Token{RefreshToken: refresh, PKCE: true})
+			check(t, "Refresh()", err, srv.Stats().TokenRequests, tt.cc.ok, tt.cc.requests, tt.cc.is, refresh)
+		})
+		t.Run(tt.name+"/authorization_code", func(t *testing.T) {
+			srv := newFake(t, nil)
+			cfg := fakeConfig(srv)
+			ua, _ := cfg.NewUserAuth(true)
+			redirect := browse(t, srv, ua.URL)
+			srv.FailToken(tt.n, tt.fault)
+			_, err := ua.RequestRedirect(ctx, redirect)
+			code, _ := spotauth.ParseCode(redirect)
+			check(t, "RequestRedirect()", err, srv.Stats().TokenRequests, tt.code.ok, tt.code.requests, tt.code.is, ua.Verifier(), code)
+		})
+	}
+}
+
+// check compares a flow's outcome with the expected one, and checks that
+// the error shows none of secrets in any format.
+func check(t *testing.T, call string, err error, requests int, ok bool, wantRequests int, is error, secrets ...string) {
+	t.Helper()
+	if err != nil {
+		for _, out := range []string{err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err)} {
+			for _, s := range secrets {
+				if s != "" && strings.Contains(out, s) {
+					t.Errorf("%s error %q contains a secret", call, out)
+				}
+			}
+		}
+	}
+	if (err == nil) != ok {
+		t.Errorf("%s = %v; want ok=%t", call, err, ok)
+	}
+	if is != nil && !errors.Is(err, is) {
+		t.Errorf("%s = %v; want %v", call, err, is)
+	}
+	if requests != wantRequests {
+		t.Errorf("%s sent %d requests; want %d", call, requests, wantRequests)
+	}
+	if err != nil && !strings.HasPrefix(err.Error(), "spotauth: ") {
+		t.Errorf("%s error %q lacks the spotauth: prefix", call, err)
+	}
+}
+
+func TestFakeTimeout(t *testing.T) {
+	srv := newFake(t, nil)
+	srv.FailToken(5, spotauthtest.Fault{Kind: spotauthtest.FaultNone, Delay: 10 * time.Second})
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := fakeConfig(srv).ClientCredentials(ctx)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("ClientCredentials(slow server) = %v; want context.DeadlineExceeded", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("ClientCredentials(slow server) returned after %v; want soon after the 100ms deadline", d)
 	}
 }

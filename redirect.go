@@ -1,7 +1,8 @@
 package spotauth
 
 import (
-	"errors"
+	"fmt"
+	"log/slog"
 	"net/url"
 	"regexp"
 	"strings"
@@ -11,6 +12,10 @@ import (
 
 // Redirect holds the parameters of the redirect from /authorize: code and
 // state after consent, error (and state) after a refusal.
+//
+// Its String, GoString, Format and LogValue show only the first characters
+// of Code (see [RedactSecret]): a code is short-lived, but until it is
+// exchanged it is worth a user's token to whoever reads a log.
 type Redirect struct {
 	// Code is the authorization code; empty on an error redirect.
 	Code string
@@ -52,10 +57,7 @@ func ParseRedirect(rawURL string) (*Redirect, error) {
 	if hasScheme.MatchString(s) {
 		u, err := url.Parse(s)
 		if err != nil {
-			var ue *url.Error
-			if errors.As(err, &ue) {
-				err = ue.Err // url.Error would repeat the URL
-			}
+			err = bareURLError(err)
 			return nil, &MalformedRedirectError{Reason: "cannot parse the URL: " + err.Error(), Err: err}
 		}
 		query = u.RawQuery
@@ -126,4 +128,35 @@ func ParseState(rawURL string) (string, error) {
 		return "", err
 	}
 	return r.State, nil
+}
+
+// String describes r with its code redacted:
+//
+//	spotauth.Redirect{Code:AQBx…[redacted 210 chars], State:"Zk3q...", Error:"", ErrorDescription:""}
+func (r Redirect) String() string {
+	return fmt.Sprintf("spotauth.Redirect{Code:%s, State:%q, Error:%q, ErrorDescription:%q}",
+		RedactSecret(r.Code), r.State, r.Error, r.ErrorDescription)
+}
+
+// GoString describes r in Go syntax with its code redacted, for %#v.
+func (r Redirect) GoString() string {
+	return fmt.Sprintf("spotauth.Redirect{Code:%q, State:%q, Error:%q, ErrorDescription:%q}",
+		RedactSecret(r.Code), r.State, r.Error, r.ErrorDescription)
+}
+
+// Format implements [fmt.Formatter] so that no verb prints the code in
+// full: %#v gives [Redirect.GoString], %q the quoted [Redirect.String],
+// and every other verb [Redirect.String].
+func (r Redirect) Format(f fmt.State, verb rune) {
+	formatRedacted(f, verb, r.String(), r.GoString())
+}
+
+// LogValue implements [slog.LogValuer] with the code redacted.
+func (r Redirect) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("code", RedactSecret(r.Code)),
+		slog.String("state", r.State),
+		slog.String("error", r.Error),
+		slog.String("error_description", r.ErrorDescription),
+	)
 }

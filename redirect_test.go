@@ -1,7 +1,10 @@
 package spotauth_test
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 	"testing"
@@ -161,7 +164,21 @@ func FuzzParseRedirect(f *testing.F) {
 			if !errors.Is(err, spotauth.ErrMalformedRedirect) && !errors.Is(err, spotauth.ErrRepeatedParameter) {
 				t.Fatalf("ParseRedirect(%q) = %v; want a typed error", in, err)
 			}
+			// The error never repeats the code (a url.Error would).
+			if _, after, ok := strings.Cut(in, "code="); ok {
+				code, _, _ := strings.Cut(after, "&")
+				if len(code) >= 8 && strings.Contains(err.Error(), code) {
+					t.Fatalf("ParseRedirect(%q) = %v; the error repeats the code", in, err)
+				}
+			}
 			return
+		}
+		if len(r.Code) >= 5 && !strings.Contains(r.State+r.Error+r.ErrorDescription, r.Code) {
+			for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+				if out := fmt.Sprintf(verb, r); strings.Contains(out, r.Code) {
+					t.Fatalf("Sprintf(%q, ParseRedirect(%q)) = %s; shows the code", verb, in, out)
+				}
+			}
 		}
 		q := url.Values{}
 		for k, v := range map[string]string{"code": r.Code, "state": r.State, "error": r.Error, "error_description": r.ErrorDescription} {
@@ -192,5 +209,30 @@ func BenchmarkParseRedirect(b *testing.B) {
 		if _, err := spotauth.ParseRedirect(u); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestRedirectRedaction(t *testing.T) {
+	const code = "AQBsecretCODE0123456789abcdefghij"
+	r, err := spotauth.ParseRedirect("http://127.0.0.1:43117/callback?code=" + code + "&state=Zk3q")
+	if err != nil {
+		t.Fatalf("ParseRedirect() = %v", err)
+	}
+	leaks := func(s string) bool { return strings.Contains(s, "secretCODE") }
+	for _, v := range []any{*r, r, []spotauth.Redirect{*r}, struct{ R *spotauth.Redirect }{r}, map[string]spotauth.Redirect{"k": *r}} {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d", "%20.4s"} {
+			if out := fmt.Sprintf(verb, v); leaks(out) {
+				t.Errorf("Sprintf(%q, %T) = %q; shows the code", verb, v, out)
+			}
+		}
+	}
+	if got, want := r.String(), `spotauth.Redirect{Code:AQBs…[redacted 33 chars], State:"Zk3q", Error:"", ErrorDescription:""}`; got != want {
+		t.Errorf("String() = %s; want %s", got, want)
+	}
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("redirect", "r", r, "v", *r)
+	slog.New(slog.NewTextHandler(&buf, nil)).Info("redirect", "r", r)
+	if leaks(buf.String()) || !strings.Contains(buf.String(), "Zk3q") {
+		t.Errorf("slog output = %s; want the state and no code", buf.String())
 	}
 }

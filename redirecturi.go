@@ -32,11 +32,7 @@ func ValidateRedirectURI(uri string) error {
 	}
 	u, err := url.Parse(uri)
 	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return bad("not a URL: %v", err)
+		return bad("not a URL: %v", bareURLError(err))
 	}
 	if u.Scheme == "" {
 		return bad("%q has no scheme; write an absolute URI such as https://example.com/callback or http://127.0.0.1/callback", uri)
@@ -50,8 +46,8 @@ func ValidateRedirectURI(uri string) error {
 	}
 	switch u.Scheme {
 	case "https":
-		if u.Host == "" {
-			return bad("%q has no host", uri)
+		if u.Hostname() == "" {
+			return bad("%q has no host; write one such as https://example.com/callback", uri)
 		}
 	case "http":
 		if !isLoopbackHost(u.Host) {
@@ -61,12 +57,26 @@ func ValidateRedirectURI(uri string) error {
 	if u.User != nil {
 		return bad("%q has user information (user@); remove it", uri)
 	}
+	if strings.HasSuffix(u.Host, ":") {
+		return bad("%q has an empty port after ':'; remove the ':' or give a port", uri)
+	}
 	if p := u.Port(); p != "" {
 		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
 			return bad("%q has port %s; want 1 to 65535", uri, p)
 		}
 	}
 	return nil
+}
+
+// bareURLError returns the cause of a url.Parse error without the
+// *url.Error around it, whose text repeats the whole URL: for a redirect,
+// its authorization code.
+func bareURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
 }
 
 // isLoopbackHost reports whether hostport (u.Host) is 127.0.0.1 or [::1],

@@ -2,11 +2,13 @@ package spotauth_test
 
 import (
 	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/spotauth/spotauth"
+	"github.com/spotauth/spotauth/spotauthtest"
 )
 
 func TestValidateRedirectURI(t *testing.T) {
@@ -40,6 +42,10 @@ func TestValidateRedirectURI(t *testing.T) {
 		{"https://example.com/cb#frag", false, "fragment"},
 		{"https://example.com/cb#", false, "fragment"},
 		{"https:///cb", false, "no host"},
+		{"https://:443/cb", false, "no host"},
+		{"http://127.0.0.1:/cb", false, "empty port"},
+		{"http://[::1]:/cb", false, "remove the ':'"},
+		{"https://example.com:/cb", false, "empty port"},
 		{"http://user@127.0.0.1/cb", false, "user information"},
 		{"http://127.0.0.1:0/cb", false, "port"},
 		{"http://127.0.0.1:70000/cb", false, "port"},
@@ -173,4 +179,67 @@ func FuzzValidateRedirectURI(f *testing.F) {
 			t.Errorf("RedirectPort(WithRedirectPort(%q, %d)) = %d, %v; want %d", uri, port, p, err, port)
 		}
 	})
+}
+
+// TestValidateRedirectURIAgreesWithFake checks the library's rules against
+// the fake Accounts service, an independent implementation of Spotify's: a
+// URI the library accepts registers, and a login with it reaches the
+// redirect; a URI that breaks Spotify's security rules is refused by both.
+func TestValidateRedirectURIAgreesWithFake(t *testing.T) {
+	srv := spotauthtest.NewServer()
+	defer srv.Close()
+	tests := []struct {
+		uri      string
+		ok       bool
+		insecure bool // refused by the fake too, as insecure
+	}{
+		{"https://example.com/callback", true, false},
+		{"https://example.com:8443/cb?x=1", true, false},
+		{"http://127.0.0.1/callback", true, false},
+		{"http://127.0.0.1:43117/callback", true, false},
+		{"http://[::1]/callback", true, false},
+		{"http://[::1]:8080/callback", true, false},
+		{"myapp://callback", true, false},
+		{"com.example.app:/oauth2redirect", true, false},
+		{"http://localhost:8888/callback", false, true},
+		{"https://localhost/callback", false, true},
+		{"myapp://localhost/cb", false, true},
+		{"http://example.com/callback", false, true},
+		{"http://127.0.0.2/callback", false, true},
+		{"http://[0:0:0:0:0:0:0:1]/cb", false, true},
+	}
+	for i, tt := range tests {
+		t.Run(tt.uri, func(t *testing.T) {
+			err := spotauth.ValidateRedirectURI(tt.uri)
+			if (err == nil) != tt.ok {
+				t.Fatalf("ValidateRedirectURI(%q) = %v; want ok=%t", tt.uri, err, tt.ok)
+			}
+			app := spotauthtest.App{ClientID: fmt.Sprintf("client-%d", i), RedirectURIs: []string{tt.uri}}
+			regErr := srv.AddApp(app)
+			if tt.insecure {
+				if !errors.Is(regErr, spotauthtest.ErrInsecureRedirectURI) {
+					t.Errorf("fake AddApp(%q) = %v; want ErrInsecureRedirectURI, as the library refuses it", tt.uri, regErr)
+				}
+				return
+			}
+			if regErr != nil {
+				t.Fatalf("fake AddApp(%q) = %v; want it registered, as the library accepts it", tt.uri, regErr)
+			}
+			cfg := &spotauth.Config{ClientID: app.ClientID, RedirectURL: tt.uri, Endpoint: srv.Endpoint(), HTTPClient: srv.Client()}
+			ua, err := cfg.NewUserAuth(true)
+			if err != nil {
+				t.Fatalf("NewUserAuth(%q) = %v", tt.uri, err)
+			}
+			landed, err := srv.Authorize(ua.URL, true)
+			if err != nil {
+				t.Fatalf("fake /authorize with %q = %v; want a redirect", tt.uri, err)
+			}
+			if got, _, _ := strings.Cut(landed.String(), "?"); got != tt.uri && !strings.HasPrefix(tt.uri, got+"?") {
+				t.Errorf("fake redirected to %q; want %q", landed, tt.uri)
+			}
+			if _, err := ua.RequestRedirect(t.Context(), landed.String()); err != nil {
+				t.Errorf("RequestRedirect(%q) = %v; want a token", landed, err)
+			}
+		})
+	}
 }

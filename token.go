@@ -406,7 +406,16 @@ func RedactSecret(s string) string {
 	case s == "":
 		return ""
 	case len(s) >= 24:
-		return fmt.Sprintf("%s…[redacted %d chars]", printablePrefix(s[:4]), len(s))
+		return printablePrefix(s[:4]) + "…" + redactWhole(s)
+	}
+	return redactWhole(s)
+}
+
+// redactWhole describes a secret by its length alone: "" for an empty
+// one, "[redacted N chars]" otherwise.
+func redactWhole(s string) string {
+	if s == "" {
+		return ""
 	}
 	return fmt.Sprintf("[redacted %d chars]", len(s))
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -445,10 +446,24 @@ func FuzzTokenJSON(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		got, err := tokenFromJSON(data, tokTestNow)
 		if err != nil {
+			// Errors never quote the input, which holds the tokens.
+			for _, m := range fuzzJSONString.FindAllSubmatch(data, -1) {
+				if v := string(m[1]); !fuzzTokenFieldNames[v] && strings.Contains(err.Error(), v) {
+					t.Fatalf("tokenFromJSON(%s) = %v; quotes %q from the input", data, err, v)
+				}
+			}
 			return
 		}
-		_ = got.String()
-		_ = fmt.Sprintf("%#v %q", got, got)
+		for _, secret := range []string{got.AccessToken, got.RefreshToken} {
+			if len(secret) < 24 || strings.Contains(got.TokenType+got.Scope.String(), secret) {
+				continue
+			}
+			for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
+				if out := fmt.Sprintf(verb, got); strings.Contains(out, secret) {
+					t.Fatalf("Sprintf(%q, token) = %s; shows a token", verb, out)
+				}
+			}
+		}
 		b, err := got.marshalJSONAt(tokTestNow)
 		if err != nil {
 			t.Fatalf("marshal of %v = %v", got, err)
@@ -458,6 +473,15 @@ func FuzzTokenJSON(f *testing.F) {
 			t.Fatalf("round trip of %v via %s = %v, %v", got, b, again, err)
 		}
 	})
+}
+
+// fuzzJSONString matches JSON strings of 9 bytes or more without escapes.
+var fuzzJSONString = regexp.MustCompile(`"([^"\\]{9,})"`)
+
+// fuzzTokenFieldNames are the names errors may give.
+var fuzzTokenFieldNames = map[string]bool{
+	"access_token": true, "token_type": true, "expires_in": true, "refresh_token": true,
+	"expires_at": true, "authorized_at": true,
 }
 
 func BenchmarkTokenMarshalJSON(b *testing.B) {

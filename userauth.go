@@ -159,11 +159,7 @@ func (a *UserAuth) GoString() string { return a.String() }
 
 // Format prints String for every verb, so that no verb shows the verifier.
 func (a *UserAuth) Format(f fmt.State, verb rune) {
-	if verb == 'q' {
-		fmt.Fprintf(f, "%q", a.String())
-		return
-	}
-	fmt.Fprint(f, a.String())
+	formatRedacted(f, verb, a.String(), a.GoString())
 }
 
 // LogValue implements [slog.LogValuer] without the verifier.

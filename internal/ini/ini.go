@@ -72,6 +72,7 @@ type SyntaxError struct {
 	Msg  string // what is wrong
 }
 
+// Error gives the line number and what is wrong, without the line.
 func (e *SyntaxError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Msg) }
 
 // isSpace reports whether Python's str.isspace holds for r.

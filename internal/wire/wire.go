@@ -68,6 +68,8 @@ type Error struct {
 	Reason      string // why the body was not understood; "" when Code != ""
 }
 
+// Error gives the status and Spotify's code and description, or the
+// reason the body was not understood. It never holds the excerpt.
 func (e *Error) Error() string {
 	if e.Code != "" {
 		return fmt.Sprintf("token endpoint: %d: %s: %s", e.StatusCode, e.Code, e.Description)
@@ -137,6 +139,10 @@ func Decode(status int, header http.Header, body []byte, secrets []string, now t
 	if err != nil {
 		return nil, fail("", "", describeBody(header, body, err))
 	}
+	// Tokens the server sent in a body that is still refused (a malformed
+	// expires_in beside them, an error code too) must not show in the
+	// excerpt either, whatever escapes spell their names in the JSON.
+	secrets = withResponseSecrets(secrets, fields)
 	code, codeErr := stringField(fields, "error")
 	desc, _ := stringField(fields, "error_description")
 	if status < 200 || status >= 300 {
@@ -158,6 +164,21 @@ func Decode(status int, header http.Header, body []byte, secrets []string, now t
 		return nil, fail("", "", reason)
 	}
 	return t, nil
+}
+
+// withResponseSecrets returns secrets plus the string values of the
+// credential fields of a decoded body, without modifying secrets.
+func withResponseSecrets(secrets []string, fields map[string]json.RawMessage) []string {
+	out := secrets
+	for _, name := range [...]string{"access_token", "refresh_token"} {
+		if v, err := stringField(fields, name); err == nil && v != "" {
+			if len(out) == len(secrets) {
+				out = slices.Clone(secrets)
+			}
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 func tokenFromFields(fields map[string]json.RawMessage) (*Token, string) {
@@ -293,8 +314,10 @@ func ParseRetryAfter(v string, now time.Time) time.Duration {
 
 // tokenValue matches the value of a credential field in JSON, form or
 // header text, so that tokens the server put in a body it got wrong (an
-// access_token beside a malformed expires_in) are not shown either.
-var tokenValue = regexp.MustCompile(`(?i)((?:access_token|refresh_token|client_secret|code_verifier)(?:\\?["'])?\s*[:=]\s*(?:\\?["'])?|bearer\s+)([^"'\\&\s,;}<]+)`)
+// access_token beside a malformed expires_in) are not shown either. A
+// value runs on through JSON escapes such as \u0042 or \/, but stops at
+// an escaped quote, which ends a value in JSON nested in a JSON string.
+var tokenValue = regexp.MustCompile(`(?i)((?:access_token|refresh_token|client_secret|code_verifier)(?:\\?["'])?\s*[:=]\s*(?:\\?["'])?|bearer\s+)((?:\\[^"']|[^"'\\&\s,;}<])+)`)
 
 // Redact replaces every secret (and its URL- and JSON-escaped forms) in s.
 // Secrets shorter than 4 bytes are left alone: redacting them would mangle

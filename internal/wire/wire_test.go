@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -181,6 +182,42 @@ func TestDecodeRedactsSecrets(t *testing.T) {
 	}
 }
 
+// TestDecodeRedactsResponseTokens covers tokens the server itself sent in
+// a body that is refused: they were not in the request, so only their
+// place in the body (or the decoded value) can hide them.
+func TestDecodeRedactsResponseTokens(t *testing.T) {
+	const tok = "BQsecretAccessTokenValue"
+	tests := []struct {
+		name   string
+		status int
+		body   string
+	}{
+		{"JSON unicode escape in the value", 200, `{"access_token":"\u0042QsecretAccessTokenValue","expires_in":"x"}`},
+		{"JSON escaped slash in the value", 200, `{"access_token":"BQsecret\/AccessTokenValue","expires_in":"x"}`},
+		{"escaped field name", 200, `{"access\u005ftoken":"BQsecretAccessTokenValue","expires_in":"x"}`},
+		{"escaped refresh_token name", 200, `{"access_token":"x","expires_in":-1,"refresh\u005Ftoken":"BQsecretAccessTokenValue"}`},
+		{"error JSON carrying a token", 400, `{"error":"invalid_grant","acc\u0065ss_token":"BQsecretAccessTokenValue"}`},
+		{"JSON in a JSON string", 200, `{"x":"{\"access_token\":\"BQsecretAccessTokenValue\"}"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, e := Decode(tt.status, jsonHeader(), []byte(tt.body), nil, now)
+			if e == nil {
+				t.Fatalf("Decode(%d, %s) gave no error", tt.status, tt.body)
+			}
+			all := e.Code + e.Description + e.Body + e.Reason + e.Error()
+			for _, part := range []string{tok, "secretAccess", "AccessTokenValue"} {
+				if strings.Contains(all, part) {
+					t.Errorf("Decode(%d, %s) error %+v shows %q of the token", tt.status, tt.body, e, part)
+				}
+			}
+			if !strings.Contains(e.Body, "[redacted]") {
+				t.Errorf("Decode(%d, %s).Body = %q; want a [redacted] mark", tt.status, tt.body, e.Body)
+			}
+		})
+	}
+}
+
 func TestParseRetryAfter(t *testing.T) {
 	tests := []struct {
 		in   string
@@ -340,4 +377,20 @@ func BenchmarkDecode(b *testing.B) {
 			b.Fatal(e)
 		}
 	}
+}
+
+func FuzzParseRetryAfter(f *testing.F) {
+	for _, s := range []string{"", "0", "120", " 7 ", "-1", "1.5", "99999999999999999999999",
+		now.Add(90 * time.Second).Format(http.TimeFormat), "Sun, 06 Nov 1994 08:49:37 GMT", "Sunday, 06-Nov-94 08:49:37 GMT"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		d := ParseRetryAfter(v, now)
+		if d < 0 {
+			t.Fatalf("ParseRetryAfter(%q) = %v; want >= 0", v, d)
+		}
+		if n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64); err == nil && n < 1<<32 && d != time.Duration(n)*time.Second {
+			t.Fatalf("ParseRetryAfter(%q) = %v; want %d s", v, d, n)
+		}
+	})
 }

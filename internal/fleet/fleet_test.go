@@ -1,0 +1,441 @@
+package fleet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/spotauth/spotauth"
+	"github.com/spotauth/spotauth/internal/redistest"
+	"github.com/spotauth/spotauth/spotauthtest"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	MaybeWorker()
+	goleak.VerifyTestMain(m)
+}
+
+const (
+	lifetime   = 2 * time.Second
+	workers    = 8
+	goroutines = 16
+)
+
+// newServer starts a fake Accounts service issuing 2 s tokens and rotating
+// refresh tokens.
+func newServer(t *testing.T) *spotauthtest.Server {
+	srv := spotauthtest.NewUnstartedServer()
+	srv.Refresh = spotauthtest.RefreshRotate
+	srv.AccessTokenLifetime = lifetime
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// seed stores a freshly issued user token in the store spec names.
+func seed(t *testing.T, srv *spotauthtest.Server, spec string) {
+	t.Helper()
+	before := time.Now()
+	access, refresh := srv.IssueUserToken(srv.ClientID, []string{"user-read-private"}, false)
+	tok := &spotauth.Token{
+		AccessToken: access, TokenType: "Bearer", RefreshToken: refresh,
+		Expiry: before.Add(lifetime), AuthorizedAt: before,
+	}
+	store, closer, err := OpenStore(spec)
+	if err != nil {
+		t.Fatalf("OpenStore(%s) = %v", spec, err)
+	}
+	defer closer.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := store.Save(ctx, tok); err != nil {
+		t.Fatalf("seed Save = %v", err)
+	}
+	srv.ResetStats()
+}
+
+func workerConfig(srv *spotauthtest.Server, spec string, d time.Duration) WorkerConfig {
+	return WorkerConfig{
+		Store:         spec,
+		ServerURL:     srv.URL,
+		ClientID:      srv.ClientID,
+		ClientSecret:  srv.ClientSecret,
+		Goroutines:    goroutines,
+		Duration:      d,
+		CallEvery:     5 * time.Millisecond,
+		MeEvery:       250 * time.Millisecond,
+		RefreshWindow: 500 * time.Millisecond,
+		Jitter:        -1, // every process reaches the refresh point at once: most contention
+	}
+}
+
+// skipNoFileStore skips until store/file is merged (temporary).
+func skipNoFileStore(t *testing.T) {
+	if _, _, err := openFileStore("x.json"); errors.Is(err, errNoFileStore) {
+		t.Skip(err)
+	}
+}
+
+func skipShort(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fleet tests run 8 processes for 10-20 s; skipped with -short")
+	}
+}
+
+// figures are the numbers a fleet run reports.
+type figures struct {
+	name                                  string
+	workers                               int
+	duration                              time.Duration
+	calls, errors                         int64
+	generations, expiries                 int
+	refreshRequests, refreshesOK, faulted int
+	invalidGrant                          int
+	meChecks, meInvalid                   int64
+	roundTripsPerExpiryPerProcess         float64
+	commandsPerExpiryPerProcess           float64
+	tot                                   Totals
+	results                               []*WorkerResult
+}
+
+func (f figures) String() string {
+	s := fmt.Sprintf("%s: %d processes x %d goroutines for %v: %d Token calls, %d errors; "+
+		"expiries %d (token generations served %d); refresh requests %d (succeeded %d, faulted %d); "+
+		"invalid_grant %d; /v1/me checks %d, invalid %d",
+		f.name, f.workers, goroutines, f.duration, f.calls, f.errors, f.expiries, f.generations,
+		f.refreshRequests, f.refreshesOK, f.faulted, f.invalidGrant, f.meChecks, f.meInvalid)
+	if f.tot.RoundTrips > 0 {
+		s += fmt.Sprintf("; redis round trips per expiry per process %.2f (commands %.2f)",
+			f.roundTripsPerExpiryPerProcess, f.commandsPerExpiryPerProcess)
+	}
+	return s
+}
+
+func collect(name string, srv *spotauthtest.Server, results []*WorkerResult, d time.Duration) figures {
+	st := srv.Stats()
+	tot := Sum(results)
+	gens := len(Generations(results))
+	f := figures{
+		name: name, workers: len(results), duration: d,
+		calls: tot.Calls, errors: tot.Errors,
+		generations: gens, expiries: max(gens-1, 0),
+		refreshRequests: st.Refreshes, refreshesOK: st.RefreshesSucceeded,
+		faulted: st.Faulted, invalidGrant: st.Errors["invalid_grant"],
+		meChecks: tot.MeChecks, meInvalid: tot.MeInvalid,
+		tot: tot, results: results,
+	}
+	if f.expiries > 0 && len(results) > 0 {
+		f.roundTripsPerExpiryPerProcess = float64(tot.RoundTrips) / float64(f.expiries) / float64(len(results))
+		f.commandsPerExpiryPerProcess = float64(tot.Commands) / float64(f.expiries) / float64(len(results))
+	}
+	return f
+}
+
+// checkHealthy asserts what every fleet run must show: every Token call
+// returned a token valid at that moment, no invalid_grant, and at most
+// 1.05 refreshes per expiry (successful ones when faults are injected).
+func checkHealthy(t *testing.T, f figures, window time.Duration, faults bool) {
+	t.Helper()
+	checkHealthyStore(t, f, window, faults, true)
+}
+
+// checkHealthyStore is checkHealthy; without exactExpiry (a store that keeps
+// whole seconds, such as store/file's JSON) it does not check that tokens
+// live their whole life, since adopters see expiries up to 1 s early.
+func checkHealthyStore(t *testing.T, f figures, window time.Duration, faults, exactExpiry bool) {
+	t.Helper()
+	t.Log(f)
+	if f.tot.ExpiredReturned != 0 {
+		t.Errorf("%d Token calls returned an expired token; want 0", f.tot.ExpiredReturned)
+	}
+	if f.meInvalid != 0 {
+		t.Errorf("/v1/me refused %d tokens before their expiry; want 0", f.meInvalid)
+	}
+	if f.tot.ErrorsWithValidToken != 0 {
+		t.Errorf("%d Token calls failed while the caller's last token had more than %v to live; want 0: %q", f.tot.ErrorsWithValidToken, ValidSlack, f.tot.ErrorSamples)
+	}
+	if f.invalidGrant != 0 {
+		t.Errorf("invalid_grant answers = %d; want 0 (a rotated refresh token was used twice)", f.invalidGrant)
+	}
+	minExpiries := int(f.duration / lifetime)
+	if f.expiries < minExpiries {
+		t.Errorf("expiries = %d in %v; want at least %d (the run did not keep the token alive?)", f.expiries, f.duration, minExpiries)
+	}
+	// A generation lives from its refresh to its successor's refresh
+	// point, about lifetime - window; generations retired much earlier
+	// mean needless refreshes.
+	maxGens := int(math.Ceil(float64(f.duration)/float64(lifetime-window-300*time.Millisecond))) + 2
+	if !exactExpiry {
+		t.Logf("token generations = %d in %v (the bound %d applies to stores keeping exact expiries; this one keeps whole seconds)", f.generations, f.duration, maxGens)
+	} else if f.generations > maxGens {
+		t.Errorf("token generations = %d in %v; want at most %d (tokens were refreshed early)", f.generations, f.duration, maxGens)
+	}
+	n := f.refreshRequests
+	if faults {
+		n = f.refreshesOK
+	}
+	if limit := 1.05 * float64(f.expiries); float64(n) > limit {
+		t.Errorf("refreshes = %d for %d expiries; want at most %.1f (1.05 per expiry)", n, f.expiries, limit)
+	}
+	if f.tot.MeChecks == 0 {
+		t.Errorf("no /v1/me checks ran; the test checked nothing")
+	}
+}
+
+func redisSpec(addr string, ttl time.Duration) string {
+	return fmt.Sprintf("redis://%s/0?prefix=fleet&profile=u1&lease_ttl=%s", addr, ttl)
+}
+
+func TestFleetRedis(t *testing.T) {
+	skipShort(t)
+	addr := redistest.Start(t)
+	srv := newServer(t)
+	spec := redisSpec(addr, time.Second)
+	seed(t, srv, spec)
+	cfg := workerConfig(srv, spec, 20*time.Second)
+	results, _ := Run(t, Options{Workers: workers, Worker: cfg})
+	f := collect("redis", srv, results, cfg.Duration)
+	if f.errors != 0 {
+		t.Errorf("Token errors = %d; want 0: %q", f.errors, f.tot.ErrorSamples)
+	}
+	checkHealthy(t, f, cfg.RefreshWindow, false)
+}
+
+func TestFleetRedisKillHolder(t *testing.T) {
+	skipShort(t)
+	addr := redistest.Start(t)
+	const ttl = time.Second
+	testKillHolder(t, "redis", redisSpec(addr, ttl), ttl)
+}
+
+// TestFleetFileKillHolder: the operating system drops a dead process's
+// flock at once, so the file store recovers without waiting for a TTL.
+func TestFleetFileKillHolder(t *testing.T) {
+	skipShort(t)
+	skipNoFileStore(t)
+	testKillHolder(t, "file", "file:"+filepath.Join(t.TempDir(), "u1.json"), 0)
+}
+
+// testKillHolder kills -9 the process that holds the refresh lease (a test
+// hook pauses it there) and checks that another process refreshes within
+// the lease TTL and that nothing is lost.
+func testKillHolder(t *testing.T, name, spec string, ttl time.Duration) {
+	srv := newServer(t)
+	seed(t, srv, spec)
+	cfg := workerConfig(srv, spec, 8*time.Second)
+	cfg.RefreshWindow = time.Second
+	cfg.PauseFlag = filepath.Join(t.TempDir(), "pause")
+	cfg.PauseAfter = 3 * time.Second
+	var mu sync.Mutex
+	var killedAt time.Time
+	results, _ := Run(t, Options{Workers: workers, Worker: cfg, OnEvent: func(p *Proc, ev []string) {
+		if len(ev) > 0 && ev[0] == "holding" {
+			at := p.Kill()
+			mu.Lock()
+			killedAt = at
+			mu.Unlock()
+		}
+	}})
+	if killedAt.IsZero() {
+		t.Fatalf("no worker paused holding the lease; the kill was not tested")
+	}
+	if len(results) != workers-1 {
+		t.Errorf("results from %d workers; want %d (all but the killed one)", len(results), workers-1)
+	}
+	var recovered time.Time
+	for _, e := range srv.TokenLog() {
+		if e.Grant == "refresh_token" && e.Status == 200 && e.Time.After(killedAt) {
+			recovered = e.Time
+			break
+		}
+	}
+	if recovered.IsZero() {
+		t.Fatalf("no refresh succeeded after the lease holder was killed")
+	}
+	recovery := recovered.Sub(killedAt)
+	f := collect(name+" kill -9 of the lease holder", srv, results, cfg.Duration)
+	t.Logf("%s kill -9 recovery: lease holder killed, next refresh %v later (lease TTL %v)", name, recovery.Round(time.Millisecond), ttl)
+	if recovery > ttl+time.Second {
+		t.Errorf("recovery after kill -9 = %v; want within the lease TTL %v (+1 s)", recovery, ttl)
+	}
+	if f.errors != 0 {
+		t.Errorf("Token errors in the surviving workers = %d; want 0: %q", f.errors, f.tot.ErrorSamples)
+	}
+	for _, r := range results {
+		fresh := false
+		for _, at := range r.Tokens {
+			fresh = fresh || at.After(recovered)
+		}
+		if !fresh {
+			t.Errorf("worker %d served no token issued after the recovery", r.ID)
+		}
+	}
+	checkHealthyStore(t, f, cfg.RefreshWindow, false, !strings.HasPrefix(spec, "file:"))
+}
+
+func TestFleetRedisRestart(t *testing.T) {
+	skipShort(t)
+	rsrv := redistest.StartServer(t, redistest.Options{Persist: true})
+	srv := newServer(t)
+	// max_retries=-1: a command fails at once while Redis is down, instead
+	// of after go-redis's retries (about 1.75 s each), so that the outage
+	// outlasts the token and the callers' patience, and errors show.
+	spec := redisSpec(rsrv.Addr, time.Second) + "&max_retries=-1"
+	seed(t, srv, spec)
+	cfg := workerConfig(srv, spec, 10*time.Second)
+	cfg.CallTimeout = time.Second
+	var runStart, stoppedAt, restartedAt time.Time
+	results, _ := Run(t, Options{Workers: workers, Worker: cfg, During: func(start time.Time) {
+		runStart = start
+		time.Sleep(time.Until(start.Add(3 * time.Second)))
+		rsrv.Stop()
+		stoppedAt = time.Now()
+		time.Sleep(3 * time.Second) // longer than a token lives
+		rsrv.Restart()
+		restartedAt = time.Now()
+	}})
+	f := collect("redis stopped 3 s and restarted", srv, results, cfg.Duration)
+	t.Logf("redis down from +%v to +%v; %d Token errors (all with no valid token left): %q",
+		stoppedAt.Sub(runStart).Round(time.Millisecond), restartedAt.Sub(runStart).Round(time.Millisecond), f.errors, f.tot.ErrorSamples)
+	if f.errors == 0 {
+		t.Errorf("no Token call failed although Redis was down longer than a token lives; the test checked nothing")
+	}
+	for _, s := range f.tot.ErrorSamples {
+		if _, msg, _ := strings.Cut(s, ": "); !strings.HasPrefix(msg, "spotauth: ") || !strings.Contains(msg, "redis") {
+			t.Errorf("error %q; want a clear spotauth error naming the redis store", s)
+		}
+	}
+	for _, r := range results {
+		if !r.LastError.IsZero() && r.LastError.After(restartedAt.Add(3*time.Second)) {
+			t.Errorf("worker %d still failed %v after redis came back", r.ID, r.LastError.Sub(restartedAt))
+		}
+		if !r.FirstError.IsZero() && r.FirstError.Before(stoppedAt) {
+			t.Errorf("worker %d failed before redis stopped", r.ID)
+		}
+	}
+	checkHealthy(t, f, cfg.RefreshWindow, false)
+}
+
+// TestFleetWithoutLockControl is the control experiment: the same fleet
+// with the store's lock hidden (a plain TokenStore) must show what the
+// lease prevents, or the fleet tests could not fail.
+func TestFleetWithoutLockControl(t *testing.T) {
+	skipShort(t)
+	addr := redistest.Start(t)
+	srv := newServer(t)
+	spec := redisSpec(addr, time.Second)
+	seed(t, srv, spec)
+	cfg := workerConfig(srv, spec, 5*time.Second)
+	cfg.NoLock = true
+	results, _ := Run(t, Options{Workers: workers, Worker: cfg})
+	f := collect("control, store lock hidden", srv, results, cfg.Duration)
+	t.Log(f)
+	if f.invalidGrant == 0 && float64(f.refreshRequests) <= 1.05*float64(f.expiries) {
+		t.Errorf("without the lease: invalid_grant %d, %d refreshes for %d expiries; want duplicates (else the fleet tests prove nothing)", f.invalidGrant, f.refreshRequests, f.expiries)
+	}
+}
+
+func TestFleetRedisRateLimitedRefresh(t *testing.T) {
+	skipShort(t)
+	addr := redistest.Start(t)
+	srv := newServer(t)
+	spec := redisSpec(addr, time.Second)
+	seed(t, srv, spec)
+	// Each refresh is answered 429 (no Retry-After), then 503, then served.
+	srv.SetTokenFaultRule(func(r spotauthtest.TokenRequest) *spotauthtest.Fault {
+		if r.Grant != "refresh_token" {
+			return nil
+		}
+		switch r.N % 3 {
+		case 1:
+			return &spotauthtest.Fault{Kind: spotauthtest.FaultRateLimit, RetryAfter: -1}
+		case 2:
+			return &spotauthtest.Fault{Kind: spotauthtest.FaultUnavailable}
+		}
+		return nil
+	})
+	cfg := workerConfig(srv, spec, 10*time.Second)
+	cfg.RefreshWindow = time.Second
+	cfg.Retry = spotauth.RetryPolicy{BaseDelay: 50 * time.Millisecond, MaxDelay: 200 * time.Millisecond}
+	results, _ := Run(t, Options{Workers: workers, Worker: cfg})
+	f := collect("redis with 429 and 503 on refresh", srv, results, cfg.Duration)
+	if f.errors != 0 {
+		t.Errorf("Token errors = %d; want 0: %q", f.errors, f.tot.ErrorSamples)
+	}
+	if f.faulted == 0 {
+		t.Errorf("no faults were injected; the test checked nothing")
+	}
+	checkHealthy(t, f, cfg.RefreshWindow, true)
+}
+
+// TestFleetRedisAuthorizationEnds: the refresh token dies (the 6-month
+// end) in mid-run. Every process must learn it within one refresh window
+// of the first, and then fail with ErrReauthorize only, never while its
+// token is still valid.
+func TestFleetRedisAuthorizationEnds(t *testing.T) {
+	skipShort(t)
+	addr := redistest.Start(t)
+	srv := newServer(t)
+	spec := redisSpec(addr, time.Second)
+	seed(t, srv, spec)
+	cfg := workerConfig(srv, spec, 7*time.Second)
+	cfg.CallTimeout = time.Second
+	var endedAt time.Time
+	results, _ := Run(t, Options{Workers: workers, Worker: cfg, During: func(start time.Time) {
+		time.Sleep(time.Until(start.Add(3 * time.Second)))
+		srv.ExpireRefreshTokens()
+		endedAt = time.Now()
+	}})
+	var first, last time.Time
+	for _, r := range results {
+		if r.ReauthorizeAt.IsZero() {
+			t.Errorf("worker %d never reported ErrReauthorize to OnError", r.ID)
+			continue
+		}
+		if first.IsZero() || r.ReauthorizeAt.Before(first) {
+			first = r.ReauthorizeAt
+		}
+		if r.ReauthorizeAt.After(last) {
+			last = r.ReauthorizeAt
+		}
+		if r.Errors != r.ReauthErrors {
+			t.Errorf("worker %d: %d Token errors, %d of them ErrReauthorize; want all: %q", r.ID, r.Errors, r.ReauthErrors, r.ErrorSamples)
+		}
+		if r.ErrorsWithValidToken != 0 {
+			t.Errorf("worker %d: %d errors while its token had more than %v to live (at most %v); want 0", r.ID, r.ErrorsWithValidToken, ValidSlack, r.MaxLifeAtError)
+		}
+	}
+	st := srv.Stats()
+	t.Logf("authorization ended at +3s: first process learned it %v later, all %d within %v of the first; invalid_grant answers %d; refresh requests %d",
+		first.Sub(endedAt).Round(time.Millisecond), len(results), last.Sub(first).Round(time.Millisecond), st.Errors["invalid_grant"], st.Refreshes)
+	if spread := last.Sub(first); spread > cfg.RefreshWindow+time.Second {
+		t.Errorf("processes learned the end %v apart; want within one refresh window (%v) + 1 s", spread, cfg.RefreshWindow)
+	}
+	if st.Errors["invalid_grant"] > workers {
+		t.Errorf("invalid_grant answers = %d; want at most one per process (%d)", st.Errors["invalid_grant"], workers)
+	}
+}
+
+// TestFleetFile is TestFleetRedis with the file store, whose lease is an
+// flock(2) on a lock file shared by the processes.
+func TestFleetFile(t *testing.T) {
+	skipShort(t)
+	skipNoFileStore(t)
+	srv := newServer(t)
+	spec := "file:" + filepath.Join(t.TempDir(), "u1.json")
+	seed(t, srv, spec)
+	cfg := workerConfig(srv, spec, 20*time.Second)
+	results, _ := Run(t, Options{Workers: workers, Worker: cfg})
+	f := collect("file", srv, results, cfg.Duration)
+	if f.errors != 0 {
+		t.Errorf("Token errors = %d; want 0: %q", f.errors, f.tot.ErrorSamples)
+	}
+	checkHealthyStore(t, f, cfg.RefreshWindow, false, false)
+}
