@@ -180,6 +180,23 @@ func (l *memLease) Save(ctx context.Context, t *Token) error {
 	return nil
 }
 
+// Delete removes the stored token if l still holds the lease and nobody
+// saved since (it implements [LeaseDeleter]).
+func (l *memLease) Delete(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("spotauth: memory store: %w", err)
+	}
+	l.s.mu.Lock()
+	defer l.s.mu.Unlock()
+	if !l.held() || l.s.version != l.version {
+		return fmt.Errorf("spotauth: memory store: %w", ErrLeaseLost)
+	}
+	l.s.tok = nil
+	l.s.version++
+	l.version = l.s.version
+	return nil
+}
+
 // Release frees the lease if l still holds it.
 func (l *memLease) Release(context.Context) error {
 	l.s.mu.Lock()

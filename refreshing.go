@@ -51,14 +51,18 @@ type SourceOptions struct {
 	// context has no deadline, as with [RefreshingSource.Token].
 	RefreshTimeout time.Duration
 	// OnRefresh, if set, is called with every token obtained by a refresh of
-	// this source, after it was saved to Store and published to callers.
+	// this source, after it was saved to Store and published, and before
+	// callers that waited for that refresh return.
 	// Tokens adopted from the store (refreshed by another process) are not
-	// reported. It must not block for long and must not modify the token.
+	// reported. It must not block for long, must not wait for this source
+	// (as for OnError) and must not modify the token.
 	OnRefresh func(*Token)
-	// OnError, if set, is called with every failed refresh or save, at once,
-	// including permanent ones such as [ErrReauthorize] while the current
-	// token is still valid. Save and lock failures are [*StoreError] values.
-	// It must not block for long.
+	// OnError, if set, is called with every failed refresh or save, at once
+	// (before callers that waited for that refresh return), including
+	// permanent ones such as [ErrReauthorize] while the current token is
+	// still valid. Save and lock failures are [*StoreError] values.
+	// It must not block for long, nor wait for this source (ForceRefresh,
+	// Invalidate, or TokenContext once the token has expired).
 	OnError func(error)
 	// Clock drives expiry decisions; nil means the system clock. Tests use a
 	// controllable one, which may implement [MonotonicClock].
@@ -106,7 +110,10 @@ func (e *StoreError) Unwrap() error { return e.Err }
 // process and stopped when the last is closed, updates every 50 ms with the
 // wall-clock and the monotonic time, each plus a slack larger than the
 // update period, so that it never lags behind the real time: a token is
-// considered due a little early, never late.
+// considered due a little early, never late. Once a token is due, calls
+// leave the hot path and decide with the precise clock, so whether a token
+// has expired never rests on the coarse clock, even in a starved process
+// whose clock goroutine runs late.
 //
 // # Clock jumps and suspend
 //
@@ -272,14 +279,6 @@ func newSource(refresh func(context.Context, *Token) (*Token, error), app bool, 
 	return s
 }
 
-// now returns the readings the hot path compares deadlines with.
-func (s *RefreshingSource) now() (wall, mono int64) {
-	if s.clock == nil {
-		return coarse.wall.Load(), coarse.mono.Load()
-	}
-	return s.clockNow()
-}
-
 // preciseNow returns the current readings without the coarse clock's slack.
 func (s *RefreshingSource) preciseNow() (wall, mono int64) {
 	if s.clock == nil {
@@ -348,11 +347,16 @@ func (s *RefreshingSource) TokenContext(ctx context.Context) (*Token, error) {
 var errZeroSource = errors.New("spotauth: RefreshingSource not created by Config.UserSource or Config.AppSource")
 
 // slow handles every call that is not on the hot path: a due, expired or
-// missing token, a permanent error, a closed source.
-func (s *RefreshingSource) slow(ctx context.Context, st *state, wall, mono int64) (*state, error) {
+// missing token, a permanent error, a closed source. It decides on the
+// precise clock, not the coarse one: whether a token has expired is never
+// left to the coarse clock, whose updates a starved process could delay
+// (only a delay longer than the refresh window would matter, and then only
+// by not noticing that the window started; the timer still does).
+func (s *RefreshingSource) slow(ctx context.Context, st *state, _, _ int64) (*state, error) {
 	if st == nil {
 		return nil, errZeroSource
 	}
+	wall, mono := s.preciseNow()
 	var last *flight
 	for {
 		if st.closed {
@@ -387,7 +391,7 @@ func (s *RefreshingSource) slow(ctx context.Context, st *state, wall, mono int64
 		}
 		last = f
 		st = s.st.Load()
-		wall, mono = s.now()
+		wall, mono = s.preciseNow()
 	}
 }
 
@@ -642,7 +646,7 @@ func (s *RefreshingSource) onTimer(st *state) {
 	if s.st.Load() != st {
 		return
 	}
-	wall, mono := s.now()
+	wall, mono := s.preciseNow()
 	if st.fresh(wall, mono) {
 		// The clock the timer uses ran ahead of ours; try again shortly.
 		s.mu.Lock()
@@ -721,22 +725,27 @@ func (s *RefreshingSource) run(f *flight, stale *Token) {
 			s.publish(&n)
 		}
 	}
+	s.mu.Unlock()
+
+	// The callbacks run before the flight's waiters are released, so that
+	// a caller of ForceRefresh or TokenContext that waited for this
+	// refresh finds them done; callers on the hot path already have the
+	// new token.
+	if !closed {
+		if s.opts.OnError != nil {
+			for _, e := range report {
+				s.opts.OnError(e)
+			}
+		}
+		if err == nil && refreshed && s.opts.OnRefresh != nil {
+			s.opts.OnRefresh(tok)
+		}
+	}
+	s.mu.Lock()
 	f.err = err
 	s.flight = nil
 	s.mu.Unlock()
 	close(f.done)
-
-	if closed {
-		return
-	}
-	if s.opts.OnError != nil {
-		for _, e := range report {
-			s.opts.OnError(e)
-		}
-	}
-	if err == nil && refreshed && s.opts.OnRefresh != nil {
-		s.opts.OnRefresh(tok)
-	}
 }
 
 // report passes err to OnError, if set.
@@ -923,8 +932,7 @@ func (s *RefreshingSource) obtainLocked(ctx context.Context, ls LockingStore, st
 	tok, err = s.doRefresh(ctx, base)
 	if err != nil {
 		if isInvalidGrant(err) && cur != nil && cur.RefreshToken == base.RefreshToken {
-			// We hold the lease: nobody stored a new token meanwhile.
-			if derr := ls.Delete(ctx); derr != nil {
+			if derr := s.deleteRefused(ctx, ls, lease, base); derr != nil {
 				saveErr = &StoreError{Op: "delete", Err: derr}
 			}
 		}
@@ -940,6 +948,33 @@ func (s *RefreshingSource) obtainLocked(ctx context.Context, ls LockingStore, st
 		}
 	}
 	return tok, true, saveErr, nil
+}
+
+// A LeaseDeleter is a [Lease] that can also delete the stored token while
+// held, fenced like [Lease.Save]. A [RefreshingSource] uses it to delete a
+// refresh token refused with invalid_grant, as Spotify's rules require.
+// With a Lease that lacks it, the source releases the lease first and then
+// calls [TokenStore.Delete] if the stored refresh token is still the
+// refused one (a store's Delete may wait for the lease).
+type LeaseDeleter interface {
+	Delete(ctx context.Context) error
+}
+
+// deleteRefused deletes the stored token whose refresh token (base's) was
+// refused. The lease is held.
+func (s *RefreshingSource) deleteRefused(ctx context.Context, ls LockingStore, lease Lease, base *Token) error {
+	if d, ok := lease.(LeaseDeleter); ok {
+		return d.Delete(ctx)
+	}
+	// Release now (the deferred Release is then a no-op), recheck, delete.
+	if err := lease.Release(ctx); err != nil {
+		return err
+	}
+	cur, err := ls.Load(ctx)
+	if err != nil || cur.RefreshToken != base.RefreshToken {
+		return nil // gone already, or replaced by another process
+	}
+	return ls.Delete(ctx)
 }
 
 // retrySave stores t, published earlier but not saved. A newer stored token

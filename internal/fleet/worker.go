@@ -74,8 +74,10 @@ type WorkerResult struct {
 	// Calls counts TokenContext calls, Errors the failed ones.
 	Calls, Errors int64
 	// ErrorsWithValidToken counts errors returned while the goroutine's
-	// last token was still valid (there should be none).
+	// last token had more than [ValidSlack] of life left (there should be
+	// none). MaxLifeAtError is the longest life left at an error.
 	ErrorsWithValidToken int64
+	MaxLifeAtError       time.Duration
 	// ExpiredReturned counts tokens returned already expired.
 	ExpiredReturned int64
 	// MeChecks counts /v1/me checks; MeInvalid the 401 answers for a token
@@ -99,7 +101,18 @@ type WorkerResult struct {
 	RoundTrips, Commands int64
 	// RefreshErrors counts OnError reports.
 	RefreshErrors int64
+	// ReauthErrors counts Token errors matching spotauth.ErrReauthorize.
+	ReauthErrors int64
+	// ReauthorizeAt is when OnError first reported ErrReauthorize.
+	ReauthorizeAt time.Time
 }
+
+// ValidSlack is how long before its expiry a 2 s token may be withheld
+// with an error: a RefreshingSource stops handing out a token a twentieth
+// of its life (100 ms here) before it expires, so that it does not die in
+// transit, and reads a coarse clock kept 200 ms ahead (plus one 50 ms
+// tick), so that it is never late.
+const ValidSlack = 350 * time.Millisecond
 
 // Fingerprint names a token without revealing it.
 func Fingerprint(access string) string {
@@ -218,7 +231,8 @@ func runWorker(cfg WorkerConfig, out io.Writer) (*WorkerResult, error) {
 	}
 
 	res := &WorkerResult{ID: cfg.ID, PID: os.Getpid(), Tokens: map[string]time.Time{}}
-	var refreshes, refreshErrors atomic.Int64
+	var refreshes, refreshErrors, reauthErrors atomic.Int64
+	var reauthAt atomic.Int64
 	conf := &spotauth.Config{
 		ClientID:     cfg.ClientID,
 		ClientSecret: cfg.ClientSecret,
@@ -231,7 +245,12 @@ func runWorker(cfg WorkerConfig, out io.Writer) (*WorkerResult, error) {
 		RefreshWindow: cfg.RefreshWindow,
 		Jitter:        cfg.Jitter,
 		OnRefresh:     func(*spotauth.Token) { refreshes.Add(1) },
-		OnError:       func(error) { refreshErrors.Add(1) },
+		OnError: func(err error) {
+			refreshErrors.Add(1)
+			if errors.Is(err, spotauth.ErrReauthorize) {
+				reauthAt.CompareAndSwap(0, time.Now().UnixNano())
+			}
+		},
 	})
 	defer src.Close()
 
@@ -266,10 +285,18 @@ func runWorker(cfg WorkerConfig, out io.Writer) (*WorkerResult, error) {
 				local.calls++
 				if err != nil {
 					local.errs++
-					if last != nil && last.Expiry.After(now) {
+					if errors.Is(err, spotauth.ErrReauthorize) {
+						reauthErrors.Add(1)
+					}
+					var left time.Duration
+					if last != nil {
+						left = last.Expiry.Sub(now)
+					}
+					if left > ValidSlack {
 						local.errsValid++
 					}
 					mu.Lock()
+					res.MaxLifeAtError = max(res.MaxLifeAtError, left)
 					if res.FirstError.IsZero() {
 						res.FirstError = now
 					}
@@ -321,6 +348,10 @@ func runWorker(cfg WorkerConfig, out io.Writer) (*WorkerResult, error) {
 	wg.Wait()
 	res.Refreshes = refreshes.Load()
 	res.RefreshErrors = refreshErrors.Load()
+	res.ReauthErrors = reauthErrors.Load()
+	if at := reauthAt.Load(); at != 0 {
+		res.ReauthorizeAt = time.Unix(0, at)
+	}
 	res.Holds = hs.holds.Load()
 	res.RoundTrips, res.Commands = counter.RoundTrips(), counter.Commands()
 	return res, nil
@@ -361,5 +392,3 @@ func Generations(results []*WorkerResult) []string {
 	sort.Slice(out, func(i, j int) bool { return first[out[i]].Before(first[out[j]]) })
 	return out
 }
-
-var errNoFileStore = errors.New("fleet: the file store is not available")

@@ -13,9 +13,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,6 +37,17 @@ type Options struct {
 	Persist bool
 	// Args are extra redis-server arguments, such as "--maxmemory", "1mb".
 	Args []string
+	// Sentinel, if set, starts a Redis Sentinel (redis-server --sentinel)
+	// monitoring a master instead of a data server.
+	Sentinel *Sentinel
+}
+
+// Sentinel describes what a Sentinel started by [StartServer] monitors.
+type Sentinel struct {
+	// MasterName is the name clients ask for, such as "mymaster".
+	MasterName string
+	// MasterAddr is the master's "127.0.0.1:port".
+	MasterAddr string
 }
 
 // Server is a running (or stopped) redis-server process owned by a test.
@@ -127,21 +140,40 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-func (s *Server) args() []string {
-	a := []string{
+func (s *Server) args() ([]string, error) {
+	var a []string
+	if sn := s.opts.Sentinel; sn != nil {
+		host, port, err := net.SplitHostPort(sn.MasterAddr)
+		if err != nil {
+			return nil, fmt.Errorf("sentinel master address: %w", err)
+		}
+		// Sentinel rewrites its configuration file, so it lives in dir.
+		conf := filepath.Join(s.dir, "sentinel.conf")
+		if _, err := os.Stat(conf); errors.Is(err, fs.ErrNotExist) {
+			text := fmt.Sprintf("sentinel monitor %s %s %s 1\n", sn.MasterName, host, port)
+			if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
+				return nil, err
+			}
+		}
+		a = append(a, conf, "--sentinel")
+	}
+	a = append(a,
 		"--port", strconv.Itoa(s.port),
 		"--bind", "127.0.0.1",
 		"--dir", s.dir,
 		"--daemonize", "no",
 		"--save", "",
 		"--logfile", "",
+	)
+	if s.opts.Sentinel != nil {
+		return append(a, s.opts.Args...), nil
 	}
 	if s.opts.Persist {
 		a = append(a, "--appendonly", "yes", "--appendfsync", "always")
 	} else {
 		a = append(a, "--appendonly", "no")
 	}
-	return append(a, s.opts.Args...)
+	return append(a, s.opts.Args...), nil
 }
 
 // start launches the process and waits until it answers PING.
@@ -151,8 +183,13 @@ func (s *Server) start() error {
 		s.mu.Unlock()
 		return errors.New("server already running")
 	}
+	args, err := s.args()
+	if err != nil {
+		s.mu.Unlock()
+		return err
+	}
 	log := new(bytes.Buffer)
-	cmd := exec.Command(Binary, s.args()...)
+	cmd := exec.Command(Binary, args...)
 	cmd.Dir = s.dir
 	w := &lockedWriter{mu: &s.mu, buf: log}
 	cmd.Stdout, cmd.Stderr = w, w
@@ -212,7 +249,8 @@ func (s *Server) logTail() string {
 	return strings.TrimSpace(out)
 }
 
-// ping sends the inline command PING and expects +PONG.
+// ping sends the inline command PING and expects +PONG, or -NOAUTH from a
+// server that requires a password (it is up all the same).
 func ping(addr string) error {
 	c, err := net.DialTimeout("tcp", addr, time.Second)
 	if err != nil {
@@ -227,8 +265,8 @@ func ping(addr string) error {
 	if err != nil {
 		return err
 	}
-	if strings.TrimSpace(line) != "+PONG" {
-		return fmt.Errorf("PING answered %q", strings.TrimSpace(line))
+	if line = strings.TrimSpace(line); line != "+PONG" && !strings.HasPrefix(line, "-NOAUTH") {
+		return fmt.Errorf("PING answered %q", line)
 	}
 	return nil
 }

@@ -538,6 +538,13 @@ func TestEncryption(t *testing.T) {
 		})
 	}
 
+	// A sealed blob copied under another key is refused.
+	tokenKey2, _, _ := newStoreOn(t, c, "other").Keys()
+	c.HSet(ctx, tokenKey2, "token", raw)
+	if got, err := newStoreOn(t, c, "other", redisstore.WithSealer(sealer1)).Load(ctx); !errors.Is(err, redisstore.ErrCorrupt) {
+		t.Errorf("Load of a sealed token copied from another key = %+v, %v; want ErrCorrupt", got, err)
+	}
+
 	plain := newStoreOn(t, c, "plain")
 	plain.Save(ctx, testToken(1))
 	encPlain := newStoreOn(t, c, "plain", redisstore.WithSealer(sealer1))
@@ -695,5 +702,39 @@ func TestCluster(t *testing.T) {
 	err := admin.Eval(ctx, "return 1", []string{token, "untagged"}).Err()
 	if err == nil || !strings.Contains(err.Error(), "CROSSSLOT") {
 		t.Errorf("EVAL over keys of two slots = %v; want CROSSSLOT (else this test proves nothing)", err)
+	}
+}
+
+func TestWatchSurvivesRestart(t *testing.T) {
+	srv := redistest.StartServer(t, redistest.Options{})
+	c := newClient(t, srv.Addr)
+	s := newStoreOn(t, c, "default")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	events, err := s.Watch(ctx)
+	if err != nil {
+		t.Fatalf("Watch = %v", err)
+	}
+	srv.Stop()
+	srv.Restart()
+	deadline := time.After(10 * time.Second)
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	start := time.Now()
+	for {
+		select {
+		case ev := <-events:
+			if ev.Kind == redisstore.EventSaved {
+				t.Logf("Watch delivered an event %v after Redis restarted", time.Since(start).Round(time.Millisecond))
+				cancel()
+				for range events {
+				}
+				return
+			}
+		case <-tick.C:
+			s.Save(ctx, testToken(1)) // until the subscription is back
+		case <-deadline:
+			t.Fatalf("no event within 10 s of a Redis restart; want Watch to resubscribe")
+		}
 	}
 }

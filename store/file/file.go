@@ -1,0 +1,387 @@
+// Package file stores spotauth tokens in files: one JSON file per profile,
+// in a directory of the user's own.
+//
+// Files are written atomically (a temporary file, fsync, rename; see
+// internal/atomicfile) with mode 0600, in a directory created with mode
+// 0700. A token file that group or others can read is refused on Load (as
+// ssh refuses such a key) with an error that says how to fix it; Save
+// always writes 0600, so saving a token again also fixes it. An existing
+// directory is used as it is: the files' own mode protects them.
+//
+// The store is a [spotauth.LockingStore]. Its lease is an exclusive
+// advisory lock (flock(2) on Unix, LockFileEx on Windows, through
+// github.com/gofrs/flock) on a lock file beside the token file, so that
+// processes sharing the directory, such as concurrent `spotauth token`
+// commands at expiry, make one refresh between them. The operating system
+// releases the lock when its holder dies, however it dies, so a lease never
+// outlives its process and needs no expiry; a holder that hangs blocks the
+// others until their contexts end. Fencing uses a version counter in the
+// file, incremented by every save: a holder's save fails with
+// [spotauth.ErrLeaseLost] if the lease was released or the version changed.
+//
+// With [Options.Sealer], the token is encrypted at rest (for example with
+// store/storecrypt's AES-GCM), so that a copied file reveals no token.
+package file
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/gofrs/flock"
+	"github.com/spotauth/spotauth"
+	"github.com/spotauth/spotauth/internal/atomicfile"
+)
+
+// A Sealer encrypts tokens at rest. store/storecrypt's AESGCM is one; the
+// Redis store accepts the same interface.
+type Sealer interface {
+	// Seal returns the encrypted and authenticated form of plaintext.
+	Seal(plaintext []byte) ([]byte, error)
+	// Open returns the plaintext of a sealed value, or an error if it was
+	// sealed with another key or altered.
+	Open(sealed []byte) ([]byte, error)
+}
+
+// Options configure a [Store]. The zero value is usable.
+type Options struct {
+	// Sealer, if set, encrypts the token in the file. Files written
+	// without a Sealer are still read (and sealed at the next save).
+	Sealer Sealer
+	// LockPoll is how often Lock retries a held lock (0 means 10 ms).
+	LockPoll time.Duration
+}
+
+// Store is a token store of one profile in a directory. It is safe for
+// concurrent use by goroutines and processes.
+type Store struct {
+	path     string // token file
+	lockPath string
+	sealer   Sealer
+	poll     time.Duration
+}
+
+var profileRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// ErrInsecureFile: a token file is readable or writable by group or others.
+var ErrInsecureFile = errors.New("spotauth: token file is accessible to other users")
+
+// New returns the store of profile in dir, creating dir (mode 0700) if
+// needed. The token lives in dir/profile.json and the lock in
+// dir/profile.lock. A profile is 1 to 64 letters, digits, '.', '_' or '-',
+// starting with a letter or digit. opts may be nil.
+func New(dir, profile string, opts *Options) (*Store, error) {
+	if !profileRE.MatchString(profile) {
+		return nil, fmt.Errorf("spotauth: invalid profile name %q: use 1 to 64 letters, digits, '.', '_' or '-'", profile)
+	}
+	if dir == "" {
+		return nil, errors.New("spotauth: file store: empty directory")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("spotauth: file store: %w", err)
+	}
+	s := &Store{
+		path:     filepath.Join(dir, profile+".json"),
+		lockPath: filepath.Join(dir, profile+".lock"),
+		poll:     10 * time.Millisecond,
+	}
+	if opts != nil {
+		s.sealer = opts.Sealer
+		if opts.LockPoll > 0 {
+			s.poll = opts.LockPoll
+		}
+	}
+	return s, nil
+}
+
+// Path returns the path of the token file.
+func (s *Store) Path() string { return s.path }
+
+// record is the file's JSON form. Version is not secret: it stays readable
+// when the token is sealed.
+type record struct {
+	Format  int             `json:"format"`
+	Version uint64          `json:"version"`
+	Token   json.RawMessage `json:"token,omitempty"`
+	Sealed  string          `json:"sealed,omitempty"` // base64 of the sealed token JSON
+}
+
+const format = 1
+
+// maxFile bounds the size of a token file read.
+const maxFile = 1 << 20
+
+// read returns the token and version in the file; a missing file gives
+// ErrTokenNotFound and version 0.
+func (s *Store) read() (*spotauth.Token, uint64, error) {
+	f, err := os.Open(s.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, 0, fmt.Errorf("spotauth: no token in %s: %w", s.path, spotauth.ErrTokenNotFound)
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("spotauth: file store: %w", err)
+	}
+	defer f.Close()
+	if runtime.GOOS != "windows" {
+		if fi, err := f.Stat(); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			return nil, 0, fmt.Errorf("%w: %s has mode %#o; run chmod 600 %s", ErrInsecureFile, s.path, fi.Mode().Perm(), s.path)
+		}
+	}
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(io.LimitReader(f, maxFile+1)); err != nil {
+		return nil, 0, fmt.Errorf("spotauth: file store: read %s: %w", s.path, err)
+	}
+	if buf.Len() > maxFile {
+		return nil, 0, fmt.Errorf("spotauth: token file %s is larger than %d bytes", s.path, maxFile)
+	}
+	tok, ver, err := decode(buf.Bytes(), s.sealer)
+	if err != nil {
+		return nil, 0, fmt.Errorf("spotauth: token file %s: %w", s.path, err)
+	}
+	return tok, ver, nil
+}
+
+// decode parses a token file. Its errors never quote the content.
+func decode(data []byte, sealer Sealer) (*spotauth.Token, uint64, error) {
+	var r record
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, 0, fmt.Errorf("not a spotauth token file (malformed JSON); log in again to rewrite it: %w", spotauth.ErrBadResponse)
+	}
+	if r.Format == 0 && len(r.Token) == 0 && r.Sealed == "" && r.Version == 0 {
+		// A bare token, as an earlier spotauth CLI wrote: version 0.
+		r.Format, r.Token = format, json.RawMessage(data)
+	}
+	if r.Format != format {
+		return nil, 0, fmt.Errorf("unsupported token file format %d", r.Format)
+	}
+	raw := []byte(r.Token)
+	switch {
+	case r.Sealed != "" && len(r.Token) > 0:
+		return nil, 0, errors.New("both sealed and plain token")
+	case r.Sealed != "":
+		if sealer == nil {
+			return nil, 0, errors.New("the token is encrypted and no key is configured")
+		}
+		sealed, err := base64.StdEncoding.DecodeString(r.Sealed)
+		if err != nil {
+			return nil, 0, errors.New("the encrypted token is not valid base64")
+		}
+		if raw, err = sealer.Open(sealed); err != nil {
+			return nil, 0, fmt.Errorf("decrypt the token: %w", err)
+		}
+	case len(r.Token) == 0:
+		return nil, 0, errors.New("no token in the file")
+	}
+	var t spotauth.Token
+	if err := json.Unmarshal(raw, &t); err != nil {
+		return nil, 0, fmt.Errorf("malformed token: %w", spotauth.ErrBadResponse)
+	}
+	if t.AccessToken == "" && t.RefreshToken == "" {
+		return nil, 0, errors.New("the stored token has neither access nor refresh token")
+	}
+	return &t, r.Version, nil
+}
+
+// encode returns the file content for t at version.
+func encode(t *spotauth.Token, version uint64, sealer Sealer) ([]byte, error) {
+	raw, err := json.Marshal(t)
+	if err != nil {
+		return nil, fmt.Errorf("encode the token: %w", err)
+	}
+	r := record{Format: format, Version: version}
+	if sealer != nil {
+		sealed, err := sealer.Seal(raw)
+		if err != nil {
+			return nil, fmt.Errorf("encrypt the token: %w", err)
+		}
+		r.Sealed = base64.StdEncoding.EncodeToString(sealed)
+	} else {
+		r.Token = raw
+	}
+	return json.Marshal(r)
+}
+
+func (s *Store) write(t *spotauth.Token, version uint64) error {
+	data, err := encode(t, version, s.sealer)
+	if err != nil {
+		return fmt.Errorf("spotauth: file store: %w", err)
+	}
+	return atomicfile.WriteFile(s.path, data, 0o600)
+}
+
+// Load returns the stored token, or an error wrapping
+// [spotauth.ErrTokenNotFound]. It takes no lock: writes are atomic.
+func (s *Store) Load(ctx context.Context) (*spotauth.Token, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("spotauth: file store: %w", err)
+	}
+	t, _, err := s.read()
+	return t, err
+}
+
+// Save stores t, waiting for the lock (bounded by ctx) so that it does not
+// interleave with a lease holder's save; a lease held before it then fails
+// to save with ErrLeaseLost.
+func (s *Store) Save(ctx context.Context, t *spotauth.Token) error {
+	if t == nil {
+		return errors.New("spotauth: file store: save of a nil token")
+	}
+	return s.withLock(ctx, func() error {
+		_, ver, err := s.read()
+		if err != nil && !errors.Is(err, spotauth.ErrTokenNotFound) {
+			ver = s.readVersion()
+		}
+		return s.write(t, ver+1)
+	})
+}
+
+// readVersion returns the version in the token file even if the token
+// cannot be read (another key, an insecure mode), 0 if there is none.
+func (s *Store) readVersion() uint64 {
+	data, err := os.ReadFile(s.path)
+	if err != nil {
+		return 0
+	}
+	var r record
+	if json.Unmarshal(data, &r) != nil {
+		return 0
+	}
+	return r.Version
+}
+
+// Delete removes the token file, waiting for the lock. The lock file stays,
+// so that a process waiting on it keeps waiting on the same file.
+func (s *Store) Delete(ctx context.Context) error {
+	return s.withLock(ctx, func() error {
+		if err := os.Remove(s.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("spotauth: file store: %w", err)
+		}
+		return nil
+	})
+}
+
+func (s *Store) withLock(ctx context.Context, f func() error) error {
+	fl, err := s.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer fl.Close() // Close unlocks
+	return f()
+}
+
+// lock takes the lock file's exclusive lock, waiting until ctx is done.
+func (s *Store) lock(ctx context.Context) (*flock.Flock, error) {
+	fl := flock.New(s.lockPath, flock.SetPermissions(0o600))
+	ok, err := fl.TryLockContext(ctx, s.poll)
+	if err != nil {
+		fl.Close()
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("spotauth: file store: waiting for the lock on %s: %w", s.lockPath, ctx.Err())
+		}
+		return nil, fmt.Errorf("spotauth: file store: lock %s: %w", s.lockPath, err)
+	}
+	if !ok {
+		fl.Close()
+		return nil, fmt.Errorf("spotauth: file store: lock %s: not acquired", s.lockPath)
+	}
+	return fl, nil
+}
+
+// Lock takes the store's lease: the exclusive lock on the lock file,
+// waiting until it is free or ctx is done.
+func (s *Store) Lock(ctx context.Context) (spotauth.Lease, error) {
+	fl, err := s.lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	_, ver, rerr := s.read()
+	if rerr != nil && !errors.Is(rerr, spotauth.ErrTokenNotFound) {
+		ver = s.readVersion()
+	}
+	return &lease{s: s, fl: fl, version: ver}, nil
+}
+
+// lease is a Store's Lease.
+type lease struct {
+	s       *Store
+	mu      sync.Mutex // guards the fields below
+	fl      *flock.Flock
+	version uint64 // version when acquired or last saved
+}
+
+// Load returns the stored token.
+func (l *lease) Load(ctx context.Context) (*spotauth.Token, error) { return l.s.Load(ctx) }
+
+// Save stores t if the lease is held and the version is unchanged.
+func (l *lease) Save(ctx context.Context, t *spotauth.Token) error {
+	if t == nil {
+		return errors.New("spotauth: file store: save of a nil token")
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("spotauth: file store: %w", err)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.fl == nil {
+		return fmt.Errorf("spotauth: file store: the lease was released: %w", spotauth.ErrLeaseLost)
+	}
+	_, ver, err := l.s.read()
+	if err != nil && !errors.Is(err, spotauth.ErrTokenNotFound) {
+		ver = l.s.readVersion()
+	}
+	if ver != l.version {
+		return fmt.Errorf("spotauth: file store: a newer token was stored: %w", spotauth.ErrLeaseLost)
+	}
+	if err := l.s.write(t, ver+1); err != nil {
+		return err
+	}
+	l.version = ver + 1
+	return nil
+}
+
+// Delete removes the stored token if the lease is held and the version is
+// unchanged (it implements [spotauth.LeaseDeleter]).
+func (l *lease) Delete(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("spotauth: file store: %w", err)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.fl == nil {
+		return fmt.Errorf("spotauth: file store: the lease was released: %w", spotauth.ErrLeaseLost)
+	}
+	if ver := l.s.readVersion(); ver != l.version {
+		return fmt.Errorf("spotauth: file store: a newer token was stored: %w", spotauth.ErrLeaseLost)
+	}
+	if err := os.Remove(l.s.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("spotauth: file store: %w", err)
+	}
+	l.version = 0
+	return nil
+}
+
+// Release unlocks the lock file. Releasing twice is not an error.
+func (l *lease) Release(context.Context) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.fl == nil {
+		return nil
+	}
+	err := l.fl.Close()
+	l.fl = nil
+	if err != nil {
+		return fmt.Errorf("spotauth: file store: unlock %s: %w", l.s.lockPath, err)
+	}
+	return nil
+}

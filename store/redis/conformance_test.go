@@ -1,0 +1,33 @@
+package redisstore_test
+
+import (
+	"fmt"
+	"sync/atomic"
+	"testing"
+
+	"github.com/spotauth/spotauth"
+	"github.com/spotauth/spotauth/internal/redistest"
+	redisstore "github.com/spotauth/spotauth/store/redis"
+	"github.com/spotauth/spotauth/store/storecrypt"
+	"github.com/spotauth/spotauth/store/storetest"
+)
+
+func TestConformance(t *testing.T) {
+	c := newClient(t, redistest.Start(t))
+	var n atomic.Int64
+	sealer, _ := storecrypt.New(make([]byte, storecrypt.KeySize))
+	for _, tt := range []struct {
+		name string
+		opts []redisstore.Option
+	}{
+		{"plain", nil},
+		{"encrypted", []redisstore.Option{redisstore.WithSealer(sealer)}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T) spotauth.TokenStore {
+				// A fresh key per store: empty, and separate from the others.
+				return newStoreOn(t, c, fmt.Sprintf("conformance-%d", n.Add(1)), tt.opts...)
+			})
+		})
+	}
+}
