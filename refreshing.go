@@ -385,6 +385,12 @@ func (s *RefreshingSource) slow(ctx context.Context, st *state, _, _ int64) (*st
 		if st.tok != nil && st.tok.AccessToken != "" && !st.expired(wall, mono) {
 			if st.err == nil && !st.fresh(wall, mono) {
 				s.startFlight(st, flightRefresh) // in the background; do not wait
+				// startFlight may have waited for s.mu: decide again on
+				// the clock as of now, so that a token that expired
+				// meanwhile is not handed out.
+				if wall, mono = s.preciseNow(); st.expired(wall, mono) {
+					continue
+				}
 			}
 			return st, nil
 		}

@@ -21,6 +21,17 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// waitWatched waits until n sources watch store: events sent earlier
+// would be lost, as with Redis pub/sub.
+func waitWatched(t *testing.T, store *MemoryStore, n int) {
+	t.Helper()
+	waitFor(t, "sources watching the store", func() bool {
+		store.mu.Lock()
+		defer store.mu.Unlock()
+		return len(store.watches) >= n
+	})
+}
+
 // errRecorder collects what OnError reports.
 type errRecorder struct {
 	mu   sync.Mutex
@@ -69,6 +80,7 @@ func TestWatchDeleted(t *testing.T) {
 		}
 		sources = append(sources, s)
 	}
+	waitWatched(t, store, len(sources))
 	if err := store.Delete(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -133,6 +145,7 @@ func TestWatchAuthorizationEnds(t *testing.T) {
 		mustToken(t, s)
 		sources = append(sources, s)
 	}
+	waitWatched(t, store, len(sources))
 	// One source refreshes (a 401, say) while the others' tokens are far
 	// from their refresh window: they can learn it only from the store.
 	if _, err := sources[0].ForceRefresh(context.Background()); !errors.Is(err, ErrReauthorize) {
@@ -166,6 +179,7 @@ func TestWatchSavedAdopts(t *testing.T) {
 	b := testSource(t, f, nil, SourceOptions{Store: store})
 	mustToken(t, a)
 	mustToken(t, b)
+	waitWatched(t, store, 2)
 	got, err := a.ForceRefresh(context.Background())
 	if err != nil || got.AccessToken != "at-1" {
 		t.Fatalf("a.ForceRefresh() = %v, %v; want at-1", got, err)
@@ -191,6 +205,7 @@ func TestWatchStopsLeaseWait(t *testing.T) {
 	store := NewMemoryStore(tok(c, "at-0", time.Hour))
 	s := testSource(t, f, nil, SourceOptions{Store: store, Jitter: -1})
 	mustToken(t, s)
+	waitWatched(t, store, 1)
 	l, err := store.Lock(context.Background()) // another process's lease
 	if err != nil {
 		t.Fatal(err)

@@ -171,6 +171,8 @@ type Totals struct {
 	Calls, Errors, ErrorsWithValidToken, ExpiredReturned int64
 	MeChecks, MeInvalid, MeLate, MeOther                 int64
 	Refreshes, Holds, RoundTrips, Commands               int64
+	LeaseLost                                            int64
+	MaxExpiredBy, ExpiredCallTook                        time.Duration
 	ErrorSamples                                         []string
 }
 
@@ -190,6 +192,10 @@ func Sum(results []*WorkerResult) Totals {
 		t.Holds += r.Holds
 		t.RoundTrips += r.RoundTrips
 		t.Commands += r.Commands
+		t.LeaseLost += r.LeaseLost
+		if r.MaxExpiredBy > t.MaxExpiredBy {
+			t.MaxExpiredBy, t.ExpiredCallTook = r.MaxExpiredBy, r.ExpiredCallTook
+		}
 		for _, s := range r.ErrorSamples {
 			if len(t.ErrorSamples) < 5 {
 				t.ErrorSamples = append(t.ErrorSamples, fmt.Sprintf("worker %d: %s", r.ID, s))

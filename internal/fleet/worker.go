@@ -83,8 +83,13 @@ type WorkerResult struct {
 	// none). MaxLifeAtError is the longest life left at an error.
 	ErrorsWithValidToken int64
 	MaxLifeAtError       time.Duration
-	// ExpiredReturned counts tokens returned already expired.
-	ExpiredReturned int64
+	// ExpiredReturned counts tokens returned already expired;
+	// MaxExpiredBy is the longest such token had been expired, and
+	// ExpiredCallTook how long that call took.
+	ExpiredReturned               int64
+	MaxExpiredBy, ExpiredCallTook time.Duration
+	// LeaseLost counts OnError reports of a lost lease.
+	LeaseLost int64
 	// MeChecks counts /v1/me checks; MeInvalid the 401 answers for a token
 	// whose expiry had not passed when the answer came; MeLate the 401s
 	// for a token that expired on the way.
@@ -266,7 +271,7 @@ func runWorker(cfg WorkerConfig, out io.Writer) (*WorkerResult, error) {
 	}
 
 	res := &WorkerResult{ID: cfg.ID, PID: os.Getpid(), Tokens: map[string]time.Time{}}
-	var refreshes, refreshErrors, reauthErrors atomic.Int64
+	var refreshes, refreshErrors, reauthErrors, leaseLost atomic.Int64
 	var reauthAt atomic.Int64
 	conf := &spotauth.Config{
 		ClientID:     cfg.ClientID,
@@ -282,6 +287,9 @@ func runWorker(cfg WorkerConfig, out io.Writer) (*WorkerResult, error) {
 		OnRefresh:     func(*spotauth.Token) { refreshes.Add(1) },
 		OnError: func(err error) {
 			refreshErrors.Add(1)
+			if errors.Is(err, spotauth.ErrLeaseLost) {
+				leaseLost.Add(1)
+			}
 			if errors.Is(err, spotauth.ErrReauthorize) {
 				reauthAt.CompareAndSwap(0, time.Now().UnixNano())
 			}
@@ -314,6 +322,7 @@ func runWorker(cfg WorkerConfig, out io.Writer) (*WorkerResult, error) {
 			}()
 			for time.Now().Before(end) {
 				ctx, cancel := context.WithTimeout(context.Background(), cfg.CallTimeout)
+				before := time.Now()
 				tok, err := src.TokenContext(ctx)
 				cancel()
 				now := time.Now()
@@ -345,6 +354,11 @@ func runWorker(cfg WorkerConfig, out io.Writer) (*WorkerResult, error) {
 				}
 				if !tok.Expiry.After(now) {
 					local.expired++
+					mu.Lock()
+					if by := now.Sub(tok.Expiry); by > res.MaxExpiredBy {
+						res.MaxExpiredBy, res.ExpiredCallTook = by, now.Sub(before)
+					}
+					mu.Unlock()
 				}
 				if last == nil || tok.AccessToken != last.AccessToken {
 					fp := Fingerprint(tok.AccessToken)
@@ -384,6 +398,7 @@ func runWorker(cfg WorkerConfig, out io.Writer) (*WorkerResult, error) {
 	res.Refreshes = refreshes.Load()
 	res.RefreshErrors = refreshErrors.Load()
 	res.ReauthErrors = reauthErrors.Load()
+	res.LeaseLost = leaseLost.Load()
 	if at := reauthAt.Load(); at != 0 {
 		res.ReauthorizeAt = time.Unix(0, at)
 	}

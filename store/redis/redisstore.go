@@ -602,6 +602,15 @@ type lease struct {
 func (l *lease) tryAcquire(ctx context.Context) (ok bool, pttl time.Duration, err error) {
 	res, err := acquireScript.Run(ctx, l.s.client, l.s.keys(), l.value, l.s.ttl.Milliseconds()).Slice()
 	if err != nil {
+		if ctx.Err() != nil {
+			// Canceled during the round trip: the script may have taken
+			// the lease anyway, which nobody would renew or release, and
+			// waiters would wait a TTL for it. Give it back (a
+			// compare-and-delete: a no-op unless it is ours).
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.s.ttl)
+			releaseScript.Run(rctx, l.s.client, l.s.keys(), l.value, l.s.channel)
+			cancel()
+		}
 		return false, 0, l.s.wrap("lock", err)
 	}
 	if len(res) < 2 {
