@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -575,6 +576,27 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	for name, secret := range map[string]string{"client secret": e.srv.ClientSecret, "refresh token": tok.RefreshToken, "access token": tok.AccessToken} {
 		if strings.Contains(all.String(), secret) {
 			t.Errorf("output shows the %s", name)
+		}
+	}
+}
+
+func TestTokenClientCredentialsConcurrent(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, nil)
+	e.vars[envClientSecret] = e.srv.ClientSecret
+	var wg sync.WaitGroup
+	outs := make([]result, 6)
+	for i := range outs {
+		wg.Add(1)
+		go func() { defer wg.Done(); outs[i] = e.run(runOpts{}, "token", "--client-credentials") }()
+	}
+	wg.Wait()
+	if n := e.srv.Stats().Grants["client_credentials"]; n != 1 {
+		t.Errorf("client-credentials requests from 6 concurrent runs = %d; want 1", n)
+	}
+	for i, r := range outs {
+		if r.code != 0 || r.out != outs[0].out {
+			t.Errorf("run %d: exit %d %q; want the shared app token", i, r.code, r.out)
 		}
 	}
 }
