@@ -72,7 +72,7 @@ func TestScopesCommand(t *testing.T) {
 	t.Parallel()
 	e := newTestEnv(t, nil)
 	r := e.must("scopes")
-	for _, want := range []string{"user-read-private", "Open Access partners only", "read ", "every"} {
+	for _, want := range []string{"user-read-private", "user-soa-link", "read ", "every"} {
 		if !strings.Contains(r.out, want) {
 			t.Errorf("spotauth scopes = %q; want it to contain %q", r.out, want)
 		}
