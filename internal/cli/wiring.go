@@ -14,18 +14,14 @@ import (
 )
 
 // openRedisStore opens the Redis store of one token of profile: the key is
-// the profile for the user token and profile+":app" for the app token, in
+// the profile for the user token and profile+".app" for the app token, in
 // the URL's prefix (default "spotauth"). It does not contact Redis.
 func (f *Factory) openRedisStore(ctx context.Context, rawURL, profile string, kind tokenKind) (spotauth.TokenStore, error) {
 	client, cfg, err := redisstore.ParseURL(rawURL)
 	if err != nil {
 		return nil, err
 	}
-	key := profile
-	if kind == appToken {
-		key += ":app"
-	}
-	st, err := redisstore.New(client, key, redisstore.WithPrefix(cfg.Prefix))
+	st, err := redisstore.New(client, storeName(profile, kind), redisstore.WithPrefix(cfg.Prefix))
 	if err != nil {
 		client.Close()
 		return nil, err
