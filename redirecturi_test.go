@@ -243,3 +243,50 @@ func TestValidateRedirectURIAgreesWithFake(t *testing.T) {
 		})
 	}
 }
+
+// TestRedirectURIErrorsHideSecrets covers URIs that carry secrets by
+// mistake, such as the URL a browser landed on, with its live code.
+func TestRedirectURIErrorsHideSecrets(t *testing.T) {
+	const code, password = "AQBliveCODE0123456789abcdefgh", "hunter2pass"
+	tests := []struct {
+		name string
+		call func() error
+	}{
+		{"landed URL on localhost", func() error {
+			return spotauth.ValidateRedirectURI("http://localhost:8888/callback?code=" + code + "&state=Zk3q")
+		}},
+		{"landed URL with a fragment", func() error {
+			return spotauth.ValidateRedirectURI("https://example.com/cb?state=s&code=" + code + "#x")
+		}},
+		{"password in user information", func() error {
+			return spotauth.ValidateRedirectURI("http://user:" + password + "@127.0.0.1/callback")
+		}},
+		{"token parameter", func() error {
+			return spotauth.ValidateRedirectURI("http://example.com/cb?access_token=" + code)
+		}},
+		{"WithRedirectPort of a landed https URL", func() error {
+			_, err := spotauth.WithRedirectPort("https://example.com/cb?code="+code, 43117)
+			return err
+		}},
+		{"RedirectPort of a landed https URL", func() error {
+			_, err := spotauth.RedirectPort("https://example.com/cb?code=" + code)
+			return err
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.call()
+			if !errors.Is(err, spotauth.ErrInvalidRedirectURI) {
+				t.Fatalf("error = %v; want ErrInvalidRedirectURI", err)
+			}
+			if msg := err.Error(); strings.Contains(msg, code) || strings.Contains(msg, "liveCODE") || strings.Contains(msg, password) {
+				t.Errorf("error = %q; shows a secret", msg)
+			}
+		})
+	}
+	// What to change is still said about the rest of the URI.
+	err := spotauth.ValidateRedirectURI("http://localhost:8888/callback?code=" + code)
+	if want := `"http://localhost:8888/callback?code=AQBl…[redacted 29 chars]" uses localhost`; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("ValidateRedirectURI(landed localhost URL) = %v; want it to contain %s", err, want)
+	}
+}
