@@ -154,6 +154,7 @@ func FuzzValidateRedirectURI(f *testing.F) {
 	for _, s := range []string{
 		"https://example.com/callback", "http://127.0.0.1/callback", "http://[::1]:8080/cb",
 		"http://localhost:8888/callback", "myapp://callback", "http://example.com", "", "%zz", "http://[::1",
+		"http://localhost:8888/callback?code=AQBlive0123456789&state=s", "https://u:pw@example.com/cb?code=AQBx#f",
 	} {
 		f.Add(s, 43117)
 	}
@@ -161,6 +162,14 @@ func FuzzValidateRedirectURI(f *testing.F) {
 		err := spotauth.ValidateRedirectURI(uri)
 		if err != nil && !errors.Is(err, spotauth.ErrInvalidRedirectURI) {
 			t.Errorf("ValidateRedirectURI(%q) = %v; want nil or ErrInvalidRedirectURI", uri, err)
+		}
+		// An error never repeats a code parameter's value.
+		if _, after, ok := strings.Cut(uri, "?code="); ok && err != nil {
+			code, _, _ := strings.Cut(after, "&")
+			code, _, _ = strings.Cut(code, "#")
+			if len(code) >= 8 && strings.Contains(err.Error(), code) {
+				t.Errorf("ValidateRedirectURI(%q) = %v; repeats the code", uri, err)
+			}
 		}
 		if u, perr := url.Parse(uri); err == nil && perr == nil && strings.EqualFold(u.Hostname(), "localhost") {
 			t.Errorf("ValidateRedirectURI(%q) accepted localhost", uri)
