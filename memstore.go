@@ -211,3 +211,29 @@ func (l *memLease) Release(context.Context) error {
 	close(l.released)
 	return nil
 }
+
+// String describes the store without showing its token.
+func (s *MemoryStore) String() string {
+	if s == nil {
+		return "spotauth.MemoryStore(nil)"
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	held := "empty"
+	if s.tok != nil {
+		held = "holds a token"
+	}
+	return fmt.Sprintf("spotauth.MemoryStore{%s, version %d, leased %v}", held, s.version, s.holder != nil)
+}
+
+// GoString is String, for %#v.
+func (s *MemoryStore) GoString() string { return s.String() }
+
+// Format prints String for every verb, so that no verb shows a token.
+func (s *MemoryStore) Format(f fmt.State, verb rune) {
+	if verb == 'q' {
+		fmt.Fprintf(f, "%q", s.String())
+		return
+	}
+	fmt.Fprint(f, s.String())
+}

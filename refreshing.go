@@ -36,14 +36,15 @@ type SourceOptions struct {
 	// between them.
 	Store TokenStore
 	// RefreshWindow is how long before expiry the background refresh starts
-	// (0 means [DefaultRefreshWindow], 5 minutes). A token whose remaining
-	// life is shorter than twice the window uses a quarter of that life
-	// instead, so that short-lived tokens are not refreshed continuously.
+	// (0 means [DefaultRefreshWindow], 5 minutes; it is at least
+	// [DefaultExpiryMargin], as Spotify advises refreshing when less than
+	// a minute remains). A token whose remaining life is shorter than twice
+	// the window uses a quarter of that life instead, so that short-lived
+	// tokens (as in tests) are not refreshed continuously.
 	RefreshWindow time.Duration
 	// Jitter spreads the refresh start of a fleet: each refresh starts at a
-	// random point in the first Jitter of the window (0 means a fifth of
-	// RefreshWindow; negative disables jitter). It scales down with the
-	// window for short-lived tokens.
+	// random point in the first Jitter of the window, at most half of it
+	// (0 means a fifth of the window; negative disables jitter).
 	Jitter time.Duration
 	// RefreshTimeout bounds one refresh, including waiting for the lease of
 	// a [LockingStore] and saving (0 means [DefaultRefreshTimeout]). Callers
@@ -89,6 +90,7 @@ type StoreError struct {
 	Err error
 }
 
+// Error returns "spotauth: token store OP: " and the store's error.
 func (e *StoreError) Error() string { return "spotauth: token store " + e.Op + ": " + e.Err.Error() }
 
 // Unwrap returns e.Err.
@@ -145,6 +147,9 @@ func (e *StoreError) Unwrap() error { return e.Err }
 // never retried: it goes to [SourceOptions.OnError] at once and is returned
 // to callers once the token has expired. On invalid_grant the refresh token
 // is deleted from the store, unless another process replaced it meanwhile.
+// A source with a store then looks in the store at most once a second when
+// called, and adopts a token stored there after a new authorization (by a
+// `spotauth login`, say), without a network call.
 //
 // # Persistence
 //
@@ -170,7 +175,6 @@ type RefreshingSource struct {
 	app     bool
 	opts    SourceOptions
 	window  time.Duration
-	jitter  time.Duration
 	timeout time.Duration
 	ctx     context.Context // canceled by Close
 	cancel  context.CancelFunc
@@ -182,6 +186,8 @@ type RefreshingSource struct {
 	closed      bool
 	failures    int    // consecutive failed refreshes or saves
 	pendingSave *Token // published but not yet stored
+	reloaded    bool   // a reload happened, at lastReload (monotonic)
+	lastReload  int64
 }
 
 // state is what the hot path loads: immutable once published.
@@ -247,14 +253,7 @@ func newSource(refresh func(context.Context, *Token) (*Token, error), app bool, 
 	if s.window <= 0 {
 		s.window = DefaultRefreshWindow
 	}
-	switch {
-	case s.opts.Jitter < 0:
-		s.jitter = 0
-	case s.opts.Jitter == 0:
-		s.jitter = s.window / 5
-	default:
-		s.jitter = min(s.opts.Jitter, s.window)
-	}
+	s.window = max(s.window, DefaultExpiryMargin)
 	s.timeout = s.opts.RefreshTimeout
 	if s.timeout <= 0 {
 		s.timeout = DefaultRefreshTimeout
@@ -358,17 +357,34 @@ func (s *RefreshingSource) slow(ctx context.Context, st *state, _, _ int64) (*st
 	}
 	wall, mono := s.preciseNow()
 	var last *flight
+	reloaded := false
 	for {
 		if st.closed {
 			return nil, ErrClosed
 		}
 		if st.tok != nil && st.tok.AccessToken != "" && !st.expired(wall, mono) {
 			if st.err == nil && !st.fresh(wall, mono) {
-				s.startFlight(st, false) // in the background; do not wait
+				s.startFlight(st, flightRefresh) // in the background; do not wait
 			}
 			return st, nil
 		}
 		if st.err != nil {
+			if !reloaded && st.err != ErrClosed && s.opts.Store != nil && s.reloadDue() {
+				reloaded = true
+				// Maybe the user authorized again and another process
+				// stored the new token: look once, without a refresh.
+				f := s.startFlight(st, flightReload)
+				select {
+				case <-f.done:
+				case <-ctx.Done():
+					return nil, st.err
+				}
+				st = s.st.Load()
+				wall, mono = s.preciseNow()
+				if st.err == nil {
+					continue // a new token: use it, or refresh it
+				}
+			}
 			return nil, st.err
 		}
 		if last != nil {
@@ -379,7 +395,7 @@ func (s *RefreshingSource) slow(ctx context.Context, st *state, _, _ int64) (*st
 				return nil, errors.New("spotauth: the refreshed token has already expired")
 			}
 		}
-		f := s.startFlight(st, false)
+		f := s.startFlight(st, flightRefresh)
 		select {
 		case <-f.done:
 		case <-ctx.Done():
@@ -395,11 +411,36 @@ func (s *RefreshingSource) slow(ctx context.Context, st *state, _, _ int64) (*st
 	}
 }
 
-// startFlight returns the refresh in flight, starting one to replace the
-// token of st unless the published state is no longer st (then it returns
-// doneFlight so that the caller reads the new state). With force, a flight
-// starts even if st is no longer current.
-func (s *RefreshingSource) startFlight(st *state, force bool) *flight {
+// flightKind says what a flight does.
+type flightKind int
+
+const (
+	flightRefresh flightKind = iota // replace the token of a given state
+	flightForce                     // replace the current token, whatever the state
+	flightReload                    // after a permanent error: adopt a new stored token, never refresh
+)
+
+// reloadInterval bounds how often a source in a permanent-error state looks
+// in its store for a token stored after a new authorization.
+const reloadInterval = time.Second
+
+// reloadDue reports whether a reload may start now, and if so counts it.
+func (s *RefreshingSource) reloadDue() bool {
+	_, mono := s.preciseNow()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.reloaded && mono-s.lastReload < int64(reloadInterval) {
+		return false
+	}
+	s.reloaded, s.lastReload = true, mono
+	return true
+}
+
+// startFlight returns the flight in progress, or starts one of kind. A
+// refresh or reload starts only if the published state is still st;
+// otherwise startFlight returns doneFlight, so that the caller reads the
+// new state.
+func (s *RefreshingSource) startFlight(st *state, kind flightKind) *flight {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.flight != nil {
@@ -408,13 +449,13 @@ func (s *RefreshingSource) startFlight(st *state, force bool) *flight {
 	if s.closed {
 		return doneFlight // the caller then reads closedState
 	}
-	if !force && s.st.Load() != st {
+	if kind != flightForce && s.st.Load() != st {
 		return doneFlight
 	}
 	f := &flight{done: make(chan struct{})}
 	s.flight = f
 	s.wg.Add(1)
-	go s.run(f, s.st.Load().tok)
+	go s.run(f, s.st.Load().tok, kind)
 	return f
 }
 
@@ -473,7 +514,7 @@ func (s *RefreshingSource) invalidate(ctx context.Context, stale *Token, guard b
 			return st.tok, nil
 		}
 	}
-	f := s.startFlight(st, true)
+	f := s.startFlight(st, flightForce)
 	select {
 	case <-f.done:
 	case <-ctx.Done():
@@ -536,12 +577,16 @@ func (s *RefreshingSource) newState(tok *Token, gotByRefresh bool) *state {
 		return st
 	}
 	remaining := tok.Expiry.Sub(time.Unix(0, wall)) // saturates
-	w, j := s.window, s.jitter
+	w := s.window
 	if remaining < 2*w {
 		w = max(remaining/4, 0)
-		if s.window > 0 {
-			j = time.Duration(float64(j) * float64(w) / float64(s.window))
-		}
+	}
+	var j time.Duration
+	switch {
+	case s.opts.Jitter == 0:
+		j = w / 5
+	case s.opts.Jitter > 0:
+		j = min(s.opts.Jitter, w/2)
 	}
 	st.window = w
 	margin := min(maxExpiryMargin, max(remaining/20, 0))
@@ -656,14 +701,18 @@ func (s *RefreshingSource) onTimer(st *state) {
 		s.mu.Unlock()
 		return
 	}
-	s.startFlight(st, false)
+	s.startFlight(st, flightRefresh)
 }
 
 // run performs flight f, replacing stale.
-func (s *RefreshingSource) run(f *flight, stale *Token) {
+func (s *RefreshingSource) run(f *flight, stale *Token, kind flightKind) {
 	defer s.wg.Done()
 	ctx, cancel := context.WithTimeout(s.ctx, s.timeout)
 	defer cancel()
+	if kind == flightReload {
+		s.runReload(ctx, f, stale)
+		return
+	}
 
 	s.mu.Lock()
 	pending := s.pendingSave
@@ -743,6 +792,27 @@ func (s *RefreshingSource) run(f *flight, stale *Token) {
 	}
 	s.mu.Lock()
 	f.err = err
+	s.flight = nil
+	s.mu.Unlock()
+	close(f.done)
+}
+
+// runReload performs a reload flight: it adopts a stored token of another
+// authorization than the one whose refresh failed permanently, if there is
+// one.
+func (s *RefreshingSource) runReload(ctx context.Context, f *flight, stale *Token) {
+	cur, err := s.opts.Store.Load(ctx)
+	s.mu.Lock()
+	st := s.st.Load()
+	if err == nil && !s.closed && st.err != nil && cur.AccessToken != "" &&
+		(stale == nil || cur.AccessToken != stale.AccessToken) &&
+		(s.app && s.adoptable(cur, stale) || !s.app && cur.RefreshToken != "" && (stale == nil || cur.RefreshToken != stale.RefreshToken)) {
+		// A token of a new authorization: publish it, even expired (the
+		// next call then refreshes it with its own refresh token).
+		s.failures = 0
+		s.pendingSave = nil
+		s.publish(s.newState(cur, false))
+	}
 	s.flight = nil
 	s.mu.Unlock()
 	close(f.done)
@@ -1003,4 +1073,44 @@ func (s *RefreshingSource) retrySave(ctx context.Context, t *Token) (tok *Token,
 		return t, &StoreError{Op: "save", Err: serr}, nil
 	}
 	return t, nil, nil
+}
+
+// String describes the source without showing a token: whether it holds
+// one and until when, and its store's type.
+func (s *RefreshingSource) String() string {
+	if s == nil {
+		return "spotauth.RefreshingSource(nil)"
+	}
+	desc := "no token yet"
+	st := s.st.Load()
+	switch {
+	case st == nil:
+		desc = "not created by Config.UserSource or AppSource"
+	case st.closed:
+		desc = "closed"
+	case st.tok != nil && st.tok.AccessToken != "" && st.tok.Expiry.IsZero():
+		desc = "token without expiry"
+	case st.tok != nil && st.tok.AccessToken != "":
+		desc = "token expiring " + st.tok.Expiry.UTC().Format(time.RFC3339)
+	}
+	if st != nil && st.err != nil && !st.closed {
+		desc += ", refresh failed permanently"
+	}
+	store := "none"
+	if s.opts.Store != nil {
+		store = fmt.Sprintf("%T", s.opts.Store)
+	}
+	return "spotauth.RefreshingSource{" + desc + ", store: " + store + "}"
+}
+
+// GoString is String, for %#v.
+func (s *RefreshingSource) GoString() string { return s.String() }
+
+// Format prints String for every verb, so that no verb shows a token.
+func (s *RefreshingSource) Format(f fmt.State, verb rune) {
+	if verb == 'q' {
+		fmt.Fprintf(f, "%q", s.String())
+		return
+	}
+	fmt.Fprint(f, s.String())
 }

@@ -38,7 +38,9 @@ type LockingStore interface {
 	Lock(ctx context.Context) (Lease, error)
 }
 
-// A Lease is an exclusive permission to refresh one stored token.
+// A Lease is an exclusive permission to refresh one stored token. A Lease
+// may also implement [LeaseDeleter], to delete a refused refresh token
+// while held.
 type Lease interface {
 	// Load returns the stored token, or an error wrapping ErrTokenNotFound.
 	Load(ctx context.Context) (*Token, error)

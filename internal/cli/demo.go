@@ -48,11 +48,7 @@ func redact(tok string) string {
 	if tok == "" {
 		return "(none)"
 	}
-	p := tok
-	if len(p) > 4 {
-		p = p[:4]
-	}
-	return fmt.Sprintf("%s… (%d chars, redacted)", p, len(tok))
+	return spotauth.RedactSecret(tok)
 }
 
 func runDemo(ctx context.Context, opts *demoOptions) (err error) {

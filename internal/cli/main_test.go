@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"os"
 	"testing"
 
@@ -9,7 +10,16 @@ import (
 
 func TestMain(m *testing.M) {
 	if mode := os.Getenv(helperEnv); mode != "" {
+		// Started as $BROWSER by a spotauth process under test.
 		os.Exit(browserHelper(mode, os.Args[1:]))
 	}
-	goleak.VerifyTestMain(m)
+	code := m.Run()
+	cleanupBinaries()
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintf(os.Stderr, "goleak: %v\n", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
 }

@@ -93,7 +93,7 @@ func Main(ctx context.Context, args []string, io *IOStreams, env LookupEnv) int 
 // Run is Main with a ready Factory, so tests can inject a Browser or an
 // HTTP client.
 func Run(ctx context.Context, args []string, f *Factory) int {
-	root := newRootCmd(f)
+	root := newRootCmd(f, args)
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)
 	f.closeAll()
@@ -146,7 +146,11 @@ login against it in another.
 
 ` + exitCodesHelp
 
-func newRootCmd(f *Factory) *cobra.Command {
+// newRootCmd builds the command tree. When args name a command (and do
+// not ask for help or completion of the root), only that command is built:
+// "spotauth token" then starts a little faster, which matters to scripts
+// that call it for every request.
+func newRootCmd(f *Factory, args []string) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "spotauth",
 		Short:         "Log in to Spotify from any terminal and hand valid tokens to scripts",
@@ -173,18 +177,31 @@ func newRootCmd(f *Factory) *cobra.Command {
 	pf.StringVar(&f.flags.Store, "store", "", "token store: a directory, file:///dir or redis://... ($"+envStore+")")
 	pf.SortFlags = false
 
-	root.AddCommand(
-		newLoginCmd(f, nil),
-		newTokenCmd(f, nil),
-		newStatusCmd(f, nil),
-		newRefreshCmd(f, nil),
-		newLogoutCmd(f, nil),
-		newScopesCmd(f, nil),
-		newDoctorCmd(f, nil),
-		newAccountsServerCmd(f, nil),
-		newDemoCmd(f, nil),
-		newVersionCmd(f),
-	)
+	commands := []struct {
+		name string
+		make func() *cobra.Command
+	}{
+		{"login", func() *cobra.Command { return newLoginCmd(f, nil) }},
+		{"token", func() *cobra.Command { return newTokenCmd(f, nil) }},
+		{"status", func() *cobra.Command { return newStatusCmd(f, nil) }},
+		{"refresh", func() *cobra.Command { return newRefreshCmd(f, nil) }},
+		{"logout", func() *cobra.Command { return newLogoutCmd(f, nil) }},
+		{"scopes", func() *cobra.Command { return newScopesCmd(f, nil) }},
+		{"doctor", func() *cobra.Command { return newDoctorCmd(f, nil) }},
+		{"accounts-server", func() *cobra.Command { return newAccountsServerCmd(f, nil) }},
+		{"demo", func() *cobra.Command { return newDemoCmd(f, nil) }},
+		{"version", func() *cobra.Command { return newVersionCmd(f) }},
+	}
+	for _, c := range commands {
+		if len(args) > 0 && args[0] == c.name {
+			root.AddCommand(c.make())
+			root.CompletionOptions.DisableDefaultCmd = true
+			return root
+		}
+	}
+	for _, c := range commands {
+		root.AddCommand(c.make())
+	}
 	return root
 }
 

@@ -2,7 +2,6 @@ package fleet
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	"github.com/spotauth/spotauth"
 	"github.com/spotauth/spotauth/internal/redistest"
 	"github.com/spotauth/spotauth/spotauthtest"
+	"github.com/spotauth/spotauth/store/storecrypt"
 	"go.uber.org/goleak"
 )
 
@@ -42,13 +42,19 @@ func newServer(t *testing.T) *spotauthtest.Server {
 // seed stores a freshly issued user token in the store spec names.
 func seed(t *testing.T, srv *spotauthtest.Server, spec string) {
 	t.Helper()
+	seedKey(t, srv, spec, "")
+}
+
+// seedKey is seed for a store encrypted with key.
+func seedKey(t *testing.T, srv *spotauthtest.Server, spec, key string) {
+	t.Helper()
 	before := time.Now()
 	access, refresh := srv.IssueUserToken(srv.ClientID, []string{"user-read-private"}, false)
 	tok := &spotauth.Token{
 		AccessToken: access, TokenType: "Bearer", RefreshToken: refresh,
 		Expiry: before.Add(lifetime), AuthorizedAt: before,
 	}
-	store, closer, err := OpenStore(spec)
+	store, closer, err := OpenStore(spec, key)
 	if err != nil {
 		t.Fatalf("OpenStore(%s) = %v", spec, err)
 	}
@@ -73,13 +79,6 @@ func workerConfig(srv *spotauthtest.Server, spec string, d time.Duration) Worker
 		MeEvery:       250 * time.Millisecond,
 		RefreshWindow: 500 * time.Millisecond,
 		Jitter:        -1, // every process reaches the refresh point at once: most contention
-	}
-}
-
-// skipNoFileStore skips until store/file is merged (temporary).
-func skipNoFileStore(t *testing.T) {
-	if _, _, err := openFileStore("x.json"); errors.Is(err, errNoFileStore) {
-		t.Skip(err)
 	}
 }
 
@@ -198,10 +197,19 @@ func TestFleetRedis(t *testing.T) {
 	addr := redistest.Start(t)
 	srv := newServer(t)
 	spec := redisSpec(addr, time.Second)
-	seed(t, srv, spec)
+	key := storecrypt.GenerateKey() // encrypted at rest, as SPOTAUTH_STORE_KEY would
+	seedKey(t, srv, spec, key)
 	cfg := workerConfig(srv, spec, 20*time.Second)
+	cfg.StoreKey = key
 	results, _ := Run(t, Options{Workers: workers, Worker: cfg})
-	f := collect("redis", srv, results, cfg.Duration)
+	f := collect("redis (encrypted)", srv, results, cfg.Duration)
+	names := map[string]int64{}
+	for _, r := range results {
+		for k, v := range r.CommandNames {
+			names[k] += v
+		}
+	}
+	t.Logf("redis commands by name: %v", names)
 	if f.errors != 0 {
 		t.Errorf("Token errors = %d; want 0: %q", f.errors, f.tot.ErrorSamples)
 	}
@@ -219,7 +227,6 @@ func TestFleetRedisKillHolder(t *testing.T) {
 // flock at once, so the file store recovers without waiting for a TTL.
 func TestFleetFileKillHolder(t *testing.T) {
 	skipShort(t)
-	skipNoFileStore(t)
 	testKillHolder(t, "file", "file:"+filepath.Join(t.TempDir(), "u1.json"), 0)
 }
 
@@ -427,13 +434,14 @@ func TestFleetRedisAuthorizationEnds(t *testing.T) {
 // flock(2) on a lock file shared by the processes.
 func TestFleetFile(t *testing.T) {
 	skipShort(t)
-	skipNoFileStore(t)
 	srv := newServer(t)
 	spec := "file:" + filepath.Join(t.TempDir(), "u1.json")
-	seed(t, srv, spec)
+	key := storecrypt.GenerateKey()
+	seedKey(t, srv, spec, key)
 	cfg := workerConfig(srv, spec, 20*time.Second)
+	cfg.StoreKey = key
 	results, _ := Run(t, Options{Workers: workers, Worker: cfg})
-	f := collect("file", srv, results, cfg.Duration)
+	f := collect("file (encrypted)", srv, results, cfg.Duration)
 	if f.errors != 0 {
 		t.Errorf("Token errors = %d; want 0: %q", f.errors, f.tot.ErrorSamples)
 	}

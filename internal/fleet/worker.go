@@ -28,6 +28,7 @@ import (
 	"github.com/spotauth/spotauth"
 	"github.com/spotauth/spotauth/internal/redistest"
 	redisstore "github.com/spotauth/spotauth/store/redis"
+	"github.com/spotauth/spotauth/store/storecrypt"
 )
 
 // EnvWorker, when set in a process's environment, holds the JSON
@@ -44,6 +45,7 @@ const (
 type WorkerConfig struct {
 	ID           int
 	Store        string // "redis://..." or "file:/path"
+	StoreKey     string // base64 encryption key; empty: none
 	ServerURL    string
 	ClientID     string
 	ClientSecret string
@@ -97,8 +99,10 @@ type WorkerResult struct {
 	Refreshes int64
 	// Holds counts leases this worker acquired.
 	Holds int64
-	// RoundTrips and Commands count the worker's Redis traffic.
+	// RoundTrips and Commands count the worker's Redis traffic;
+	// CommandNames by command.
 	RoundTrips, Commands int64
+	CommandNames         map[string]int64
 	// RefreshErrors counts OnError reports.
 	RefreshErrors int64
 	// ReauthErrors counts Token errors matching spotauth.ErrReauthorize.
@@ -147,12 +151,27 @@ type quietLogger struct{}
 func (quietLogger) Printf(context.Context, string, ...any) {}
 
 // OpenStore opens the store a spec names: a redis:// URL (see
-// [redisstore.NewFromURL]) or "file:" and a path.
-func OpenStore(spec string) (spotauth.TokenStore, io.Closer, error) {
-	if strings.HasPrefix(spec, "file:") {
-		return openFileStore(strings.TrimPrefix(spec, "file:"))
+// [redisstore.NewFromURL]) or "file:" and a path. A non-empty key (base64,
+// see [storecrypt.ParseKey]) encrypts the tokens.
+func OpenStore(spec, key string) (spotauth.TokenStore, io.Closer, error) {
+	var sealer *storecrypt.AESGCM
+	if key != "" {
+		k, err := storecrypt.ParseKey(key)
+		if err != nil {
+			return nil, nil, err
+		}
+		if sealer, err = storecrypt.New(k); err != nil {
+			return nil, nil, err
+		}
 	}
-	s, err := redisstore.NewFromURL(spec)
+	if strings.HasPrefix(spec, "file:") {
+		return openFileStore(strings.TrimPrefix(spec, "file:"), sealer)
+	}
+	var opts []redisstore.Option
+	if sealer != nil {
+		opts = append(opts, redisstore.WithSealer(sealer))
+	}
+	s, err := redisstore.NewFromURL(spec, opts...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -194,7 +213,7 @@ func runWorker(cfg WorkerConfig, out io.Writer) (*WorkerResult, error) {
 		fmt.Fprintf(out, eventPrefix+format+"\n", args...)
 	}
 
-	store, closer, err := OpenStore(cfg.Store)
+	store, closer, err := OpenStore(cfg.Store, cfg.StoreKey)
 	if err != nil {
 		return nil, err
 	}
@@ -354,6 +373,7 @@ func runWorker(cfg WorkerConfig, out io.Writer) (*WorkerResult, error) {
 	}
 	res.Holds = hs.holds.Load()
 	res.RoundTrips, res.Commands = counter.RoundTrips(), counter.Commands()
+	res.CommandNames = counter.ByName()
 	return res, nil
 }
 

@@ -10,11 +10,12 @@
 //	{spotauth:default}:lease   string with a TTL: the refresh lease holder's random value
 //	{spotauth:default}:events  pub/sub channel: "saved N", "deleted N", "released"
 //
-// The stored token is the JSON {"token": <[spotauth.Token] JSON>, "expiry":
-// <RFC 3339 with nanoseconds>, "key": <hash tag>}, sealed by a
-// [storecrypt.Sealer] when one is set: the token's own JSON keeps whole
-// seconds, the envelope the exact expiry, and a sealed token names the key
-// it belongs to, so that a blob copied to another key is refused.
+// The stored token is the JSON {"token": <[spotauth.Token] JSON without
+// its times>, "expiry": <RFC 3339 with nanoseconds>, "authorized_at": ...,
+// "key": <hash tag>}, sealed by a [storecrypt.Sealer] when one is set: the
+// token's own JSON keeps whole seconds, the envelope exact times, and a
+// sealed token names the key it belongs to, so that a blob copied to
+// another key is refused.
 //
 // # Coordinated refresh
 //
@@ -380,9 +381,16 @@ func (s *Store) encode(t *spotauth.Token) ([]byte, error) {
 	if t == nil {
 		return nil, errors.New("spotauth: redis store: save nil token")
 	}
-	env := envelope{Token: t, Key: s.tag}
+	// The times travel in the envelope, exactly; the token's own JSON
+	// would keep whole seconds only.
+	c := *t
+	c.Expiry, c.AuthorizedAt = time.Time{}, time.Time{}
+	env := envelope{Token: &c, Key: s.tag}
 	if !t.Expiry.IsZero() {
 		env.Expiry = t.Expiry.UTC().Format(time.RFC3339Nano)
+	}
+	if !t.AuthorizedAt.IsZero() {
+		env.AuthorizedAt = t.AuthorizedAt.UTC().Format(time.RFC3339Nano)
 	}
 	b, err := json.Marshal(env)
 	if err != nil {
@@ -409,7 +417,8 @@ func (s *Store) decode(b []byte) (*spotauth.Token, error) {
 		return nil, s.wrap("load", fmt.Errorf("%w: the token is encrypted; configure its key (%s)", storecrypt.ErrNoKey, storecrypt.EnvKey))
 	}
 	var env envelope
-	if err := json.Unmarshal(b, &env); err != nil || env.Token == nil {
+	if err := json.Unmarshal(b, &env); err != nil || env.Token == nil ||
+		(env.Token.AccessToken == "" && env.Token.RefreshToken == "") {
 		return nil, s.wrap("load", fmt.Errorf("%w (%d bytes that are not token JSON)", ErrCorrupt, len(b)))
 	}
 	if s.sealer != nil && env.Key != s.tag {
@@ -417,24 +426,31 @@ func (s *Store) decode(b []byte) (*spotauth.Token, error) {
 		// key too, so that a blob copied from another key is refused.
 		return nil, s.wrap("load", fmt.Errorf("%w: the encrypted token was stored under another key", ErrCorrupt))
 	}
-	if env.Expiry != "" {
-		exp, err := time.Parse(time.RFC3339Nano, env.Expiry)
-		if err != nil {
-			return nil, s.wrap("load", fmt.Errorf("%w: bad expiry", ErrCorrupt))
+	for _, f := range []struct {
+		text string
+		dst  *time.Time
+	}{{env.Expiry, &env.Token.Expiry}, {env.AuthorizedAt, &env.Token.AuthorizedAt}} {
+		if f.text == "" {
+			continue
 		}
-		env.Token.Expiry = exp
+		v, err := time.Parse(time.RFC3339Nano, f.text)
+		if err != nil {
+			return nil, s.wrap("load", fmt.Errorf("%w: bad time", ErrCorrupt))
+		}
+		*f.dst = v
 	}
 	return env.Token, nil
 }
 
-// envelope is the stored JSON: the token in spotauth's JSON form, whose
-// times are whole seconds, plus its exact expiry, which matters for short
-// test lifetimes (a token living 2 s would otherwise lose up to half its
-// life to rounding).
+// envelope is the stored JSON: the token in spotauth's JSON form without
+// its times, which that form keeps in whole seconds, and the exact times
+// beside it; exactness matters for short test lifetimes (a token living
+// 2 s would otherwise lose up to half its life to rounding).
 type envelope struct {
-	Token  *spotauth.Token `json:"token"`
-	Expiry string          `json:"expiry,omitempty"` // RFC 3339 with nanoseconds
-	Key    string          `json:"key,omitempty"`    // the hash tag it was stored under
+	Token        *spotauth.Token `json:"token"`
+	Expiry       string          `json:"expiry,omitempty"`        // RFC 3339 with nanoseconds
+	AuthorizedAt string          `json:"authorized_at,omitempty"` // RFC 3339 with nanoseconds
+	Key          string          `json:"key,omitempty"`           // the hash tag it was stored under
 }
 
 // Load returns the stored token, or an error wrapping
@@ -526,13 +542,23 @@ func (s *Store) Lock(ctx context.Context) (spotauth.Lease, error) {
 			wait = pttl + time.Millisecond // the holder's lease runs out
 		}
 		timer.Reset(wait)
-		select {
-		case <-ctx.Done():
-			return nil, s.wrap("lock", context.Cause(ctx))
-		case <-s.closed:
-			return nil, s.wrap("lock", errStoreClosed)
-		case <-msgs: // released or saved: try again
-		case <-timer.C:
+	waiting:
+		for {
+			select {
+			case <-ctx.Done():
+				return nil, s.wrap("lock", context.Cause(ctx))
+			case <-s.closed:
+				return nil, s.wrap("lock", errStoreClosed)
+			case m := <-msgs:
+				if m != nil {
+					if ev, ok := ParseEvent(m.Payload); ok && ev.Kind == EventSaved {
+						continue // the holder saved but still holds the lease
+					}
+				}
+				break waiting // released (or deleted): try again
+			case <-timer.C:
+				break waiting
+			}
 		}
 	}
 }
@@ -739,7 +765,7 @@ func ParseEvent(payload string) (Event, bool) {
 
 // Watch subscribes to the token's events: every process watching learns at
 // once that a token was saved or deleted. The channel is closed when ctx
-// is done. Events are notifications, delivered at most once: while the
+// is done or the store is closed. Events are notifications, delivered at most once: while the
 // connection to Redis is down they are lost (the subscription is renewed
 // when Redis is back), so treat the store as the truth and an event as a
 // hint to read it. Watch returns an error if it cannot subscribe.
@@ -758,6 +784,8 @@ func (s *Store) Watch(ctx context.Context) (<-chan Event, error) {
 			select {
 			case <-ctx.Done():
 				return
+			case <-s.closed:
+				return
 			case m, ok := <-msgs:
 				if !ok {
 					return
@@ -769,6 +797,8 @@ func (s *Store) Watch(ctx context.Context) (<-chan Event, error) {
 				select {
 				case out <- e:
 				case <-ctx.Done():
+					return
+				case <-s.closed:
 					return
 				}
 			}

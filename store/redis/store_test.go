@@ -738,3 +738,20 @@ func TestWatchSurvivesRestart(t *testing.T) {
 		}
 	}
 }
+
+func TestWatchEndsOnClose(t *testing.T) {
+	s, _ := newStore(t)
+	events, err := s.Watch(context.Background())
+	if err != nil {
+		t.Fatalf("Watch = %v", err)
+	}
+	s.Close()
+	select {
+	case _, ok := <-events:
+		for ok {
+			_, ok = <-events
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatalf("Watch channel still open 3 s after Close; want it closed")
+	}
+}
