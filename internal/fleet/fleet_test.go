@@ -28,6 +28,20 @@ const (
 	goroutines = 16
 )
 
+// sched is the scheduling allowance of bounds on wall-clock delays that
+// the test does not control: CI runs every package at once on two cores,
+// where 8 workers x 16 goroutines compete with other tests for the CPU,
+// and a goroutine, a process or an exit can be delayed by hundreds of
+// milliseconds; the race detector slows everything several times more.
+// Bounds written with it check that a thing happens promptly (within the
+// mechanism's own delay, such as a lease TTL, plus sched), not how fast.
+var sched = func() time.Duration {
+	if raceEnabled {
+		return 3 * time.Second
+	}
+	return time.Second
+}()
+
 // newServer starts a fake Accounts service issuing 2 s tokens and rotating
 // refresh tokens.
 func newServer(t *testing.T) *spotauthtest.Server {
@@ -90,9 +104,12 @@ func skipShort(t *testing.T) {
 
 // figures are the numbers a fleet run reports.
 type figures struct {
-	name                                  string
-	workers                               int
-	duration                              time.Duration
+	name     string
+	workers  int
+	duration time.Duration
+	// stall is how long the test itself stopped refreshes (a store outage,
+	// a killed lease holder): the token cannot be kept alive meanwhile.
+	stall                                 time.Duration
 	calls, errors                         int64
 	generations, expiries                 int
 	refreshRequests, refreshesOK, faulted int
@@ -163,9 +180,14 @@ func checkHealthyStore(t *testing.T, f figures, window time.Duration, faults, ex
 	if f.invalidGrant != 0 {
 		t.Errorf("invalid_grant answers = %d; want 0 (a rotated refresh token was used twice)", f.invalidGrant)
 	}
-	minExpiries := int(f.duration / lifetime)
+	// A generation lives lifetime - window + the refresh's latency: at
+	// most lifetime unless refreshes take longer than the window, so a
+	// healthy run sees an expiry at least every lifetime, except while the
+	// test stalls refreshes on purpose.
+	minExpiries := int((f.duration - f.stall) / lifetime)
 	if f.expiries < minExpiries {
-		t.Errorf("expiries = %d in %v; want at least %d (the run did not keep the token alive?)", f.expiries, f.duration, minExpiries)
+		t.Errorf("expiries = %d in %v (refreshes stalled by the test for %v); want at least %d (the run did not keep the token alive?)",
+			f.expiries, f.duration, f.stall.Round(time.Millisecond), minExpiries)
 	}
 	// A generation lives from its refresh to its successor's refresh
 	// point, about lifetime - window; generations retired much earlier
@@ -242,17 +264,19 @@ func testKillHolder(t *testing.T, name, spec string, ttl time.Duration) {
 	cfg.PauseAfter = 3 * time.Second
 	var mu sync.Mutex
 	var killedAt time.Time
+	var killed *Proc
 	results, _ := Run(t, Options{Workers: workers, Worker: cfg, OnEvent: func(p *Proc, ev []string) {
 		if len(ev) > 0 && ev[0] == "holding" {
 			at := p.Kill()
 			mu.Lock()
-			killedAt = at
+			killedAt, killed = at, p
 			mu.Unlock()
 		}
 	}})
 	if killedAt.IsZero() {
 		t.Fatalf("no worker paused holding the lease; the kill was not tested")
 	}
+	exitedAt := killed.Exited()
 	if len(results) != workers-1 {
 		t.Errorf("results from %d workers; want %d (all but the killed one)", len(results), workers-1)
 	}
@@ -268,9 +292,15 @@ func testKillHolder(t *testing.T, name, spec string, ttl time.Duration) {
 	}
 	recovery := recovered.Sub(killedAt)
 	f := collect(name+" kill -9 of the lease holder", srv, results, cfg.Duration)
-	t.Logf("%s kill -9 recovery: lease holder killed, next refresh %v later (lease TTL %v)", name, recovery.Round(time.Millisecond), ttl)
-	if recovery > ttl+time.Second {
-		t.Errorf("recovery after kill -9 = %v; want within the lease TTL %v (+1 s)", recovery, ttl)
+	f.stall = recovery
+	t.Logf("%s kill -9 recovery: lease holder killed, next refresh %v later (lease TTL %v; the killed process's exit took %v)",
+		name, recovery.Round(time.Millisecond), ttl, exitedAt.Sub(killedAt).Round(time.Millisecond))
+	// The lease passes when its TTL runs out (Redis) or when the kernel
+	// drops the dead process's flock (file): then a waiter polls, takes the
+	// lease and refreshes. sched covers the exit, the poll and the refresh
+	// on a busy machine.
+	if recovery > ttl+sched {
+		t.Errorf("recovery after kill -9 = %v; want within the lease TTL %v + %v", recovery, ttl, sched)
 	}
 	if f.errors != 0 {
 		t.Errorf("Token errors in the surviving workers = %d; want 0: %q", f.errors, f.tot.ErrorSamples)
@@ -309,6 +339,7 @@ func TestFleetRedisRestart(t *testing.T) {
 		restartedAt = time.Now()
 	}})
 	f := collect("redis stopped 3 s and restarted", srv, results, cfg.Duration)
+	f.stall = restartedAt.Sub(stoppedAt)
 	t.Logf("redis down from +%v to +%v; %d Token errors (all with no valid token left): %q",
 		stoppedAt.Sub(runStart).Round(time.Millisecond), restartedAt.Sub(runStart).Round(time.Millisecond), f.errors, f.tot.ErrorSamples)
 	if f.errors == 0 {
@@ -320,11 +351,20 @@ func TestFleetRedisRestart(t *testing.T) {
 		}
 	}
 	for _, r := range results {
-		if !r.LastError.IsZero() && r.LastError.After(restartedAt.Add(3*time.Second)) {
+		// go-redis reconnects at the first command after the restart, and a
+		// source whose token expired tries again at the next call.
+		if !r.LastError.IsZero() && r.LastError.After(restartedAt.Add(sched)) {
 			t.Errorf("worker %d still failed %v after redis came back", r.ID, r.LastError.Sub(restartedAt))
 		}
 		if !r.FirstError.IsZero() && r.FirstError.Before(stoppedAt) {
 			t.Errorf("worker %d failed before redis stopped", r.ID)
+		}
+		fresh := false
+		for _, at := range r.Tokens {
+			fresh = fresh || at.After(restartedAt)
+		}
+		if !fresh {
+			t.Errorf("worker %d served no token after redis came back", r.ID)
 		}
 	}
 	checkHealthy(t, f, cfg.RefreshWindow, false)
