@@ -16,7 +16,7 @@ import (
 func BenchmarkTokenProcess(b *testing.B) {
 	bin, hello := buildBinaries(b)
 	dir := b.TempDir()
-	st := newFileStore(tokenFile(dir, "default", userToken))
+	st := testFileStore(b, dir, userToken)
 	tok := &spotauth.Token{AccessToken: "BQbenchmark-access-token-0123456789", TokenType: "Bearer",
 		Expiry: time.Now().Add(time.Hour), RefreshToken: "AQbenchmark-refresh-token", AuthorizedAt: time.Now(), PKCE: true}
 	if err := st.Save(context.Background(), tok); err != nil {

@@ -388,7 +388,7 @@ func TestTokenRefreshAtExpiry(t *testing.T) {
 
 func loadStored(t *testing.T, e *testEnv, kind tokenKind) *spotauth.Token {
 	t.Helper()
-	tok, err := newFileStore(tokenFile(e.dir, "default", kind)).Load(context.Background())
+	tok, err := testFileStore(t, e.dir, kind).Load(context.Background())
 	if err != nil {
 		t.Fatalf("load stored token: %v", err)
 	}
@@ -518,7 +518,7 @@ func TestAuthorizationEndWarning(t *testing.T) {
 	t.Parallel()
 	e := newTestEnv(t, nil)
 	e.login()
-	st := newFileStore(tokenFile(e.dir, "default", userToken))
+	st := testFileStore(t, e.dir, userToken)
 	tok := loadStored(t, e, userToken)
 	tok.AuthorizedAt = time.Now().AddDate(0, -6, 3)
 	if err := st.Save(context.Background(), tok); err != nil {

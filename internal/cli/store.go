@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/spotauth/spotauth"
+	filestore "github.com/spotauth/spotauth/store/file"
 )
 
 // tokenKind separates the two tokens a profile holds.
@@ -66,12 +66,19 @@ func redactURL(s string) string {
 	return u.Redacted()
 }
 
-// tokenFile is the file of one token in a file store.
-func tokenFile(dir, profile string, kind tokenKind) string {
+// storeName is the name of one token of a profile in a store: the
+// profile for the user token, profile+".app" for the app token.
+func storeName(profile string, kind tokenKind) string {
 	if kind == appToken {
-		return filepath.Join(dir, profile+".app-token.json")
+		return profile + ".app"
 	}
-	return filepath.Join(dir, profile+".token.json")
+	return profile
+}
+
+// tokenFile is the file of one token in a file store (store/file keeps
+// name.json beside a name.lock).
+func tokenFile(dir, profile string, kind tokenKind) string {
+	return filepath.Join(dir, storeName(profile, kind)+".json")
 }
 
 // openStore opens the store of one token of the profile.
@@ -88,11 +95,12 @@ func (f *Factory) openStore(ctx context.Context, s *settings, kind tokenKind) (s
 		}
 		return st, nil
 	default:
-		if err := os.MkdirAll(loc.dir, 0o700); err != nil {
-			return nil, withCode(ExitError, fmt.Errorf("spotauth: token store: %w", err),
+		st, err := filestore.New(loc.dir, storeName(s.Profile, kind), nil)
+		if err != nil {
+			return nil, withCode(ExitError, err,
 				"Make %s writable or choose another with --store or %s.", loc.dir, envConfigDir)
 		}
-		return openFileStore(tokenFile(loc.dir, s.Profile, kind))
+		return st, nil
 	}
 }
 

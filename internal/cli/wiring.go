@@ -13,11 +13,6 @@ import (
 	redisstore "github.com/spotauth/spotauth/store/redis"
 )
 
-// openFileStore opens the file store holding one token in file name.
-func openFileStore(name string) (spotauth.TokenStore, error) {
-	return newFileStore(name), nil
-}
-
 // openRedisStore opens the Redis store of one token of profile: the key is
 // the profile for the user token and profile+":app" for the app token, in
 // the URL's prefix (default "spotauth"). It does not contact Redis.
