@@ -165,6 +165,15 @@ func (e *StoreError) Unwrap() error { return e.Err }
 // With a [LockingStore] the refresh follows the protocol documented there:
 // Lock, Lease.Load, adopt or refresh with the stored refresh token,
 // Lease.Save, Release.
+//
+// A source whose token came from its store and finds the store empty at a
+// refresh concludes that the token was deleted (a logout, or another
+// process found the authorization ended): it sends no refresh request,
+// which would store a token again, and fails with an error matching
+// [ErrReauthorize] and [ErrTokenNotFound]. With a [WatchingStore] it
+// learns of a deletion at once and drops its token even if still valid,
+// and adopts tokens that other processes store as soon as they do; see
+// WatchingStore.
 type RefreshingSource struct {
 	st atomic.Pointer[state]
 
@@ -188,6 +197,10 @@ type RefreshingSource struct {
 	pendingSave *Token // published but not yet stored
 	reloaded    bool   // a reload happened, at lastReload (monotonic)
 	lastReload  int64
+	// lockCancel, while a flight waits for a LockingStore's lease, stops
+	// the wait, with the cause errAdopted or errDeleted.
+	lockCancel context.CancelCauseFunc
+	deletions  uint64 // deletions of the stored token seen by the watch
 }
 
 // state is what the hot path loads: immutable once published.
@@ -207,6 +220,9 @@ type state struct {
 	// err is a permanent error, returned once tok has expired, or ErrClosed.
 	err    error
 	closed bool
+	// stored: tok is known to be the store's token (loaded, adopted or
+	// saved), so that finding the store empty means it was deleted.
+	stored bool
 }
 
 var closedState = &state{closed: true, err: ErrClosed,
@@ -266,6 +282,10 @@ func newSource(refresh func(context.Context, *Token) (*Token, error), app bool, 
 		s.origin = s.clock.Now()
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	if ws, ok := s.opts.Store.(WatchingStore); ok {
+		s.wg.Add(1)
+		go s.watch(ws)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if t != nil && t.AccessToken != "" {
@@ -463,7 +483,7 @@ func (s *RefreshingSource) startFlight(st *state, kind flightKind) *flight {
 	f := &flight{done: make(chan struct{})}
 	s.flight = f
 	s.wg.Add(1)
-	go s.run(f, s.st.Load().tok, kind)
+	go s.run(f, s.st.Load(), s.deletions, kind)
 	return f
 }
 
@@ -712,9 +732,11 @@ func (s *RefreshingSource) onTimer(st *state) {
 	s.startFlight(st, flightRefresh)
 }
 
-// run performs flight f, replacing stale.
-func (s *RefreshingSource) run(f *flight, stale *Token, kind flightKind) {
+// run performs flight f, replacing the token of from. dels is s.deletions
+// when the flight started.
+func (s *RefreshingSource) run(f *flight, from *state, dels uint64, kind flightKind) {
 	defer s.wg.Done()
+	stale := from.tok
 	ctx, cancel := context.WithTimeout(s.ctx, s.timeout)
 	defer cancel()
 	if kind == flightReload {
@@ -736,17 +758,23 @@ func (s *RefreshingSource) run(f *flight, stale *Token, kind flightKind) {
 		// Only the save of the published token is due.
 		tok, saveErr, err = s.retrySave(ctx, pending)
 	} else {
-		tok, refreshed, saveErr, err = s.obtain(ctx, stale)
+		tok, refreshed, saveErr, err = s.obtain(ctx, stale, from.stored)
 	}
 
 	var report []error
 	s.mu.Lock()
 	closed := s.closed
+	if err == nil && s.deletions != dels && !s.app {
+		// The stored token was deleted (a logout) while this flight ran:
+		// its token must not outlive the deletion.
+		err = errDeleted
+	}
 	switch {
 	case closed:
 		err = ErrClosed
 	case err == nil:
 		st := s.newState(tok, refreshed)
+		st.stored = saveErr == nil
 		if saveErr != nil {
 			s.failures++
 			s.pendingSave = tok
@@ -757,6 +785,15 @@ func (s *RefreshingSource) run(f *flight, stale *Token, kind flightKind) {
 			s.pendingSave = nil
 		}
 		s.publish(st)
+	case errors.Is(err, errDeleted):
+		// The stored token was deleted: drop ours, valid or not.
+		if saveErr != nil {
+			report = append(report, saveErr)
+		}
+		if cur := s.st.Load(); cur.tok != nil || cur.err == nil {
+			report = append(report, err)
+			s.publish(s.droppedState(cur, err))
+		}
 	default:
 		cur := s.st.Load()
 		if errors.Is(err, ErrInvalidGrant) && !errors.Is(err, ErrReauthorize) {
@@ -766,7 +803,10 @@ func (s *RefreshingSource) run(f *flight, stale *Token, kind flightKind) {
 			report = append(report, saveErr)
 		}
 		report = append(report, err)
-		if cur.tok != nil && cur.tok.AccessToken != "" && cur.err == nil {
+		if cur != from && cur.err == nil && !permanent(err) && cur.tok != nil && s.adoptable(cur.tok, stale) {
+			// A newer token was adopted meanwhile (from a store event):
+			// there is nothing to retry.
+		} else if cur.tok != nil && cur.tok.AccessToken != "" && cur.err == nil {
 			if permanent(err) {
 				n := *cur
 				n.err = err
@@ -819,7 +859,9 @@ func (s *RefreshingSource) runReload(ctx context.Context, f *flight, stale *Toke
 		// next call then refreshes it with its own refresh token).
 		s.failures = 0
 		s.pendingSave = nil
-		s.publish(s.newState(cur, false))
+		st := s.newState(cur, false)
+		st.stored = true
+		s.publish(st)
 	}
 	s.flight = nil
 	s.mu.Unlock()
@@ -927,7 +969,11 @@ func (s *RefreshingSource) doRefresh(ctx context.Context, base *Token) (*Token, 
 // the store if another process stored a newer one, else by a refresh. It
 // returns the token, whether it came from a refresh, a save error (the
 // token is then valid but not stored), or an error.
-func (s *RefreshingSource) obtain(ctx context.Context, stale *Token) (tok *Token, refreshed bool, saveErr, err error) {
+//
+// stored says that stale came from the store (or was saved to it): if the
+// store is then found empty, the token was deleted, and obtain returns
+// errDeleted without a refresh, which would store a token again.
+func (s *RefreshingSource) obtain(ctx context.Context, stale *Token, stored bool) (tok *Token, refreshed bool, saveErr, err error) {
 	store := s.opts.Store
 	if store == nil {
 		if stale == nil && !s.app {
@@ -937,9 +983,12 @@ func (s *RefreshingSource) obtain(ctx context.Context, stale *Token) (tok *Token
 		return tok, err == nil, nil, err
 	}
 	if ls, ok := store.(LockingStore); ok {
-		return s.obtainLocked(ctx, ls, stale)
+		return s.obtainLocked(ctx, ls, stale, stored)
 	}
 	cur, lerr := store.Load(ctx)
+	if s.deleted(lerr, stale, stored) {
+		return nil, false, nil, errDeleted
+	}
 	if lerr != nil {
 		cur = nil
 		if !errors.Is(lerr, ErrTokenNotFound) && stale == nil {
@@ -970,19 +1019,67 @@ func (s *RefreshingSource) obtain(ctx context.Context, stale *Token) (tok *Token
 	return tok, true, saveErr, nil
 }
 
+// errDeleted is returned, and reported, by a user source whose stored
+// token was deleted (see [WatchingStore]).
+var errDeleted = fmt.Errorf("spotauth: the stored token was deleted (a logout, or the authorization ended): %w (%w)", ErrReauthorize, ErrTokenNotFound)
+
+// errAdopted stops a flight's wait for the lease: a newer stored token
+// was adopted.
+var errAdopted = errors.New("spotauth: a newer stored token was adopted")
+
+// deleted reports whether a load error means that stale, the store's
+// token, was deleted. App tokens are never "deleted": the source requests
+// a new one.
+func (s *RefreshingSource) deleted(lerr error, stale *Token, stored bool) bool {
+	return !s.app && stored && stale != nil && errors.Is(lerr, ErrTokenNotFound)
+}
+
+// lock waits for ls's lease. A store event can stop the wait (see
+// lockCancel): lock then returns errAdopted or errDeleted.
+func (s *RefreshingSource) lock(ctx context.Context, ls LockingStore) (Lease, error) {
+	lctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	s.mu.Lock()
+	s.lockCancel = cancel
+	s.mu.Unlock()
+	l, err := ls.Lock(lctx)
+	s.mu.Lock()
+	s.lockCancel = nil
+	s.mu.Unlock()
+	if err != nil && ctx.Err() == nil {
+		if c := context.Cause(lctx); c == errAdopted || c == errDeleted {
+			return nil, c
+		}
+	}
+	return l, err
+}
+
 func isInvalidGrant(err error) bool {
 	return errors.Is(err, ErrInvalidGrant) || errors.Is(err, ErrReauthorize)
 }
 
 // obtainLocked is obtain for a LockingStore.
-func (s *RefreshingSource) obtainLocked(ctx context.Context, ls LockingStore, stale *Token) (tok *Token, refreshed bool, saveErr, err error) {
+func (s *RefreshingSource) obtainLocked(ctx context.Context, ls LockingStore, stale *Token, stored bool) (tok *Token, refreshed bool, saveErr, err error) {
 	// Without the lease first: another process may have refreshed already.
 	if cur, lerr := ls.Load(ctx); lerr == nil && s.adoptable(cur, stale) {
 		return cur, false, nil, nil
+	} else if s.deleted(lerr, stale, stored) {
+		return nil, false, nil, errDeleted
 	}
-	lease, lerr := ls.Lock(ctx)
-	if lerr != nil {
-		return nil, false, nil, &StoreError{Op: "lock", Err: lerr}
+	lease, lerr := s.lock(ctx, ls)
+	for lerr != nil {
+		switch lerr {
+		case errDeleted:
+			return nil, false, nil, errDeleted
+		case errAdopted:
+			// A store event says another process stored a newer token.
+			if cur, e := ls.Load(ctx); e == nil && s.adoptable(cur, stale) {
+				return cur, false, nil, nil
+			}
+			lease, lerr = s.lock(ctx, ls)
+		default:
+			return nil, false, nil, &StoreError{Op: "lock", Err: lerr}
+		}
 	}
 	defer func() {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -994,6 +1091,9 @@ func (s *RefreshingSource) obtainLocked(ctx context.Context, ls LockingStore, st
 		}
 	}()
 	cur, lerr := lease.Load(ctx)
+	if s.deleted(lerr, stale, stored) {
+		return nil, false, nil, errDeleted
+	}
 	if lerr != nil {
 		cur = nil
 		if !errors.Is(lerr, ErrTokenNotFound) && stale == nil {
@@ -1020,8 +1120,13 @@ func (s *RefreshingSource) obtainLocked(ctx context.Context, ls LockingStore, st
 		saveErr = &StoreError{Op: "save", Err: serr}
 		if errors.Is(serr, ErrLeaseLost) {
 			// Another holder stored a token meanwhile: prefer it if newer.
-			if c2, e2 := ls.Load(ctx); e2 == nil && s.adoptable(c2, tok) {
+			c2, e2 := ls.Load(ctx)
+			if e2 == nil && s.adoptable(c2, tok) {
 				return c2, false, saveErr, nil
+			}
+			if errors.Is(e2, ErrTokenNotFound) && !s.app {
+				// Deleted (a logout) while we refreshed: it wins.
+				return nil, false, saveErr, errDeleted
 			}
 		}
 	}
@@ -1121,4 +1226,117 @@ func (s *RefreshingSource) Format(f fmt.State, verb rune) {
 		return
 	}
 	fmt.Fprint(f, s.String())
+}
+
+// droppedState is cur without its token, failing with err: the stored
+// token was deleted. A permanent error cur already had (the invalid_grant
+// that made this source delete the token, say) is kept, as more precise.
+func (s *RefreshingSource) droppedState(cur *state, err error) *state {
+	if cur.err != nil && cur.err != ErrClosed {
+		err = cur.err
+	}
+	return &state{err: err, dueWall: math.MinInt64, dueMono: math.MinInt64,
+		expWall: math.MinInt64, expMono: math.MinInt64, gotMono: math.MinInt64, window: cur.window}
+}
+
+// watch follows the events of a WatchingStore until Close (see
+// [WatchingStore] for what the source does with them). If watching fails
+// or stops, it tries again after a backoff (1 s, doubling up to 30 s).
+func (s *RefreshingSource) watch(ws WatchingStore) {
+	defer s.wg.Done()
+	delay := time.Second
+	for {
+		ch, err := ws.Watch(s.ctx)
+		if err != nil && s.ctx.Err() == nil {
+			s.report(&StoreError{Op: "watch", Err: err})
+		}
+		if err == nil {
+			for ev := range ch {
+				delay = time.Second
+				s.onEvent(ws, ev)
+			}
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-s.ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		delay = min(2*delay, 30*time.Second)
+	}
+}
+
+// onEvent handles one store event: it reads the store (the truth; events
+// are hints) and adopts a newer token, or drops a deleted one.
+func (s *RefreshingSource) onEvent(ws WatchingStore, ev StoreEvent) {
+	if ev.Kind != StoreSaved && ev.Kind != StoreDeleted {
+		return
+	}
+	ctx, cancel := context.WithTimeout(s.ctx, s.timeout)
+	cur, err := ws.Load(ctx)
+	cancel()
+	switch {
+	case err == nil:
+		// Saved, or deleted and stored again since (a new login).
+		s.adoptStored(cur)
+	case ev.Kind == StoreDeleted && !s.app && s.ctx.Err() == nil:
+		// Not found, or the store cannot say: the event is the news.
+		s.drop()
+	}
+}
+
+// adoptStored publishes cur, read from the store, if it is newer than the
+// token of the source, or is a new authorization after a permanent error;
+// a flight waiting for the lease then stops waiting.
+func (s *RefreshingSource) adoptStored(cur *Token) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.st.Load()
+	if s.closed || st.closed || cur == nil || cur.AccessToken == "" {
+		return
+	}
+	switch {
+	case st.err != nil:
+		// As runReload: a token of another authorization than the one
+		// that ended.
+		if s.app && !s.adoptable(cur, st.tok) ||
+			!s.app && (cur.RefreshToken == "" || st.tok != nil && cur.RefreshToken == st.tok.RefreshToken) {
+			return
+		}
+	case st.tok == nil || st.tok.AccessToken == "" || s.pendingSave != nil || !s.adoptable(cur, st.tok):
+		// Nothing loaded yet (the first call loads), our token is not
+		// stored yet, or the stored one is not newer.
+		return
+	}
+	s.failures = 0
+	n := s.newState(cur, false)
+	n.stored = true
+	s.publish(n)
+	if s.lockCancel != nil {
+		s.lockCancel(errAdopted)
+	}
+}
+
+// drop drops the token of a user source whose stored token was deleted,
+// and reports errDeleted, unless it was dropped already.
+func (s *RefreshingSource) drop() {
+	s.mu.Lock()
+	st := s.st.Load()
+	if s.closed || st.closed || st.tok == nil {
+		s.mu.Unlock()
+		return
+	}
+	s.deletions++
+	s.failures = 0
+	s.pendingSave = nil
+	known := st.err != nil // this source found the end itself, and said so
+	s.publish(s.droppedState(st, errDeleted))
+	if s.lockCancel != nil {
+		s.lockCancel(errDeleted)
+	}
+	s.mu.Unlock()
+	if !known {
+		s.report(errDeleted)
+	}
 }

@@ -351,7 +351,9 @@ func TestPermanentError(t *testing.T) {
 	c := newFakeClock()
 	f := newFake(c)
 	f.errs = []error{fmt.Errorf("fake: %w", ErrInvalidGrant)} // without ErrReauthorize: the source adds it
-	store := NewMemoryStore(tok(c, "at-0", time.Hour))
+	// Not watched: with a WatchingStore the deletion drops the token at
+	// once (TestWatchDeleted).
+	store := unwatched{NewMemoryStore(tok(c, "at-0", time.Hour))}
 	var reported atomic.Int32
 	var first atomic.Pointer[error]
 	s := testSource(t, f, nil, SourceOptions{Jitter: -1, Store: store, OnError: func(err error) {
@@ -412,6 +414,9 @@ func (b *blockingStore) Save(ctx context.Context, t *Token) error {
 
 // plainStore hides the LockingStore methods of a store.
 type plainStore struct{ TokenStore }
+
+// unwatched hides the Watch method of a LockingStore.
+type unwatched struct{ LockingStore }
 
 // TestRotatedTokenSavedBeforeHandout: with a store whose Save blocks, no
 // caller gets the new access token before Save has returned.

@@ -58,6 +58,9 @@ type WorkerConfig struct {
 	// NoLock hides the store's lease (a control experiment: the workers
 	// then coordinate through Load and Save only).
 	NoLock bool
+	// NoWatch hides the store's Watch method (the sources then learn of
+	// changes only when they refresh).
+	NoWatch bool
 	// MeEvery is how often each goroutine checks its token at /v1/me.
 	MeEvery       time.Duration
 	RefreshWindow time.Duration
@@ -196,6 +199,16 @@ func (h *hookedStore) Lock(ctx context.Context) (spotauth.Lease, error) {
 	return l, err
 }
 
+// watchingHooked is a hookedStore on a WatchingStore, which it stays.
+type watchingHooked struct {
+	*hookedStore
+	w spotauth.WatchingStore
+}
+
+func (h watchingHooked) Watch(ctx context.Context) (<-chan spotauth.StoreEvent, error) {
+	return h.w.Watch(ctx)
+}
+
 // plainStore hides the LockingStore methods.
 type plainStore struct{ s spotauth.TokenStore }
 
@@ -228,6 +241,9 @@ func runWorker(cfg WorkerConfig, out io.Writer) (*WorkerResult, error) {
 	}
 	hs := &hookedStore{LockingStore: ls}
 	var srcStore spotauth.TokenStore = hs
+	if ws, ok := store.(spotauth.WatchingStore); ok && !cfg.NoWatch {
+		srcStore = watchingHooked{hs, ws}
+	}
 	if cfg.NoLock {
 		srcStore = plainStore{hs}
 	}

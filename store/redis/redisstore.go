@@ -54,15 +54,19 @@
 // [Store.Delete] removes the token, bumps the version (so that a holder
 // refreshing at that moment cannot store it back) and publishes "deleted".
 // Delete it when the authorization has ended for good (a refresh answered
-// invalid_grant, or the 6-month limit passed): [Store.Watch] delivers the
-// event to every replica at once, and each can stop using its in-memory
-// token instead of finding out at its next refresh:
+// invalid_grant, or the 6-month limit passed), or at a logout: [Store.Watch]
+// delivers the event to every replica at once. A Store is a
+// [spotauth.WatchingStore], so a [spotauth.RefreshingSource] on it does
+// this by itself: it drops its in-memory token at once, without a refresh
+// request (the fleet test counts one invalid_grant for 8 processes), and
+// adopts a token another process saved as soon as it is saved. Other
+// programs can watch too:
 //
 //	events, err := store.Watch(ctx)
 //	...
 //	for ev := range events {
 //		if ev.Kind == redisstore.EventDeleted {
-//			// stop serving the in-memory token: the user must log in again
+//			// the user must log in again
 //		}
 //	}
 //
@@ -368,6 +372,17 @@ redis.call('PUBLISH', ARGV[2], 'saved ' .. v)
 return v`)
 
 	// ARGV: channel. Returns the new version.
+	// ARGV: lease value, expected version, channel. Returns the new
+	// version, -1 (lease lost) or -2 (version changed).
+	leaseDeleteScript = redis.NewScript(`
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return -1 end
+local v = tonumber(redis.call('HGET', KEYS[1], 'version')) or 0
+if v ~= tonumber(ARGV[2]) then return -2 end
+v = v + 1
+redis.call('HSET', KEYS[1], 'version', v)
+redis.call('HDEL', KEYS[1], 'token')
+redis.call('PUBLISH', ARGV[3], 'deleted ' .. v)
+return v`)
 	deleteScript = redis.NewScript(`
 local v = redis.call('HINCRBY', KEYS[1], 'version', 1)
 redis.call('HDEL', KEYS[1], 'token')
@@ -679,6 +694,32 @@ func (l *lease) Save(ctx context.Context, t *spotauth.Token) error {
 	return nil
 }
 
+// Delete removes the stored token if the lease is still held and the
+// version is unchanged, fenced like Save, and notifies watchers with
+// [EventDeleted] (it implements [spotauth.LeaseDeleter]). A
+// [spotauth.RefreshingSource] deletes a refused refresh token this way
+// before it releases the lease, so that no waiter takes the lease and
+// tries the dead refresh token again.
+func (l *lease) Delete(ctx context.Context) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.released {
+		return l.s.wrap("delete", fmt.Errorf("%w: the lease was released", spotauth.ErrLeaseLost))
+	}
+	v, err := leaseDeleteScript.Run(ctx, l.s.client, l.s.keys(), l.value, l.version, l.s.channel).Int64()
+	if err != nil {
+		return l.s.wrap("delete", err)
+	}
+	switch v {
+	case -1:
+		return l.s.wrap("delete", fmt.Errorf("%w: the lease expired and may have passed to another holder", spotauth.ErrLeaseLost))
+	case -2:
+		return l.s.wrap("delete", fmt.Errorf("%w: a newer token was stored since the lease was acquired", spotauth.ErrLeaseLost))
+	}
+	l.version = v
+	return nil
+}
+
 // Release gives the lease up (compare-and-delete) and wakes waiters.
 // Releasing twice is not an error.
 func (l *lease) Release(ctx context.Context) error {
@@ -703,39 +744,27 @@ func (l *lease) Release(ctx context.Context) error {
 // String describes the lease without its value.
 func (l *lease) String() string { return "redisstore.lease{" + l.s.tag + "}" }
 
-// EventKind is the kind of an [Event].
-type EventKind int
+// EventKind is the kind of an [Event]; it is the root package's
+// [spotauth.StoreEventKind], so that a Store is a [spotauth.WatchingStore].
+type EventKind = spotauth.StoreEventKind
 
 // Event kinds.
 const (
 	// EventSaved: a token was stored (by a refresh or a Save).
-	EventSaved EventKind = iota + 1
+	EventSaved = spotauth.StoreSaved
 	// EventDeleted: the token was deleted; the authorization is gone.
-	EventDeleted
+	EventDeleted = spotauth.StoreDeleted
 	// EventReleased: the refresh lease was released.
-	EventReleased
+	EventReleased = spotauth.StoreReleased
 )
 
-// String returns "saved", "deleted" or "released".
-func (k EventKind) String() string {
-	switch k {
-	case EventSaved:
-		return "saved"
-	case EventDeleted:
-		return "deleted"
-	case EventReleased:
-		return "released"
-	}
-	return "EventKind(" + strconv.Itoa(int(k)) + ")"
-}
+// Event is a change of the stored token, delivered by [Store.Watch]: the
+// root package's [spotauth.StoreEvent].
+type Event = spotauth.StoreEvent
 
-// Event is a change of the stored token, delivered by [Store.Watch].
-type Event struct {
-	// Kind says what happened.
-	Kind EventKind
-	// Version is the token's version after the change (0 for EventReleased).
-	Version int64
-}
+// A Store is a WatchingStore: a RefreshingSource on it learns of a
+// deletion, and of a token another process stored, at once.
+var _ spotauth.WatchingStore = (*Store)(nil)
 
 // ParseEvent parses a message of the events channel. It returns false for
 // a message that is not an event.
@@ -764,7 +793,9 @@ func ParseEvent(payload string) (Event, bool) {
 }
 
 // Watch subscribes to the token's events: every process watching learns at
-// once that a token was saved or deleted. The channel is closed when ctx
+// once that a token was saved or deleted (it implements
+// [spotauth.WatchingStore]; a [spotauth.RefreshingSource] on the store
+// watches it). The channel is closed when ctx
 // is done or the store is closed. Events are notifications, delivered at most once: while the
 // connection to Redis is down they are lost (the subscription is renewed
 // when Redis is back), so treat the store as the truth and an event as a

@@ -771,3 +771,62 @@ func TestWatchEndsOnClose(t *testing.T) {
 		t.Fatalf("Watch channel still open 10 s after Close; want it closed")
 	}
 }
+
+// TestLeaseDelete: the holder deletes the stored token while it holds the
+// lease (a refused refresh token), fenced like Save, and watchers are told.
+func TestLeaseDelete(t *testing.T) {
+	s, c := newStore(t)
+	ctx := ctxT(t, 10*time.Second)
+	events, err := s.Watch(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Save(ctx, testToken(1))
+	l := mustLock(t, s)
+	d, ok := l.(spotauth.LeaseDeleter)
+	if !ok {
+		t.Fatalf("lease %T is not a LeaseDeleter", l)
+	}
+	if err := d.Delete(ctx); err != nil {
+		t.Fatalf("lease Delete = %v", err)
+	}
+	if _, err := s.Load(ctx); !errors.Is(err, spotauth.ErrTokenNotFound) {
+		t.Errorf("Load after lease Delete = %v; want ErrTokenNotFound", err)
+	}
+	for want := (redisstore.Event{Kind: redisstore.EventSaved, Version: 1}); ; {
+		select {
+		case ev := <-events:
+			if ev != want {
+				t.Fatalf("event %+v; want %+v", ev, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no event %+v after 10 s", want)
+		}
+		if want.Kind == redisstore.EventDeleted {
+			break
+		}
+		want = redisstore.Event{Kind: redisstore.EventDeleted, Version: 2}
+	}
+	l.Release(ctx)
+	if err := d.Delete(ctx); !errors.Is(err, spotauth.ErrLeaseLost) {
+		t.Errorf("Delete by a released lease = %v; want ErrLeaseLost", err)
+	}
+
+	// Fenced: a token saved since the lease was taken stays; and a holder
+	// whose lease expired deletes nothing.
+	s.Save(ctx, testToken(3))
+	l2 := mustLock(t, s)
+	s.Save(ctx, testToken(4))
+	if err := l2.(spotauth.LeaseDeleter).Delete(ctx); !errors.Is(err, spotauth.ErrLeaseLost) {
+		t.Errorf("lease Delete after a newer save = %v; want ErrLeaseLost", err)
+	}
+	l2.Release(ctx)
+	stale := deadHolder(t, c, 100*time.Millisecond)
+	time.Sleep(150 * time.Millisecond)
+	if err := stale.(spotauth.LeaseDeleter).Delete(ctx); !errors.Is(err, spotauth.ErrLeaseLost) {
+		t.Errorf("Delete by a holder whose lease expired = %v; want ErrLeaseLost", err)
+	}
+	if got, _ := s.Load(ctx); !sameToken(got, testToken(4)) {
+		t.Errorf("Load after refused deletes = %+v; want token 4", got)
+	}
+}
