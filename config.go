@@ -133,7 +133,11 @@ func (f authCodeOptionFunc) setAuthCode(p *authCodeParams) { f(p) }
 
 // ShowDialog makes Spotify show the consent dialog even when the user has
 // already approved the app (show_dialog=true). Exchange ignores it.
-var ShowDialog AuthCodeOption = authCodeOptionFunc(func(p *authCodeParams) { p.showDialog = true })
+var ShowDialog AuthCodeOption = showDialogOption{}
+
+type showDialogOption struct{}
+
+func (showDialogOption) setAuthCode(p *authCodeParams) { p.showDialog = true }
 
 // S256ChallengeOption adds the PKCE S256 challenge derived from verifier to
 // an authorization URL (code_challenge_method=S256 and code_challenge).

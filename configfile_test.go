@@ -240,3 +240,67 @@ print("\n".join(s.get(k) for k in ("SPOTIFY_CLIENT_ID", "SPOTIFY_CLIENT_SECRET",
 		t.Errorf("configparser read %q; want %q", got, want)
 	}
 }
+
+// FuzzConfigFile reads arbitrary files as tekore config files, then writes
+// credentials into them and reads them back. Errors never show a value of
+// the file, and what WriteConfigFile wrote ReadConfigFile reads.
+func FuzzConfigFile(f *testing.F) {
+	f.Add(cfgTestTekore, "", "id", "secret", "http://127.0.0.1/cb", "AQC")
+	f.Add(cfgTestTekore, "ANOTHER", "id2", "", "", "AQC%(x)s")
+	f.Add("[s]\nspotify_client_id = lower\n", "s", "", "s3cr3t", "", "")
+	f.Add("[DEFAULT]\nSPOTIFY_CLIENT_SECRET = %(missing)s\n", "", "", "", "", "")
+	f.Add("SPOTIFY_CLIENT_ID = before-any-section\n", "", "id", "", "", "")
+	f.Add("[s]\r\nSPOTIFY_CLIENT_ID=a\r\n  continued\r\n", "s", "", "", "", "tok")
+	f.Fuzz(func(t *testing.T, text, section, id, secret, redirect, refresh string) {
+		path := filepath.Join(t.TempDir(), "tekore.cfg")
+		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		before, beforeErr := ReadConfigFile(path, section)
+		if beforeErr != nil {
+			// Errors name keys, sections and the file, never a value.
+			for _, line := range strings.Split(text, "\n") {
+				if _, v, ok := strings.Cut(line, "="); ok && len(strings.TrimSpace(v)) >= 12 && strings.Contains(beforeErr.Error(), strings.TrimSpace(v)) {
+					t.Fatalf("ReadConfigFile(%q) = %v; shows the value %q", text, beforeErr, strings.TrimSpace(v))
+				}
+			}
+		}
+		c := Credentials{ClientID: id, ClientSecret: secret, RedirectURI: redirect, RefreshToken: refresh}
+		if err := WriteConfigFile(path, section, c); err != nil {
+			if data, _ := os.ReadFile(path); string(data) != text {
+				t.Fatalf("WriteConfigFile(%q, %q, %v) = %v and changed the file", text, section, c, err)
+			}
+			return
+		}
+		if beforeErr != nil && !errors.Is(beforeErr, ErrNoClientID) && !errors.Is(beforeErr, ErrConfigSection) {
+			return // a value that did not read (a bad interpolation) still does not
+		}
+		after, err := ReadConfigFile(path, section)
+		if err != nil {
+			if errors.Is(err, ErrNoClientID) && id == "" && before.ClientID == "" {
+				return // nothing gave a client ID
+			}
+			data, _ := os.ReadFile(path)
+			t.Fatalf("ReadConfigFile after WriteConfigFile(%q, %q, %v) = %v; file:\n%s", text, section, c, err, data)
+		}
+		for _, fv := range []struct{ name, wrote, old, got string }{
+			{EnvClientID, id, before.ClientID, after.ClientID},
+			{EnvClientSecret, secret, before.ClientSecret, after.ClientSecret},
+			{EnvRedirectURI, redirect, before.RedirectURI, after.RedirectURI},
+			{EnvUserRefresh, refresh, before.RefreshToken, after.RefreshToken},
+		} {
+			want := fv.wrote
+			if want == "" {
+				// An empty field is skipped, keeping the file's value;
+				// before is zero when the first read failed as a whole.
+				if before.ClientID == "" {
+					continue
+				}
+				want = fv.old
+			}
+			if fv.got != want {
+				t.Fatalf("%s after WriteConfigFile(%q, %q, %v) = %q; want %q", fv.name, text, section, c, fv.got, want)
+			}
+		}
+	})
+}

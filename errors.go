@@ -25,7 +25,8 @@ var (
 	ErrAccessDenied = errors.New("spotauth: access_denied")
 	// ErrRateLimited: HTTP 429 from Spotify.
 	ErrRateLimited = errors.New("spotauth: rate limited")
-	// ErrServerError: HTTP 5xx from Spotify.
+	// ErrServerError: HTTP 5xx from Spotify's token endpoint, or a
+	// server_error or temporarily_unavailable redirect from /authorize.
 	ErrServerError = errors.New("spotauth: server error")
 	// ErrBadResponse: a response that is not the JSON Spotify documents
 	// (an HTML page, an empty, truncated or wrongly shaped body).
@@ -37,7 +38,8 @@ var (
 	ErrReauthorize = errors.New("spotauth: authorization required again")
 	// ErrStateMismatch: the redirect's state is not the one sent (CSRF).
 	ErrStateMismatch = errors.New("spotauth: state mismatch")
-	// ErrMissingCode: the redirect has neither code nor error.
+	// ErrMissingCode: no authorization code, in a redirect that has
+	// neither code nor error, or given to [Config.Exchange].
 	ErrMissingCode = errors.New("spotauth: redirect has no code")
 	// ErrRepeatedParameter: a redirect parameter appears more than once.
 	// The error is a [*RepeatedParameterError] naming the parameter.

@@ -194,6 +194,17 @@ func TestSecretsNeverLeak(t *testing.T) {
 			w.WriteHeader(429)
 			io.WriteString(w, echo(r))
 		},
+		// Tokens the server issued, behind JSON escapes that hide the
+		// field names from a pattern over the raw text.
+		"bad 200, escaped names": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(w, `{"access\u005ftoken":%q,"refresh\u005ftoken":%q,"expires_in":"soon"}`, access, refresh+"2")
+		},
+		"error JSON with escaped names": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(400)
+			fmt.Fprintf(w, `{"error":"invalid_grant","acc\u0065ss_token":%q}`, access)
+		},
 		"escaped echo": func(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(400)
 			io.WriteString(w, url.QueryEscape(echo(r)))

@@ -976,3 +976,64 @@ func TestFakeTimeout(t *testing.T) {
 		t.Errorf("ClientCredentials(slow server) returned after %v; want soon after the 100ms deadline", d)
 	}
 }
+
+// TestFakeScopes checks the scope constants against the fake's own list of
+// Spotify's scopes: every preset and the 19 standard scopes are granted as
+// requested, the Open Access scopes only to a partner, and a scope Spotify
+// removed is refused with its error page.
+func TestFakeScopes(t *testing.T) {
+	standard := spotauth.StandardScopes()
+	tests := []struct {
+		name    string
+		scopes  spotauth.Scopes
+		partner bool
+		refused bool
+	}{
+		{"Read", spotauth.Read, false, false},
+		{"Write", spotauth.Write, false, false},
+		{"Every", spotauth.Every, false, false},
+		{"19 standard", standard, false, false},
+		{"Open Access, partner", spotauth.OpenAccessScopes(), true, false},
+		{"Open Access, not a partner", spotauth.OpenAccessScopes(), false, true},
+		{"removed scope", spotauth.NewScopes(spotauth.ScopeUserReadPrivate, "user-read-birthdate"), false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newFake(t, nil)
+			cfg := fakeConfig(srv)
+			if tt.partner {
+				if err := srv.AddApp(spotauthtest.App{ClientID: "partner", ClientSecret: "partner-secret", RedirectURIs: []string{srv.RedirectURI}, OpenAccess: true}); err != nil {
+					t.Fatal(err)
+				}
+				cfg.ClientID, cfg.ClientSecret = "partner", "partner-secret"
+			}
+			ua, err := cfg.NewUserAuth(false, spotauth.ScopesOption(tt.scopes))
+			if err != nil {
+				t.Fatal(err)
+			}
+			landed, err := srv.Authorize(ua.URL, true)
+			if tt.refused {
+				if err == nil || !strings.Contains(err.Error(), "Illegal scope") {
+					t.Errorf("fake /authorize with %v = %v, %v; want the Illegal scope page", tt.scopes, landed, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("fake /authorize with %v = %v; want a redirect", tt.scopes, err)
+			}
+			tok, err := ua.RequestRedirect(context.Background(), landed.String())
+			if err != nil {
+				t.Fatalf("RequestRedirect() = %v", err)
+			}
+			if !tok.Scope.Equal(tt.scopes) {
+				t.Errorf("granted scopes = %v; want %v", tok.Scope, tt.scopes)
+			}
+			if missing := tok.Scope.Missing(spotauth.Every); tt.scopes.ContainsAll(spotauth.Every) != missing.IsEmpty() {
+				t.Errorf("Scope.Missing(Every) = %v with %v granted", missing, tok.Scope)
+			}
+		})
+	}
+	if standard.Len() != 19 || spotauth.OpenAccessScopes().Len() != 5 {
+		t.Errorf("StandardScopes().Len(), OpenAccessScopes().Len() = %d, %d; want 19, 5", standard.Len(), spotauth.OpenAccessScopes().Len())
+	}
+}

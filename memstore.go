@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// MemoryStore is a [LockingStore] in memory. Several [RefreshingSource]
+// MemoryStore is a [LockingStore] and a [WatchingStore] in memory. Several [RefreshingSource]
 // values sharing one MemoryStore behave like a fleet of processes sharing a
 // file or Redis store: they refresh once per expiry between them. It is
 // also a convenient store for tests. The zero value is an empty store whose
@@ -24,6 +24,53 @@ type MemoryStore struct {
 	tok     *Token
 	version uint64    // incremented by every Save and Delete (fencing)
 	holder  *memLease // current lease, nil if free
+	watches map[*memWatch]struct{}
+}
+
+// memWatch is one Watch call's channel.
+type memWatch struct {
+	ch     chan StoreEvent
+	closed bool
+}
+
+// notify sends ev to every watcher without blocking: a watcher that falls
+// 64 events behind loses the newest (events are hints). s.mu must be held.
+func (s *MemoryStore) notify(kind StoreEventKind) {
+	ev := StoreEvent{Kind: kind, Version: int64(s.version)}
+	if kind == StoreReleased {
+		ev.Version = 0
+	}
+	for w := range s.watches {
+		select {
+		case w.ch <- ev:
+		default:
+		}
+	}
+}
+
+// Watch reports every Save, Delete and lease release of the store (it
+// implements [WatchingStore]) until ctx is done, then closes the channel.
+func (s *MemoryStore) Watch(ctx context.Context) (<-chan StoreEvent, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("spotauth: memory store: %w", err)
+	}
+	w := &memWatch{ch: make(chan StoreEvent, 64)}
+	s.mu.Lock()
+	if s.watches == nil {
+		s.watches = map[*memWatch]struct{}{}
+	}
+	s.watches[w] = struct{}{}
+	s.mu.Unlock()
+	context.AfterFunc(ctx, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		delete(s.watches, w)
+		if !w.closed {
+			w.closed = true
+			close(w.ch)
+		}
+	})
+	return w.ch, nil
 }
 
 // NewMemoryStore returns a MemoryStore holding a copy of t, or an empty
@@ -77,6 +124,7 @@ func (s *MemoryStore) Save(ctx context.Context, t *Token) error {
 	c := *t
 	s.tok = &c
 	s.version++
+	s.notify(StoreSaved)
 	return nil
 }
 
@@ -89,6 +137,7 @@ func (s *MemoryStore) Delete(ctx context.Context) error {
 	defer s.mu.Unlock()
 	s.tok = nil
 	s.version++
+	s.notify(StoreDeleted)
 	return nil
 }
 
@@ -177,6 +226,7 @@ func (l *memLease) Save(ctx context.Context, t *Token) error {
 	l.s.tok = &c
 	l.s.version++
 	l.version = l.s.version
+	l.s.notify(StoreSaved)
 	return nil
 }
 
@@ -194,6 +244,7 @@ func (l *memLease) Delete(ctx context.Context) error {
 	l.s.tok = nil
 	l.s.version++
 	l.version = l.s.version
+	l.s.notify(StoreDeleted)
 	return nil
 }
 
@@ -207,7 +258,34 @@ func (l *memLease) Release(context.Context) error {
 	l.done = true
 	if l.s.holder == l {
 		l.s.holder = nil
+		l.s.notify(StoreReleased)
 	}
 	close(l.released)
 	return nil
+}
+
+// String describes the store without showing its token.
+func (s *MemoryStore) String() string {
+	if s == nil {
+		return "spotauth.MemoryStore(nil)"
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	held := "empty"
+	if s.tok != nil {
+		held = "holds a token"
+	}
+	return fmt.Sprintf("spotauth.MemoryStore{%s, version %d, leased %v}", held, s.version, s.holder != nil)
+}
+
+// GoString is String, for %#v.
+func (s *MemoryStore) GoString() string { return s.String() }
+
+// Format prints String for every verb, so that no verb shows a token.
+func (s *MemoryStore) Format(f fmt.State, verb rune) {
+	if verb == 'q' {
+		fmt.Fprintf(f, "%q", s.String())
+		return
+	}
+	fmt.Fprint(f, s.String())
 }

@@ -36,14 +36,15 @@ type SourceOptions struct {
 	// between them.
 	Store TokenStore
 	// RefreshWindow is how long before expiry the background refresh starts
-	// (0 means [DefaultRefreshWindow], 5 minutes). A token whose remaining
-	// life is shorter than twice the window uses a quarter of that life
-	// instead, so that short-lived tokens are not refreshed continuously.
+	// (0 means [DefaultRefreshWindow], 5 minutes; it is at least
+	// [DefaultExpiryMargin], as Spotify advises refreshing when less than
+	// a minute remains). A token whose remaining life is shorter than twice
+	// the window uses a quarter of that life instead, so that short-lived
+	// tokens (as in tests) are not refreshed continuously.
 	RefreshWindow time.Duration
 	// Jitter spreads the refresh start of a fleet: each refresh starts at a
-	// random point in the first Jitter of the window (0 means a fifth of
-	// RefreshWindow; negative disables jitter). It scales down with the
-	// window for short-lived tokens.
+	// random point in the first Jitter of the window, at most half of it
+	// (0 means a fifth of the window; negative disables jitter).
 	Jitter time.Duration
 	// RefreshTimeout bounds one refresh, including waiting for the lease of
 	// a [LockingStore] and saving (0 means [DefaultRefreshTimeout]). Callers
@@ -89,6 +90,7 @@ type StoreError struct {
 	Err error
 }
 
+// Error returns "spotauth: token store OP: " and the store's error.
 func (e *StoreError) Error() string { return "spotauth: token store " + e.Op + ": " + e.Err.Error() }
 
 // Unwrap returns e.Err.
@@ -145,6 +147,9 @@ func (e *StoreError) Unwrap() error { return e.Err }
 // never retried: it goes to [SourceOptions.OnError] at once and is returned
 // to callers once the token has expired. On invalid_grant the refresh token
 // is deleted from the store, unless another process replaced it meanwhile.
+// A source with a store then looks in the store at most once a second when
+// called, and adopts a token stored there after a new authorization (by a
+// `spotauth login`, say), without a network call.
 //
 // # Persistence
 //
@@ -160,6 +165,15 @@ func (e *StoreError) Unwrap() error { return e.Err }
 // With a [LockingStore] the refresh follows the protocol documented there:
 // Lock, Lease.Load, adopt or refresh with the stored refresh token,
 // Lease.Save, Release.
+//
+// A source whose token came from its store and finds the store empty at a
+// refresh concludes that the token was deleted (a logout, or another
+// process found the authorization ended): it sends no refresh request,
+// which would store a token again, and fails with an error matching
+// [ErrReauthorize] and [ErrTokenNotFound]. With a [WatchingStore] it
+// learns of a deletion at once and drops its token even if still valid,
+// and adopts tokens that other processes store as soon as they do; see
+// WatchingStore.
 type RefreshingSource struct {
 	st atomic.Pointer[state]
 
@@ -170,7 +184,6 @@ type RefreshingSource struct {
 	app     bool
 	opts    SourceOptions
 	window  time.Duration
-	jitter  time.Duration
 	timeout time.Duration
 	ctx     context.Context // canceled by Close
 	cancel  context.CancelFunc
@@ -182,6 +195,12 @@ type RefreshingSource struct {
 	closed      bool
 	failures    int    // consecutive failed refreshes or saves
 	pendingSave *Token // published but not yet stored
+	reloaded    bool   // a reload happened, at lastReload (monotonic)
+	lastReload  int64
+	// lockCancel, while a flight waits for a LockingStore's lease, stops
+	// the wait, with the cause errAdopted or errDeleted.
+	lockCancel context.CancelCauseFunc
+	deletions  uint64 // deletions of the stored token seen by the watch
 }
 
 // state is what the hot path loads: immutable once published.
@@ -201,6 +220,9 @@ type state struct {
 	// err is a permanent error, returned once tok has expired, or ErrClosed.
 	err    error
 	closed bool
+	// stored: tok is known to be the store's token (loaded, adopted or
+	// saved), so that finding the store empty means it was deleted.
+	stored bool
 }
 
 var closedState = &state{closed: true, err: ErrClosed,
@@ -247,14 +269,7 @@ func newSource(refresh func(context.Context, *Token) (*Token, error), app bool, 
 	if s.window <= 0 {
 		s.window = DefaultRefreshWindow
 	}
-	switch {
-	case s.opts.Jitter < 0:
-		s.jitter = 0
-	case s.opts.Jitter == 0:
-		s.jitter = s.window / 5
-	default:
-		s.jitter = min(s.opts.Jitter, s.window)
-	}
+	s.window = max(s.window, DefaultExpiryMargin)
 	s.timeout = s.opts.RefreshTimeout
 	if s.timeout <= 0 {
 		s.timeout = DefaultRefreshTimeout
@@ -267,6 +282,10 @@ func newSource(refresh func(context.Context, *Token) (*Token, error), app bool, 
 		s.origin = s.clock.Now()
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	if ws, ok := s.opts.Store.(WatchingStore); ok {
+		s.wg.Add(1)
+		go s.watch(ws)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if t != nil && t.AccessToken != "" {
@@ -358,17 +377,34 @@ func (s *RefreshingSource) slow(ctx context.Context, st *state, _, _ int64) (*st
 	}
 	wall, mono := s.preciseNow()
 	var last *flight
+	reloaded := false
 	for {
 		if st.closed {
 			return nil, ErrClosed
 		}
 		if st.tok != nil && st.tok.AccessToken != "" && !st.expired(wall, mono) {
 			if st.err == nil && !st.fresh(wall, mono) {
-				s.startFlight(st, false) // in the background; do not wait
+				s.startFlight(st, flightRefresh) // in the background; do not wait
 			}
 			return st, nil
 		}
 		if st.err != nil {
+			if !reloaded && st.err != ErrClosed && s.opts.Store != nil && s.reloadDue() {
+				reloaded = true
+				// Maybe the user authorized again and another process
+				// stored the new token: look once, without a refresh.
+				f := s.startFlight(st, flightReload)
+				select {
+				case <-f.done:
+				case <-ctx.Done():
+					return nil, st.err
+				}
+				st = s.st.Load()
+				wall, mono = s.preciseNow()
+				if st.err == nil {
+					continue // a new token: use it, or refresh it
+				}
+			}
 			return nil, st.err
 		}
 		if last != nil {
@@ -379,7 +415,7 @@ func (s *RefreshingSource) slow(ctx context.Context, st *state, _, _ int64) (*st
 				return nil, errors.New("spotauth: the refreshed token has already expired")
 			}
 		}
-		f := s.startFlight(st, false)
+		f := s.startFlight(st, flightRefresh)
 		select {
 		case <-f.done:
 		case <-ctx.Done():
@@ -395,11 +431,36 @@ func (s *RefreshingSource) slow(ctx context.Context, st *state, _, _ int64) (*st
 	}
 }
 
-// startFlight returns the refresh in flight, starting one to replace the
-// token of st unless the published state is no longer st (then it returns
-// doneFlight so that the caller reads the new state). With force, a flight
-// starts even if st is no longer current.
-func (s *RefreshingSource) startFlight(st *state, force bool) *flight {
+// flightKind says what a flight does.
+type flightKind int
+
+const (
+	flightRefresh flightKind = iota // replace the token of a given state
+	flightForce                     // replace the current token, whatever the state
+	flightReload                    // after a permanent error: adopt a new stored token, never refresh
+)
+
+// reloadInterval bounds how often a source in a permanent-error state looks
+// in its store for a token stored after a new authorization.
+const reloadInterval = time.Second
+
+// reloadDue reports whether a reload may start now, and if so counts it.
+func (s *RefreshingSource) reloadDue() bool {
+	_, mono := s.preciseNow()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.reloaded && mono-s.lastReload < int64(reloadInterval) {
+		return false
+	}
+	s.reloaded, s.lastReload = true, mono
+	return true
+}
+
+// startFlight returns the flight in progress, or starts one of kind. A
+// refresh or reload starts only if the published state is still st, a
+// forced refresh only if the published token is still st's; otherwise
+// startFlight returns doneFlight, so that the caller reads the new state.
+func (s *RefreshingSource) startFlight(st *state, kind flightKind) *flight {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.flight != nil {
@@ -408,13 +469,21 @@ func (s *RefreshingSource) startFlight(st *state, force bool) *flight {
 	if s.closed {
 		return doneFlight // the caller then reads closedState
 	}
-	if !force && s.st.Load() != st {
+	cur := s.st.Load()
+	if kind == flightForce {
+		// A forced refresh replaces the token its caller found stale; if
+		// another flight replaced that token meanwhile (a 401 seen by
+		// several requests at once), the new token is the answer.
+		if cur.tok == nil || st.tok == nil || cur.tok.AccessToken != st.tok.AccessToken {
+			return doneFlight
+		}
+	} else if cur != st {
 		return doneFlight
 	}
 	f := &flight{done: make(chan struct{})}
 	s.flight = f
 	s.wg.Add(1)
-	go s.run(f, s.st.Load().tok)
+	go s.run(f, s.st.Load(), s.deletions, kind)
 	return f
 }
 
@@ -473,7 +542,7 @@ func (s *RefreshingSource) invalidate(ctx context.Context, stale *Token, guard b
 			return st.tok, nil
 		}
 	}
-	f := s.startFlight(st, true)
+	f := s.startFlight(st, flightForce)
 	select {
 	case <-f.done:
 	case <-ctx.Done():
@@ -536,12 +605,16 @@ func (s *RefreshingSource) newState(tok *Token, gotByRefresh bool) *state {
 		return st
 	}
 	remaining := tok.Expiry.Sub(time.Unix(0, wall)) // saturates
-	w, j := s.window, s.jitter
+	w := s.window
 	if remaining < 2*w {
 		w = max(remaining/4, 0)
-		if s.window > 0 {
-			j = time.Duration(float64(j) * float64(w) / float64(s.window))
-		}
+	}
+	var j time.Duration
+	switch {
+	case s.opts.Jitter == 0:
+		j = w / 5
+	case s.opts.Jitter > 0:
+		j = min(s.opts.Jitter, w/2)
 	}
 	st.window = w
 	margin := min(maxExpiryMargin, max(remaining/20, 0))
@@ -656,14 +729,20 @@ func (s *RefreshingSource) onTimer(st *state) {
 		s.mu.Unlock()
 		return
 	}
-	s.startFlight(st, false)
+	s.startFlight(st, flightRefresh)
 }
 
-// run performs flight f, replacing stale.
-func (s *RefreshingSource) run(f *flight, stale *Token) {
+// run performs flight f, replacing the token of from. dels is s.deletions
+// when the flight started.
+func (s *RefreshingSource) run(f *flight, from *state, dels uint64, kind flightKind) {
 	defer s.wg.Done()
+	stale := from.tok
 	ctx, cancel := context.WithTimeout(s.ctx, s.timeout)
 	defer cancel()
+	if kind == flightReload {
+		s.runReload(ctx, f, stale)
+		return
+	}
 
 	s.mu.Lock()
 	pending := s.pendingSave
@@ -679,17 +758,23 @@ func (s *RefreshingSource) run(f *flight, stale *Token) {
 		// Only the save of the published token is due.
 		tok, saveErr, err = s.retrySave(ctx, pending)
 	} else {
-		tok, refreshed, saveErr, err = s.obtain(ctx, stale)
+		tok, refreshed, saveErr, err = s.obtain(ctx, stale, from.stored)
 	}
 
 	var report []error
 	s.mu.Lock()
 	closed := s.closed
+	if err == nil && s.deletions != dels && !s.app {
+		// The stored token was deleted (a logout) while this flight ran:
+		// its token must not outlive the deletion.
+		err = errDeleted
+	}
 	switch {
 	case closed:
 		err = ErrClosed
 	case err == nil:
 		st := s.newState(tok, refreshed)
+		st.stored = saveErr == nil
 		if saveErr != nil {
 			s.failures++
 			s.pendingSave = tok
@@ -700,6 +785,15 @@ func (s *RefreshingSource) run(f *flight, stale *Token) {
 			s.pendingSave = nil
 		}
 		s.publish(st)
+	case errors.Is(err, errDeleted):
+		// The stored token was deleted: drop ours, valid or not.
+		if saveErr != nil {
+			report = append(report, saveErr)
+		}
+		if cur := s.st.Load(); cur.tok != nil || cur.err == nil {
+			report = append(report, err)
+			s.publish(s.droppedState(cur, err))
+		}
 	default:
 		cur := s.st.Load()
 		if errors.Is(err, ErrInvalidGrant) && !errors.Is(err, ErrReauthorize) {
@@ -709,7 +803,10 @@ func (s *RefreshingSource) run(f *flight, stale *Token) {
 			report = append(report, saveErr)
 		}
 		report = append(report, err)
-		if cur.tok != nil && cur.tok.AccessToken != "" && cur.err == nil {
+		if cur != from && cur.err == nil && !permanent(err) && cur.tok != nil && s.adoptable(cur.tok, stale) {
+			// A newer token was adopted meanwhile (from a store event):
+			// there is nothing to retry.
+		} else if cur.tok != nil && cur.tok.AccessToken != "" && cur.err == nil {
 			if permanent(err) {
 				n := *cur
 				n.err = err
@@ -743,6 +840,29 @@ func (s *RefreshingSource) run(f *flight, stale *Token) {
 	}
 	s.mu.Lock()
 	f.err = err
+	s.flight = nil
+	s.mu.Unlock()
+	close(f.done)
+}
+
+// runReload performs a reload flight: it adopts a stored token of another
+// authorization than the one whose refresh failed permanently, if there is
+// one.
+func (s *RefreshingSource) runReload(ctx context.Context, f *flight, stale *Token) {
+	cur, err := s.opts.Store.Load(ctx)
+	s.mu.Lock()
+	st := s.st.Load()
+	if err == nil && !s.closed && st.err != nil && cur.AccessToken != "" &&
+		(stale == nil || cur.AccessToken != stale.AccessToken) &&
+		(s.app && s.adoptable(cur, stale) || !s.app && cur.RefreshToken != "" && (stale == nil || cur.RefreshToken != stale.RefreshToken)) {
+		// A token of a new authorization: publish it, even expired (the
+		// next call then refreshes it with its own refresh token).
+		s.failures = 0
+		s.pendingSave = nil
+		st := s.newState(cur, false)
+		st.stored = true
+		s.publish(st)
+	}
 	s.flight = nil
 	s.mu.Unlock()
 	close(f.done)
@@ -849,7 +969,11 @@ func (s *RefreshingSource) doRefresh(ctx context.Context, base *Token) (*Token, 
 // the store if another process stored a newer one, else by a refresh. It
 // returns the token, whether it came from a refresh, a save error (the
 // token is then valid but not stored), or an error.
-func (s *RefreshingSource) obtain(ctx context.Context, stale *Token) (tok *Token, refreshed bool, saveErr, err error) {
+//
+// stored says that stale came from the store (or was saved to it): if the
+// store is then found empty, the token was deleted, and obtain returns
+// errDeleted without a refresh, which would store a token again.
+func (s *RefreshingSource) obtain(ctx context.Context, stale *Token, stored bool) (tok *Token, refreshed bool, saveErr, err error) {
 	store := s.opts.Store
 	if store == nil {
 		if stale == nil && !s.app {
@@ -859,9 +983,12 @@ func (s *RefreshingSource) obtain(ctx context.Context, stale *Token) (tok *Token
 		return tok, err == nil, nil, err
 	}
 	if ls, ok := store.(LockingStore); ok {
-		return s.obtainLocked(ctx, ls, stale)
+		return s.obtainLocked(ctx, ls, stale, stored)
 	}
 	cur, lerr := store.Load(ctx)
+	if s.deleted(lerr, stale, stored) {
+		return nil, false, nil, errDeleted
+	}
 	if lerr != nil {
 		cur = nil
 		if !errors.Is(lerr, ErrTokenNotFound) && stale == nil {
@@ -892,19 +1019,67 @@ func (s *RefreshingSource) obtain(ctx context.Context, stale *Token) (tok *Token
 	return tok, true, saveErr, nil
 }
 
+// errDeleted is returned, and reported, by a user source whose stored
+// token was deleted (see [WatchingStore]).
+var errDeleted = fmt.Errorf("spotauth: the stored token was deleted (a logout, or the authorization ended): %w (%w)", ErrReauthorize, ErrTokenNotFound)
+
+// errAdopted stops a flight's wait for the lease: a newer stored token
+// was adopted.
+var errAdopted = errors.New("spotauth: a newer stored token was adopted")
+
+// deleted reports whether a load error means that stale, the store's
+// token, was deleted. App tokens are never "deleted": the source requests
+// a new one.
+func (s *RefreshingSource) deleted(lerr error, stale *Token, stored bool) bool {
+	return !s.app && stored && stale != nil && errors.Is(lerr, ErrTokenNotFound)
+}
+
+// lock waits for ls's lease. A store event can stop the wait (see
+// lockCancel): lock then returns errAdopted or errDeleted.
+func (s *RefreshingSource) lock(ctx context.Context, ls LockingStore) (Lease, error) {
+	lctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	s.mu.Lock()
+	s.lockCancel = cancel
+	s.mu.Unlock()
+	l, err := ls.Lock(lctx)
+	s.mu.Lock()
+	s.lockCancel = nil
+	s.mu.Unlock()
+	if err != nil && ctx.Err() == nil {
+		if c := context.Cause(lctx); c == errAdopted || c == errDeleted {
+			return nil, c
+		}
+	}
+	return l, err
+}
+
 func isInvalidGrant(err error) bool {
 	return errors.Is(err, ErrInvalidGrant) || errors.Is(err, ErrReauthorize)
 }
 
 // obtainLocked is obtain for a LockingStore.
-func (s *RefreshingSource) obtainLocked(ctx context.Context, ls LockingStore, stale *Token) (tok *Token, refreshed bool, saveErr, err error) {
+func (s *RefreshingSource) obtainLocked(ctx context.Context, ls LockingStore, stale *Token, stored bool) (tok *Token, refreshed bool, saveErr, err error) {
 	// Without the lease first: another process may have refreshed already.
 	if cur, lerr := ls.Load(ctx); lerr == nil && s.adoptable(cur, stale) {
 		return cur, false, nil, nil
+	} else if s.deleted(lerr, stale, stored) {
+		return nil, false, nil, errDeleted
 	}
-	lease, lerr := ls.Lock(ctx)
-	if lerr != nil {
-		return nil, false, nil, &StoreError{Op: "lock", Err: lerr}
+	lease, lerr := s.lock(ctx, ls)
+	for lerr != nil {
+		switch lerr {
+		case errDeleted:
+			return nil, false, nil, errDeleted
+		case errAdopted:
+			// A store event says another process stored a newer token.
+			if cur, e := ls.Load(ctx); e == nil && s.adoptable(cur, stale) {
+				return cur, false, nil, nil
+			}
+			lease, lerr = s.lock(ctx, ls)
+		default:
+			return nil, false, nil, &StoreError{Op: "lock", Err: lerr}
+		}
 	}
 	defer func() {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -916,6 +1091,9 @@ func (s *RefreshingSource) obtainLocked(ctx context.Context, ls LockingStore, st
 		}
 	}()
 	cur, lerr := lease.Load(ctx)
+	if s.deleted(lerr, stale, stored) {
+		return nil, false, nil, errDeleted
+	}
 	if lerr != nil {
 		cur = nil
 		if !errors.Is(lerr, ErrTokenNotFound) && stale == nil {
@@ -942,8 +1120,13 @@ func (s *RefreshingSource) obtainLocked(ctx context.Context, ls LockingStore, st
 		saveErr = &StoreError{Op: "save", Err: serr}
 		if errors.Is(serr, ErrLeaseLost) {
 			// Another holder stored a token meanwhile: prefer it if newer.
-			if c2, e2 := ls.Load(ctx); e2 == nil && s.adoptable(c2, tok) {
+			c2, e2 := ls.Load(ctx)
+			if e2 == nil && s.adoptable(c2, tok) {
 				return c2, false, saveErr, nil
+			}
+			if errors.Is(e2, ErrTokenNotFound) && !s.app {
+				// Deleted (a logout) while we refreshed: it wins.
+				return nil, false, saveErr, errDeleted
 			}
 		}
 	}
@@ -1003,4 +1186,157 @@ func (s *RefreshingSource) retrySave(ctx context.Context, t *Token) (tok *Token,
 		return t, &StoreError{Op: "save", Err: serr}, nil
 	}
 	return t, nil, nil
+}
+
+// String describes the source without showing a token: whether it holds
+// one and until when, and its store's type.
+func (s *RefreshingSource) String() string {
+	if s == nil {
+		return "spotauth.RefreshingSource(nil)"
+	}
+	desc := "no token yet"
+	st := s.st.Load()
+	switch {
+	case st == nil:
+		desc = "not created by Config.UserSource or AppSource"
+	case st.closed:
+		desc = "closed"
+	case st.tok != nil && st.tok.AccessToken != "" && st.tok.Expiry.IsZero():
+		desc = "token without expiry"
+	case st.tok != nil && st.tok.AccessToken != "":
+		desc = "token expiring " + st.tok.Expiry.UTC().Format(time.RFC3339)
+	}
+	if st != nil && st.err != nil && !st.closed {
+		desc += ", refresh failed permanently"
+	}
+	store := "none"
+	if s.opts.Store != nil {
+		store = fmt.Sprintf("%T", s.opts.Store)
+	}
+	return "spotauth.RefreshingSource{" + desc + ", store: " + store + "}"
+}
+
+// GoString is String, for %#v.
+func (s *RefreshingSource) GoString() string { return s.String() }
+
+// Format prints String for every verb, so that no verb shows a token.
+func (s *RefreshingSource) Format(f fmt.State, verb rune) {
+	if verb == 'q' {
+		fmt.Fprintf(f, "%q", s.String())
+		return
+	}
+	fmt.Fprint(f, s.String())
+}
+
+// droppedState is cur without its token, failing with err: the stored
+// token was deleted. A permanent error cur already had (the invalid_grant
+// that made this source delete the token, say) is kept, as more precise.
+func (s *RefreshingSource) droppedState(cur *state, err error) *state {
+	if cur.err != nil && cur.err != ErrClosed {
+		err = cur.err
+	}
+	return &state{err: err, dueWall: math.MinInt64, dueMono: math.MinInt64,
+		expWall: math.MinInt64, expMono: math.MinInt64, gotMono: math.MinInt64, window: cur.window}
+}
+
+// watch follows the events of a WatchingStore until Close (see
+// [WatchingStore] for what the source does with them). If watching fails
+// or stops, it tries again after a backoff (1 s, doubling up to 30 s).
+func (s *RefreshingSource) watch(ws WatchingStore) {
+	defer s.wg.Done()
+	delay := time.Second
+	for {
+		ch, err := ws.Watch(s.ctx)
+		if err != nil && s.ctx.Err() == nil {
+			s.report(&StoreError{Op: "watch", Err: err})
+		}
+		if err == nil {
+			for ev := range ch {
+				delay = time.Second
+				s.onEvent(ws, ev)
+			}
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-s.ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		delay = min(2*delay, 30*time.Second)
+	}
+}
+
+// onEvent handles one store event: it reads the store (the truth; events
+// are hints) and adopts a newer token, or drops a deleted one.
+func (s *RefreshingSource) onEvent(ws WatchingStore, ev StoreEvent) {
+	if ev.Kind != StoreSaved && ev.Kind != StoreDeleted {
+		return
+	}
+	ctx, cancel := context.WithTimeout(s.ctx, s.timeout)
+	cur, err := ws.Load(ctx)
+	cancel()
+	switch {
+	case err == nil:
+		// Saved, or deleted and stored again since (a new login).
+		s.adoptStored(cur)
+	case ev.Kind == StoreDeleted && !s.app && s.ctx.Err() == nil:
+		// Not found, or the store cannot say: the event is the news.
+		s.drop()
+	}
+}
+
+// adoptStored publishes cur, read from the store, if it is newer than the
+// token of the source, or is a new authorization after a permanent error;
+// a flight waiting for the lease then stops waiting.
+func (s *RefreshingSource) adoptStored(cur *Token) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.st.Load()
+	if s.closed || st.closed || cur == nil || cur.AccessToken == "" {
+		return
+	}
+	switch {
+	case st.err != nil:
+		// As runReload: a token of another authorization than the one
+		// that ended.
+		if s.app && !s.adoptable(cur, st.tok) ||
+			!s.app && (cur.RefreshToken == "" || st.tok != nil && cur.RefreshToken == st.tok.RefreshToken) {
+			return
+		}
+	case st.tok == nil || st.tok.AccessToken == "" || s.pendingSave != nil || !s.adoptable(cur, st.tok):
+		// Nothing loaded yet (the first call loads), our token is not
+		// stored yet, or the stored one is not newer.
+		return
+	}
+	s.failures = 0
+	n := s.newState(cur, false)
+	n.stored = true
+	s.publish(n)
+	if s.lockCancel != nil {
+		s.lockCancel(errAdopted)
+	}
+}
+
+// drop drops the token of a user source whose stored token was deleted,
+// and reports errDeleted, unless it was dropped already.
+func (s *RefreshingSource) drop() {
+	s.mu.Lock()
+	st := s.st.Load()
+	if s.closed || st.closed || st.tok == nil {
+		s.mu.Unlock()
+		return
+	}
+	s.deletions++
+	s.failures = 0
+	s.pendingSave = nil
+	known := st.err != nil // this source found the end itself, and said so
+	s.publish(s.droppedState(st, errDeleted))
+	if s.lockCancel != nil {
+		s.lockCancel(errDeleted)
+	}
+	s.mu.Unlock()
+	if !known {
+		s.report(errDeleted)
+	}
 }

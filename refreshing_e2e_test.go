@@ -238,3 +238,73 @@ func TestE2EFailureWithValidToken(t *testing.T) {
 		t.Errorf("successful refreshes = %d; want 1 after the failures", st.GrantsSucceeded["refresh_token"])
 	}
 }
+
+// TestNoSecretsInOutput: sources, stores, and their errors never print a
+// token or the client secret, whatever the verb.
+func TestNoSecretsInOutput(t *testing.T) {
+	srv, cfg, tok := e2e(t, spotauthtest.RefreshStable)
+	mem := spotauth.NewMemoryStore(tok)
+	fs, _ := file.New(t.TempDir(), "p", nil)
+	fs.Save(context.Background(), tok)
+	src := cfg.UserSource(tok, &spotauth.SourceOptions{Store: mem})
+	closeSource(t, src)
+	if _, err := src.ForceRefresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	srv.RevokeGrant(tok.RefreshToken)
+	_, rerr := src.ForceRefresh(context.Background())
+	storeErr := &spotauth.StoreError{Op: "save", Err: errors.New("disk full")}
+	for _, v := range []any{src, mem, fs, rerr, storeErr, &spotauth.Transport{Source: src}} {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+			out := fmt.Sprintf(verb, v)
+			for _, secret := range []string{tok.AccessToken, tok.RefreshToken, cfg.ClientSecret} {
+				if strings.Contains(out, secret) {
+					t.Errorf("Sprintf(%q, %T) shows a secret: %s", verb, v, out)
+				}
+			}
+		}
+	}
+}
+
+// TestE2EAppSourceSharedStore: two app sources sharing a store (two
+// processes, say) request one client-credentials token between them, and
+// request a new one, once, when it expires.
+func TestE2EAppSourceSharedStore(t *testing.T) {
+	srv := spotauthtest.NewUnstartedServer()
+	srv.AccessTokenLifetime = 2 * time.Second
+	srv.Start()
+	t.Cleanup(srv.Close)
+	cfg := &spotauth.Config{ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, Endpoint: srv.Endpoint(), HTTPClient: srv.Client()}
+	store := spotauth.NewMemoryStore(nil)
+	a := cfg.AppSource(&spotauth.SourceOptions{Store: store})
+	closeSource(t, a)
+	b := cfg.AppSource(&spotauth.SourceOptions{Store: store})
+	closeSource(t, b)
+	ta, err := a.TokenContext(context.Background())
+	if err != nil {
+		t.Fatalf("a.TokenContext() = %v", err)
+	}
+	tb, err := b.TokenContext(context.Background())
+	if err != nil || tb.AccessToken != ta.AccessToken {
+		t.Fatalf("b.TokenContext() = %v; want a's token from the store", err)
+	}
+	if ta.RefreshToken != "" {
+		t.Errorf("app token has a refresh token")
+	}
+	if n := srv.Stats().Grants["client_credentials"]; n != 1 {
+		t.Errorf("client_credentials requests = %d; want 1", n)
+	}
+	// Past the expiry both need a new token: one request between them.
+	time.Sleep(time.Until(ta.Expiry) + 50*time.Millisecond)
+	na, err := a.TokenContext(context.Background())
+	if err != nil {
+		t.Fatalf("a.TokenContext() after expiry = %v", err)
+	}
+	nb, err := b.TokenContext(context.Background())
+	if err != nil || nb.AccessToken != na.AccessToken || na.AccessToken == ta.AccessToken {
+		t.Fatalf("after expiry: b's token differs from a's new token (err %v)", err)
+	}
+	if n := srv.Stats().Grants["client_credentials"]; n != 2 {
+		t.Errorf("client_credentials requests after one expiry = %d; want 2", n)
+	}
+}

@@ -175,6 +175,7 @@ func TestRefreshWindow(t *testing.T) {
 	}{
 		{"hour default window", 0, time.Hour, 55 * time.Minute, time.Hour - 10*time.Second},
 		{"hour 10 min window", 10 * time.Minute, time.Hour, 50 * time.Minute, time.Hour - 10*time.Second},
+		{"window below a minute", 10 * time.Second, time.Hour, 59 * time.Minute, time.Hour - 10*time.Second},
 		{"exactly twice the window", 0, 10 * time.Minute, 5 * time.Minute, 10*time.Minute - 10*time.Second},
 		{"short token quarter", 0, 2 * time.Second, 1500 * time.Millisecond, 1900 * time.Millisecond},
 		{"3 s token", 0, 3 * time.Second, 2250 * time.Millisecond, 2850 * time.Millisecond},
@@ -350,7 +351,9 @@ func TestPermanentError(t *testing.T) {
 	c := newFakeClock()
 	f := newFake(c)
 	f.errs = []error{fmt.Errorf("fake: %w", ErrInvalidGrant)} // without ErrReauthorize: the source adds it
-	store := NewMemoryStore(tok(c, "at-0", time.Hour))
+	// Not watched: with a WatchingStore the deletion drops the token at
+	// once (TestWatchDeleted).
+	store := unwatched{NewMemoryStore(tok(c, "at-0", time.Hour))}
 	var reported atomic.Int32
 	var first atomic.Pointer[error]
 	s := testSource(t, f, nil, SourceOptions{Jitter: -1, Store: store, OnError: func(err error) {
@@ -411,6 +414,9 @@ func (b *blockingStore) Save(ctx context.Context, t *Token) error {
 
 // plainStore hides the LockingStore methods of a store.
 type plainStore struct{ TokenStore }
+
+// unwatched hides the Watch method of a LockingStore.
+type unwatched struct{ LockingStore }
 
 // TestRotatedTokenSavedBeforeHandout: with a store whose Save blocks, no
 // caller gets the new access token before Save has returned.
@@ -848,5 +854,42 @@ func TestNewerAndAdoptable(t *testing.T) {
 	}
 	if got := addSat(math.MaxInt64-1, time.Hour); got != math.MaxInt64 {
 		t.Errorf("addSat(max-1, 1h) = %d; want MaxInt64", got)
+	}
+}
+
+// TestReloadAfterReauthorization: after invalid_grant, a source with a
+// store adopts the token of a new authorization stored by another process
+// (a new login), at most one look per second, and never refreshes the
+// refused grant again.
+func TestReloadAfterReauthorization(t *testing.T) {
+	c := newFakeClock()
+	f := newFake(c)
+	f.errs = []error{errInvalidGrant}
+	store := NewMemoryStore(tok(c, "at-0", time.Hour))
+	s := testSource(t, f, nil, SourceOptions{Jitter: -1, Store: store})
+	mustToken(t, s)
+	c.Advance(2 * time.Hour)
+	if _, err := s.TokenContext(context.Background()); !errors.Is(err, ErrReauthorize) {
+		t.Fatalf("TokenContext() after a revoked grant = %v; want ErrReauthorize", err)
+	}
+	// Nothing new stored: still the error, and no refresh.
+	c.Advance(2 * time.Second)
+	if _, err := s.TokenContext(context.Background()); !errors.Is(err, ErrReauthorize) {
+		t.Fatalf("TokenContext() with nothing new stored = %v; want ErrReauthorize", err)
+	}
+	// A new login stores a new grant whose access token already expired.
+	relogin := tok(c, "login-at", -time.Minute)
+	relogin.RefreshToken = "rt-new"
+	store.Save(context.Background(), relogin)
+	if _, err := s.TokenContext(context.Background()); !errors.Is(err, ErrReauthorize) {
+		t.Errorf("TokenContext() within a second of the last look = %v; want ErrReauthorize still", err)
+	}
+	c.Advance(2 * time.Second)
+	got, err := s.TokenContext(context.Background())
+	if err != nil || got.AccessToken != "at-2" || got.RefreshToken != "rt-new" {
+		t.Fatalf("TokenContext() after a new login = %v, %v; want at-2 refreshed with rt-new", got, err)
+	}
+	if n := f.count(); n != 2 {
+		t.Errorf("refreshes = %d; want 2 (the refused one, then the new grant's)", n)
 	}
 }

@@ -1,6 +1,9 @@
 package spotauth
 
-import "context"
+import (
+	"context"
+	"strconv"
+)
 
 // A TokenStore persists one token: one user's, or one app's, under one
 // profile. Implementations are safe for concurrent use. Errors for a missing
@@ -38,7 +41,9 @@ type LockingStore interface {
 	Lock(ctx context.Context) (Lease, error)
 }
 
-// A Lease is an exclusive permission to refresh one stored token.
+// A Lease is an exclusive permission to refresh one stored token. A Lease
+// may also implement [LeaseDeleter], to delete a refused refresh token
+// while held.
 type Lease interface {
 	// Load returns the stored token, or an error wrapping ErrTokenNotFound.
 	Load(ctx context.Context) (*Token, error)
@@ -48,4 +53,73 @@ type Lease interface {
 	Save(ctx context.Context, t *Token) error
 	// Release gives the lease up. Releasing twice is not an error.
 	Release(ctx context.Context) error
+}
+
+// A WatchingStore is a [TokenStore] that reports changes of the stored
+// token, made by any process sharing it, as they happen. The store/redis
+// package's Store is one (through Redis pub/sub), and so is [MemoryStore].
+//
+// A [RefreshingSource] whose store is a WatchingStore watches it from
+// creation to Close:
+//   - [StoreDeleted]: the stored token was deleted — a logout, or another
+//     replica found that the authorization ended (invalid_grant, such as
+//     at the 6-month limit). The source drops its token at once, even a
+//     valid one, and its calls fail with an error matching both
+//     [ErrReauthorize] and [ErrTokenNotFound], reported to
+//     [SourceOptions.OnError] too. It sends no refresh request: a
+//     refresh would store a token again and undo the logout. A token
+//     stored later (a new login) is adopted.
+//   - [StoreSaved]: another process stored a token; the source adopts it
+//     if it is newer than its own, without a network call, and stops
+//     waiting for the refresh lease if it was.
+//
+// Events are hints: one may be lost (while the store is unreachable, say),
+// so the store stays the truth. Without events, a source learns of a
+// deletion at its next refresh, when [Lease.Load] finds no token: it then
+// fails the same way, also without a refresh request, if its token came
+// from the store.
+type WatchingStore interface {
+	TokenStore
+	// Watch reports the store's changes until ctx is done or the store
+	// is closed, and then closes the channel. It returns an error if it
+	// cannot start watching. Events may be dropped, never invented.
+	Watch(ctx context.Context) (<-chan StoreEvent, error)
+}
+
+// StoreEventKind is the kind of a [StoreEvent].
+type StoreEventKind int
+
+// Store event kinds.
+const (
+	// StoreSaved: a token was stored.
+	StoreSaved StoreEventKind = iota + 1
+	// StoreDeleted: the stored token was deleted (a logout, or the end of
+	// the authorization).
+	StoreDeleted
+	// StoreReleased: the refresh lease of a [LockingStore] was released;
+	// the token did not change.
+	StoreReleased
+)
+
+// String returns "saved", "deleted" or "released".
+func (k StoreEventKind) String() string {
+	switch k {
+	case StoreSaved:
+		return "saved"
+	case StoreDeleted:
+		return "deleted"
+	case StoreReleased:
+		return "released"
+	}
+	return "StoreEventKind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// A StoreEvent is a change of a stored token, reported by a
+// [WatchingStore].
+type StoreEvent struct {
+	// Kind says what happened.
+	Kind StoreEventKind
+	// Version is the stored token's version after the change, for a store
+	// that keeps versions (0 otherwise, and for StoreReleased).
+	Version int64
 }

@@ -44,11 +44,19 @@ type UserAuth struct {
 //
 // opts apply to the URL ([ShowDialog], [ScopesOption],
 // [RedirectURLOption]). The redirect URI must pass [ValidateRedirectURI].
+// Without pkce, a [S256ChallengeOption] or [VerifierOption] is an error
+// wrapping [ErrInvalidConfig]: the code would be bound to a challenge the
+// exchange does not answer.
 func (c *Config) NewUserAuth(pkce bool, opts ...AuthCodeOption) (*UserAuth, error) {
 	if err := c.requireClient(GrantAuthorizationCode, !pkce); err != nil {
 		return nil, err
 	}
 	p := collect(opts)
+	if !pkce && (p.challenge != "" || p.verifier != "") {
+		// The code would be bound to a challenge that the secret-based
+		// exchange never answers: it would fail with invalid_request.
+		return nil, fmt.Errorf("%w: a PKCE challenge or verifier option without pkce; call NewUserAuth(true, ...)", ErrInvalidConfig)
+	}
 	redirect := c.redirectURL(&p)
 	if err := ValidateRedirectURI(redirect); err != nil {
 		return nil, err

@@ -80,6 +80,8 @@ func TestNewUserAuthErrors(t *testing.T) {
 		{"no redirect", func(c *spotauth.Config) { c.RedirectURL = "" }, true, nil, spotauth.ErrInvalidRedirectURI},
 		{"insecure redirect option", nil, true, []spotauth.AuthCodeOption{spotauth.RedirectURLOption("http://example.com/cb")}, spotauth.ErrInvalidRedirectURI},
 		{"invalid verifier", nil, true, []spotauth.AuthCodeOption{spotauth.VerifierOption("too-short")}, spotauth.ErrInvalidVerifier},
+		{"challenge without PKCE", nil, false, []spotauth.AuthCodeOption{spotauth.S256ChallengeOption(testVerifier)}, spotauth.ErrInvalidConfig},
+		{"verifier without PKCE", nil, false, []spotauth.AuthCodeOption{spotauth.VerifierOption(testVerifier)}, spotauth.ErrInvalidConfig},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -47,7 +47,7 @@ func ExampleServer_Authorize() {
 	defer srv.Close()
 
 	const verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk" // RFC 7636's example
-	const redirectURI = "http://127.0.0.1:43117/callback"            // any port: registered without one
+	const redirectURI = "http://127.0.0.1:43117/callback"          // any port: registered without one
 	authURL := srv.Endpoint().AuthURL + "?" + url.Values{
 		"client_id":             {srv.ClientID},
 		"response_type":         {"code"},

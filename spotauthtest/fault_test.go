@@ -3,10 +3,12 @@ package spotauthtest_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -273,5 +275,63 @@ func TestStatsAndLog(t *testing.T) {
 	s.ResetStats()
 	if st := s.Stats(); st.TokenRequests != 0 || len(st.Grants) != 0 || len(s.TokenLog()) != 0 {
 		t.Errorf("after ResetStats: %+v, %d log entries; want zero", st, len(s.TokenLog()))
+	}
+}
+
+func TestCloseWaitsForInFlight(t *testing.T) {
+	s := spotauthtest.NewServer()
+	entered, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	s.SetTokenFaultRule(func(spotauthtest.TokenRequest) *spotauthtest.Fault {
+		once.Do(func() { close(entered) })
+		<-release
+		return nil
+	})
+	result := make(chan int, 1)
+	go func() {
+		resp, err := s.Client().Do(ccRequest(t, s))
+		if err != nil {
+			result <- -1
+			return
+		}
+		resp.Body.Close()
+		result <- resp.StatusCode
+	}()
+	<-entered
+	closed := make(chan struct{})
+	go func() {
+		s.Close()
+		close(closed)
+	}()
+	select {
+	case <-closed:
+		t.Fatal("Close returned while a request was in flight")
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(release)
+	<-closed
+	if got := <-result; got != 200 {
+		t.Errorf("request in flight during Close = %d; want 200 (served to the end)", got)
+	}
+}
+
+func TestFailGrant(t *testing.T) {
+	s := start(t, nil)
+	_, rt := s.IssueUserToken(cid, nil, false)
+	s.FailGrant(spotauthtest.GrantRefreshToken, 2, spotauthtest.Fault{Kind: spotauthtest.FaultError, Description: "Refresh token revoked"})
+	s.FailToken(1, spotauthtest.Fault{Kind: spotauthtest.FaultUnavailable})
+	var got []string
+	for _, req := range []string{"cc", "refresh", "cc", "refresh", "refresh"} {
+		var r response
+		if req == "cc" {
+			r = do(t, s, ccRequest(t, s))
+		} else {
+			r = refresh(t, s, rt)
+		}
+		got = append(got, fmt.Sprint(req, " ", r.status))
+	}
+	want := []string{"cc 503", "refresh 400", "cc 200", "refresh 400", "refresh 200"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("with 2 refresh faults and 1 any-grant fault queued: %v; want %v", got, want)
 	}
 }

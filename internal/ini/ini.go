@@ -41,6 +41,15 @@ const DefaultSection = "DEFAULT"
 // maxInterpolationDepth is configparser's MAX_INTERPOLATION_DEPTH.
 const maxInterpolationDepth = 10
 
+// maxInterpolationRefs bounds the references one Get expands. Depth alone
+// does not bound the work: ten levels of keys that each refer to the next
+// a few times expand exponentially, so a file of a few hundred bytes would
+// hang a reader (configparser's included).
+const maxInterpolationRefs = 10000
+
+// maxInterpolatedLen bounds the length of an interpolated value.
+const maxInterpolatedLen = 1 << 16
+
 // File is a parsed INI file. It keeps the file's text so that edits leave
 // the rest of it unchanged. The zero value is an empty file.
 type File struct {
@@ -312,13 +321,14 @@ func (f *File) Get(sect, key string) (string, bool, error) {
 		return raw, true, nil
 	}
 	var b strings.Builder
-	if err := f.interpolate(&b, sect, key, raw, 1); err != nil {
+	refs := 0
+	if err := f.interpolate(&b, sect, key, raw, 1, &refs); err != nil {
 		return "", true, err
 	}
 	return b.String(), true, nil
 }
 
-func (f *File) interpolate(b *strings.Builder, sect, key, rest string, depth int) error {
+func (f *File) interpolate(b *strings.Builder, sect, key, rest string, depth int, refs *int) error {
 	if depth > maxInterpolationDepth {
 		return fmt.Errorf("key %s in section %s: interpolation deeper than %d levels", quote(key), quote(sect), maxInterpolationDepth)
 	}
@@ -341,12 +351,15 @@ func (f *File) interpolate(b *strings.Builder, sect, key, rest string, depth int
 			}
 			name := rest[2:end]
 			rest = rest[end+2:]
+			if *refs++; *refs > maxInterpolationRefs || b.Len() > maxInterpolatedLen {
+				return fmt.Errorf("key %s in section %s: interpolation expands too far (over %d references or %d bytes)", quote(key), quote(sect), maxInterpolationRefs, maxInterpolatedLen)
+			}
 			v, ok := f.Raw(sect, name)
 			if !ok {
 				return fmt.Errorf("key %s in section %s: interpolation refers to missing key %s", quote(key), quote(sect), quote(name))
 			}
 			if strings.Contains(v, "%") {
-				if err := f.interpolate(b, sect, name, v, depth+1); err != nil {
+				if err := f.interpolate(b, sect, name, v, depth+1, refs); err != nil {
 					return err
 				}
 			} else {

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os/exec"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 const tekoreFile = `# written by hand
@@ -154,19 +156,39 @@ func TestInterpolationErrors(t *testing.T) {
 		{"no s", "[s]\na = %(b)d\nb = 1"},
 		{"unclosed", "[s]\na = %(b"},
 		{"loop", "[s]\na = %(a)s"},
+		// Ten levels that each refer to the next 30 times: 30^10
+		// expansions within the depth limit, unless the work is bounded.
+		{"exponential, empty leaves", fanout(30, "")},
+		{"exponential, long leaves", fanout(30, strings.Repeat("secret", 100))},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := mustParse(t, tt.text)
+			start := time.Now()
 			_, ok, err := f.Get("s", "a")
 			if err == nil || !ok {
 				t.Fatalf("Get(s, a) = _, %v, %v; want true and an error", ok, err)
+			}
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("Get(s, a) took %v; want a quick error", d)
 			}
 			if strings.Contains(err.Error(), "secret") {
 				t.Errorf("Get(s, a) error %q quotes the value", err)
 			}
 		})
 	}
+}
+
+// fanout returns a section whose keys a, b, ... each refer n times to the
+// next, down past the depth limit to a key holding leaf.
+func fanout(n int, leaf string) string {
+	var b strings.Builder
+	b.WriteString("[s]\n")
+	for i := range maxInterpolationDepth {
+		fmt.Fprintf(&b, "%c = %s\n", 'a'+i, strings.Repeat(fmt.Sprintf("%%(%c)s", 'a'+i+1), n))
+	}
+	fmt.Fprintf(&b, "%c = %s\n", 'a'+maxInterpolationDepth, leaf)
+	return b.String()
 }
 
 func TestSet(t *testing.T) {

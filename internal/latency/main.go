@@ -1,9 +1,10 @@
 // Command latency measures what callers of a token source experience at
 // token expiry: 64 goroutines call Token() continuously across several
-// expiries of short-lived tokens while the token endpoint answers after a
-// delay (200 ms by default). It runs spotauth's RefreshingSource and
-// golang.org/x/oauth2's ReuseTokenSource one after the other against the
-// same fake endpoint and prints, for each, the caller latency (p50, p99,
+// expiries of short-lived tokens while spotauthtest's fake Accounts service
+// answers token requests after a delay (200 ms by default, by fault
+// injection). It runs spotauth's RefreshingSource and golang.org/x/oauth2's
+// ReuseTokenSource one after the other, each against its own fake, and
+// prints, for each, the caller latency (p50, p99,
 // max), how many calls got a token that had already expired, and the token
 // requests made per token replaced.
 //
@@ -20,14 +21,11 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"math"
 	"math/bits"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"runtime"
 	"sync"
@@ -38,6 +36,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/spotauth/spotauth"
+	"github.com/spotauth/spotauth/spotauthtest"
 )
 
 func main() {
@@ -78,39 +77,28 @@ type result struct {
 	over100ms     int64 // calls that took 100 ms or more
 	expired       int64 // calls that returned a token expired when the call began
 	errors        int64
-	requests      int64 // token requests received by the endpoint
+	requests      int64 // refresh requests received by the fake
 	replaced      int64 // distinct tokens handed out, minus the initial one
 }
 
-// endpoint is a fake token endpoint: after delay it answers a refresh with
-// a new access token of the given lifetime, as Spotify's /api/token does
-// (spec §2.5).
-type endpoint struct {
-	delay    time.Duration
-	lifetime time.Duration
-	requests atomic.Int64
-}
-
-func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	n := e.requests.Add(1)
-	io.Copy(io.Discard, r.Body) // the harness sends only refreshes
-	time.Sleep(e.delay)
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	json.NewEncoder(w).Encode(map[string]any{
-		"access_token": fmt.Sprintf("BQ-latency-%d", n),
-		"token_type":   "Bearer",
-		"scope":        "",
-		"expires_in":   int(e.lifetime / time.Second),
+// newServer starts the fake Accounts service: access tokens of the given
+// lifetime, every token request answered after delay (fault injection).
+func newServer(cfg config) *spotauthtest.Server {
+	srv := spotauthtest.NewUnstartedServer()
+	srv.AccessTokenLifetime = cfg.lifetime
+	srv.LogLimit = -1
+	srv.Start()
+	srv.SetTokenFaultRule(func(spotauthtest.TokenRequest) *spotauthtest.Fault {
+		return &spotauthtest.Fault{Kind: spotauthtest.FaultNone, Delay: cfg.delay}
 	})
+	return srv
 }
 
 func run(cfg config) ([]result, error) {
 	var out []result
 	for _, lib := range []string{"spotauth", "oauth2.ReuseTokenSource"} {
-		ep := &endpoint{delay: cfg.delay, lifetime: cfg.lifetime}
-		srv := httptest.NewServer(ep)
-		r, err := measure(cfg, lib, srv, ep)
+		srv := newServer(cfg)
+		r, err := measure(cfg, lib, srv)
 		srv.Close()
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", lib, err)
@@ -123,19 +111,15 @@ func run(cfg config) ([]result, error) {
 // source is what the callers call: an access token and its expiry.
 type source func() (string, time.Time, error)
 
-func measure(cfg config, lib string, srv *httptest.Server, ep *endpoint) (result, error) {
+func measure(cfg config, lib string, srv *spotauthtest.Server) (result, error) {
 	ctx := context.Background()
 	expiry := time.Now().Add(cfg.lifetime)
+	access, refresh := srv.IssueUserToken(srv.ClientID, nil, false)
 	var src source
 	switch lib {
 	case "spotauth":
-		c := &spotauth.Config{
-			ClientID:     "latency",
-			ClientSecret: "latency-secret",
-			Endpoint:     spotauth.Endpoint{AuthURL: srv.URL + "/authorize", TokenURL: srv.URL + "/api/token"},
-			HTTPClient:   srv.Client(),
-		}
-		s := c.UserSource(&spotauth.Token{AccessToken: "BQ-latency-0", TokenType: "Bearer", RefreshToken: "AQ-latency", Expiry: expiry}, nil)
+		c := &spotauth.Config{ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, Endpoint: srv.Endpoint(), HTTPClient: srv.Client()}
+		s := c.UserSource(&spotauth.Token{AccessToken: access, TokenType: "Bearer", RefreshToken: refresh, Expiry: expiry}, nil)
 		defer s.Close()
 		src = func() (string, time.Time, error) {
 			t, err := s.Token()
@@ -146,11 +130,11 @@ func measure(cfg config, lib string, srv *httptest.Server, ep *endpoint) (result
 		}
 	default:
 		conf := &oauth2.Config{
-			ClientID:     "latency",
-			ClientSecret: "latency-secret",
-			Endpoint:     oauth2.Endpoint{TokenURL: srv.URL + "/api/token", AuthStyle: oauth2.AuthStyleInHeader},
+			ClientID:     srv.ClientID,
+			ClientSecret: srv.ClientSecret,
+			Endpoint:     oauth2.Endpoint{TokenURL: srv.Endpoint().TokenURL, AuthStyle: oauth2.AuthStyleInHeader},
 		}
-		tok := &oauth2.Token{AccessToken: "BQ-latency-0", TokenType: "Bearer", RefreshToken: "AQ-latency", Expiry: expiry}
+		tok := &oauth2.Token{AccessToken: access, TokenType: "Bearer", RefreshToken: refresh, Expiry: expiry}
 		octx := context.WithValue(ctx, oauth2.HTTPClient, srv.Client())
 		// The same early expiry as spotauth's margin for such tokens
 		// (a twentieth of the life), instead of oauth2's 10 s, which would
@@ -226,7 +210,7 @@ func measure(cfg config, lib string, srv *httptest.Server, ep *endpoint) (result
 		max:       total.max,
 		expired:   expired.Load(),
 		errors:    errs.Load(),
-		requests:  ep.requests.Load(),
+		requests:  int64(srv.Stats().Grants["refresh_token"]),
 		replaced:  distinct - 1,
 	}
 	if e := firstErr.Load(); e != nil && r.errors == r.calls {

@@ -120,7 +120,12 @@ func Do(ctx context.Context, client *http.Client, r *Request, now time.Time) (*T
 // Decode decodes a token endpoint answer. It returns a *Token for a
 // well-formed success, or an *Error otherwise; never both, never neither.
 func Decode(status int, header http.Header, body []byte, secrets []string, now time.Time) (*Token, *Error) {
+	var fields map[string]json.RawMessage
 	fail := func(code, desc, reason string) *Error {
+		// Tokens the server sent in a body that is still refused (a
+		// malformed expires_in beside them, an error code too) must not
+		// show either, whatever escapes spell their names in the JSON.
+		secrets := withResponseSecrets(secrets, fields)
 		e := &Error{
 			StatusCode:  status,
 			Code:        sanitizeField(code, secrets),
@@ -139,10 +144,6 @@ func Decode(status int, header http.Header, body []byte, secrets []string, now t
 	if err != nil {
 		return nil, fail("", "", describeBody(header, body, err))
 	}
-	// Tokens the server sent in a body that is still refused (a malformed
-	// expires_in beside them, an error code too) must not show in the
-	// excerpt either, whatever escapes spell their names in the JSON.
-	secrets = withResponseSecrets(secrets, fields)
 	code, codeErr := stringField(fields, "error")
 	desc, _ := stringField(fields, "error_description")
 	if status < 200 || status >= 300 {

@@ -115,6 +115,10 @@ type record struct {
 	Version uint64          `json:"version"`
 	Token   json.RawMessage `json:"token,omitempty"`
 	Sealed  string          `json:"sealed,omitempty"` // base64 of the sealed token JSON
+	// ExpiryNano is the token's Expiry in Unix nanoseconds: the token's
+	// own JSON keeps whole seconds, and rounding a 2-second test token's
+	// expiry to the second would make a fleet refresh early.
+	ExpiryNano int64 `json:"expiry_ns,omitempty"`
 }
 
 const format = 1
@@ -190,6 +194,12 @@ func decode(data []byte, sealer Sealer) (*spotauth.Token, uint64, error) {
 	if t.AccessToken == "" && t.RefreshToken == "" {
 		return nil, 0, errors.New("the stored token has neither access nor refresh token")
 	}
+	if r.ExpiryNano != 0 {
+		// Only a refinement of the same second: never move the expiry.
+		if exact := time.Unix(0, r.ExpiryNano); exact.Unix() == t.Expiry.Unix() {
+			t.Expiry = exact
+		}
+	}
 	return &t, r.Version, nil
 }
 
@@ -200,6 +210,9 @@ func encode(t *spotauth.Token, version uint64, sealer Sealer) ([]byte, error) {
 		return nil, fmt.Errorf("encode the token: %w", err)
 	}
 	r := record{Format: format, Version: version}
+	if !t.Expiry.IsZero() {
+		r.ExpiryNano = t.Expiry.UnixNano()
+	}
 	if sealer != nil {
 		sealed, err := sealer.Seal(raw)
 		if err != nil {
@@ -384,4 +397,16 @@ func (l *lease) Release(context.Context) error {
 		return fmt.Errorf("spotauth: file store: unlock %s: %w", l.s.lockPath, err)
 	}
 	return nil
+}
+
+// String returns "file.Store{path}".
+func (s *Store) String() string {
+	if s == nil {
+		return "file.Store(nil)"
+	}
+	sealed := ""
+	if s.sealer != nil {
+		sealed = ", sealed"
+	}
+	return "file.Store{" + s.path + sealed + "}"
 }

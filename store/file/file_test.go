@@ -222,6 +222,21 @@ func TestBareToken(t *testing.T) {
 	}
 }
 
+// TestExactExpiry: the file keeps the expiry to the nanosecond, though the
+// token's JSON keeps whole seconds.
+func TestExactExpiry(t *testing.T) {
+	s, _ := newStore(t, &file.Options{Sealer: toySealer{key: 1}})
+	want := storetest.SampleToken(1)
+	want.Expiry = want.Expiry.Add(123456789 * time.Nanosecond)
+	if err := s.Save(context.Background(), want); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Load(context.Background())
+	if err != nil || !got.Expiry.Equal(want.Expiry) {
+		t.Errorf("Load().Expiry = %v, %v; want %v", got.Expiry, err, want.Expiry)
+	}
+}
+
 func TestSealed(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "d")
 	s, err := file.New(dir, "p", &file.Options{Sealer: toySealer{key: 1}})

@@ -10,11 +10,12 @@
 //	{spotauth:default}:lease   string with a TTL: the refresh lease holder's random value
 //	{spotauth:default}:events  pub/sub channel: "saved N", "deleted N", "released"
 //
-// The stored token is the JSON {"token": <[spotauth.Token] JSON>, "expiry":
-// <RFC 3339 with nanoseconds>, "key": <hash tag>}, sealed by a
-// [storecrypt.Sealer] when one is set: the token's own JSON keeps whole
-// seconds, the envelope the exact expiry, and a sealed token names the key
-// it belongs to, so that a blob copied to another key is refused.
+// The stored token is the JSON {"token": <[spotauth.Token] JSON without
+// its times>, "expiry": <RFC 3339 with nanoseconds>, "authorized_at": ...,
+// "key": <hash tag>}, sealed by a [storecrypt.Sealer] when one is set: the
+// token's own JSON keeps whole seconds, the envelope exact times, and a
+// sealed token names the key it belongs to, so that a blob copied to
+// another key is refused.
 //
 // # Coordinated refresh
 //
@@ -53,15 +54,19 @@
 // [Store.Delete] removes the token, bumps the version (so that a holder
 // refreshing at that moment cannot store it back) and publishes "deleted".
 // Delete it when the authorization has ended for good (a refresh answered
-// invalid_grant, or the 6-month limit passed): [Store.Watch] delivers the
-// event to every replica at once, and each can stop using its in-memory
-// token instead of finding out at its next refresh:
+// invalid_grant, or the 6-month limit passed), or at a logout: [Store.Watch]
+// delivers the event to every replica at once. A Store is a
+// [spotauth.WatchingStore], so a [spotauth.RefreshingSource] on it does
+// this by itself: it drops its in-memory token at once, without a refresh
+// request (the fleet test counts one invalid_grant for 8 processes), and
+// adopts a token another process saved as soon as it is saved. Other
+// programs can watch too:
 //
 //	events, err := store.Watch(ctx)
 //	...
 //	for ev := range events {
 //		if ev.Kind == redisstore.EventDeleted {
-//			// stop serving the in-memory token: the user must log in again
+//			// the user must log in again
 //		}
 //	}
 //
@@ -367,6 +372,17 @@ redis.call('PUBLISH', ARGV[2], 'saved ' .. v)
 return v`)
 
 	// ARGV: channel. Returns the new version.
+	// ARGV: lease value, expected version, channel. Returns the new
+	// version, -1 (lease lost) or -2 (version changed).
+	leaseDeleteScript = redis.NewScript(`
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return -1 end
+local v = tonumber(redis.call('HGET', KEYS[1], 'version')) or 0
+if v ~= tonumber(ARGV[2]) then return -2 end
+v = v + 1
+redis.call('HSET', KEYS[1], 'version', v)
+redis.call('HDEL', KEYS[1], 'token')
+redis.call('PUBLISH', ARGV[3], 'deleted ' .. v)
+return v`)
 	deleteScript = redis.NewScript(`
 local v = redis.call('HINCRBY', KEYS[1], 'version', 1)
 redis.call('HDEL', KEYS[1], 'token')
@@ -380,9 +396,16 @@ func (s *Store) encode(t *spotauth.Token) ([]byte, error) {
 	if t == nil {
 		return nil, errors.New("spotauth: redis store: save nil token")
 	}
-	env := envelope{Token: t, Key: s.tag}
+	// The times travel in the envelope, exactly; the token's own JSON
+	// would keep whole seconds only.
+	c := *t
+	c.Expiry, c.AuthorizedAt = time.Time{}, time.Time{}
+	env := envelope{Token: &c, Key: s.tag}
 	if !t.Expiry.IsZero() {
 		env.Expiry = t.Expiry.UTC().Format(time.RFC3339Nano)
+	}
+	if !t.AuthorizedAt.IsZero() {
+		env.AuthorizedAt = t.AuthorizedAt.UTC().Format(time.RFC3339Nano)
 	}
 	b, err := json.Marshal(env)
 	if err != nil {
@@ -409,7 +432,8 @@ func (s *Store) decode(b []byte) (*spotauth.Token, error) {
 		return nil, s.wrap("load", fmt.Errorf("%w: the token is encrypted; configure its key (%s)", storecrypt.ErrNoKey, storecrypt.EnvKey))
 	}
 	var env envelope
-	if err := json.Unmarshal(b, &env); err != nil || env.Token == nil {
+	if err := json.Unmarshal(b, &env); err != nil || env.Token == nil ||
+		(env.Token.AccessToken == "" && env.Token.RefreshToken == "") {
 		return nil, s.wrap("load", fmt.Errorf("%w (%d bytes that are not token JSON)", ErrCorrupt, len(b)))
 	}
 	if s.sealer != nil && env.Key != s.tag {
@@ -417,24 +441,31 @@ func (s *Store) decode(b []byte) (*spotauth.Token, error) {
 		// key too, so that a blob copied from another key is refused.
 		return nil, s.wrap("load", fmt.Errorf("%w: the encrypted token was stored under another key", ErrCorrupt))
 	}
-	if env.Expiry != "" {
-		exp, err := time.Parse(time.RFC3339Nano, env.Expiry)
-		if err != nil {
-			return nil, s.wrap("load", fmt.Errorf("%w: bad expiry", ErrCorrupt))
+	for _, f := range []struct {
+		text string
+		dst  *time.Time
+	}{{env.Expiry, &env.Token.Expiry}, {env.AuthorizedAt, &env.Token.AuthorizedAt}} {
+		if f.text == "" {
+			continue
 		}
-		env.Token.Expiry = exp
+		v, err := time.Parse(time.RFC3339Nano, f.text)
+		if err != nil {
+			return nil, s.wrap("load", fmt.Errorf("%w: bad time", ErrCorrupt))
+		}
+		*f.dst = v
 	}
 	return env.Token, nil
 }
 
-// envelope is the stored JSON: the token in spotauth's JSON form, whose
-// times are whole seconds, plus its exact expiry, which matters for short
-// test lifetimes (a token living 2 s would otherwise lose up to half its
-// life to rounding).
+// envelope is the stored JSON: the token in spotauth's JSON form without
+// its times, which that form keeps in whole seconds, and the exact times
+// beside it; exactness matters for short test lifetimes (a token living
+// 2 s would otherwise lose up to half its life to rounding).
 type envelope struct {
-	Token  *spotauth.Token `json:"token"`
-	Expiry string          `json:"expiry,omitempty"` // RFC 3339 with nanoseconds
-	Key    string          `json:"key,omitempty"`    // the hash tag it was stored under
+	Token        *spotauth.Token `json:"token"`
+	Expiry       string          `json:"expiry,omitempty"`        // RFC 3339 with nanoseconds
+	AuthorizedAt string          `json:"authorized_at,omitempty"` // RFC 3339 with nanoseconds
+	Key          string          `json:"key,omitempty"`           // the hash tag it was stored under
 }
 
 // Load returns the stored token, or an error wrapping
@@ -526,13 +557,23 @@ func (s *Store) Lock(ctx context.Context) (spotauth.Lease, error) {
 			wait = pttl + time.Millisecond // the holder's lease runs out
 		}
 		timer.Reset(wait)
-		select {
-		case <-ctx.Done():
-			return nil, s.wrap("lock", context.Cause(ctx))
-		case <-s.closed:
-			return nil, s.wrap("lock", errStoreClosed)
-		case <-msgs: // released or saved: try again
-		case <-timer.C:
+	waiting:
+		for {
+			select {
+			case <-ctx.Done():
+				return nil, s.wrap("lock", context.Cause(ctx))
+			case <-s.closed:
+				return nil, s.wrap("lock", errStoreClosed)
+			case m := <-msgs:
+				if m != nil {
+					if ev, ok := ParseEvent(m.Payload); ok && ev.Kind == EventSaved {
+						continue // the holder saved but still holds the lease
+					}
+				}
+				break waiting // released (or deleted): try again
+			case <-timer.C:
+				break waiting
+			}
 		}
 	}
 }
@@ -653,6 +694,32 @@ func (l *lease) Save(ctx context.Context, t *spotauth.Token) error {
 	return nil
 }
 
+// Delete removes the stored token if the lease is still held and the
+// version is unchanged, fenced like Save, and notifies watchers with
+// [EventDeleted] (it implements [spotauth.LeaseDeleter]). A
+// [spotauth.RefreshingSource] deletes a refused refresh token this way
+// before it releases the lease, so that no waiter takes the lease and
+// tries the dead refresh token again.
+func (l *lease) Delete(ctx context.Context) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.released {
+		return l.s.wrap("delete", fmt.Errorf("%w: the lease was released", spotauth.ErrLeaseLost))
+	}
+	v, err := leaseDeleteScript.Run(ctx, l.s.client, l.s.keys(), l.value, l.version, l.s.channel).Int64()
+	if err != nil {
+		return l.s.wrap("delete", err)
+	}
+	switch v {
+	case -1:
+		return l.s.wrap("delete", fmt.Errorf("%w: the lease expired and may have passed to another holder", spotauth.ErrLeaseLost))
+	case -2:
+		return l.s.wrap("delete", fmt.Errorf("%w: a newer token was stored since the lease was acquired", spotauth.ErrLeaseLost))
+	}
+	l.version = v
+	return nil
+}
+
 // Release gives the lease up (compare-and-delete) and wakes waiters.
 // Releasing twice is not an error.
 func (l *lease) Release(ctx context.Context) error {
@@ -677,39 +744,27 @@ func (l *lease) Release(ctx context.Context) error {
 // String describes the lease without its value.
 func (l *lease) String() string { return "redisstore.lease{" + l.s.tag + "}" }
 
-// EventKind is the kind of an [Event].
-type EventKind int
+// EventKind is the kind of an [Event]; it is the root package's
+// [spotauth.StoreEventKind], so that a Store is a [spotauth.WatchingStore].
+type EventKind = spotauth.StoreEventKind
 
 // Event kinds.
 const (
 	// EventSaved: a token was stored (by a refresh or a Save).
-	EventSaved EventKind = iota + 1
+	EventSaved = spotauth.StoreSaved
 	// EventDeleted: the token was deleted; the authorization is gone.
-	EventDeleted
+	EventDeleted = spotauth.StoreDeleted
 	// EventReleased: the refresh lease was released.
-	EventReleased
+	EventReleased = spotauth.StoreReleased
 )
 
-// String returns "saved", "deleted" or "released".
-func (k EventKind) String() string {
-	switch k {
-	case EventSaved:
-		return "saved"
-	case EventDeleted:
-		return "deleted"
-	case EventReleased:
-		return "released"
-	}
-	return "EventKind(" + strconv.Itoa(int(k)) + ")"
-}
+// Event is a change of the stored token, delivered by [Store.Watch]: the
+// root package's [spotauth.StoreEvent].
+type Event = spotauth.StoreEvent
 
-// Event is a change of the stored token, delivered by [Store.Watch].
-type Event struct {
-	// Kind says what happened.
-	Kind EventKind
-	// Version is the token's version after the change (0 for EventReleased).
-	Version int64
-}
+// A Store is a WatchingStore: a RefreshingSource on it learns of a
+// deletion, and of a token another process stored, at once.
+var _ spotauth.WatchingStore = (*Store)(nil)
 
 // ParseEvent parses a message of the events channel. It returns false for
 // a message that is not an event.
@@ -738,8 +793,10 @@ func ParseEvent(payload string) (Event, bool) {
 }
 
 // Watch subscribes to the token's events: every process watching learns at
-// once that a token was saved or deleted. The channel is closed when ctx
-// is done. Events are notifications, delivered at most once: while the
+// once that a token was saved or deleted (it implements
+// [spotauth.WatchingStore]; a [spotauth.RefreshingSource] on the store
+// watches it). The channel is closed when ctx
+// is done or the store is closed. Events are notifications, delivered at most once: while the
 // connection to Redis is down they are lost (the subscription is renewed
 // when Redis is back), so treat the store as the truth and an event as a
 // hint to read it. Watch returns an error if it cannot subscribe.
@@ -758,6 +815,8 @@ func (s *Store) Watch(ctx context.Context) (<-chan Event, error) {
 			select {
 			case <-ctx.Done():
 				return
+			case <-s.closed:
+				return
 			case m, ok := <-msgs:
 				if !ok {
 					return
@@ -769,6 +828,8 @@ func (s *Store) Watch(ctx context.Context) (<-chan Event, error) {
 				select {
 				case out <- e:
 				case <-ctx.Done():
+					return
+				case <-s.closed:
 					return
 				}
 			}
