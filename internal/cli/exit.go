@@ -128,7 +128,7 @@ func hintFor(err error) string {
 	case ExitUsage:
 		return "Run spotauth --help for usage."
 	}
-	return ""
+	return "Run spotauth doctor to check the configuration; spotauth --help lists the commands."
 }
 
 // printError writes err and its hint to w's stream.
