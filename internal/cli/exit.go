@@ -133,7 +133,8 @@ func hintFor(err error) string {
 
 // printError writes err and its hint to w's stream.
 func printError(s *IOStreams, err error) {
-	msg := err.Error()
+	// Wrapped library errors repeat the prefix: say it once.
+	msg := strings.ReplaceAll(err.Error(), ": spotauth: ", ": ")
 	if !strings.HasPrefix(msg, "spotauth: ") {
 		msg = "spotauth: " + msg
 	}

@@ -113,7 +113,7 @@ func (f *Factory) loadUser(ctx context.Context, s *settings, st spotauth.TokenSt
 			"Run: %s", loginLine(s, spotauth.Scopes{}))
 	}
 	if err != nil {
-		return nil, withCode(ExitError, err, "Check the token store (%s), or log in again: %s", storeDesc(s), loginLine(s, spotauth.Scopes{}))
+		return nil, withCode(exitCode(err), err, "Check the token store (%s), or log in again: %s", storeDesc(s), loginLine(s, spotauth.Scopes{}))
 	}
 	f.warnAuthorizationEnd(s, t)
 	return t, nil

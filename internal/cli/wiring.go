@@ -8,6 +8,8 @@ import (
 	"io"
 	"net"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/spotauth/spotauth"
 	"github.com/spotauth/spotauth/spotauthtest"
 	redisstore "github.com/spotauth/spotauth/store/redis"
@@ -30,6 +32,15 @@ func (f *Factory) openRedisStore(ctx context.Context, rawURL, profile string, ki
 	f.closeLater(st)
 	return st, nil
 }
+
+// quietRedis stops go-redis from logging its retries to stderr; the
+// store's error already says what failed. Process-wide, so Main calls it,
+// not Run.
+func quietRedis() { redis.SetLogger(discardLogger{}) }
+
+type discardLogger struct{}
+
+func (discardLogger) Printf(context.Context, string, ...any) {}
 
 // closeLater registers c to be closed when the command ends.
 func (f *Factory) closeLater(c io.Closer) { f.closers = append(f.closers, c) }
