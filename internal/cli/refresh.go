@@ -97,7 +97,7 @@ func refreshUser(ctx context.Context, f *Factory, s *settings, cfg *spotauth.Con
 		return nil, withCode(ExitAuth, fmt.Errorf("spotauth: not logged in (profile %s)", s.Profile), "Run: %s", loginLine(s, spotauth.Scopes{}))
 	}
 	if err != nil {
-		return nil, withCode(exitCode(err), err, "Check the token store (%s).", storeDesc(s))
+		return nil, withCode(storeErrCode(err), err, "Check the token store (%s).", storeDesc(s))
 	}
 	if fresh(old, minValid, f.now()) {
 		return old, nil // another process refreshed meanwhile

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -113,10 +114,22 @@ func (f *Factory) loadUser(ctx context.Context, s *settings, st spotauth.TokenSt
 			"Run: %s", loginLine(s, spotauth.Scopes{}))
 	}
 	if err != nil {
-		return nil, withCode(exitCode(err), err, "Check the token store (%s), or log in again: %s", storeDesc(s), loginLine(s, spotauth.Scopes{}))
+		return nil, withCode(storeErrCode(err), err, "Check the token store (%s), or log in again: %s", storeDesc(s), loginLine(s, spotauth.Scopes{}))
 	}
 	f.warnAuthorizationEnd(s, t)
 	return t, nil
+}
+
+// storeErrCode is the exit code of a store failure: network when the
+// store (Redis) could not be reached, else a plain error (a damaged or
+// unreadable file).
+func storeErrCode(err error) int {
+	var ne net.Error
+	var oe *net.OpError
+	if errors.As(err, &ne) || errors.As(err, &oe) {
+		return ExitNetwork
+	}
+	return ExitError
 }
 
 func storeDesc(s *settings) string {
