@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -318,7 +319,11 @@ func ParseRetryAfter(v string, now time.Time) time.Duration {
 // access_token beside a malformed expires_in) are not shown either. A
 // value runs on through JSON escapes such as \u0042 or \/, but stops at
 // an escaped quote, which ends a value in JSON nested in a JSON string.
-var tokenValue = regexp.MustCompile(`(?i)((?:access_token|refresh_token|client_secret|code_verifier)(?:\\?["'])?\s*[:=]\s*(?:\\?["'])?|bearer\s+)((?:\\[^"']|[^"'\\&\s,;}<])+)`)
+var tokenValue = sync.OnceValue(func() *regexp.Regexp {
+	// Compiled on first use: only error paths need it, and compiling it at
+	// init would slow every process start.
+	return regexp.MustCompile(`(?i)((?:access_token|refresh_token|client_secret|code_verifier)(?:\\?["'])?\s*[:=]\s*(?:\\?["'])?|bearer\s+)((?:\\[^"']|[^"'\\&\s,;}<])+)`)
+})
 
 // Redact replaces every secret (and its URL- and JSON-escaped forms) in s.
 // Secrets shorter than 4 bytes are left alone: redacting them would mangle
@@ -339,7 +344,7 @@ func Redact(s string, secrets []string) string {
 			s = strings.ReplaceAll(s, f, "[redacted]")
 		}
 	}
-	return tokenValue.ReplaceAllString(s, "${1}[redacted]")
+	return tokenValue().ReplaceAllString(s, "${1}[redacted]")
 }
 
 // clean makes s printable on one line: invalid UTF-8 replaced, line breaks
