@@ -120,17 +120,8 @@ func refreshUser(ctx context.Context, f *Factory, s *settings, cfg *spotauth.Con
 		return nil, withCode(exitCode(err), fmt.Errorf("spotauth: could not refresh the token: %w", err),
 			"Check the network and --accounts-url (%s), then try again; the stored token was kept.", s.AccountsURL)
 	}
-	// Keep what Spotify's refresh answer leaves out.
-	if nt.RefreshToken == "" {
-		nt.RefreshToken = old.RefreshToken
-	}
-	if nt.AuthorizedAt.IsZero() {
-		nt.AuthorizedAt = old.AuthorizedAt
-	}
-	if nt.Scope.Len() == 0 {
-		nt.Scope = old.Scope
-	}
-	nt.PKCE = nt.PKCE || old.PKCE
+	// cfg.Refresh kept what Spotify's answer leaves out (the refresh
+	// token unless rotated, the scopes, PKCE, the authorization time).
 	if err := save(ctx, nt); err != nil {
 		return nil, withCode(ExitError, fmt.Errorf("spotauth: could not store the refreshed token: %w", err),
 			"Check the token store (%s) and try again.", storeDesc(s))
