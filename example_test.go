@@ -298,3 +298,41 @@ func ExampleConfig_AuthCodeURL() {
 	// Output:
 	// https://accounts.spotify.com/authorize?client_id=abc123&response_type=code&redirect_uri=http%3A%2F%2F127.0.0.1%3A43117%2Fcallback&state=Zk3q&scope=playlist-read-private%20user-read-private&show_dialog=true
 }
+
+// Failures of the token endpoint are *TokenError values: branch on them
+// with errors.Is, and read Spotify's fields and Retry-After with errors.As.
+// A Retry-After beyond RetryPolicy.MaxRetryAfter is returned, not waited
+// out; a 503 of a client-credentials request is retried.
+func ExampleTokenError() {
+	srv := spotauthtest.NewServer()
+	defer srv.Close()
+	cfg := &spotauth.Config{
+		ClientID:     srv.ClientID,
+		ClientSecret: srv.ClientSecret,
+		Endpoint:     srv.Endpoint(),
+		HTTPClient:   srv.Client(),
+		Retry:        spotauth.RetryPolicy{BaseDelay: time.Millisecond},
+	}
+	ctx := context.Background()
+
+	srv.FailToken(1, spotauthtest.Fault{Kind: spotauthtest.FaultRateLimit, RetryAfter: time.Hour})
+	_, err := cfg.ClientCredentials(ctx)
+	var te *spotauth.TokenError
+	if errors.As(err, &te) {
+		fmt.Println("rate limited:", errors.Is(err, spotauth.ErrRateLimited), "retry after:", te.RetryAfter)
+	}
+
+	srv.FailToken(1, spotauthtest.Fault{Kind: spotauthtest.FaultUnavailable})
+	_, err = cfg.ClientCredentials(ctx)
+	fmt.Println("after one 503:", err)
+
+	cfg.ClientSecret = "wrong"
+	_, err = cfg.ClientCredentials(ctx)
+	if errors.As(err, &te) {
+		fmt.Println(errors.Is(err, spotauth.ErrInvalidClient), te.StatusCode, te.Code, te.Description)
+	}
+	// Output:
+	// rate limited: true retry after: 1h0m0s
+	// after one 503: <nil>
+	// true 400 invalid_client Invalid client secret
+}

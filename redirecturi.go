@@ -4,8 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/spotauth/spotauth/internal/wire"
 )
 
 // ValidateRedirectURI checks uri against the rules Spotify enforces for
@@ -35,37 +38,57 @@ func ValidateRedirectURI(uri string) error {
 		return bad("not a URL: %v", bareURLError(err))
 	}
 	if u.Scheme == "" {
-		return bad("%q has no scheme; write an absolute URI such as https://example.com/callback or http://127.0.0.1/callback", uri)
+		return bad("%q has no scheme; write an absolute URI such as https://example.com/callback or http://127.0.0.1/callback", shownURI(uri))
 	}
 	if u.Fragment != "" || strings.Contains(uri, "#") {
-		return bad("%q has a fragment (#...); remove it", uri)
+		return bad("%q has a fragment (#...); remove it", shownURI(uri))
 	}
 	host := strings.ToLower(u.Hostname())
 	if host == "localhost" || strings.HasSuffix(host, ".localhost") || host == "localhost." {
-		return bad("%q uses localhost, which Spotify refuses whatever the scheme; use the loopback IP literal instead, http://127.0.0.1:PORT/... (or http://[::1]:PORT/...)", uri)
+		return bad("%q uses localhost, which Spotify refuses whatever the scheme; use the loopback IP literal instead, http://127.0.0.1:PORT/... (or http://[::1]:PORT/...)", shownURI(uri))
 	}
 	switch u.Scheme {
 	case "https":
 		if u.Hostname() == "" {
-			return bad("%q has no host; write one such as https://example.com/callback", uri)
+			return bad("%q has no host; write one such as https://example.com/callback", shownURI(uri))
 		}
 	case "http":
 		if !isLoopbackHost(u.Host) {
-			return bad("%q uses http on a host other than a loopback IP literal; use https, or http://127.0.0.1:PORT/... for a local listener", uri)
+			return bad("%q uses http on a host other than a loopback IP literal; use https, or http://127.0.0.1:PORT/... for a local listener", shownURI(uri))
 		}
 	}
 	if u.User != nil {
-		return bad("%q has user information (user@); remove it", uri)
+		return bad("%q has user information (user@); remove it", shownURI(uri))
 	}
 	if strings.HasSuffix(u.Host, ":") {
-		return bad("%q has an empty port after ':'; remove the ':' or give a port", uri)
+		return bad("%q has an empty port after ':'; remove the ':' or give a port", shownURI(uri))
 	}
 	if p := u.Port(); p != "" {
 		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return bad("%q has port %s; want 1 to 65535", uri, p)
+			return bad("%q has port %s; want 1 to 65535", shownURI(uri), p)
 		}
 	}
 	return nil
+}
+
+var (
+	// uriPassword matches the password of a URI's user information.
+	uriPassword = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9+.-]*://[^/?#@:]*:)[^/?#@]*@`)
+	// uriCode matches a code parameter and its value.
+	uriCode = regexp.MustCompile(`([?&]code=)([^&#]*)`)
+)
+
+// shownURI returns uri as an error message may show it: the password of
+// its user information and the value of a code parameter redacted, and
+// token parameters too. A redirect URI holds none of them, but the URL a
+// browser landed on, passed by mistake, holds a live code.
+func shownURI(uri string) string {
+	uri = uriPassword.ReplaceAllString(uri, "${1}[redacted]@")
+	uri = uriCode.ReplaceAllStringFunc(uri, func(m string) string {
+		name, value, _ := strings.Cut(m, "=")
+		return name + "=" + RedactSecret(value)
+	})
+	return wire.Redact(uri, nil)
 }
 
 // bareURLError returns the cause of a url.Parse error without the
@@ -137,11 +160,11 @@ func WithRedirectPort(uri string, port int) (string, error) {
 		return "", err
 	}
 	if !IsLoopbackRedirect(uri) {
-		return "", fmt.Errorf("%w: %q is not a loopback redirect (http://127.0.0.1/... or http://[::1]/...); only those take a listener's port", ErrInvalidRedirectURI, uri)
+		return "", fmt.Errorf("%w: %q is not a loopback redirect (http://127.0.0.1/... or http://[::1]/...); only those take a listener's port", ErrInvalidRedirectURI, shownURI(uri))
 	}
 	start, end, ok := splitAuthority(uri)
 	if !ok {
-		return "", fmt.Errorf("%w: %q has no authority", ErrInvalidRedirectURI, uri)
+		return "", fmt.Errorf("%w: %q has no authority", ErrInvalidRedirectURI, shownURI(uri))
 	}
 	authority := uri[start:end]
 	host, p := authority, ""
@@ -153,7 +176,7 @@ func WithRedirectPort(uri string, port int) (string, error) {
 	case p == want:
 		return uri, nil
 	case p != "":
-		return "", fmt.Errorf("%w: %q already has port %s, not %d; register it without a port to use any port", ErrInvalidRedirectURI, uri, p, port)
+		return "", fmt.Errorf("%w: %q already has port %s, not %d; register it without a port to use any port", ErrInvalidRedirectURI, shownURI(uri), p, port)
 	}
 	return uri[:start] + host + ":" + want + uri[end:], nil
 }
@@ -166,7 +189,7 @@ func RedirectPort(uri string) (int, error) {
 		return 0, err
 	}
 	if !IsLoopbackRedirect(uri) {
-		return 0, fmt.Errorf("%w: %q is not a loopback redirect (http://127.0.0.1/... or http://[::1]/...)", ErrInvalidRedirectURI, uri)
+		return 0, fmt.Errorf("%w: %q is not a loopback redirect (http://127.0.0.1/... or http://[::1]/...)", ErrInvalidRedirectURI, shownURI(uri))
 	}
 	u, _ := url.Parse(uri)
 	if u.Port() == "" {

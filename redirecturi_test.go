@@ -154,6 +154,7 @@ func FuzzValidateRedirectURI(f *testing.F) {
 	for _, s := range []string{
 		"https://example.com/callback", "http://127.0.0.1/callback", "http://[::1]:8080/cb",
 		"http://localhost:8888/callback", "myapp://callback", "http://example.com", "", "%zz", "http://[::1",
+		"http://localhost:8888/callback?code=AQBlive0123456789&state=s", "https://u:pw@example.com/cb?code=AQBx#f",
 	} {
 		f.Add(s, 43117)
 	}
@@ -161,6 +162,14 @@ func FuzzValidateRedirectURI(f *testing.F) {
 		err := spotauth.ValidateRedirectURI(uri)
 		if err != nil && !errors.Is(err, spotauth.ErrInvalidRedirectURI) {
 			t.Errorf("ValidateRedirectURI(%q) = %v; want nil or ErrInvalidRedirectURI", uri, err)
+		}
+		// An error never repeats a code parameter's value.
+		if _, after, ok := strings.Cut(uri, "?code="); ok && err != nil {
+			code, _, _ := strings.Cut(after, "&")
+			code, _, _ = strings.Cut(code, "#")
+			if len(code) >= 8 && strings.Contains(err.Error(), code) {
+				t.Errorf("ValidateRedirectURI(%q) = %v; repeats the code", uri, err)
+			}
 		}
 		if u, perr := url.Parse(uri); err == nil && perr == nil && strings.EqualFold(u.Hostname(), "localhost") {
 			t.Errorf("ValidateRedirectURI(%q) accepted localhost", uri)
@@ -241,5 +250,52 @@ func TestValidateRedirectURIAgreesWithFake(t *testing.T) {
 				t.Errorf("RequestRedirect(%q) = %v; want a token", landed, err)
 			}
 		})
+	}
+}
+
+// TestRedirectURIErrorsHideSecrets covers URIs that carry secrets by
+// mistake, such as the URL a browser landed on, with its live code.
+func TestRedirectURIErrorsHideSecrets(t *testing.T) {
+	const code, password = "AQBliveCODE0123456789abcdefgh", "hunter2pass"
+	tests := []struct {
+		name string
+		call func() error
+	}{
+		{"landed URL on localhost", func() error {
+			return spotauth.ValidateRedirectURI("http://localhost:8888/callback?code=" + code + "&state=Zk3q")
+		}},
+		{"landed URL with a fragment", func() error {
+			return spotauth.ValidateRedirectURI("https://example.com/cb?state=s&code=" + code + "#x")
+		}},
+		{"password in user information", func() error {
+			return spotauth.ValidateRedirectURI("http://user:" + password + "@127.0.0.1/callback")
+		}},
+		{"token parameter", func() error {
+			return spotauth.ValidateRedirectURI("http://example.com/cb?access_token=" + code)
+		}},
+		{"WithRedirectPort of a landed https URL", func() error {
+			_, err := spotauth.WithRedirectPort("https://example.com/cb?code="+code, 43117)
+			return err
+		}},
+		{"RedirectPort of a landed https URL", func() error {
+			_, err := spotauth.RedirectPort("https://example.com/cb?code=" + code)
+			return err
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.call()
+			if !errors.Is(err, spotauth.ErrInvalidRedirectURI) {
+				t.Fatalf("error = %v; want ErrInvalidRedirectURI", err)
+			}
+			if msg := err.Error(); strings.Contains(msg, code) || strings.Contains(msg, "liveCODE") || strings.Contains(msg, password) {
+				t.Errorf("error = %q; shows a secret", msg)
+			}
+		})
+	}
+	// What to change is still said about the rest of the URI.
+	err := spotauth.ValidateRedirectURI("http://localhost:8888/callback?code=" + code)
+	if want := `"http://localhost:8888/callback?code=AQBl…[redacted 29 chars]" uses localhost`; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("ValidateRedirectURI(landed localhost URL) = %v; want it to contain %s", err, want)
 	}
 }

@@ -463,9 +463,9 @@ func (s *RefreshingSource) reloadDue() bool {
 }
 
 // startFlight returns the flight in progress, or starts one of kind. A
-// refresh or reload starts only if the published state is still st;
-// otherwise startFlight returns doneFlight, so that the caller reads the
-// new state.
+// refresh or reload starts only if the published state is still st, a
+// forced refresh only if the published token is still st's; otherwise
+// startFlight returns doneFlight, so that the caller reads the new state.
 func (s *RefreshingSource) startFlight(st *state, kind flightKind) *flight {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -475,7 +475,15 @@ func (s *RefreshingSource) startFlight(st *state, kind flightKind) *flight {
 	if s.closed {
 		return doneFlight // the caller then reads closedState
 	}
-	if kind != flightForce && s.st.Load() != st {
+	cur := s.st.Load()
+	if kind == flightForce {
+		// A forced refresh replaces the token its caller found stale; if
+		// another flight replaced that token meanwhile (a 401 seen by
+		// several requests at once), the new token is the answer.
+		if cur.tok == nil || st.tok == nil || cur.tok.AccessToken != st.tok.AccessToken {
+			return doneFlight
+		}
+	} else if cur != st {
 		return doneFlight
 	}
 	f := &flight{done: make(chan struct{})}

@@ -90,8 +90,9 @@ type TokenRequest struct {
 }
 
 type queuedFault struct {
-	f Fault
-	n int
+	f     Fault
+	n     int
+	grant string // "" matches any request
 }
 
 type faultState struct {
@@ -111,22 +112,26 @@ func (fs *faultState) armed(token bool) bool {
 	return fs.meArm.Load() > 0
 }
 
-func pop(q *[]queuedFault) (Fault, bool) {
-	if len(*q) == 0 {
-		return Fault{}, false
+// pop takes the first queued fault that applies to grant.
+func pop(q *[]queuedFault, grant string) (Fault, bool) {
+	for i := range *q {
+		e := &(*q)[i]
+		if e.grant != "" && e.grant != grant {
+			continue
+		}
+		f := e.f
+		e.n--
+		if e.n == 0 {
+			*q = append((*q)[:i:i], (*q)[i+1:]...)
+		}
+		return f, true
 	}
-	head := &(*q)[0]
-	f := head.f
-	head.n--
-	if head.n == 0 {
-		*q = (*q)[1:]
-	}
-	return f, true
+	return Fault{}, false
 }
 
 func (fs *faultState) nextToken(req TokenRequest) *Fault {
 	fs.mu.Lock()
-	f, ok := pop(&fs.tokenQ)
+	f, ok := pop(&fs.tokenQ, req.Grant)
 	if ok {
 		fs.tokenArm.Add(-1)
 	}
@@ -142,7 +147,7 @@ func (fs *faultState) nextToken(req TokenRequest) *Fault {
 
 func (fs *faultState) nextMe(r *http.Request) *Fault {
 	fs.mu.Lock()
-	f, ok := pop(&fs.meQ)
+	f, ok := pop(&fs.meQ, "")
 	if ok {
 		fs.meArm.Add(-1)
 	}
@@ -158,12 +163,22 @@ func (fs *faultState) nextMe(r *http.Request) *Fault {
 
 // FailToken injects f into the next n requests to /api/token, after any
 // faults already queued. Queued faults come before the rule.
-func (s *Server) FailToken(n int, f Fault) { s.queue(true, n, f) }
+func (s *Server) FailToken(n int, f Fault) { s.queue(true, "", n, f) }
+
+// FailGrant injects f into the next n token requests whose grant_type is
+// grant, such as [GrantRefreshToken]: for example, to fail the next
+// refresh with invalid_grant while code exchanges go through.
+func (s *Server) FailGrant(grant string, n int, f Fault) {
+	if grant == "" {
+		panic("spotauthtest: FailGrant with an empty grant type")
+	}
+	s.queue(true, grant, n, f)
+}
 
 // FailMe injects f into the next n requests to /v1/me.
-func (s *Server) FailMe(n int, f Fault) { s.queue(false, n, f) }
+func (s *Server) FailMe(n int, f Fault) { s.queue(false, "", n, f) }
 
-func (s *Server) queue(token bool, n int, f Fault) {
+func (s *Server) queue(token bool, grant string, n int, f Fault) {
 	if n <= 0 {
 		return
 	}
@@ -172,10 +187,10 @@ func (s *Server) queue(token bool, n int, f Fault) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	if token {
-		fs.tokenQ = append(fs.tokenQ, queuedFault{f, n})
+		fs.tokenQ = append(fs.tokenQ, queuedFault{f, n, grant})
 		fs.tokenArm.Add(int64(n))
 	} else {
-		fs.meQ = append(fs.meQ, queuedFault{f, n})
+		fs.meQ = append(fs.meQ, queuedFault{f, n, ""})
 		fs.meArm.Add(int64(n))
 	}
 }

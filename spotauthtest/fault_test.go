@@ -3,6 +3,7 @@ package spotauthtest_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -311,5 +312,26 @@ func TestCloseWaitsForInFlight(t *testing.T) {
 	<-closed
 	if got := <-result; got != 200 {
 		t.Errorf("request in flight during Close = %d; want 200 (served to the end)", got)
+	}
+}
+
+func TestFailGrant(t *testing.T) {
+	s := start(t, nil)
+	_, rt := s.IssueUserToken(cid, nil, false)
+	s.FailGrant(spotauthtest.GrantRefreshToken, 2, spotauthtest.Fault{Kind: spotauthtest.FaultError, Description: "Refresh token revoked"})
+	s.FailToken(1, spotauthtest.Fault{Kind: spotauthtest.FaultUnavailable})
+	var got []string
+	for _, req := range []string{"cc", "refresh", "cc", "refresh", "refresh"} {
+		var r response
+		if req == "cc" {
+			r = do(t, s, ccRequest(t, s))
+		} else {
+			r = refresh(t, s, rt)
+		}
+		got = append(got, fmt.Sprint(req, " ", r.status))
+	}
+	want := []string{"cc 503", "refresh 400", "cc 200", "refresh 400", "refresh 200"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("with 2 refresh faults and 1 any-grant fault queued: %v; want %v", got, want)
 	}
 }

@@ -541,3 +541,23 @@ func TestTokenMethodAndPaths(t *testing.T) {
 		t.Errorf("grant_type in the query only = %s; want %s", r.body, errGrantMissing)
 	}
 }
+
+func TestIssueCode(t *testing.T) {
+	s := start(t, nil)
+	c := s.IssueCode(cid, redirect, []string{"user-read-email", "user-read-email"}, rfcChallenge)
+	r := postToken(t, s, "", url.Values{"grant_type": {"authorization_code"}, "code": {c}, "redirect_uri": {redirect},
+		"client_id": {cid}, "code_verifier": {rfcVerifier}})
+	if r.status != 200 || r.json(t)["scope"] != "user-read-email" {
+		t.Errorf("exchange of IssueCode's PKCE code = %d %s; want 200 with scope user-read-email", r.status, r.body)
+	}
+	at := s.IssueAppToken(cid)
+	if r := getMe(t, s, "Bearer "+at); r.status != 401 {
+		t.Errorf("GET /v1/me with IssueAppToken's token = %d; want 401 (no user)", r.status)
+	}
+	defer func() {
+		if msg, _ := recover().(string); !strings.HasPrefix(msg, "spotauthtest: ") || strings.Contains(msg, rfcChallenge) {
+			t.Errorf("IssueCode with a padded challenge panicked with %q; want a spotauthtest: panic", msg)
+		}
+	}()
+	s.IssueCode(cid, redirect, nil, rfcChallenge+"=")
+}

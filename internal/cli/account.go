@@ -80,11 +80,11 @@ func fetchMe(ctx context.Context, hc *http.Client, apiURL, accessToken string) (
 // The account seen at login is kept beside the configuration (not in the
 // token store), so status can show it without a network call.
 func accountFile(s *settings) string {
-	return filepath.Join(s.ConfigDir, s.Profile+".account.json")
+	return filepath.Join(s.ConfigDir, "accounts", s.Profile+".json")
 }
 
 func saveAccount(s *settings, a *account) error {
-	if err := os.MkdirAll(s.ConfigDir, 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(accountFile(s)), 0o700); err != nil {
 		return err
 	}
 	data, _ := json.Marshal(a)

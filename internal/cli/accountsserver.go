@@ -80,6 +80,9 @@ func runAccountsServer(ctx context.Context, opts *accountsServerOptions) error {
 	fmt.Fprintf(out, "SPOTIFY_REDIRECT_URI=%s\n", opts.RedirectURIs[0])
 	io := opts.f.IO
 	io.Printf("spotauthtest fake Accounts service and Web API listening on %s\n", srv.URL)
+	if ta, ok := ln.Addr().(*net.TCPAddr); ok && !ta.IP.IsLoopback() {
+		io.Printf("warning: %s is not a loopback address: other machines can reach this fake service and get its tokens.\n", opts.Addr)
+	}
 	io.Printf("Registered app: client ID %s, %s, redirect URIs %v\n", opts.ClientID,
 		map[bool]string{true: "confidential (has a secret)", false: "public (PKCE only)"}[opts.ClientSecret != ""], opts.RedirectURIs)
 	if opts.AutoApprove {

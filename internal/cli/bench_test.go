@@ -16,7 +16,7 @@ import (
 func BenchmarkTokenProcess(b *testing.B) {
 	bin, hello := buildBinaries(b)
 	dir := b.TempDir()
-	st := newFileStore(tokenFile(dir, "default", userToken))
+	st := testFileStore(b, dir, userToken)
 	tok := &spotauth.Token{AccessToken: "BQbenchmark-access-token-0123456789", TokenType: "Bearer",
 		Expiry: time.Now().Add(time.Hour), RefreshToken: "AQbenchmark-refresh-token", AuthorizedAt: time.Now(), PKCE: true}
 	if err := st.Save(context.Background(), tok); err != nil {
@@ -36,16 +36,19 @@ func BenchmarkTokenProcess(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	var tokenTime, helloTime time.Duration
+	// ns/op is the spotauth process alone; the hello-world runs, interleaved
+	// so that both see the same machine load, are timed outside.
 	for i := 0; i < b.N; i++ {
 		t0 := time.Now()
 		run(bin, "token")
+		tokenTime += time.Since(t0)
+		b.StopTimer()
 		t1 := time.Now()
 		run(hello)
-		tokenTime += t1.Sub(t0)
 		helloTime += time.Since(t1)
+		b.StartTimer()
 	}
 	b.StopTimer()
-	b.ReportMetric(float64(tokenTime.Nanoseconds())/float64(b.N), "token-ns/op")
 	b.ReportMetric(float64(helloTime.Nanoseconds())/float64(b.N), "hello-ns/op")
 	b.ReportMetric(float64(tokenTime)/float64(helloTime), "ratio")
 }

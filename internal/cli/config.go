@@ -1,14 +1,14 @@
 package cli
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/spotauth/spotauth/internal/ini"
 )
 
 // Environment variables spotauth reads. The SPOTIFY_ ones are tekore's.
@@ -143,10 +143,11 @@ func validProfile(p string) error {
 // errNoSection: the INI file lacks the requested section.
 var errNoSection = errors.New("spotauth: no such section")
 
-// readINIFile reads section of a tekore-style INI file (Python
-// configparser syntax: [section], key = value or key: value, # and ;
-// comments, DEFAULT values inherited by every section). Keys are
-// upper-cased, as configparser compares them case-insensitively.
+// readINIFile reads section of a tekore-style INI file, with the keys of
+// DEFAULT as fallback, through the same reader as spotauth.ReadConfigFile
+// (Python configparser's rules). Keys are upper-cased, as configparser
+// compares them case-insensitively; a key spelled exactly in upper case
+// wins over other spellings, as in tekore.
 func readINIFile(name, section string) (map[string]string, error) {
 	data, err := os.ReadFile(name)
 	if err != nil {
@@ -162,63 +163,25 @@ func readINIFile(name, section string) (map[string]string, error) {
 // parseINI parses data and returns the keys of section, with those of
 // DEFAULT as fallback. Values never appear in its errors.
 func parseINI(data []byte, section string) (map[string]string, error) {
-	defaults := map[string]string{}
-	sections := map[string]map[string]string{"DEFAULT": defaults}
-	var cur map[string]string
-	var lastKey string
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 4096), 1<<20)
-	line := 0
-	for sc.Scan() {
-		line++
-		raw := strings.TrimSuffix(sc.Text(), "\r")
-		if line == 1 {
-			raw = strings.TrimPrefix(raw, "\ufeff")
-		}
-		text := strings.TrimSpace(raw)
-		switch {
-		case text == "" || text[0] == '#' || text[0] == ';':
-			lastKey = ""
-			continue
-		case cur != nil && lastKey != "" && raw != text && (raw[0] == ' ' || raw[0] == '\t'):
-			// configparser continuation line.
-			cur[lastKey] += "\n" + text
-			continue
-		case text[0] == '[':
-			if !strings.HasSuffix(text, "]") || len(text) < 3 {
-				return nil, fmt.Errorf("line %d: malformed section header", line)
-			}
-			name := strings.TrimSpace(text[1 : len(text)-1])
-			if sections[name] == nil {
-				sections[name] = map[string]string{}
-			}
-			cur, lastKey = sections[name], ""
-			continue
-		}
-		if cur == nil {
-			return nil, fmt.Errorf("line %d: key outside a section (start the file with [DEFAULT])", line)
-		}
-		i := strings.IndexAny(text, "=:")
-		if i <= 0 {
-			return nil, fmt.Errorf("line %d: expected key = value", line)
-		}
-		key := strings.ToUpper(strings.TrimSpace(text[:i]))
-		cur[key] = strings.TrimSpace(text[i+1:])
-		lastKey = key
-	}
-	if err := sc.Err(); err != nil {
+	f, err := ini.Parse(data)
+	if err != nil {
 		return nil, err
 	}
-	sec, ok := sections[section]
-	if !ok {
+	if !f.HasSection(section) {
 		return nil, fmt.Errorf("%w [%s]", errNoSection, section)
 	}
-	out := make(map[string]string, len(defaults)+len(sec))
-	for k, v := range defaults {
-		out[k] = v
-	}
-	for k, v := range sec {
-		out[k] = v
+	out := map[string]string{}
+	exact := map[string]bool{}
+	for _, k := range f.Keys(section) {
+		v, _, err := f.Get(section, k)
+		if err != nil {
+			return nil, err
+		}
+		uk := strings.ToUpper(k)
+		if _, seen := out[uk]; seen && (exact[uk] || k != uk) {
+			continue
+		}
+		out[uk], exact[uk] = strings.TrimSpace(v), k == uk
 	}
 	return out, nil
 }

@@ -331,7 +331,7 @@ func TestE2EConcurrentTokenAtExpiry(t *testing.T) {
 	defer srv.Close()
 	p := newProc(t, srv)
 	p.must("login")
-	st := newFileStore(tokenFile(p.vars[envConfigDir], "default", userToken))
+	st := testFileStore(t, p.vars[envConfigDir], userToken)
 	tok, err := st.Load(context.Background())
 	if err != nil {
 		t.Fatal(err)

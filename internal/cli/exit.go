@@ -128,12 +128,13 @@ func hintFor(err error) string {
 	case ExitUsage:
 		return "Run spotauth --help for usage."
 	}
-	return ""
+	return "Run spotauth doctor to check the configuration; spotauth --help lists the commands."
 }
 
 // printError writes err and its hint to w's stream.
 func printError(s *IOStreams, err error) {
-	msg := err.Error()
+	// Wrapped library errors repeat the prefix: say it once.
+	msg := strings.ReplaceAll(err.Error(), ": spotauth: ", ": ")
 	if !strings.HasPrefix(msg, "spotauth: ") {
 		msg = "spotauth: " + msg
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/spotauth/spotauth/spotauthtest"
+	filestore "github.com/spotauth/spotauth/store/file"
 )
 
 // testEnv is one spotauth user: a config directory, environment variables
@@ -209,4 +210,14 @@ type cobraCommand = cobra.Command
 
 func noKeepAliveClient() *http.Client {
 	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+}
+
+// testFileStore opens the file store of the default profile in dir.
+func testFileStore(tb testing.TB, dir string, kind tokenKind) *filestore.Store {
+	tb.Helper()
+	st, err := filestore.New(dir, storeName("default", kind), nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return st
 }

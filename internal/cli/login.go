@@ -322,9 +322,17 @@ func describeTime(t, now time.Time) string {
 	}
 	d := t.Sub(now).Round(time.Second)
 	if d < 0 {
-		return fmt.Sprintf("%s (%v ago)", t.Local().Format(time.RFC3339), -d)
+		return fmt.Sprintf("%s (%s ago)", t.Local().Format(time.RFC3339), humanDuration(-d))
 	}
-	return fmt.Sprintf("%s (in %v)", t.Local().Format(time.RFC3339), d)
+	return fmt.Sprintf("%s (in %s)", t.Local().Format(time.RFC3339), humanDuration(d))
+}
+
+// humanDuration shows days for long durations: "181 days", "3h0m0s".
+func humanDuration(d time.Duration) string {
+	if d >= 48*time.Hour {
+		return fmt.Sprintf("%d days", int(d.Hours()/24))
+	}
+	return d.String()
 }
 
 // sshLine is the port-forward command that lets a browser on the user's

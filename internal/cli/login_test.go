@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -388,7 +389,7 @@ func TestTokenRefreshAtExpiry(t *testing.T) {
 
 func loadStored(t *testing.T, e *testEnv, kind tokenKind) *spotauth.Token {
 	t.Helper()
-	tok, err := newFileStore(tokenFile(e.dir, "default", kind)).Load(context.Background())
+	tok, err := testFileStore(t, e.dir, kind).Load(context.Background())
 	if err != nil {
 		t.Fatalf("load stored token: %v", err)
 	}
@@ -518,7 +519,7 @@ func TestAuthorizationEndWarning(t *testing.T) {
 	t.Parallel()
 	e := newTestEnv(t, nil)
 	e.login()
-	st := newFileStore(tokenFile(e.dir, "default", userToken))
+	st := testFileStore(t, e.dir, userToken)
 	tok := loadStored(t, e, userToken)
 	tok.AuthorizedAt = time.Now().AddDate(0, -6, 3)
 	if err := st.Save(context.Background(), tok); err != nil {
@@ -576,5 +577,81 @@ func TestSecretsNeverPrinted(t *testing.T) {
 		if strings.Contains(all.String(), secret) {
 			t.Errorf("output shows the %s", name)
 		}
+	}
+}
+
+func TestTokenClientCredentialsConcurrent(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, nil)
+	e.vars[envClientSecret] = e.srv.ClientSecret
+	var wg sync.WaitGroup
+	outs := make([]result, 6)
+	for i := range outs {
+		wg.Add(1)
+		go func() { defer wg.Done(); outs[i] = e.run(runOpts{}, "token", "--client-credentials") }()
+	}
+	wg.Wait()
+	if n := e.srv.Stats().Grants["client_credentials"]; n != 1 {
+		t.Errorf("client-credentials requests from 6 concurrent runs = %d; want 1", n)
+	}
+	for i, r := range outs {
+		if r.code != 0 || r.out != outs[0].out {
+			t.Errorf("run %d: exit %d %q; want the shared app token", i, r.code, r.out)
+		}
+	}
+}
+
+// recordingBrowser remembers the URL and then approves like followBrowser.
+type recordingBrowser struct {
+	*followBrowser
+	url string
+}
+
+func (b *recordingBrowser) Browse(u string) error {
+	b.url = u
+	return b.followBrowser.Browse(u)
+}
+
+func TestLoginIPv6AndShowDialog(t *testing.T) {
+	t.Parallel()
+	if ln, err := net.Listen("tcp", "[::1]:0"); err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	} else {
+		ln.Close()
+	}
+	e := newTestEnv(t, func(s *spotauthtest.Server) {
+		s.ClientID = ""
+		if err := s.AddApp(spotauthtest.App{ClientID: "v6-app", RedirectURIs: []string{"http://[::1]/cb", "http://127.0.0.1/cb"}}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	e.vars[envClientID], e.vars[envRedirectURI] = "v6-app", "http://[::1]/cb"
+	b := &recordingBrowser{followBrowser: e.follow()}
+	r := e.run(runOpts{browser: b}, "login", "--show-dialog")
+	if r.code != 0 {
+		t.Fatalf("login on [::1] = exit %d\n%s", r.code, r.err)
+	}
+	u, _ := url.Parse(b.url)
+	if got := u.Query().Get("redirect_uri"); !strings.HasPrefix(got, "http://[::1]:") || !strings.HasSuffix(got, "/cb") {
+		t.Errorf("redirect_uri = %q; want http://[::1]:PORT/cb", got)
+	}
+	if u.Query().Get("show_dialog") != "true" {
+		t.Errorf("authorization URL %q lacks show_dialog=true", b.url)
+	}
+}
+
+func TestConfigFileFlag(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, nil)
+	delete(e.vars, envClientID)
+	ini := filepath.Join(t.TempDir(), "tekore.cfg")
+	os.WriteFile(ini, []byte("[DEFAULT]\nSPOTIFY_CLIENT_ID = wrong\n\n[spotauth]\nSPOTIFY_CLIENT_ID = "+e.srv.ClientID+"\n"), 0o600)
+	r := e.must("--config", ini, "--config-section", "spotauth", "doctor")
+	if !strings.Contains(r.out, "client ID "+e.srv.ClientID+" (from config file "+ini+")") {
+		t.Errorf("doctor with --config = %q; want the client ID from the file's section", r.out)
+	}
+	e.must("--config", ini, "--config-section", "spotauth", "login")
+	if r := e.run(runOpts{}, "--config", ini, "--config-section", "nope", "status"); r.code != ExitConfig {
+		t.Errorf("status with a missing section = exit %d; want %d", r.code, ExitConfig)
 	}
 }

@@ -84,7 +84,7 @@ func runLogout(ctx context.Context, opts *logoutOptions) error {
 // its profiles are found through the config directory).
 func knownProfiles(s *settings) ([]string, error) {
 	set := map[string]bool{s.Profile: true}
-	dirs := []string{s.ConfigDir}
+	dirs := []string{filepath.Join(s.ConfigDir, "accounts")}
 	if loc, err := parseStore(s.Store, s.ConfigDir); err == nil && loc.kind == "file" {
 		dirs = append(dirs, loc.dir)
 	}
@@ -95,11 +95,13 @@ func knownProfiles(s *settings) ([]string, error) {
 		}
 		for _, e := range entries {
 			name := e.Name()
-			for _, suf := range []string{".app-token.json", ".token.json", ".account.json"} {
-				if p, ok := strings.CutSuffix(name, suf); ok && validProfile(p) == nil && filepath.Base(name) == name {
-					set[p] = true
-					break
-				}
+			p, ok := strings.CutSuffix(name, ".json")
+			if !ok || e.IsDir() {
+				continue
+			}
+			p = strings.TrimSuffix(p, ".app")
+			if validProfile(p) == nil {
+				set[p] = true
 			}
 		}
 	}

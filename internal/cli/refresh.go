@@ -75,22 +75,29 @@ func fresh(t *spotauth.Token, minValid time.Duration, now time.Time) bool {
 // The new token (and a rotated refresh token) is saved before it is
 // returned. On invalid_grant the stored token is deleted.
 func refreshUser(ctx context.Context, f *Factory, s *settings, cfg *spotauth.Config, st spotauth.TokenStore, minValid time.Duration) (*spotauth.Token, error) {
-	load, save := st.Load, st.Save
+	load, save, del := st.Load, st.Save, st.Delete
 	if ls, ok := st.(spotauth.LockingStore); ok {
 		lease, err := ls.Lock(ctx)
 		if err != nil {
 			return nil, withCode(ExitError, fmt.Errorf("spotauth: could not lock the token store: %w", err),
 				"Try again; if it persists, check the token store (%s).", storeDesc(s))
 		}
-		defer lease.Release(context.WithoutCancel(ctx))
+		release := func() { lease.Release(context.WithoutCancel(ctx)) }
+		defer release()
 		load, save = lease.Load, lease.Save
+		if d, ok := lease.(interface{ Delete(context.Context) error }); ok {
+			del = d.Delete
+		} else {
+			// The store's Delete may take the lock itself: release first.
+			del = func(ctx context.Context) error { release(); return st.Delete(ctx) }
+		}
 	}
 	old, err := load(ctx)
 	if errors.Is(err, spotauth.ErrTokenNotFound) {
 		return nil, withCode(ExitAuth, fmt.Errorf("spotauth: not logged in (profile %s)", s.Profile), "Run: %s", loginLine(s, spotauth.Scopes{}))
 	}
 	if err != nil {
-		return nil, withCode(ExitError, err, "Check the token store (%s).", storeDesc(s))
+		return nil, withCode(storeErrCode(err), err, "Check the token store (%s).", storeDesc(s))
 	}
 	if fresh(old, minValid, f.now()) {
 		return old, nil // another process refreshed meanwhile
@@ -102,7 +109,7 @@ func refreshUser(ctx context.Context, f *Factory, s *settings, cfg *spotauth.Con
 	nt, err := cfg.Refresh(ctx, old)
 	if err != nil {
 		if errors.Is(err, spotauth.ErrReauthorize) || errors.Is(err, spotauth.ErrInvalidGrant) {
-			_ = st.Delete(context.WithoutCancel(ctx))
+			_ = del(context.WithoutCancel(ctx))
 			return nil, withCode(ExitAuth, fmt.Errorf("spotauth: the authorization of profile %s is no longer valid (revoked, or past its 6 months); the stored token was removed: %w", s.Profile, err),
 				"Log in again: %s", loginLine(s, old.Scope))
 		}
@@ -113,17 +120,8 @@ func refreshUser(ctx context.Context, f *Factory, s *settings, cfg *spotauth.Con
 		return nil, withCode(exitCode(err), fmt.Errorf("spotauth: could not refresh the token: %w", err),
 			"Check the network and --accounts-url (%s), then try again; the stored token was kept.", s.AccountsURL)
 	}
-	// Keep what Spotify's refresh answer leaves out.
-	if nt.RefreshToken == "" {
-		nt.RefreshToken = old.RefreshToken
-	}
-	if nt.AuthorizedAt.IsZero() {
-		nt.AuthorizedAt = old.AuthorizedAt
-	}
-	if nt.Scope.Len() == 0 {
-		nt.Scope = old.Scope
-	}
-	nt.PKCE = nt.PKCE || old.PKCE
+	// cfg.Refresh kept what Spotify's answer leaves out (the refresh
+	// token unless rotated, the scopes, PKCE, the authorization time).
 	if err := save(ctx, nt); err != nil {
 		return nil, withCode(ExitError, fmt.Errorf("spotauth: could not store the refreshed token: %w", err),
 			"Check the token store (%s) and try again.", storeDesc(s))

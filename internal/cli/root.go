@@ -87,6 +87,7 @@ func configFilePathHint(s *settings) string {
 // Main runs spotauth with args (without the program name) and returns the
 // exit code. env is os.LookupEnv in the real process.
 func Main(ctx context.Context, args []string, io *IOStreams, env LookupEnv) int {
+	quietRedis()
 	return Run(ctx, args, &Factory{IO: io, Env: env})
 }
 

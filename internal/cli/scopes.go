@@ -79,11 +79,7 @@ func runScopes(opts *scopesOptions) error {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "SCOPE\tDESCRIPTION")
 	for _, sc := range allScopes() {
-		note := ""
-		if sc.IsOpenAccess() {
-			note = " (Open Access partners only)"
-		}
-		fmt.Fprintf(tw, "%s\t%s%s\n", sc, sc.Description(), note)
+		fmt.Fprintf(tw, "%s\t%s\n", sc, sc.Description())
 	}
 	tw.Flush()
 	fmt.Fprintln(out)

@@ -87,7 +87,7 @@ func runStatus(ctx context.Context, opts *statusOptions) error {
 	now := f.now()
 	t, loadErr := st.Load(ctx)
 	if loadErr != nil && !errors.Is(loadErr, spotauth.ErrTokenNotFound) {
-		return withCode(ExitError, loadErr, "Check the token store (%s).", storeDesc(s))
+		return withCode(storeErrCode(loadErr), loadErr, "Check the token store (%s).", storeDesc(s))
 	}
 	if app, err := f.openStore(ctx, s, appToken); err == nil {
 		if at, err := app.Load(ctx); err == nil {

@@ -4,12 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/spotauth/spotauth"
+	filestore "github.com/spotauth/spotauth/store/file"
 )
 
 // tokenKind separates the two tokens a profile holds.
@@ -66,12 +67,19 @@ func redactURL(s string) string {
 	return u.Redacted()
 }
 
-// tokenFile is the file of one token in a file store.
-func tokenFile(dir, profile string, kind tokenKind) string {
+// storeName is the name of one token of a profile in a store: the
+// profile for the user token, profile+".app" for the app token.
+func storeName(profile string, kind tokenKind) string {
 	if kind == appToken {
-		return filepath.Join(dir, profile+".app-token.json")
+		return profile + ".app"
 	}
-	return filepath.Join(dir, profile+".token.json")
+	return profile
+}
+
+// tokenFile is the file of one token in a file store (store/file keeps
+// name.json beside a name.lock).
+func tokenFile(dir, profile string, kind tokenKind) string {
+	return filepath.Join(dir, storeName(profile, kind)+".json")
 }
 
 // openStore opens the store of one token of the profile.
@@ -88,11 +96,12 @@ func (f *Factory) openStore(ctx context.Context, s *settings, kind tokenKind) (s
 		}
 		return st, nil
 	default:
-		if err := os.MkdirAll(loc.dir, 0o700); err != nil {
-			return nil, withCode(ExitError, fmt.Errorf("spotauth: token store: %w", err),
+		st, err := filestore.New(loc.dir, storeName(s.Profile, kind), nil)
+		if err != nil {
+			return nil, withCode(ExitError, err,
 				"Make %s writable or choose another with --store or %s.", loc.dir, envConfigDir)
 		}
-		return openFileStore(tokenFile(loc.dir, s.Profile, kind))
+		return st, nil
 	}
 }
 
@@ -105,10 +114,22 @@ func (f *Factory) loadUser(ctx context.Context, s *settings, st spotauth.TokenSt
 			"Run: %s", loginLine(s, spotauth.Scopes{}))
 	}
 	if err != nil {
-		return nil, withCode(ExitError, err, "Check the token store (%s), or log in again: %s", storeDesc(s), loginLine(s, spotauth.Scopes{}))
+		return nil, withCode(storeErrCode(err), err, "Check the token store (%s), or log in again: %s", storeDesc(s), loginLine(s, spotauth.Scopes{}))
 	}
 	f.warnAuthorizationEnd(s, t)
 	return t, nil
+}
+
+// storeErrCode is the exit code of a store failure: network when the
+// store (Redis) could not be reached, else a plain error (a damaged or
+// unreadable file).
+func storeErrCode(err error) int {
+	var ne net.Error
+	var oe *net.OpError
+	if errors.As(err, &ne) || errors.As(err, &oe) {
+		return ExitNetwork
+	}
+	return ExitError
 }
 
 func storeDesc(s *settings) string {

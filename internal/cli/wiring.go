@@ -8,29 +8,22 @@ import (
 	"io"
 	"net"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/spotauth/spotauth"
 	"github.com/spotauth/spotauth/spotauthtest"
 	redisstore "github.com/spotauth/spotauth/store/redis"
 )
 
-// openFileStore opens the file store holding one token in file name.
-func openFileStore(name string) (spotauth.TokenStore, error) {
-	return newFileStore(name), nil
-}
-
 // openRedisStore opens the Redis store of one token of profile: the key is
-// the profile for the user token and profile+":app" for the app token, in
+// the profile for the user token and profile+".app" for the app token, in
 // the URL's prefix (default "spotauth"). It does not contact Redis.
 func (f *Factory) openRedisStore(ctx context.Context, rawURL, profile string, kind tokenKind) (spotauth.TokenStore, error) {
 	client, cfg, err := redisstore.ParseURL(rawURL)
 	if err != nil {
 		return nil, err
 	}
-	key := profile
-	if kind == appToken {
-		key += ":app"
-	}
-	st, err := redisstore.New(client, key, redisstore.WithPrefix(cfg.Prefix))
+	st, err := redisstore.New(client, storeName(profile, kind), redisstore.WithPrefix(cfg.Prefix))
 	if err != nil {
 		client.Close()
 		return nil, err
@@ -39,6 +32,15 @@ func (f *Factory) openRedisStore(ctx context.Context, rawURL, profile string, ki
 	f.closeLater(st)
 	return st, nil
 }
+
+// quietRedis stops go-redis from logging its retries to stderr; the
+// store's error already says what failed. Process-wide, so Main calls it,
+// not Run.
+func quietRedis() { redis.SetLogger(discardLogger{}) }
+
+type discardLogger struct{}
+
+func (discardLogger) Printf(context.Context, string, ...any) {}
 
 // closeLater registers c to be closed when the command ends.
 func (f *Factory) closeLater(c io.Closer) { f.closers = append(f.closers, c) }

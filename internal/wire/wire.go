@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -120,7 +121,12 @@ func Do(ctx context.Context, client *http.Client, r *Request, now time.Time) (*T
 // Decode decodes a token endpoint answer. It returns a *Token for a
 // well-formed success, or an *Error otherwise; never both, never neither.
 func Decode(status int, header http.Header, body []byte, secrets []string, now time.Time) (*Token, *Error) {
+	var fields map[string]json.RawMessage
 	fail := func(code, desc, reason string) *Error {
+		// Tokens the server sent in a body that is still refused (a
+		// malformed expires_in beside them, an error code too) must not
+		// show either, whatever escapes spell their names in the JSON.
+		secrets := withResponseSecrets(secrets, fields)
 		e := &Error{
 			StatusCode:  status,
 			Code:        sanitizeField(code, secrets),
@@ -139,10 +145,6 @@ func Decode(status int, header http.Header, body []byte, secrets []string, now t
 	if err != nil {
 		return nil, fail("", "", describeBody(header, body, err))
 	}
-	// Tokens the server sent in a body that is still refused (a malformed
-	// expires_in beside them, an error code too) must not show in the
-	// excerpt either, whatever escapes spell their names in the JSON.
-	secrets = withResponseSecrets(secrets, fields)
 	code, codeErr := stringField(fields, "error")
 	desc, _ := stringField(fields, "error_description")
 	if status < 200 || status >= 300 {
@@ -317,7 +319,11 @@ func ParseRetryAfter(v string, now time.Time) time.Duration {
 // access_token beside a malformed expires_in) are not shown either. A
 // value runs on through JSON escapes such as \u0042 or \/, but stops at
 // an escaped quote, which ends a value in JSON nested in a JSON string.
-var tokenValue = regexp.MustCompile(`(?i)((?:access_token|refresh_token|client_secret|code_verifier)(?:\\?["'])?\s*[:=]\s*(?:\\?["'])?|bearer\s+)((?:\\[^"']|[^"'\\&\s,;}<])+)`)
+var tokenValue = sync.OnceValue(func() *regexp.Regexp {
+	// Compiled on first use: only error paths need it, and compiling it at
+	// init would slow every process start.
+	return regexp.MustCompile(`(?i)((?:access_token|refresh_token|client_secret|code_verifier)(?:\\?["'])?\s*[:=]\s*(?:\\?["'])?|bearer\s+)((?:\\[^"']|[^"'\\&\s,;}<])+)`)
+})
 
 // Redact replaces every secret (and its URL- and JSON-escaped forms) in s.
 // Secrets shorter than 4 bytes are left alone: redacting them would mangle
@@ -338,7 +344,7 @@ func Redact(s string, secrets []string) string {
 			s = strings.ReplaceAll(s, f, "[redacted]")
 		}
 	}
-	return tokenValue.ReplaceAllString(s, "${1}[redacted]")
+	return tokenValue().ReplaceAllString(s, "${1}[redacted]")
 }
 
 // clean makes s printable on one line: invalid UTF-8 replaced, line breaks
