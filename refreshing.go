@@ -991,22 +991,9 @@ func (s *RefreshingSource) obtain(ctx context.Context, stale *Token, stored bool
 	if ls, ok := store.(LockingStore); ok {
 		return s.obtainLocked(ctx, ls, stale, stored)
 	}
-	cur, lerr := store.Load(ctx)
-	if s.deleted(lerr, stale, stored) {
-		return nil, false, nil, errDeleted
-	}
-	if lerr != nil {
-		cur = nil
-		if !errors.Is(lerr, ErrTokenNotFound) && stale == nil {
-			return nil, false, nil, &StoreError{Op: "load", Err: lerr}
-		}
-	}
-	if s.adoptable(cur, stale) {
-		return cur, false, nil, nil
-	}
-	base := newer(stale, cur)
-	if base == nil && !s.app {
-		return nil, false, nil, fmt.Errorf("spotauth: no stored token; log in first: %w", lerr)
+	_, adopt, base, err := s.refreshBase(ctx, store.Load, stale, stored)
+	if err != nil || adopt != nil {
+		return adopt, false, nil, err
 	}
 	tok, err = s.doRefresh(ctx, base)
 	if err != nil {
@@ -1023,6 +1010,31 @@ func (s *RefreshingSource) obtain(ctx context.Context, stale *Token, stored bool
 		saveErr = &StoreError{Op: "save", Err: serr}
 	}
 	return tok, true, saveErr, nil
+}
+
+// refreshBase reads the stored token with load (the store's, or a lease's)
+// and decides what a refresh starts from. It returns the stored token cur
+// (nil if none), and either adopt, a fresher token another process stored
+// (no refresh needed), or base, the newer of stale and cur to refresh.
+func (s *RefreshingSource) refreshBase(ctx context.Context, load func(context.Context) (*Token, error), stale *Token, stored bool) (cur, adopt, base *Token, err error) {
+	cur, lerr := load(ctx)
+	if s.deleted(lerr, stale, stored) {
+		return nil, nil, nil, errDeleted
+	}
+	if lerr != nil {
+		cur = nil
+		if !errors.Is(lerr, ErrTokenNotFound) && stale == nil {
+			return nil, nil, nil, &StoreError{Op: "load", Err: lerr}
+		}
+	}
+	if s.adoptable(cur, stale) {
+		return cur, cur, nil, nil
+	}
+	base = newer(stale, cur)
+	if base == nil && !s.app {
+		return nil, nil, nil, fmt.Errorf("spotauth: no stored token; log in first: %w", lerr)
+	}
+	return cur, nil, base, nil
 }
 
 // errDeleted is returned, and reported, by a user source whose stored
@@ -1096,22 +1108,9 @@ func (s *RefreshingSource) obtainLocked(ctx context.Context, ls LockingStore, st
 			s.report(&StoreError{Op: "release", Err: rerr})
 		}
 	}()
-	cur, lerr := lease.Load(ctx)
-	if s.deleted(lerr, stale, stored) {
-		return nil, false, nil, errDeleted
-	}
-	if lerr != nil {
-		cur = nil
-		if !errors.Is(lerr, ErrTokenNotFound) && stale == nil {
-			return nil, false, nil, &StoreError{Op: "load", Err: lerr}
-		}
-	}
-	if s.adoptable(cur, stale) {
-		return cur, false, nil, nil
-	}
-	base := newer(stale, cur)
-	if base == nil && !s.app {
-		return nil, false, nil, fmt.Errorf("spotauth: no stored token; log in first: %w", lerr)
+	cur, adopt, base, err := s.refreshBase(ctx, lease.Load, stale, stored)
+	if err != nil || adopt != nil {
+		return adopt, false, nil, err
 	}
 	tok, err = s.doRefresh(ctx, base)
 	if err != nil {
