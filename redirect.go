@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"regexp"
 	"strings"
 
 	"github.com/spotauth/spotauth/internal/wire"
@@ -30,8 +29,23 @@ type Redirect struct {
 // redirectParams are the parameters that must appear at most once.
 var redirectParams = [...]string{"code", "state", "error", "error_description"}
 
-// hasScheme matches the start of an absolute URI with an authority.
-var hasScheme = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*://`)
+// hasScheme reports whether s starts like an absolute URI with an
+// authority: a scheme (a letter, then letters, digits, '+', '.' or '-')
+// followed by "://".
+func hasScheme(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+		case i > 0 && ('0' <= c && c <= '9' || c == '+' || c == '.' || c == '-'):
+		case i > 0 && c == ':':
+			return strings.HasPrefix(s[i:], "://")
+		default:
+			return false
+		}
+	}
+	return false
+}
 
 // ParseRedirect parses the redirect URL the browser landed on, or what a
 // user pastes of it:
@@ -54,7 +68,7 @@ func ParseRedirect(rawURL string) (*Redirect, error) {
 		return nil, &MalformedRedirectError{Reason: "empty"}
 	}
 	var query string
-	if hasScheme.MatchString(s) {
+	if hasScheme(s) {
 		u, err := url.Parse(s)
 		if err != nil {
 			err = bareURLError(err)

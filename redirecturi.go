@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/spotauth/spotauth/internal/wire"
 )
@@ -71,18 +72,21 @@ func ValidateRedirectURI(uri string) error {
 	return nil
 }
 
-var (
-	// uriPassword matches the password of a URI's user information.
-	uriPassword = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9+.-]*://[^/?#@:]*:)[^/?#@]*@`)
-	// uriCode matches a code parameter and its value.
-	uriCode = regexp.MustCompile(`([?&]code=)([^&#]*)`)
-)
+// uriSecrets returns the patterns shownURI redacts: the password of a
+// URI's user information, and a code parameter with its value. They are
+// compiled on first use, since only error messages need them, and
+// compiling them at init would slow every process start.
+var uriSecrets = sync.OnceValues(func() (password, code *regexp.Regexp) {
+	return regexp.MustCompile(`^([A-Za-z][A-Za-z0-9+.-]*://[^/?#@:]*:)[^/?#@]*@`),
+		regexp.MustCompile(`([?&]code=)([^&#]*)`)
+})
 
 // shownURI returns uri as an error message may show it: the password of
 // its user information and the value of a code parameter redacted, and
 // token parameters too. A redirect URI holds none of them, but the URL a
 // browser landed on, passed by mistake, holds a live code.
 func shownURI(uri string) string {
+	uriPassword, uriCode := uriSecrets()
 	uri = uriPassword.ReplaceAllString(uri, "${1}[redacted]@")
 	uri = uriCode.ReplaceAllStringFunc(uri, func(m string) string {
 		name, value, _ := strings.Cut(m, "=")
