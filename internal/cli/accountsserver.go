@@ -44,7 +44,9 @@ assignments on stdout, and how to use it on stderr.`,
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
-			return runAccountsServer(cmd.Context(), opts)
+			ctx, stop := interruptible(cmd.Context())
+			defer stop()
+			return runAccountsServer(ctx, opts)
 		},
 	}
 	fl := cmd.Flags()

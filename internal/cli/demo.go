@@ -38,7 +38,9 @@ It needs no flags, environment, network or Spotify account, and stores nothing.`
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
-			return runDemo(cmd.Context(), opts)
+			ctx, stop := interruptible(cmd.Context())
+			defer stop()
+			return runDemo(ctx, opts)
 		},
 	}
 }

@@ -58,7 +58,9 @@ PKCE is used when there is no client secret, or with --pkce.`,
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
-			return runLogin(cmd.Context(), opts)
+			ctx, stop := interruptible(cmd.Context())
+			defer stop()
+			return runLogin(ctx, opts)
 		},
 	}
 	fl := cmd.Flags()
