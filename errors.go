@@ -57,6 +57,10 @@ var (
 	// ErrLeaseLost: a store refused a save because the refresh lease was
 	// lost or a newer token was stored meanwhile.
 	ErrLeaseLost = errors.New("spotauth: refresh lease lost")
+	// ErrLeaseBusy: waiting for a store's refresh lease ended (the
+	// caller's context or the refresh timeout) while another holder kept
+	// it. The error is a [*LeaseBusyError], which names the holder.
+	ErrLeaseBusy = errors.New("spotauth: refresh lease busy")
 	// ErrClosed: the [RefreshingSource] was closed.
 	ErrClosed = errors.New("spotauth: source closed")
 
@@ -273,3 +277,44 @@ func (e *MalformedRedirectError) Unwrap() error { return e.Err }
 
 // Is reports whether target is [ErrMalformedRedirect].
 func (e *MalformedRedirectError) Is(target error) bool { return target == ErrMalformedRedirect }
+
+// LeaseBusyError reports that a [LockingStore]'s refresh lease stayed held by
+// another holder until the wait for it ended. It matches [ErrLeaseBusy] and
+// the context error that ended the wait (context.DeadlineExceeded or
+// context.Canceled).
+type LeaseBusyError struct {
+	// Store describes the store, such as a lock file's path or a Redis key,
+	// without secrets.
+	Store string
+	// Holder names the holder as far as the store knows it, such as
+	// "process 4242 (stopped)" or "process 4242 on host web-1"; empty if
+	// unknown.
+	Holder string
+	// Hint says what to do, such as how to end a stopped holder; may be
+	// empty.
+	Hint string
+	// Err is the context error that ended the wait.
+	Err error
+}
+
+// Error names the store and the holder.
+func (e *LeaseBusyError) Error() string {
+	msg := "spotauth: the refresh lease of " + e.Store + " is held"
+	if e.Holder != "" {
+		msg += " by " + e.Holder
+	}
+	msg += "; gave up waiting"
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	if e.Hint != "" {
+		msg += " (" + e.Hint + ")"
+	}
+	return msg
+}
+
+// Unwrap returns e.Err.
+func (e *LeaseBusyError) Unwrap() error { return e.Err }
+
+// Is reports whether target is [ErrLeaseBusy].
+func (e *LeaseBusyError) Is(target error) bool { return target == ErrLeaseBusy }
