@@ -1,10 +1,15 @@
 package spotauth
 
-import (
-	"sync"
-	"sync/atomic"
-	"time"
-)
+import "time"
+
+// A Clock tells time to a [RefreshingSource]. Tests replace the system clock
+// with a controllable one.
+type Clock interface {
+	// Now returns the current time.
+	Now() time.Time
+	// AfterFunc calls f in its own goroutine after d, like [time.AfterFunc].
+	AfterFunc(d time.Duration, f func()) interface{ Stop() bool }
+}
 
 // A MonotonicClock is a [Clock] that also reports a monotonic reading, which
 // never jumps when the wall clock is set but, like Linux's CLOCK_MONOTONIC,
@@ -34,73 +39,10 @@ func (systemClock) Monotonic() time.Duration { return time.Since(monoOrigin) }
 // time.Since uses the monotonic reading that time.Now carries.
 var monoOrigin = time.Now()
 
-// coarseTick is how often the coarse clock is updated.
-const coarseTick = 50 * time.Millisecond
-
-// coarseSlack is added to the coarse readings so that they are never behind
-// the real clocks, even when the ticker goroutine runs late: a token is then
-// considered due up to coarseSlack early, never late.
-const coarseSlack = 4 * coarseTick
-
-// coarse is the process-wide coarse clock shared by every RefreshingSource
-// on the system clock: one goroutine stores the wall and monotonic times
-// every coarseTick, so that the hot path of Token costs two atomic loads
-// instead of a call to time.Now. It runs only while at least one source is
-// open (refs > 0), so a program that closes its sources leaks no goroutine.
-var coarse struct {
-	wall atomic.Int64 // Unix nanoseconds + coarseSlack
-	mono atomic.Int64 // nanoseconds since monoOrigin + coarseSlack
-
-	mu   sync.Mutex // guards the fields below
-	refs int
-	stop chan struct{}
-	done chan struct{}
-}
-
-// coarseStore updates the coarse readings from the system clock.
-func coarseStore() {
-	now := time.Now()
-	coarse.wall.Store(now.UnixNano() + int64(coarseSlack))
-	coarse.mono.Store(int64(now.Sub(monoOrigin)) + int64(coarseSlack))
-}
-
-// acquireCoarse starts the coarse clock if it is not running and counts one
-// more user. The readings are current when it returns.
-func acquireCoarse() {
-	coarse.mu.Lock()
-	defer coarse.mu.Unlock()
-	coarseStore()
-	coarse.refs++
-	if coarse.refs > 1 {
-		return
-	}
-	stop, done := make(chan struct{}), make(chan struct{})
-	coarse.stop, coarse.done = stop, done
-	go func() {
-		defer close(done)
-		t := time.NewTicker(coarseTick)
-		defer t.Stop()
-		for {
-			select {
-			case <-t.C:
-				coarseStore()
-			case <-stop:
-				return
-			}
-		}
-	}()
-}
-
-// releaseCoarse counts one user less and stops the coarse clock's goroutine,
-// waiting for it to exit, when none is left.
-func releaseCoarse() {
-	coarse.mu.Lock()
-	defer coarse.mu.Unlock()
-	coarse.refs--
-	if coarse.refs > 0 {
-		return
-	}
-	close(coarse.stop)
-	<-coarse.done
-	coarse.stop, coarse.done = nil, nil
+// systemNow reads the system clock once: the wall clock in Unix nanoseconds
+// and the monotonic clock since monoOrigin. One time.Now call gives both
+// (on Linux, through the vDSO, without a system call).
+func systemNow() (wall, mono int64) {
+	t := time.Now()
+	return t.UnixNano(), int64(t.Sub(monoOrigin))
 }

@@ -2,7 +2,7 @@ package spotauth
 
 import (
 	"sync"
-	"testing"
+
 	"time"
 )
 
@@ -116,39 +116,4 @@ func (c *fakeClock) fire() {
 		}
 		due.f()
 	}
-}
-
-func TestCoarseClock(t *testing.T) {
-	acquireCoarse()
-	before := time.Now()
-	wall, mono := coarse.wall.Load(), coarse.mono.Load()
-	// The readings are never behind the real clocks, and at most
-	// coarseSlack plus a tick ahead.
-	if got := time.Duration(wall - before.UnixNano()); got < 0 || got > coarseSlack+coarseTick {
-		t.Errorf("coarse wall - time.Now() = %v; want in [0, %v]", got, coarseSlack+coarseTick)
-	}
-	if got := time.Duration(mono - int64(before.Sub(monoOrigin))); got < 0 || got > coarseSlack+coarseTick {
-		t.Errorf("coarse mono - monotonic now = %v; want in [0, %v]", got, coarseSlack+coarseTick)
-	}
-	// A second user shares the goroutine; the readings advance.
-	acquireCoarse()
-	time.Sleep(3 * coarseTick)
-	if got := coarse.mono.Load(); got <= mono {
-		t.Errorf("coarse mono after 3 ticks = %d; want > %d", got, mono)
-	}
-	releaseCoarse()
-	coarse.mu.Lock()
-	running := coarse.stop != nil
-	coarse.mu.Unlock()
-	if !running {
-		t.Errorf("coarse clock stopped with one user left")
-	}
-	releaseCoarse()
-	coarse.mu.Lock()
-	running = coarse.stop != nil
-	coarse.mu.Unlock()
-	if running {
-		t.Errorf("coarse clock still running with no user")
-	}
-	// goleak in TestMain checks that the goroutine exited.
 }

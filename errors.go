@@ -318,3 +318,21 @@ func (e *LeaseBusyError) Unwrap() error { return e.Err }
 
 // Is reports whether target is [ErrLeaseBusy].
 func (e *LeaseBusyError) Is(target error) bool { return target == ErrLeaseBusy }
+
+// StoreError is a failure of the token store during a refresh: loading,
+// locking, saving or deleting. A [RefreshingSource] reports it to
+// [SourceOptions.OnError], and returns it to callers when no valid token
+// remains; [Config.EnsureToken] returns it. Match the store's own error
+// with [errors.Is] or [errors.As].
+type StoreError struct {
+	// Op is "load", "lock", "save", "delete", "release" or "watch".
+	Op string
+	// Err is the store's error.
+	Err error
+}
+
+// Error returns "spotauth: token store OP: " and the store's error.
+func (e *StoreError) Error() string { return "spotauth: token store " + e.Op + ": " + e.Err.Error() }
+
+// Unwrap returns e.Err.
+func (e *StoreError) Unwrap() error { return e.Err }

@@ -70,32 +70,6 @@ type SourceOptions struct {
 	Clock Clock
 }
 
-// A Clock tells time to a [RefreshingSource]. Tests replace the system clock
-// with a controllable one.
-type Clock interface {
-	// Now returns the current time.
-	Now() time.Time
-	// AfterFunc calls f in its own goroutine after d, like [time.AfterFunc].
-	AfterFunc(d time.Duration, f func()) interface{ Stop() bool }
-}
-
-// StoreError is a failure of the token store during a refresh: loading,
-// locking, saving or deleting. It is reported to [SourceOptions.OnError],
-// and returned to callers when no valid token remains. Match the store's own
-// error with [errors.Is] or [errors.As].
-type StoreError struct {
-	// Op is "load", "lock", "save", "delete" or "release".
-	Op string
-	// Err is the store's error.
-	Err error
-}
-
-// Error returns "spotauth: token store OP: " and the store's error.
-func (e *StoreError) Error() string { return "spotauth: token store " + e.Op + ": " + e.Err.Error() }
-
-// Unwrap returns e.Err.
-func (e *StoreError) Unwrap() error { return e.Err }
-
 // RefreshingSource is a token that refreshes itself.
 //
 // It implements [oauth2.TokenSource]; [RefreshingSource.TokenContext] is the
@@ -104,18 +78,14 @@ func (e *StoreError) Unwrap() error { return e.Err }
 //
 // # Hot path
 //
-// While the token is valid and outside its refresh window, Token and
-// TokenContext take no lock and allocate nothing: they load one immutable
-// state (the token, its oauth2 form and its deadlines) with an atomic load
-// and compare its deadlines with a coarse clock. The coarse clock is a pair
-// of atomic integers that one goroutine, shared by all sources of the
-// process and stopped when the last is closed, updates every 50 ms with the
-// wall-clock and the monotonic time, each plus a slack larger than the
-// update period, so that it never lags behind the real time: a token is
-// considered due a little early, never late. Once a token is due, calls
-// leave the hot path and decide with the precise clock, so whether a token
-// has expired never rests on the coarse clock, even in a starved process
-// whose clock goroutine runs late.
+// While a valid token exists, Token and TokenContext take no lock and
+// allocate nothing: they load one immutable state (the token, its oauth2
+// form and its deadlines) with an atomic load and compare its deadlines
+// with the clock, read once at the start of every call. A call never
+// returns a token that has expired by that reading, however late the
+// process was scheduled, stopped or suspended before it. Inside the
+// refresh window the first caller to notice starts the background refresh;
+// the others, and that caller too, return the valid token at once.
 //
 // # Clock jumps and suspend
 //
@@ -177,11 +147,10 @@ func (e *StoreError) Unwrap() error { return e.Err }
 type RefreshingSource struct {
 	st atomic.Pointer[state]
 
-	clock   Clock          // nil: the system clock, read through coarse
+	clock   Clock          // nil: the system clock
 	mclock  MonotonicClock // clock as a MonotonicClock, if it is one
 	origin  time.Time      // clock.Now() at creation, for clocks without Monotonic
-	refresh func(context.Context, *Token) (*Token, error)
-	app     bool
+	rn      renewer
 	opts    SourceOptions
 	window  time.Duration
 	timeout time.Duration
@@ -195,6 +164,8 @@ type RefreshingSource struct {
 	closed      bool
 	failures    int    // consecutive failed refreshes or saves
 	pendingSave *Token // published but not yet stored
+	pendingBase *Token // what pendingSave was renewed from
+	pendingOld  bool   // the store held a token when pendingSave was renewed
 	reloaded    bool   // a reload happened, at lastReload (monotonic)
 	lastReload  int64
 	// lockCancel, while a flight waits for a LockingStore's lease, stops
@@ -223,7 +194,21 @@ type state struct {
 	// stored: tok is known to be the store's token (loaded, adopted or
 	// saved), so that finding the store empty means it was deleted.
 	stored bool
+	// kicked is set by the one caller that starts the background refresh
+	// of a due token, so that no other caller touches the source's mutex.
+	// Nil in states without a token to refresh.
+	kicked *atomic.Bool
 }
+
+// clone returns a copy of st to change before it is published.
+func (st *state) clone() *state {
+	n := *st
+	n.kicked = new(atomic.Bool)
+	return &n
+}
+
+// kick reports whether the caller is the first to start st's refresh.
+func (st *state) kick() bool { return st.kicked != nil && st.kicked.CompareAndSwap(false, true) }
 
 var closedState = &state{closed: true, err: ErrClosed,
 	dueWall: math.MinInt64, dueMono: math.MinInt64, expWall: math.MinInt64, expMono: math.MinInt64}
@@ -246,7 +231,7 @@ var doneFlight = func() *flight { f := &flight{done: make(chan struct{})}; close
 // [ErrTokenNotFound]. opts may be nil. The Config must not be modified
 // afterwards.
 func (c *Config) UserSource(t *Token, opts *SourceOptions) *RefreshingSource {
-	return newSource(func(ctx context.Context, t *Token) (*Token, error) { return c.Refresh(ctx, t) }, false, t, opts)
+	return newSource(c.Refresh, false, t, opts)
 }
 
 // AppSource returns a RefreshingSource of client-credentials tokens, which
@@ -255,13 +240,13 @@ func (c *Config) UserSource(t *Token, opts *SourceOptions) *RefreshingSource {
 // while valid and new ones are saved, so that processes share them. opts may
 // be nil.
 func (c *Config) AppSource(opts *SourceOptions) *RefreshingSource {
-	return newSource(func(ctx context.Context, _ *Token) (*Token, error) { return c.ClientCredentials(ctx) }, true, nil, opts)
+	return newSource(c.appRenewer().fetch, true, nil, opts)
 }
 
 // newSource returns a source that obtains tokens with refresh (for an app
 // source, refresh ignores its token argument).
 func newSource(refresh func(context.Context, *Token) (*Token, error), app bool, t *Token, opts *SourceOptions) *RefreshingSource {
-	s := &RefreshingSource{refresh: refresh, app: app}
+	s := &RefreshingSource{rn: renewer{app: app, fetch: refresh}}
 	if opts != nil {
 		s.opts = *opts
 	}
@@ -274,9 +259,7 @@ func newSource(refresh func(context.Context, *Token) (*Token, error), app bool, 
 	if s.timeout <= 0 {
 		s.timeout = DefaultRefreshTimeout
 	}
-	if s.opts.Clock == nil {
-		acquireCoarse()
-	} else {
+	if s.opts.Clock != nil {
 		s.clock = s.opts.Clock
 		s.mclock, _ = s.clock.(MonotonicClock)
 		s.origin = s.clock.Now()
@@ -298,11 +281,11 @@ func newSource(refresh func(context.Context, *Token) (*Token, error), app bool, 
 	return s
 }
 
-// preciseNow returns the current readings without the coarse clock's slack.
-func (s *RefreshingSource) preciseNow() (wall, mono int64) {
+// now reads the clock: the wall clock in Unix nanoseconds, and the
+// monotonic clock (for a Clock without one, the wall clock since creation).
+func (s *RefreshingSource) now() (wall, mono int64) {
 	if s.clock == nil {
-		t := time.Now()
-		return t.UnixNano(), int64(t.Sub(monoOrigin))
+		return systemNow()
 	}
 	return s.clockNow()
 }
@@ -325,12 +308,7 @@ func (s *RefreshingSource) clockNow() (wall, mono int64) {
 // token is shared and must not be modified.
 func (s *RefreshingSource) Token() (*oauth2.Token, error) {
 	st := s.st.Load()
-	var wall, mono int64
-	if s.clock == nil {
-		wall, mono = coarse.wall.Load(), coarse.mono.Load()
-	} else {
-		wall, mono = s.clockNow()
-	}
+	wall, mono := s.now()
 	if st != nil && wall < st.dueWall && mono < st.dueMono {
 		return st.otok, nil
 	}
@@ -347,12 +325,7 @@ func (s *RefreshingSource) Token() (*oauth2.Token, error) {
 // not be modified.
 func (s *RefreshingSource) TokenContext(ctx context.Context) (*Token, error) {
 	st := s.st.Load()
-	var wall, mono int64
-	if s.clock == nil {
-		wall, mono = coarse.wall.Load(), coarse.mono.Load()
-	} else {
-		wall, mono = s.clockNow()
-	}
+	wall, mono := s.now()
 	if st != nil && wall < st.dueWall && mono < st.dueMono {
 		return st.tok, nil
 	}
@@ -366,16 +339,13 @@ func (s *RefreshingSource) TokenContext(ctx context.Context) (*Token, error) {
 var errZeroSource = errors.New("spotauth: RefreshingSource not created by Config.UserSource or Config.AppSource")
 
 // slow handles every call that is not on the hot path: a due, expired or
-// missing token, a permanent error, a closed source. It decides on the
-// precise clock, not the coarse one: whether a token has expired is never
-// left to the coarse clock, whose updates a starved process could delay
-// (only a delay longer than the refresh window would matter, and then only
-// by not noticing that the window started; the timer still does).
-func (s *RefreshingSource) slow(ctx context.Context, st *state, _, _ int64) (*state, error) {
+// missing token, a permanent error, a closed source. wall and mono are the
+// clock's readings at the start of the call: a token that has expired by
+// them is never returned.
+func (s *RefreshingSource) slow(ctx context.Context, st *state, wall, mono int64) (*state, error) {
 	if st == nil {
 		return nil, errZeroSource
 	}
-	wall, mono := s.preciseNow()
 	var last *flight
 	reloaded := false
 	for {
@@ -383,14 +353,11 @@ func (s *RefreshingSource) slow(ctx context.Context, st *state, _, _ int64) (*st
 			return nil, ErrClosed
 		}
 		if st.tok != nil && st.tok.AccessToken != "" && !st.expired(wall, mono) {
-			if st.err == nil && !st.fresh(wall, mono) {
-				s.startFlight(st, flightRefresh) // in the background; do not wait
-				// startFlight may have waited for s.mu: decide again on
-				// the clock as of now, so that a token that expired
-				// meanwhile is not handed out.
-				if wall, mono = s.preciseNow(); st.expired(wall, mono) {
-					continue
-				}
+			if st.err == nil && !st.fresh(wall, mono) && st.kick() {
+				// The one caller that noticed first starts the refresh,
+				// in the background; every other caller, and this one,
+				// returns the valid token without waiting.
+				s.startFlight(st, flightRefresh)
 			}
 			return st, nil
 		}
@@ -406,7 +373,7 @@ func (s *RefreshingSource) slow(ctx context.Context, st *state, _, _ int64) (*st
 					return nil, st.err
 				}
 				st = s.st.Load()
-				wall, mono = s.preciseNow()
+				wall, mono = s.now()
 				if st.err == nil {
 					continue // a new token: use it, or refresh it
 				}
@@ -414,8 +381,8 @@ func (s *RefreshingSource) slow(ctx context.Context, st *state, _, _ int64) (*st
 			return nil, st.err
 		}
 		if last != nil {
-			if last.err != nil {
-				return nil, last.err
+			if err := last.err; err != nil {
+				return nil, err
 			}
 			if last != doneFlight {
 				return nil, errors.New("spotauth: the refreshed token has already expired")
@@ -433,7 +400,7 @@ func (s *RefreshingSource) slow(ctx context.Context, st *state, _, _ int64) (*st
 		}
 		last = f
 		st = s.st.Load()
-		wall, mono = s.preciseNow()
+		wall, mono = s.now()
 	}
 }
 
@@ -452,7 +419,7 @@ const reloadInterval = time.Second
 
 // reloadDue reports whether a reload may start now, and if so counts it.
 func (s *RefreshingSource) reloadDue() bool {
-	_, mono := s.preciseNow()
+	_, mono := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.reloaded && mono-s.lastReload < int64(reloadInterval) {
@@ -543,7 +510,7 @@ func (s *RefreshingSource) invalidate(ctx context.Context, stale *Token, guard b
 		return nil, st.err
 	}
 	if guard {
-		_, mono := s.preciseNow()
+		_, mono := s.now()
 		if st.gotMono != math.MinInt64 && mono-st.gotMono < int64(minInvalidateAge) {
 			return st.tok, nil
 		}
@@ -561,8 +528,8 @@ func (s *RefreshingSource) invalidate(ctx context.Context, stale *Token, guard b
 	if nst.tok != nil && nst.tok.AccessToken != stale.AccessToken {
 		return nst.tok, nil
 	}
-	if f.err != nil {
-		return nil, f.err
+	if err := f.err; err != nil {
+		return nil, err
 	}
 	if nst.err != nil {
 		return nil, nst.err
@@ -589,17 +556,14 @@ func (s *RefreshingSource) Close() error {
 	s.cancel()
 	s.mu.Unlock()
 	s.wg.Wait()
-	if s.clock == nil {
-		releaseCoarse()
-	}
 	return nil
 }
 
 // newState computes the state of tok as of now. gotByRefresh marks a token
 // that a refresh of this source produced.
 func (s *RefreshingSource) newState(tok *Token, gotByRefresh bool) *state {
-	wall, mono := s.preciseNow()
-	st := &state{tok: tok, gotMono: math.MinInt64}
+	wall, mono := s.now()
+	st := &state{tok: tok, gotMono: math.MinInt64, kicked: new(atomic.Bool)}
 	st.otok = &oauth2.Token{AccessToken: tok.AccessToken, TokenType: tok.TokenType, Expiry: tok.Expiry}
 	if gotByRefresh {
 		st.gotMono = mono
@@ -650,11 +614,11 @@ func addSat(t int64, d time.Duration) int64 {
 // withRetry returns st with its due deadlines moved to now+delay (not past
 // expiry): a failed refresh or save is retried then.
 func (s *RefreshingSource) withRetry(st *state, delay time.Duration) *state {
-	wall, mono := s.preciseNow()
-	n := *st
+	wall, mono := s.now()
+	n := st.clone()
 	n.dueWall = min(addSat(wall, delay), n.expWall)
 	n.dueMono = min(addSat(mono, delay), n.expMono)
-	return &n
+	return n
 }
 
 // backoff returns the delay before retry number s.failures (1-based) of a
@@ -711,7 +675,7 @@ func (s *RefreshingSource) publish(st *state) {
 	if st.err != nil || st.dueMono == math.MaxInt64 || st.dueMono == math.MinInt64 {
 		return
 	}
-	_, mono := s.preciseNow()
+	_, mono := s.now()
 	d := max(time.Duration(st.dueMono-mono), 0)
 	c := s.clock
 	if c == nil {
@@ -725,7 +689,7 @@ func (s *RefreshingSource) onTimer(st *state) {
 	if s.st.Load() != st {
 		return
 	}
-	wall, mono := s.preciseNow()
+	wall, mono := s.now()
 	if st.fresh(wall, mono) {
 		// The clock the timer uses ran ahead of ours; try again shortly.
 		s.mu.Lock()
@@ -751,26 +715,34 @@ func (s *RefreshingSource) run(f *flight, from *state, dels uint64, kind flightK
 	}
 
 	s.mu.Lock()
-	pending := s.pendingSave
+	pending, pbase, pold := s.pendingSave, s.pendingBase, s.pendingOld
 	s.mu.Unlock()
 
 	var (
-		tok       *Token
-		refreshed bool
-		saveErr   error
-		err       error
+		res renewResult
+		err error
 	)
 	if pending != nil && stale == pending && s.opts.Store != nil && !s.dueNow(stale) {
 		// Only the save of the published token is due.
-		tok, saveErr, err = s.retrySave(ctx, pending)
+		res = renewResult{tok: pending, base: pbase, stored: pold}
+		adopted, ferr := s.renewal(stale, pold).resave(ctx, pbase, pending)
+		switch {
+		case ferr == nil && adopted != nil:
+			res = renewResult{tok: adopted}
+		case ferr == errDeleted:
+			err = ferr
+		case ferr != nil:
+			res.saveErr = &StoreError{Op: "save", Err: ferr}
+		}
 	} else {
-		tok, refreshed, saveErr, err = s.obtain(ctx, stale, from.stored)
+		res, err = s.renewal(stale, from.stored).run(ctx)
 	}
+	tok, refreshed, saveErr := res.tok, res.refreshed, res.saveErr
 
 	var report []error
 	s.mu.Lock()
 	closed := s.closed
-	if err == nil && s.deletions != dels && !s.app {
+	if err == nil && s.deletions != dels && !s.rn.app {
 		// The stored token was deleted (a logout) while this flight ran:
 		// its token must not outlive the deletion.
 		err = errDeleted
@@ -781,14 +753,21 @@ func (s *RefreshingSource) run(f *flight, from *state, dels uint64, kind flightK
 	case err == nil:
 		st := s.newState(tok, refreshed)
 		st.stored = saveErr == nil
-		if saveErr != nil {
+		switch {
+		case saveErr != nil && res.base != nil && !errors.Is(saveErr, ErrLeaseLost):
+			// Keep trying, fenced to the token it was renewed from.
 			s.failures++
-			s.pendingSave = tok
+			s.pendingSave, s.pendingBase, s.pendingOld = tok, res.base, res.stored
 			st = s.withRetry(st, s.backoff(st.window, saveErr))
 			report = append(report, saveErr)
-		} else {
+		case saveErr != nil:
+			// The store moved on to another token: nothing to retry.
 			s.failures = 0
-			s.pendingSave = nil
+			s.pendingSave, s.pendingBase = nil, nil
+			report = append(report, saveErr)
+		default:
+			s.failures = 0
+			s.pendingSave, s.pendingBase = nil, nil
 		}
 		s.publish(st)
 	case errors.Is(err, errDeleted):
@@ -814,18 +793,18 @@ func (s *RefreshingSource) run(f *flight, from *state, dels uint64, kind flightK
 			// there is nothing to retry.
 		} else if cur.tok != nil && cur.tok.AccessToken != "" && cur.err == nil {
 			if permanent(err) {
-				n := *cur
+				n := cur.clone()
 				n.err = err
 				n.dueWall, n.dueMono = n.expWall, n.expMono
-				s.publish(&n)
+				s.publish(n)
 			} else {
 				s.failures++
 				s.publish(s.withRetry(cur, s.backoff(cur.window, err)))
 			}
 		} else if permanent(err) && cur.err == nil {
-			n := *cur
+			n := cur.clone()
 			n.err = err
-			s.publish(&n)
+			s.publish(n)
 		}
 	}
 	s.mu.Unlock()
@@ -860,7 +839,7 @@ func (s *RefreshingSource) runReload(ctx context.Context, f *flight, stale *Toke
 	st := s.st.Load()
 	if err == nil && !s.closed && st.err != nil && cur.AccessToken != "" &&
 		(stale == nil || cur.AccessToken != stale.AccessToken) &&
-		(s.app && s.adoptable(cur, stale) || !s.app && cur.RefreshToken != "" && (stale == nil || cur.RefreshToken != stale.RefreshToken)) {
+		(s.rn.app && s.adoptable(cur, stale) || !s.rn.app && cur.RefreshToken != "" && (stale == nil || cur.RefreshToken != stale.RefreshToken)) {
 		// A token of a new authorization: publish it, even expired (the
 		// next call then refreshes it with its own refresh token).
 		s.failures = 0
@@ -884,7 +863,7 @@ func (s *RefreshingSource) report(err error) {
 // dueNow reports whether t, if it were published now, would be due.
 func (s *RefreshingSource) dueNow(t *Token) bool {
 	st := s.newState(t, false)
-	wall, mono := s.preciseNow()
+	wall, mono := s.now()
 	return !st.fresh(wall, mono)
 }
 
@@ -895,24 +874,10 @@ func permanent(err error) bool {
 		errors.Is(err, ErrUnsupportedGrantType)
 }
 
-// usable reports whether t has an access token that has not expired (with
-// the expiry margin) by the precise clock.
-func (s *RefreshingSource) usable(t *Token) bool {
-	if t == nil || t.AccessToken == "" {
-		return false
-	}
-	if t.Expiry.IsZero() {
-		return true
-	}
-	wall, _ := s.preciseNow()
-	remaining := t.Expiry.Sub(time.Unix(0, wall))
-	return remaining > min(maxExpiryMargin, max(remaining/20, 0))
-}
-
 // adoptable reports whether a stored token t should replace stale without
 // a refresh: usable, and another token at least as new.
 func (s *RefreshingSource) adoptable(t, stale *Token) bool {
-	if !s.usable(t) {
+	if !usableAt(t, s.wallTime()) {
 		return false
 	}
 	if stale == nil || stale.AccessToken == "" {
@@ -921,135 +886,27 @@ func (s *RefreshingSource) adoptable(t, stale *Token) bool {
 	return t.AccessToken != stale.AccessToken && !t.Expiry.Before(stale.Expiry)
 }
 
-// newer returns the newer of two tokens that may be refreshed: the stored
-// one (b) unless a is strictly newer.
-func newer(a, b *Token) *Token {
-	switch {
-	case b == nil:
-		return a
-	case a == nil:
-		return b
-	case a.Expiry.After(b.Expiry):
-		return a
-	default:
-		return b
+// wallTime returns the clock's wall time.
+func (s *RefreshingSource) wallTime() time.Time {
+	if s.clock == nil {
+		return time.Now()
 	}
+	return s.clock.Now()
 }
 
-// doRefresh obtains a new token from base and completes it from base.
-func (s *RefreshingSource) doRefresh(ctx context.Context, base *Token) (*Token, error) {
-	if !s.app && (base == nil || base.RefreshToken == "") {
-		return nil, fmt.Errorf("spotauth: cannot refresh the token: %w", ErrNoRefreshToken)
+// renewal returns the renewal of stale (stored: it is the store's token)
+// that a flight performs.
+func (s *RefreshingSource) renewal(stale *Token, stored bool) *renewal {
+	return &renewal{
+		renewer: s.rn,
+		store:   s.opts.Store,
+		stale:   stale,
+		stored:  stored,
+		adopt:   func(t *Token) bool { return s.adoptable(t, stale) },
+		now:     s.wallTime,
+		lock:    s.lock,
+		report:  s.report,
 	}
-	var nt *Token
-	var err error
-	if s.app {
-		nt, err = s.refresh(ctx, nil)
-	} else {
-		nt, err = s.refresh(ctx, base)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if nt == nil || nt.AccessToken == "" {
-		return nil, fmt.Errorf("spotauth: refresh returned no access token: %w", ErrBadResponse)
-	}
-	c := *nt
-	if base != nil && !s.app {
-		// Never lose the refresh token or what Spotify does not repeat.
-		if c.RefreshToken == "" {
-			c.RefreshToken = base.RefreshToken
-		}
-		if c.AuthorizedAt.IsZero() {
-			c.AuthorizedAt = base.AuthorizedAt
-		}
-		if c.Scope.Len() == 0 {
-			c.Scope = base.Scope
-		}
-		c.PKCE = c.PKCE || base.PKCE
-	}
-	return &c, nil
-}
-
-// obtain gets a token to replace stale (nil if none was loaded yet): from
-// the store if another process stored a newer one, else by a refresh. It
-// returns the token, whether it came from a refresh, a save error (the
-// token is then valid but not stored), or an error.
-//
-// stored says that stale came from the store (or was saved to it): if the
-// store is then found empty, the token was deleted, and obtain returns
-// errDeleted without a refresh, which would store a token again.
-func (s *RefreshingSource) obtain(ctx context.Context, stale *Token, stored bool) (tok *Token, refreshed bool, saveErr, err error) {
-	store := s.opts.Store
-	if store == nil {
-		if stale == nil && !s.app {
-			return nil, false, nil, fmt.Errorf("spotauth: no token and no store to load one from: %w", ErrTokenNotFound)
-		}
-		tok, err = s.doRefresh(ctx, stale)
-		return tok, err == nil, nil, err
-	}
-	if ls, ok := store.(LockingStore); ok {
-		return s.obtainLocked(ctx, ls, stale, stored)
-	}
-	_, adopt, base, err := s.refreshBase(ctx, store.Load, stale, stored)
-	if err != nil || adopt != nil {
-		return adopt, false, nil, err
-	}
-	tok, err = s.doRefresh(ctx, base)
-	if err != nil {
-		if isInvalidGrant(err) {
-			if c2, e2 := store.Load(ctx); e2 == nil && c2.RefreshToken == base.RefreshToken {
-				if derr := store.Delete(ctx); derr != nil {
-					saveErr = &StoreError{Op: "delete", Err: derr}
-				}
-			}
-		}
-		return nil, false, saveErr, err
-	}
-	if serr := store.Save(ctx, tok); serr != nil {
-		saveErr = &StoreError{Op: "save", Err: serr}
-	}
-	return tok, true, saveErr, nil
-}
-
-// refreshBase reads the stored token with load (the store's, or a lease's)
-// and decides what a refresh starts from. It returns the stored token cur
-// (nil if none), and either adopt, a fresher token another process stored
-// (no refresh needed), or base, the newer of stale and cur to refresh.
-func (s *RefreshingSource) refreshBase(ctx context.Context, load func(context.Context) (*Token, error), stale *Token, stored bool) (cur, adopt, base *Token, err error) {
-	cur, lerr := load(ctx)
-	if s.deleted(lerr, stale, stored) {
-		return nil, nil, nil, errDeleted
-	}
-	if lerr != nil {
-		cur = nil
-		if !errors.Is(lerr, ErrTokenNotFound) && stale == nil {
-			return nil, nil, nil, &StoreError{Op: "load", Err: lerr}
-		}
-	}
-	if s.adoptable(cur, stale) {
-		return cur, cur, nil, nil
-	}
-	base = newer(stale, cur)
-	if base == nil && !s.app {
-		return nil, nil, nil, fmt.Errorf("spotauth: no stored token; log in first: %w", lerr)
-	}
-	return cur, nil, base, nil
-}
-
-// errDeleted is returned, and reported, by a user source whose stored
-// token was deleted (see [WatchingStore]).
-var errDeleted = fmt.Errorf("spotauth: the stored token was deleted (a logout, or the authorization ended): %w (%w)", ErrReauthorize, ErrTokenNotFound)
-
-// errAdopted stops a flight's wait for the lease: a newer stored token
-// was adopted.
-var errAdopted = errors.New("spotauth: a newer stored token was adopted")
-
-// deleted reports whether a load error means that stale, the store's
-// token, was deleted. App tokens are never "deleted": the source requests
-// a new one.
-func (s *RefreshingSource) deleted(lerr error, stale *Token, stored bool) bool {
-	return !s.app && stored && stale != nil && errors.Is(lerr, ErrTokenNotFound)
 }
 
 // lock waits for ls's lease. A store event can stop the wait (see
@@ -1070,127 +927,6 @@ func (s *RefreshingSource) lock(ctx context.Context, ls LockingStore) (Lease, er
 		}
 	}
 	return l, err
-}
-
-func isInvalidGrant(err error) bool {
-	return errors.Is(err, ErrInvalidGrant) || errors.Is(err, ErrReauthorize)
-}
-
-// obtainLocked is obtain for a LockingStore.
-func (s *RefreshingSource) obtainLocked(ctx context.Context, ls LockingStore, stale *Token, stored bool) (tok *Token, refreshed bool, saveErr, err error) {
-	// Without the lease first: another process may have refreshed already.
-	if cur, lerr := ls.Load(ctx); lerr == nil && s.adoptable(cur, stale) {
-		return cur, false, nil, nil
-	} else if s.deleted(lerr, stale, stored) {
-		return nil, false, nil, errDeleted
-	}
-	lease, lerr := s.lock(ctx, ls)
-	for lerr != nil {
-		switch lerr {
-		case errDeleted:
-			return nil, false, nil, errDeleted
-		case errAdopted:
-			// A store event says another process stored a newer token.
-			if cur, e := ls.Load(ctx); e == nil && s.adoptable(cur, stale) {
-				return cur, false, nil, nil
-			}
-			lease, lerr = s.lock(ctx, ls)
-		default:
-			return nil, false, nil, &StoreError{Op: "lock", Err: lerr}
-		}
-	}
-	defer func() {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		if rerr := lease.Release(rctx); rerr != nil {
-			// The token is stored or not, as reported; a lease that
-			// cannot be released expires, but say so.
-			s.report(&StoreError{Op: "release", Err: rerr})
-		}
-	}()
-	cur, adopt, base, err := s.refreshBase(ctx, lease.Load, stale, stored)
-	if err != nil || adopt != nil {
-		return adopt, false, nil, err
-	}
-	tok, err = s.doRefresh(ctx, base)
-	if err != nil {
-		if isInvalidGrant(err) && cur != nil && cur.RefreshToken == base.RefreshToken {
-			if derr := s.deleteRefused(ctx, ls, lease, base); derr != nil {
-				saveErr = &StoreError{Op: "delete", Err: derr}
-			}
-		}
-		return nil, false, saveErr, err
-	}
-	if serr := lease.Save(ctx, tok); serr != nil {
-		saveErr = &StoreError{Op: "save", Err: serr}
-		if errors.Is(serr, ErrLeaseLost) {
-			// Another holder stored a token meanwhile: prefer it if newer.
-			c2, e2 := ls.Load(ctx)
-			if e2 == nil && s.adoptable(c2, tok) {
-				return c2, false, saveErr, nil
-			}
-			if errors.Is(e2, ErrTokenNotFound) && !s.app {
-				// Deleted (a logout) while we refreshed: it wins.
-				return nil, false, saveErr, errDeleted
-			}
-		}
-	}
-	return tok, true, saveErr, nil
-}
-
-// A LeaseDeleter is a [Lease] that can also delete the stored token while
-// held, fenced like [Lease.Save]. A [RefreshingSource] uses it to delete a
-// refresh token refused with invalid_grant, as Spotify's rules require.
-// With a Lease that lacks it, the source releases the lease first and then
-// calls [TokenStore.Delete] if the stored refresh token is still the
-// refused one (a store's Delete may wait for the lease).
-type LeaseDeleter interface {
-	Delete(ctx context.Context) error
-}
-
-// deleteRefused deletes the stored token whose refresh token (base's) was
-// refused. The lease is held.
-func (s *RefreshingSource) deleteRefused(ctx context.Context, ls LockingStore, lease Lease, base *Token) error {
-	if d, ok := lease.(LeaseDeleter); ok {
-		return d.Delete(ctx)
-	}
-	// Release now (the deferred Release is then a no-op), recheck, delete.
-	if err := lease.Release(ctx); err != nil {
-		return err
-	}
-	cur, err := ls.Load(ctx)
-	if err != nil || cur.RefreshToken != base.RefreshToken {
-		return nil // gone already, or replaced by another process
-	}
-	return ls.Delete(ctx)
-}
-
-// retrySave stores t, published earlier but not saved. A newer stored token
-// is adopted instead.
-func (s *RefreshingSource) retrySave(ctx context.Context, t *Token) (tok *Token, saveErr, err error) {
-	ls, ok := s.opts.Store.(LockingStore)
-	if !ok {
-		if serr := s.opts.Store.Save(ctx, t); serr != nil {
-			return t, &StoreError{Op: "save", Err: serr}, nil
-		}
-		return t, nil, nil
-	}
-	lease, lerr := ls.Lock(ctx)
-	if lerr != nil {
-		return t, &StoreError{Op: "lock", Err: lerr}, nil
-	}
-	defer func() {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		_ = lease.Release(rctx)
-	}()
-	if cur, lerr := lease.Load(ctx); lerr == nil && s.adoptable(cur, t) {
-		return cur, nil, nil
-	}
-	if serr := lease.Save(ctx, t); serr != nil {
-		return t, &StoreError{Op: "save", Err: serr}, nil
-	}
-	return t, nil, nil
 }
 
 // String describes the source without showing a token: whether it holds
@@ -1285,7 +1021,7 @@ func (s *RefreshingSource) onEvent(ws WatchingStore, ev StoreEvent) {
 	case err == nil:
 		// Saved, or deleted and stored again since (a new login).
 		s.adoptStored(cur)
-	case ev.Kind == StoreDeleted && !s.app && s.ctx.Err() == nil:
+	case ev.Kind == StoreDeleted && !s.rn.app && s.ctx.Err() == nil:
 		// Not found, or the store cannot say: the event is the news.
 		s.drop()
 	}
@@ -1305,8 +1041,8 @@ func (s *RefreshingSource) adoptStored(cur *Token) {
 	case st.err != nil:
 		// As runReload: a token of another authorization than the one
 		// that ended.
-		if s.app && !s.adoptable(cur, st.tok) ||
-			!s.app && (cur.RefreshToken == "" || st.tok != nil && cur.RefreshToken == st.tok.RefreshToken) {
+		if s.rn.app && !s.adoptable(cur, st.tok) ||
+			!s.rn.app && (cur.RefreshToken == "" || st.tok != nil && cur.RefreshToken == st.tok.RefreshToken) {
 			return
 		}
 	case st.tok == nil || st.tok.AccessToken == "" || s.pendingSave != nil || !s.adoptable(cur, st.tok):

@@ -123,3 +123,13 @@ type StoreEvent struct {
 	// that keeps versions (0 otherwise, and for StoreReleased).
 	Version int64
 }
+
+// A LeaseDeleter is a [Lease] that can also delete the stored token while
+// held, fenced like [Lease.Save]. A refresh uses it to delete a refresh
+// token refused with invalid_grant, as Spotify's rules require, only if it
+// is still the stored one. With a Lease that lacks it, the lease is
+// released first and [TokenStore.Delete] is called if the stored refresh
+// token is still the refused one (a store's Delete may wait for the lease).
+type LeaseDeleter interface {
+	Delete(ctx context.Context) error
+}

@@ -47,10 +47,11 @@ func runRefresh(ctx context.Context, opts *refreshOptions) error {
 	if err != nil {
 		return err
 	}
-	if _, err := f.loadUser(ctx, s, st); err != nil {
+	old, err := f.loadUser(ctx, s, st)
+	if err != nil {
 		return err
 	}
-	t, err := refreshUser(ctx, f, s, cfg, st, -1)
+	t, err := refreshUser(ctx, f, s, cfg, st, old, -1)
 	if err != nil {
 		return err
 	}
@@ -67,64 +68,54 @@ func fresh(t *spotauth.Token, minValid time.Duration, now time.Time) bool {
 	return t.Expiry.IsZero() || t.Expiry.Sub(now) > minValid
 }
 
-// refreshUser refreshes the stored user token unless the store already
-// holds one valid for minValid (minValid < 0 forces a refresh). With a
-// LockingStore it holds the store's cross-process lease, so that
-// concurrent spotauth processes make one refresh between them: the first
-// refreshes and saves, the others find its token when they get the lease.
-// The new token (and a rotated refresh token) is saved before it is
-// returned. On invalid_grant the stored token is deleted.
-func refreshUser(ctx context.Context, f *Factory, s *settings, cfg *spotauth.Config, st spotauth.TokenStore, minValid time.Duration) (*spotauth.Token, error) {
-	load, save, del := st.Load, st.Save, st.Delete
-	if ls, ok := st.(spotauth.LockingStore); ok {
-		lease, err := ls.Lock(ctx)
-		if err != nil {
-			return nil, withCode(ExitError, fmt.Errorf("spotauth: could not lock the token store: %w", err),
-				"Try again; if it persists, check the token store (%s).", storeDesc(s))
+// refreshUser makes sure the stored user token stays valid for minValid
+// (minValid < 0 forces a refresh) with the library's one-shot refresh
+// protocol, spotauth.Config.EnsureToken: under the store's lease, so that
+// concurrent spotauth processes refresh once between them; a rotated
+// refresh token saved (and a failed save retried) before the token is
+// returned; on invalid_grant the stored token deleted if it is still the
+// refused one. old, the token loaded before, gives the hints their scopes.
+func refreshUser(ctx context.Context, f *Factory, s *settings, cfg *spotauth.Config, st spotauth.TokenStore, old *spotauth.Token, minValid time.Duration) (*spotauth.Token, error) {
+	t, err := cfg.EnsureToken(ctx, st, minValid)
+	if err == nil {
+		return t, nil
+	}
+	var scopes spotauth.Scopes
+	if old != nil {
+		scopes = old.Scope
+	}
+	return nil, refreshError(err, s, scopes)
+}
+
+// refreshError gives a failed refresh (or app-token request) its exit code
+// and hint.
+func refreshError(err error, s *settings, scopes spotauth.Scopes) error {
+	var busy *spotauth.LeaseBusyError
+	var se *spotauth.StoreError
+	switch {
+	case errors.As(err, &busy):
+		hint := busy.Hint
+		if hint == "" {
+			hint = "Try again; if it persists, check the token store (" + storeDesc(s) + ")."
 		}
-		release := func() { lease.Release(context.WithoutCancel(ctx)) }
-		defer release()
-		load, save = lease.Load, lease.Save
-		if d, ok := lease.(interface{ Delete(context.Context) error }); ok {
-			del = d.Delete
-		} else {
-			// The store's Delete may take the lock itself: release first.
-			del = func(ctx context.Context) error { release(); return st.Delete(ctx) }
-		}
-	}
-	old, err := load(ctx)
-	if errors.Is(err, spotauth.ErrTokenNotFound) {
-		return nil, withCode(ExitAuth, fmt.Errorf("spotauth: not logged in (profile %s)", s.Profile), "Run: %s", loginLine(s, spotauth.Scopes{}))
-	}
-	if err != nil {
-		return nil, withCode(storeErrCode(err), err, "Check the token store (%s).", storeDesc(s))
-	}
-	if fresh(old, minValid, f.now()) {
-		return old, nil // another process refreshed meanwhile
-	}
-	if old.RefreshToken == "" {
-		return nil, withCode(ExitAuth, fmt.Errorf("%w (profile %s)", spotauth.ErrNoRefreshToken, s.Profile),
-			"Run: %s", loginLine(s, old.Scope))
-	}
-	nt, err := cfg.Refresh(ctx, old)
-	if err != nil {
-		if errors.Is(err, spotauth.ErrReauthorize) || errors.Is(err, spotauth.ErrInvalidGrant) {
-			_ = del(context.WithoutCancel(ctx))
-			return nil, withCode(ExitAuth, fmt.Errorf("spotauth: the authorization of profile %s is no longer valid (revoked, or past its 6 months); the stored token was removed: %w", s.Profile, err),
-				"Log in again: %s", loginLine(s, old.Scope))
-		}
-		if errors.Is(err, spotauth.ErrInvalidClient) {
-			return nil, withCode(ExitConfig, fmt.Errorf("spotauth: refresh refused: %w", err),
-				"Check the client ID and secret: they must be those of the app you logged in with (spotauth doctor).")
-		}
-		return nil, withCode(exitCode(err), fmt.Errorf("spotauth: could not refresh the token: %w", err),
-			"Check the network and --accounts-url (%s), then try again; the stored token was kept.", s.AccountsURL)
-	}
-	// cfg.Refresh kept what Spotify's answer leaves out (the refresh
-	// token unless rotated, the scopes, PKCE, the authorization time).
-	if err := save(ctx, nt); err != nil {
-		return nil, withCode(ExitError, fmt.Errorf("spotauth: could not store the refreshed token: %w", err),
+		return withCode(ExitError, fmt.Errorf("spotauth: could not refresh the token: %w", err), "%s", hint)
+	case errors.Is(err, spotauth.ErrReauthorize) || errors.Is(err, spotauth.ErrInvalidGrant):
+		return withCode(ExitAuth, fmt.Errorf("spotauth: the authorization of profile %s is no longer valid (revoked, or past its 6 months); the stored token was removed: %w", s.Profile, err),
+			"Log in again: %s", loginLine(s, scopes))
+	case errors.Is(err, spotauth.ErrTokenNotFound):
+		return withCode(ExitAuth, fmt.Errorf("spotauth: not logged in (profile %s)", s.Profile), "Run: %s", loginLine(s, scopes))
+	case errors.Is(err, spotauth.ErrNoRefreshToken):
+		return withCode(ExitAuth, fmt.Errorf("%w (profile %s)", spotauth.ErrNoRefreshToken, s.Profile),
+			"Run: %s", loginLine(s, scopes))
+	case errors.Is(err, spotauth.ErrInvalidClient):
+		return withCode(ExitConfig, fmt.Errorf("spotauth: refresh refused: %w", err),
+			"Check the client ID and secret: they must be those of the app you logged in with (spotauth doctor).")
+	case errors.As(err, &se) && se.Op == "save":
+		return withCode(storeErrCode(err), fmt.Errorf("spotauth: could not store the refreshed token: %w", err),
 			"Check the token store (%s) and try again.", storeDesc(s))
+	case errors.As(err, &se):
+		return withCode(storeErrCode(err), err, "Check the token store (%s) and try again.", storeDesc(s))
 	}
-	return nt, nil
+	return withCode(exitCode(err), fmt.Errorf("spotauth: could not refresh the token: %w", err),
+		"Check the network and --accounts-url (%s), then try again; the stored token was kept.", s.AccountsURL)
 }

@@ -180,7 +180,7 @@ func checkToken(ctx context.Context, f *Factory, s *settings, st spotauth.TokenS
 		if err != nil {
 			return nil, err
 		}
-		if t, err = refreshUser(ctx, f, s, cfg, st, spotauth.DefaultExpiryMargin); err != nil {
+		if t, err = refreshUser(ctx, f, s, cfg, st, t, spotauth.DefaultExpiryMargin); err != nil {
 			return nil, err
 		}
 	}

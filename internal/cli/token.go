@@ -112,7 +112,7 @@ func runToken(ctx context.Context, opts *tokenOptions) error {
 		if err != nil {
 			return err
 		}
-		if t, err = refreshUser(ctx, f, s, cfg, st, opts.MinValid); err != nil {
+		if t, err = refreshUser(ctx, f, s, cfg, st, t, opts.MinValid); err != nil {
 			return err
 		}
 	}
@@ -135,36 +135,15 @@ func runAppToken(ctx context.Context, opts *tokenOptions, s *settings) error {
 	if err != nil {
 		return err
 	}
-	t, err := st.Load(ctx)
-	if err == nil && fresh(t, opts.MinValid, f.now()) {
-		return printToken(f, t, opts.JSON)
-	}
-	if err != nil && !errors.Is(err, spotauth.ErrTokenNotFound) {
-		return withCode(ExitError, err, "Check the token store (%s).", storeDesc(s))
-	}
-	// Under the store's lease, so that concurrent processes request one
-	// app token between them.
-	save := st.Save
-	if ls, ok := st.(spotauth.LockingStore); ok {
-		lease, err := ls.Lock(ctx)
-		if err != nil {
-			return withCode(ExitError, fmt.Errorf("spotauth: could not lock the token store: %w", err),
-				"Try again; if it persists, check the token store (%s).", storeDesc(s))
-		}
-		defer lease.Release(context.WithoutCancel(ctx))
-		if t, err := lease.Load(ctx); err == nil && fresh(t, opts.MinValid, f.now()) {
-			return printToken(f, t, opts.JSON)
-		}
-		save = lease.Save
-	}
-	t, err = cfg.ClientCredentials(ctx)
+	// One request between concurrent processes, under the store's lease.
+	t, err := cfg.EnsureAppToken(ctx, st, opts.MinValid)
 	if err != nil {
+		var se *spotauth.StoreError
+		if errors.Is(err, spotauth.ErrLeaseBusy) || errors.As(err, &se) {
+			return refreshError(err, s, spotauth.Scopes{})
+		}
 		return withCode(exitCode(err), fmt.Errorf("spotauth: could not get an app token: %w", err),
 			"%s", exchangeHint(err, s))
-	}
-	if err := save(ctx, t); err != nil {
-		return withCode(ExitError, fmt.Errorf("spotauth: could not store the app token: %w", err),
-			"Check the token store (%s).", storeDesc(s))
 	}
 	return printToken(f, t, opts.JSON)
 }

@@ -1,0 +1,459 @@
+package spotauth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// EnsureToken returns the user token kept in store, refreshed first unless it
+// stays valid for at least minValid; a negative minValid refreshes it
+// whatever its expiry. It is the one-shot form of what a
+// [RefreshingSource] does at each expiry, for programs that run once per
+// use, such as the spotauth command:
+//
+//  1. Load the stored token; if it is valid for minValid, return it
+//     (no lock, no request).
+//  2. With a [LockingStore], take its refresh lease, waiting at most until
+//     ctx is done or [DefaultRefreshTimeout] has passed; a lease that stays
+//     busy ends the wait with a [*LeaseBusyError] naming its holder.
+//  3. Load again under the lease: if another process refreshed meanwhile,
+//     return its token without a request.
+//  4. Refresh with the stored refresh token, and save the result (a
+//     rotated refresh token included) before returning it. A save that
+//     fails is retried, fenced to the stored token it refreshed from,
+//     until the deadline of step 2: after a rotation the new refresh token
+//     is the only valid one. If it still fails, the error is a
+//     [*StoreError] and no token is returned.
+//  5. If Spotify refuses the refresh token (invalid_grant: revoked, or
+//     past its 6-month life), delete the stored token, but only if it is
+//     still the one the refused request used, and return an error
+//     matching [ErrReauthorize].
+//
+// An empty store gives an error wrapping [ErrTokenNotFound]. Load and save
+// failures are [*StoreError] values.
+//
+// The window in which a process killed at the wrong moment can still lose a
+// rotated refresh token is from Spotify's answer reaching the process to the
+// token's first write into the store: decoding the answer and encoding the
+// token, microseconds.
+func (c *Config) EnsureToken(ctx context.Context, store TokenStore, minValid time.Duration) (*Token, error) {
+	return c.ensure(ctx, renewer{fetch: c.Refresh}, store, minValid)
+}
+
+// EnsureAppToken is [Config.EnsureToken] for client-credentials (app)
+// tokens: a stored app token valid for at least minValid is returned, and
+// otherwise one new token is requested under the store's lease and saved,
+// so that processes sharing the store request one between them. An empty
+// store is not an error.
+func (c *Config) EnsureAppToken(ctx context.Context, store TokenStore, minValid time.Duration) (*Token, error) {
+	return c.ensure(ctx, c.appRenewer(), store, minValid)
+}
+
+func (c *Config) appRenewer() renewer {
+	return renewer{app: true, fetch: func(ctx context.Context, _ *Token) (*Token, error) { return c.ClientCredentials(ctx) }}
+}
+
+func (c *Config) ensure(ctx context.Context, rn renewer, store TokenStore, minValid time.Duration) (*Token, error) {
+	if store == nil {
+		return nil, fmt.Errorf("%w: no token store", ErrInvalidConfig)
+	}
+	validFor := func(t *Token) bool {
+		return minValid >= 0 && t != nil && t.AccessToken != "" &&
+			(t.Expiry.IsZero() || t.Expiry.Sub(c.now()) > minValid)
+	}
+	cur, err := store.Load(ctx)
+	switch {
+	case err == nil && validFor(cur):
+		return cur, nil
+	case errors.Is(err, ErrTokenNotFound) && !rn.app:
+		return nil, fmt.Errorf("spotauth: no stored token; log in first: %w", err)
+	case err != nil && !errors.Is(err, ErrTokenNotFound):
+		return nil, &StoreError{Op: "load", Err: err}
+	}
+	ctx, cancel := context.WithTimeout(ctx, DefaultRefreshTimeout)
+	defer cancel()
+	r := &renewal{
+		renewer:   rn,
+		store:     store,
+		stale:     cur,
+		stored:    cur != nil,
+		now:       c.now,
+		retrySave: true,
+		adopt: func(t *Token) bool {
+			// Another process renewed it since step 1.
+			return validFor(t) || minValid < 0 && cur != nil && t != nil && t.AccessToken != cur.AccessToken &&
+				usableAt(t, c.now()) && !t.Expiry.Before(cur.Expiry)
+		},
+	}
+	res, err := r.run(ctx)
+	if err == nil && res.saveErr != nil {
+		err = res.saveErr
+	}
+	if err != nil {
+		if isInvalidGrant(err) && !errors.Is(err, ErrReauthorize) {
+			err = fmt.Errorf("%w: %w", ErrReauthorize, err)
+		}
+		return nil, err
+	}
+	return res.tok, nil
+}
+
+// A renewer obtains a new token: a user token by refreshing base, or an app
+// token by a client-credentials request (base is then ignored).
+type renewer struct {
+	app   bool
+	fetch func(ctx context.Context, base *Token) (*Token, error)
+}
+
+// renew obtains a new token from base and completes it from base, so that
+// nothing Spotify's answer leaves out (the refresh token, unless rotated;
+// the scopes; PKCE; the authorization time) is lost.
+func (rn renewer) renew(ctx context.Context, base *Token) (*Token, error) {
+	if !rn.app && (base == nil || base.RefreshToken == "") {
+		return nil, fmt.Errorf("spotauth: cannot refresh the token: %w", ErrNoRefreshToken)
+	}
+	if rn.app {
+		base = nil
+	}
+	nt, err := rn.fetch(ctx, base)
+	if err != nil {
+		return nil, err
+	}
+	if nt == nil || nt.AccessToken == "" {
+		return nil, fmt.Errorf("spotauth: refresh returned no access token: %w", ErrBadResponse)
+	}
+	c := *nt
+	if base != nil {
+		if c.RefreshToken == "" {
+			c.RefreshToken = base.RefreshToken
+		}
+		if c.AuthorizedAt.IsZero() {
+			c.AuthorizedAt = base.AuthorizedAt
+		}
+		if c.Scope.Len() == 0 {
+			c.Scope = base.Scope
+		}
+		c.PKCE = c.PKCE || base.PKCE
+	}
+	return &c, nil
+}
+
+// A renewal is one renewal of a token kept in a store: the refresh protocol,
+// written once, which [RefreshingSource] and [Config.EnsureToken] share.
+// With a [LockingStore]: Load (adopt?), Lock, Lease.Load (adopt?), renew,
+// Lease.Save (retried, fenced), Release; on invalid_grant, delete the stored
+// token if it is still the refused one. With a plain [TokenStore] the same
+// steps run without the lease; without a store, renew alone.
+type renewal struct {
+	renewer
+	store TokenStore // nil: none
+	// stale is the token to replace (nil if none was loaded yet); stored
+	// says it is the store's, so that finding the store empty means that
+	// it was deleted (a logout): no request is then sent, since a new
+	// token would be stored again and undo the logout.
+	stale  *Token
+	stored bool
+	// adopt reports whether a stored token, renewed by another process,
+	// is taken instead of renewing.
+	adopt func(*Token) bool
+	now   func() time.Time
+	// lock takes the lease; nil means LockingStore.Lock. RefreshingSource
+	// passes one that store events can interrupt (errAdopted, errDeleted).
+	lock func(context.Context, LockingStore) (Lease, error)
+	// retrySave: a failed save is retried until ctx is done, holding the
+	// lease. (A RefreshingSource instead hands the token out and retries
+	// the save later, with resave.)
+	retrySave bool
+	// report receives errors that do not end the renewal (a failed
+	// release); nil drops them.
+	report func(error)
+}
+
+// renewResult is what a renewal produced.
+type renewResult struct {
+	tok       *Token // the new or adopted token
+	base      *Token // the token tok was renewed from (nil if adopted)
+	stored    bool   // the store held a token when the renewal read it
+	refreshed bool   // tok comes from a request, not from the store
+	saveErr   error  // tok is valid but was not stored (a *StoreError)
+}
+
+// errDeleted is returned, and reported, by a user source whose stored
+// token was deleted (see [WatchingStore]).
+var errDeleted = fmt.Errorf("spotauth: the stored token was deleted (a logout, or the authorization ended): %w (%w)", ErrReauthorize, ErrTokenNotFound)
+
+// errAdopted stops a flight's wait for the lease: a newer stored token
+// was adopted.
+var errAdopted = errors.New("spotauth: a newer stored token was adopted")
+
+func isInvalidGrant(err error) bool {
+	return errors.Is(err, ErrInvalidGrant) || errors.Is(err, ErrReauthorize)
+}
+
+// run performs the renewal.
+func (r *renewal) run(ctx context.Context) (renewResult, error) {
+	if r.store == nil {
+		if r.stale == nil && !r.app {
+			return renewResult{}, fmt.Errorf("spotauth: no token and no store to load one from: %w", ErrTokenNotFound)
+		}
+		tok, err := r.renew(ctx, r.stale)
+		return renewResult{tok: tok, base: r.stale, refreshed: err == nil}, err
+	}
+	ls, ok := r.store.(LockingStore)
+	if !ok {
+		del := func(ctx context.Context, base *Token) error {
+			if cur, err := r.store.Load(ctx); err != nil || cur.RefreshToken != base.RefreshToken {
+				return nil // gone already, or replaced by another process
+			}
+			return r.store.Delete(ctx)
+		}
+		return r.locked(ctx, r.store.Load, r.store.Save, del)
+	}
+	// Without the lease first: another process may have renewed already.
+	if cur, err := ls.Load(ctx); err == nil && r.adopt(cur) {
+		return renewResult{tok: cur}, nil
+	} else if r.deleted(err) {
+		return renewResult{}, errDeleted
+	}
+	lease, err := r.acquire(ctx, ls)
+	if err != nil {
+		if err == errAdopted {
+			if cur, lerr := ls.Load(ctx); lerr == nil {
+				return renewResult{tok: cur}, nil
+			}
+		}
+		return renewResult{}, err
+	}
+	released := false
+	release := func() {
+		if released {
+			return
+		}
+		released = true
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := lease.Release(rctx); err != nil && r.report != nil {
+			// A lease that cannot be released expires, but say so.
+			r.report(&StoreError{Op: "release", Err: err})
+		}
+	}
+	defer release()
+	del := func(ctx context.Context, base *Token) error {
+		if d, ok := lease.(LeaseDeleter); ok {
+			return d.Delete(ctx) // fenced: only the token seen under the lease
+		}
+		// The store's Delete may wait for the lease: release it first,
+		// then delete only if the refused token is still the stored one.
+		release()
+		if cur, err := ls.Load(ctx); err != nil || cur.RefreshToken != base.RefreshToken {
+			return nil
+		}
+		return ls.Delete(ctx)
+	}
+	return r.locked(ctx, lease.Load, lease.Save, del)
+}
+
+// acquire takes ls's lease. errAdopted or errDeleted from r.lock (a store
+// event) stop the wait.
+func (r *renewal) acquire(ctx context.Context, ls LockingStore) (Lease, error) {
+	lock := r.lock
+	if lock == nil {
+		lock = func(ctx context.Context, ls LockingStore) (Lease, error) { return ls.Lock(ctx) }
+	}
+	for {
+		lease, err := lock(ctx, ls)
+		switch {
+		case err == nil:
+			return lease, nil
+		case err == errDeleted:
+			return nil, errDeleted
+		case err == errAdopted:
+			// Another process stored a newer token: take it if it is
+			// one to adopt, or wait for the lease again.
+			if cur, lerr := ls.Load(ctx); lerr == nil && r.adopt(cur) {
+				return nil, errAdopted
+			}
+		default:
+			return nil, &StoreError{Op: "lock", Err: err}
+		}
+	}
+}
+
+// deleted reports whether a load error means that the stale token, the
+// store's, was deleted. App tokens are never "deleted": the source requests
+// a new one.
+func (r *renewal) deleted(lerr error) bool {
+	return !r.app && r.stored && r.stale != nil && errors.Is(lerr, ErrTokenNotFound)
+}
+
+// locked runs the steps after the lease is held (or without a lease, for a
+// plain store): load, adopt or renew, save, or delete a refused token.
+func (r *renewal) locked(ctx context.Context, load func(context.Context) (*Token, error),
+	save func(context.Context, *Token) error, del func(context.Context, *Token) error) (renewResult, error) {
+	cur, lerr := load(ctx)
+	if r.deleted(lerr) {
+		return renewResult{}, errDeleted
+	}
+	if lerr != nil {
+		cur = nil
+		if !errors.Is(lerr, ErrTokenNotFound) && r.stale == nil {
+			return renewResult{}, &StoreError{Op: "load", Err: lerr}
+		}
+	}
+	if cur != nil && r.adopt(cur) {
+		return renewResult{tok: cur}, nil
+	}
+	r.stored = r.stored || cur != nil
+	// Renew from the newer of the stale and the stored token: the stored
+	// refresh token is the current one if another process rotated it.
+	base := newer(r.stale, cur)
+	if base == nil && !r.app {
+		return renewResult{}, fmt.Errorf("spotauth: no stored token; log in first: %w", lerr)
+	}
+	tok, err := r.renew(ctx, base)
+	if err != nil {
+		var saveErr error
+		if isInvalidGrant(err) && !r.app && cur != nil && cur.RefreshToken == base.RefreshToken {
+			// Compare-and-delete: only the refused token, never a newer one.
+			if derr := del(context.WithoutCancel(ctx), base); derr != nil {
+				saveErr = &StoreError{Op: "delete", Err: derr}
+			}
+		}
+		return renewResult{saveErr: saveErr}, err
+	}
+	res := renewResult{tok: tok, base: base, refreshed: true, stored: r.stored}
+	serr := save(ctx, tok)
+	if serr == nil {
+		return res, nil
+	}
+	res.saveErr = &StoreError{Op: "save", Err: serr}
+	if errors.Is(serr, ErrLeaseLost) {
+		return r.afterLost(ctx, load, res)
+	}
+	if !r.retrySave {
+		return res, nil
+	}
+	delay := 20 * time.Millisecond
+	for {
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return res, nil
+		case <-t.C:
+		}
+		delay = min(2*delay, 2*time.Second)
+		adopted, ferr := r.saveFenced(ctx, load, save, base, tok)
+		switch {
+		case ferr == nil && adopted != nil:
+			return renewResult{tok: adopted, saveErr: res.saveErr}, nil
+		case ferr == nil:
+			res.saveErr = nil
+			return res, nil
+		case ferr == errDeleted:
+			return renewResult{saveErr: res.saveErr}, errDeleted
+		case errors.Is(ferr, ErrLeaseLost):
+			res.saveErr = &StoreError{Op: "save", Err: ferr}
+			return r.afterLost(ctx, load, res)
+		}
+		res.saveErr = &StoreError{Op: "save", Err: ferr}
+	}
+}
+
+// afterLost completes a renewal whose save was refused by the store's fence
+// (another holder stored or deleted a token meanwhile): a newer stored token
+// wins, and so does a deletion (a logout) of a user token.
+func (r *renewal) afterLost(ctx context.Context, load func(context.Context) (*Token, error), res renewResult) (renewResult, error) {
+	cur, lerr := load(ctx)
+	switch {
+	case lerr == nil && r.newerThan(cur, res.tok):
+		return renewResult{tok: cur, saveErr: res.saveErr}, nil
+	case errors.Is(lerr, ErrTokenNotFound) && !r.app:
+		return renewResult{saveErr: res.saveErr}, errDeleted // a logout wins
+	}
+	return res, nil
+}
+
+// resave stores tok, renewed from base, whose saves failed until an earlier
+// renewal ended (a RefreshingSource retries later): under a new lease,
+// fenced like saveFenced.
+func (r *renewal) resave(ctx context.Context, base, tok *Token) (adopted *Token, err error) {
+	ls, ok := r.store.(LockingStore)
+	if !ok {
+		return r.saveFenced(ctx, r.store.Load, r.store.Save, base, tok)
+	}
+	lease, err := r.acquire(ctx, ls)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = lease.Release(rctx)
+	}()
+	return r.saveFenced(ctx, lease.Load, lease.Save, base, tok)
+}
+
+// saveFenced stores tok, renewed from base, after a first save failed. It
+// reads the store first and saves only if the store still holds base (for
+// an app token: no newer token), so that a token stored or deleted by
+// another process meanwhile is never overwritten. It returns adopted, a
+// newer token stored by another process to use instead; or errDeleted if
+// the stored token was deleted meanwhile; or an error matching
+// ErrLeaseLost if the store moved on to another token; or the store's
+// error, to try again.
+func (r *renewal) saveFenced(ctx context.Context, load func(context.Context) (*Token, error),
+	save func(context.Context, *Token) error, base, tok *Token) (adopted *Token, err error) {
+	cur, lerr := load(ctx)
+	switch {
+	case lerr == nil && cur.AccessToken == tok.AccessToken:
+		return nil, nil // an earlier attempt stored it (its answer was lost)
+	case lerr == nil && r.newerThan(cur, tok):
+		return cur, nil
+	case errors.Is(lerr, ErrTokenNotFound) && !r.app && r.stored:
+		// The stored token is gone: a logout, or another process found
+		// the authorization ended.
+		return nil, errDeleted
+	case lerr != nil && !errors.Is(lerr, ErrTokenNotFound):
+		return nil, lerr // the store cannot be read: try again
+	case lerr == nil && !r.app && (base == nil || cur.RefreshToken != base.RefreshToken):
+		return nil, fmt.Errorf("%w: the store holds another token", ErrLeaseLost)
+	}
+	return nil, save(ctx, tok)
+}
+
+// newerThan reports whether the stored token cur, not tok, is the one to
+// use: usable, another token, and not older.
+func (r *renewal) newerThan(cur, tok *Token) bool {
+	return cur != nil && cur.AccessToken != tok.AccessToken && usableAt(cur, r.now()) && !cur.Expiry.Before(tok.Expiry)
+}
+
+// usableAt reports whether t has an access token that has not expired, with
+// the expiry margin, at now.
+func usableAt(t *Token, now time.Time) bool {
+	if t == nil || t.AccessToken == "" {
+		return false
+	}
+	if t.Expiry.IsZero() {
+		return true
+	}
+	remaining := t.Expiry.Sub(now)
+	return remaining > min(maxExpiryMargin, max(remaining/20, 0))
+}
+
+// newer returns the newer of two tokens that may be refreshed: the stored
+// one (b) unless a is strictly newer.
+func newer(a, b *Token) *Token {
+	switch {
+	case b == nil:
+		return a
+	case a == nil:
+		return b
+	case a.Expiry.After(b.Expiry):
+		return a
+	default:
+		return b
+	}
+}
