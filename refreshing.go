@@ -347,6 +347,7 @@ func (s *RefreshingSource) slow(ctx context.Context, st *state, wall, mono int64
 		return nil, errZeroSource
 	}
 	var last *flight
+	flights := 1
 	reloaded := false
 	for {
 		if st.closed {
@@ -385,7 +386,11 @@ func (s *RefreshingSource) slow(ctx context.Context, st *state, wall, mono int64
 				return nil, err
 			}
 			if last != doneFlight {
-				return nil, errors.New("spotauth: the refreshed token has already expired")
+				// The refreshed token expired before this caller ran
+				// again (a starved or stopped process): one more try.
+				if flights++; flights > 2 {
+					return nil, errors.New("spotauth: the refreshed token has already expired")
+				}
 			}
 		}
 		f := s.startFlight(st, flightRefresh)
