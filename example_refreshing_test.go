@@ -80,3 +80,31 @@ func Example_zmb3Spotify() {
 	// Output:
 	// spotauthtest-user Test User test-user@example.com
 }
+
+// A program that runs once per use (a cron job, a script) keeps its token in
+// a store and asks for one valid for as long as it needs: the stored token
+// when it is, else one refresh under the store's lease, saved before it is
+// returned, so that concurrent runs refresh once between them.
+func ExampleConfig_EnsureToken() {
+	srv := spotauthtest.NewServer()
+	defer srv.Close()
+	access, refresh := srv.IssueUserToken(srv.ClientID, []string{"user-read-private"}, false)
+	store := spotauth.NewMemoryStore(&spotauth.Token{AccessToken: access, TokenType: "Bearer",
+		RefreshToken: refresh, Expiry: time.Now().Add(2 * time.Minute)}) // or store/file, store/redis
+
+	cfg := &spotauth.Config{ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, Endpoint: srv.Endpoint(), HTTPClient: srv.Client()}
+	ctx := context.Background()
+	for _, minValid := range []time.Duration{time.Minute, 10 * time.Minute, 10 * time.Minute} {
+		tok, err := cfg.EnsureToken(ctx, store, minValid)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("valid for %v: %v\n", minValid, time.Until(tok.Expiry) > minValid)
+	}
+	fmt.Println("refreshes:", srv.Stats().Grants["refresh_token"])
+	// Output:
+	// valid for 1m0s: true
+	// valid for 10m0s: true
+	// valid for 10m0s: true
+	// refreshes: 1
+}

@@ -142,7 +142,7 @@ func (s *MemoryStore) Delete(ctx context.Context) error {
 }
 
 // Lock waits until the lease is free (released, or expired after LeaseTTL)
-// or ctx is done, and takes it.
+// and takes it. If ctx is done first, it returns a [*LeaseBusyError].
 func (s *MemoryStore) Lock(ctx context.Context) (Lease, error) {
 	for {
 		s.mu.Lock()
@@ -173,7 +173,7 @@ func (s *MemoryStore) Lock(ctx context.Context) (Lease, error) {
 		case <-released:
 		case <-expire:
 		case <-ctx.Done():
-			err = fmt.Errorf("spotauth: memory store: waiting for the refresh lease: %w", ctx.Err())
+			err = &LeaseBusyError{Store: "spotauth.MemoryStore", Holder: "another caller in this process", Err: ctx.Err()}
 		}
 		if t != nil {
 			t.Stop()

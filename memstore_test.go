@@ -91,3 +91,21 @@ func TestMemoryStoreSaveFencesLease(t *testing.T) {
 		t.Errorf("Save(nil) = nil; want an error")
 	}
 }
+
+// TestMemoryStoreLockBusy: a wait for a held lease ends with the caller's
+// context, as a typed error naming the holder.
+func TestMemoryStoreLockBusy(t *testing.T) {
+	s := spotauth.NewMemoryStore(nil)
+	l, err := s.Lock(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Release(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	_, err = s.Lock(ctx)
+	var busy *spotauth.LeaseBusyError
+	if !errors.As(err, &busy) || !errors.Is(err, spotauth.ErrLeaseBusy) || !errors.Is(err, context.DeadlineExceeded) || busy.Holder == "" {
+		t.Fatalf("Lock while held = %v; want a *spotauth.LeaseBusyError naming the holder, matching spotauth.ErrLeaseBusy and DeadlineExceeded", err)
+	}
+}
