@@ -36,8 +36,10 @@ type TokenStore interface {
 type LockingStore interface {
 	TokenStore
 	// Lock acquires the exclusive refresh lease of the stored token,
-	// waiting until it is free or ctx is done. A lease that its holder
-	// stops renewing (the process died) expires after a short time.
+	// waiting until it is free. If ctx is done first, it returns a
+	// [*LeaseBusyError] naming the holder as far as the store knows it. A
+	// lease that its holder stops renewing (the process died) expires
+	// after a short time.
 	Lock(ctx context.Context) (Lease, error)
 }
 
@@ -47,9 +49,11 @@ type LockingStore interface {
 type Lease interface {
 	// Load returns the stored token, or an error wrapping ErrTokenNotFound.
 	Load(ctx context.Context) (*Token, error)
-	// Save stores t if this lease is still held and no other holder stored
-	// a token since the lease was acquired (fencing); otherwise it fails
-	// with an error wrapping ErrLeaseLost and stores nothing.
+	// Save stores t if no other holder stored (or deleted) a token since
+	// the lease was acquired (fencing); otherwise it fails with an error
+	// wrapping ErrLeaseLost and stores nothing. A holder whose lease
+	// expired (a stall) may still save while nobody else stored: its
+	// token is then the newest. After Release, Save fails.
 	Save(ctx context.Context, t *Token) error
 	// Release gives the lease up. Releasing twice is not an error.
 	Release(ctx context.Context) error

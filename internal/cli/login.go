@@ -287,9 +287,9 @@ wait:
 	if tok.AuthorizedAt.IsZero() {
 		tok.AuthorizedAt = f.now()
 	}
-	if err := st.Save(ctx, tok); err != nil {
+	if err := boundedStoreOp(ctx, func(ctx context.Context) error { return st.Save(ctx, tok) }); err != nil {
 		return reply(withCode(ExitError, fmt.Errorf("spotauth: could not store the token: %w", err),
-			"Check the token store (%s) and run spotauth login again.", storeDesc(s)))
+			"%s", busyHint(err, fmt.Sprintf("Check the token store (%s) and run spotauth login again.", storeDesc(s)))))
 	}
 	_ = reply(nil)
 

@@ -61,9 +61,9 @@ func runLogout(ctx context.Context, opts *logoutOptions) error {
 			if _, err := st.Load(ctx); err == nil {
 				had = true
 			}
-			if err := st.Delete(ctx); err != nil {
+			if err := boundedStoreOp(ctx, st.Delete); err != nil {
 				return withCode(ExitError, fmt.Errorf("spotauth: could not remove the tokens of profile %s: %w", p, err),
-					"Check the token store (%s) and try again.", storeDesc(&ps))
+					"%s", busyHint(err, fmt.Sprintf("Check the token store (%s) and try again.", storeDesc(&ps))))
 			}
 		}
 		_ = removeAccount(&ps)

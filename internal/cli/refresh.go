@@ -94,11 +94,8 @@ func refreshError(err error, s *settings, scopes spotauth.Scopes) error {
 	var se *spotauth.StoreError
 	switch {
 	case errors.As(err, &busy):
-		hint := busy.Hint
-		if hint == "" {
-			hint = "Try again; if it persists, check the token store (" + storeDesc(s) + ")."
-		}
-		return withCode(ExitError, fmt.Errorf("spotauth: could not refresh the token: %w", err), "%s", hint)
+		return withCode(ExitError, fmt.Errorf("spotauth: could not refresh the token: %w", err),
+			"%s", busyHint(err, "Try again; if it persists, check the token store ("+storeDesc(s)+")."))
 	case errors.Is(err, spotauth.ErrReauthorize) || errors.Is(err, spotauth.ErrInvalidGrant):
 		return withCode(ExitAuth, fmt.Errorf("spotauth: the authorization of profile %s is no longer valid (revoked, or past its 6 months); the stored token was removed: %w", s.Profile, err),
 			"Log in again: %s", loginLine(s, scopes))

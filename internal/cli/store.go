@@ -139,3 +139,22 @@ func storeDesc(s *settings) string {
 	}
 	return loc.String()
 }
+
+// boundedStoreOp runs a store operation that may wait for the store's lock
+// (a save or delete), for at most spotauth.DefaultRefreshTimeout: a lock
+// held by a stopped process must not make the command wait forever.
+func boundedStoreOp(ctx context.Context, op func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, spotauth.DefaultRefreshTimeout)
+	defer cancel()
+	return op(ctx)
+}
+
+// busyHint returns the hint of a *spotauth.LeaseBusyError in err (what to
+// do about the holder of the store's lock), or else fallback.
+func busyHint(err error, fallback string) string {
+	var busy *spotauth.LeaseBusyError
+	if errors.As(err, &busy) && busy.Hint != "" {
+		return busy.Hint
+	}
+	return fallback
+}
