@@ -164,7 +164,9 @@ func stopChild() {
 	limit := time.Now().Add(time.Minute)
 	for {
 		before := time.Now()
-		if before.Sub(last) > 500*time.Millisecond && resumed.IsZero() {
+		// The parent resumes this process a second after the token expired:
+		// a gap seen earlier is only a busy machine.
+		if before.Sub(last) > 500*time.Millisecond && resumed.IsZero() && before.After(tok.Expiry) {
 			resumed, stalled = before, 1
 		}
 		last = before
