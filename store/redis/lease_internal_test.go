@@ -3,6 +3,8 @@ package redisstore
 import (
 	"context"
 	"errors"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -85,5 +87,21 @@ func TestLeaseSaveRetryAfterLostReply(t *testing.T) {
 				t.Errorf("Version after a further Save = %d; want %d", v, seen+2)
 			}
 		})
+	}
+}
+
+func TestLeaseValue(t *testing.T) {
+	a, b := leaseValue(), leaseValue()
+	if a == b {
+		t.Errorf("two lease values are equal (%q); want them unique", a)
+	}
+	host, pid, ok := parseLeaseValue(a)
+	if !ok || pid != os.Getpid() || host == "" || strings.ContainsAny(host, "/ {}") {
+		t.Errorf("parseLeaseValue(%q) = %q, %d, %v; want this host, pid %d, true", a, host, pid, ok, os.Getpid())
+	}
+	for _, v := range []string{"", "0123456789abcdef", "h/x/r", "h/0/r", "/1/r", "h/1/", "a/b/1/r"} {
+		if _, _, ok := parseLeaseValue(v); ok {
+			t.Errorf("parseLeaseValue(%q) = ok; want not ok", v)
+		}
 	}
 }

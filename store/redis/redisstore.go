@@ -7,7 +7,7 @@
 // its scripts run in one Cluster slot:
 //
 //	{spotauth:default}:token   hash: "token" (JSON, sealed if encrypted), "version"
-//	{spotauth:default}:lease   string with a TTL: the refresh lease holder's random value
+//	{spotauth:default}:lease   string with a TTL: the refresh lease holder, "host/pid/random"
 //	{spotauth:default}:events  pub/sub channel: "saved N", "deleted N", "released"
 //
 // The stored token is the JSON {"token": <[spotauth.Token] JSON without
@@ -19,15 +19,19 @@
 //
 // # Coordinated refresh
 //
-// [Store.Lock] takes the refresh lease with SET NX PX and a random value
-// that only its holder knows, and reads the token and its version in the
-// same script. While the lease is held, a goroutine renews it every third of
+// [Store.Lock] takes the refresh lease with SET NX PX and a value unique to
+// the holder, "host/pid/random" (it names the holder; it is not a secret),
+// and reads the token and its version in the same script. While the lease is held, a goroutine renews it every third of
 // the lease TTL (5 s by default), so a slow refresh (Spotify answering 429
 // or 503 and being retried) keeps it; a holder that dies (kill -9) stops
 // renewing and loses the lease within one TTL, and a waiter takes over.
 // Waiters are woken by a pub/sub message when the lease is released or a
 // token saved, and poll (every 250 ms by default, and when the holder's TTL
 // runs out) in case a message is missed.
+//
+// A Lock whose context ends while another process holds the lease returns
+// a [*spotauth.LeaseBusyError] naming the holder, read from the lease key:
+// "process 4242 on host web-1 (lease expires in 1.2s)".
 //
 // # Fencing
 //
@@ -133,6 +137,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -575,7 +580,7 @@ func (s *Store) Lock(ctx context.Context) (spotauth.Lease, error) {
 		return nil, s.wrap("lock", errStoreClosed)
 	default:
 	}
-	l := &lease{s: s, value: randomValue(), stop: make(chan struct{})}
+	l := &lease{s: s, value: leaseValue(), stop: make(chan struct{})}
 	ok, pttl, err := l.tryAcquire(ctx)
 	if err != nil {
 		return nil, err
@@ -596,6 +601,9 @@ func (s *Store) Lock(ctx context.Context) (spotauth.Lease, error) {
 	defer timer.Stop()
 	for {
 		if ok, pttl, err = l.tryAcquire(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil, s.busy(ctx) // ended during the retry
+			}
 			return nil, err
 		} else if ok {
 			return l.start(), nil
@@ -609,7 +617,7 @@ func (s *Store) Lock(ctx context.Context) (spotauth.Lease, error) {
 		for {
 			select {
 			case <-ctx.Done():
-				return nil, s.wrap("lock", context.Cause(ctx))
+				return nil, s.busy(ctx)
 			case <-s.closed:
 				return nil, s.wrap("lock", errStoreClosed)
 			case m := <-msgs:
@@ -628,10 +636,93 @@ func (s *Store) Lock(ctx context.Context) (spotauth.Lease, error) {
 
 var errStoreClosed = errors.New("store closed")
 
-func randomValue() string {
-	b := make([]byte, 16)
+// owner is "host/pid/" of this process, the start of its lease values.
+var owner = sync.OnceValue(func() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "unknown"
+	}
+	if len(host) > 64 {
+		host = host[:64]
+	}
+	host = strings.Map(func(r rune) rune {
+		if r <= ' ' || r == 0x7f || r == '/' || r == '{' || r == '}' {
+			return '_'
+		}
+		return r
+	}, host)
+	return host + "/" + strconv.Itoa(os.Getpid()) + "/"
+})
+
+// leaseValue returns a new lease value, "host/pid/random": it names its
+// holder for [spotauth.LeaseBusyError] and is unique to one Lock call, so
+// that renewal and release are compare-and-set on it. It is not secret.
+func leaseValue() string {
+	b := make([]byte, 12)
 	rand.Read(b)
-	return hex.EncodeToString(b)
+	return owner() + hex.EncodeToString(b)
+}
+
+// parseLeaseValue splits a lease value made by leaseValue; ok is false for
+// another value (such as an older version's random hex).
+func parseLeaseValue(v string) (host string, pid int, ok bool) {
+	parts := strings.Split(v, "/")
+	if len(parts) != 3 || parts[0] == "" || parts[2] == "" {
+		return "", 0, false
+	}
+	pid, err := strconv.Atoi(parts[1])
+	if err != nil || pid <= 0 {
+		return "", 0, false
+	}
+	return parts[0], pid, true
+}
+
+// busy returns the error of a Lock whose ctx ended while another holder
+// kept the lease. It reads the holder with GET and PTTL of the lease key,
+// on a short context of its own, since ctx is done.
+func (s *Store) busy(ctx context.Context) error {
+	werr := ctx.Err()
+	if c := context.Cause(ctx); c != nil && !errors.Is(c, werr) {
+		werr = fmt.Errorf("%w (%w)", werr, c)
+	}
+	e := &spotauth.LeaseBusyError{Store: s.leaseKey, Err: werr}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), min(s.ttl, time.Second))
+	defer cancel()
+	var get *redis.StringCmd
+	var pttl *redis.DurationCmd
+	_, err := s.client.Pipelined(rctx, func(p redis.Pipeliner) error {
+		get = p.Get(rctx, s.leaseKey)
+		pttl = p.PTTL(rctx, s.leaseKey)
+		return nil
+	})
+	switch {
+	case errors.Is(err, redis.Nil):
+		e.Hint = "the lease was released as the wait ended; try again"
+		return e
+	case err != nil:
+		e.Hint = fmt.Sprintf("could not read the holder (%v); a holder that stops renewing its lease loses it within %v", err, s.ttl)
+		return e
+	}
+	if host, pid, ok := parseLeaseValue(get.Val()); ok {
+		e.Holder = fmt.Sprintf("process %d on host %s", pid, host)
+	} else {
+		e.Holder = "an unknown holder"
+	}
+	switch d := pttl.Val(); d {
+	case -1: // no TTL (go-redis keeps -1 and -2 unscaled)
+		e.Holder += " (lease without expiry)"
+		e.Hint = "the lease key has no TTL, so spotauth did not set it; delete it with DEL " + s.leaseKey
+	case -2: // expired between GET and PTTL
+		e.Holder += " (lease just expired)"
+		e.Hint = "try again"
+	default:
+		if d >= time.Second {
+			d = d.Round(100 * time.Millisecond)
+		}
+		e.Holder += fmt.Sprintf(" (lease expires in %v)", d)
+		e.Hint = fmt.Sprintf("the holder renews the lease while it refreshes, for at most %v; if that process is stuck, stop it, and the lease passes on within %v", s.maxHold, s.ttl)
+	}
+	return e
 }
 
 // An attempt is a Save whose outcome is unknown until a later Save
@@ -646,7 +737,7 @@ const maxAttempts = 4
 // lease is a held refresh lease.
 type lease struct {
 	s     *Store
-	value string // random, known only to this holder
+	value string // "host/pid/random": names the holder, unique to it
 
 	mu       sync.Mutex // guards the fields below
 	version  int64      // version seen at acquire time or written by Save
