@@ -142,8 +142,15 @@ func TestPauseResume(t *testing.T) {
 		t.Fatalf("ping(%s) while paused = nil; want a timeout", s.Addr)
 	}
 	s.Resume()
-	if err := ping(s.Addr); err != nil {
-		t.Fatalf("ping(%s) after Resume = %v; want nil", s.Addr, err)
+	// It answers again; on a loaded machine perhaps not within ping's 1 s.
+	for i := 0; ; i++ {
+		err := ping(s.Addr)
+		if err == nil {
+			break
+		}
+		if i == 10 {
+			t.Fatalf("ping(%s) after Resume = %v, 10 times; want nil", s.Addr, err)
+		}
 	}
 	s.Resume() // not paused: nothing happens
 

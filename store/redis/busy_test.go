@@ -47,6 +47,11 @@ func TestLockBusyNamesHolder(t *testing.T) {
 			t.Cleanup(cancel)
 			return ctx
 		}, context.Canceled},
+		{"canceled before Lock", func() context.Context {
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			return ctx
+		}, context.Canceled},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := waiter.Lock(tt.ctx())

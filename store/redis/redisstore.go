@@ -583,6 +583,11 @@ func (s *Store) Lock(ctx context.Context) (spotauth.Lease, error) {
 	l := &lease{s: s, value: leaseValue(), stop: make(chan struct{})}
 	ok, pttl, err := l.tryAcquire(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			// Ended before the lease was seen busy: a LeaseBusyError
+			// only if another holds it.
+			return nil, s.busy(ctx, err)
+		}
 		return nil, err
 	}
 	if ok {
@@ -602,7 +607,7 @@ func (s *Store) Lock(ctx context.Context) (spotauth.Lease, error) {
 	for {
 		if ok, pttl, err = l.tryAcquire(ctx); err != nil {
 			if ctx.Err() != nil {
-				return nil, s.busy(ctx) // ended during the retry
+				return nil, s.busy(ctx, nil) // ended during the retry
 			}
 			return nil, err
 		} else if ok {
@@ -617,7 +622,7 @@ func (s *Store) Lock(ctx context.Context) (spotauth.Lease, error) {
 		for {
 			select {
 			case <-ctx.Done():
-				return nil, s.busy(ctx)
+				return nil, s.busy(ctx, nil)
 			case <-s.closed:
 				return nil, s.wrap("lock", errStoreClosed)
 			case m := <-msgs:
@@ -679,8 +684,10 @@ func parseLeaseValue(v string) (host string, pid int, ok bool) {
 
 // busy returns the error of a Lock whose ctx ended while another holder
 // kept the lease. It reads the holder with GET and PTTL of the lease key,
-// on a short context of its own, since ctx is done.
-func (s *Store) busy(ctx context.Context) error {
+// on a short context of its own, since ctx is done. If lockErr is set (the
+// Lock ended before it saw the lease held), busy returns it unless the
+// holder can be read.
+func (s *Store) busy(ctx context.Context, lockErr error) error {
 	werr := ctx.Err()
 	if c := context.Cause(ctx); c != nil && !errors.Is(c, werr) {
 		werr = fmt.Errorf("%w (%w)", werr, c)
@@ -696,6 +703,8 @@ func (s *Store) busy(ctx context.Context) error {
 		return nil
 	})
 	switch {
+	case err != nil && lockErr != nil:
+		return lockErr
 	case errors.Is(err, redis.Nil):
 		e.Hint = "the lease was released as the wait ended; try again"
 		return e

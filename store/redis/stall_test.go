@@ -1,6 +1,7 @@
 package redisstore_test
 
 import (
+	"context"
 	"errors"
 	"net"
 	"testing"
@@ -17,13 +18,31 @@ import (
 // of them, so the holder's lease has expired when it resumes.
 const stallTTL = 500 * time.Millisecond
 
-// stallStore returns a paused-able redis-server and a store on it whose
-// client gives up a read after 200 ms, as a production client with a short
-// ReadTimeout would during a Redis stall.
+// stallTimeout bounds the Save attempted while Redis is paused.
+const stallTimeout = 300 * time.Millisecond
+
+// saveDuringStall calls l.Save(t) while Redis is paused: it must give up
+// with a timeout (after writing the command, or before), not ErrLeaseLost.
+func saveDuringStall(t *testing.T, l spotauth.Lease, tok *spotauth.Token) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), stallTimeout)
+	defer cancel()
+	err := l.Save(ctx, tok)
+	if !isTimeout(err) && !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, spotauth.ErrLeaseLost) {
+		t.Errorf("lease.Save while Redis is stopped = %v; want a timeout", err)
+	}
+}
+
+// stallStore returns a server that can be paused and a store on it whose
+// client takes its socket deadlines from the context, so that the Save
+// during a stall gives up after stallTimeout with an i/o timeout, as a
+// production client with a short ReadTimeout would, while the other calls
+// keep the default ReadTimeout: a short ReadTimeout for every call would
+// fail the setup on a loaded machine.
 func stallStore(t *testing.T, opts ...redisstore.Option) (*redistest.Server, *redis.Client, *redisstore.Store) {
 	t.Helper()
 	srv := redistest.StartServer(t, redistest.Options{})
-	c := redis.NewClient(&redis.Options{Addr: srv.Addr, MaxRetries: -1, ReadTimeout: 200 * time.Millisecond})
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr, MaxRetries: -1, ContextTimeoutEnabled: true})
 	t.Cleanup(func() { c.Close() })
 	s := newStoreOn(t, c, "default", append([]redisstore.Option{redisstore.WithLeaseTTL(stallTTL)}, opts...)...)
 	return srv, c, s
@@ -77,12 +96,7 @@ func TestLeaseSaveSurvivesRedisStall(t *testing.T) {
 			if err := l.Save(ctx, testToken(2)); err != nil {
 				t.Fatalf("lease.Save(token 2) = %v", err)
 			}
-			stall(t, srv, func() {
-				err := l.Save(ctx, testToken(3))
-				if !isTimeout(err) || errors.Is(err, spotauth.ErrLeaseLost) {
-					t.Errorf("lease.Save while Redis is stopped = %v; want a timeout", err)
-				}
-			})
+			stall(t, srv, func() { saveDuringStall(t, l, testToken(3)) })
 			waitLeaseGone(t, c, s) // the lease expired during the stall
 			if v, err := s.Version(ctx); err == nil {
 				t.Logf("version before the retry: %d (3: the Save sent during the stall ran on resume)", v)
@@ -112,11 +126,7 @@ func TestLeaseSaveAfterRedisStallRefusedWhenAnotherSaved(t *testing.T) {
 	}
 	l := mustLock(t, s)
 	defer l.Release(ctx)
-	stall(t, srv, func() {
-		if err := l.Save(ctx, testToken(2)); !isTimeout(err) {
-			t.Errorf("lease.Save while Redis is stopped = %v; want a timeout", err)
-		}
-	})
+	stall(t, srv, func() { saveDuringStall(t, l, testToken(2)) })
 	waitLeaseGone(t, c, s)
 
 	other := newStoreOn(t, newClient(t, srv.Addr), "default") // another process
