@@ -295,11 +295,55 @@ func (s *Server) stop(sig syscall.Signal) {
 		return
 	}
 	cmd.Process.Signal(sig)
+	// A paused (SIGSTOP) server acts on SIGTERM only once continued.
+	cmd.Process.Signal(syscall.SIGCONT)
 	select {
 	case <-done:
 	case <-time.After(5 * time.Second):
 		cmd.Process.Kill()
 		<-done
+	}
+}
+
+// PID returns the process ID of the running server, or 0 when it is not
+// running.
+func (s *Server) PID() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
+}
+
+// Pause suspends the running server with SIGSTOP, as a stall of the host
+// (a VM pause, swapping, a long fork) would: connections stay open, and
+// commands sent meanwhile wait in the socket until [Server.Resume]. The
+// server is resumed when the test ends, before it is stopped, so that no
+// redis-server stays suspended.
+func (s *Server) Pause() {
+	s.t.Helper()
+	s.mu.Lock()
+	cmd := s.cmd
+	s.mu.Unlock()
+	if cmd == nil {
+		s.t.Fatalf("redistest: Pause: server not running")
+		return
+	}
+	s.t.Cleanup(s.Resume)
+	if err := cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		s.t.Fatalf("redistest: Pause: %v", err)
+	}
+}
+
+// Resume continues a server suspended by [Server.Pause] (SIGCONT).
+// Resuming a server that is not paused, or not running, does nothing.
+func (s *Server) Resume() {
+	s.mu.Lock()
+	cmd := s.cmd
+	s.mu.Unlock()
+	if cmd != nil {
+		cmd.Process.Signal(syscall.SIGCONT)
 	}
 }
 

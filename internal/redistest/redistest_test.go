@@ -131,3 +131,34 @@ func TestStartAddr(t *testing.T) {
 }
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestPauseResume(t *testing.T) {
+	s := StartServer(t, Options{})
+	if s.PID() <= 0 {
+		t.Fatalf("PID() = %d; want a process ID", s.PID())
+	}
+	s.Pause()
+	if err := ping(s.Addr); err == nil {
+		t.Fatalf("ping(%s) while paused = nil; want a timeout", s.Addr)
+	}
+	s.Resume()
+	// It answers again; on a loaded machine perhaps not within ping's 1 s.
+	for i := 0; ; i++ {
+		err := ping(s.Addr)
+		if err == nil {
+			break
+		}
+		if i == 10 {
+			t.Fatalf("ping(%s) after Resume = %v, 10 times; want nil", s.Addr, err)
+		}
+	}
+	s.Resume() // not paused: nothing happens
+
+	// A paused server still stops, without waiting for the SIGKILL fallback.
+	s.Pause()
+	s.Stop()
+	if s.Running() || s.PID() != 0 {
+		t.Errorf("after Stop of a paused server: Running() = %v, PID() = %d; want false, 0", s.Running(), s.PID())
+	}
+	s.Resume() // not running: nothing happens
+}

@@ -7,7 +7,7 @@
 // its scripts run in one Cluster slot:
 //
 //	{spotauth:default}:token   hash: "token" (JSON, sealed if encrypted), "version"
-//	{spotauth:default}:lease   string with a TTL: the refresh lease holder's random value
+//	{spotauth:default}:lease   string with a TTL: the refresh lease holder, "host/pid/random"
 //	{spotauth:default}:events  pub/sub channel: "saved N", "deleted N", "released"
 //
 // The stored token is the JSON {"token": <[spotauth.Token] JSON without
@@ -19,9 +19,9 @@
 //
 // # Coordinated refresh
 //
-// [Store.Lock] takes the refresh lease with SET NX PX and a random value
-// that only its holder knows, and reads the token and its version in the
-// same script. While the lease is held, a goroutine renews it every third of
+// [Store.Lock] takes the refresh lease with SET NX PX and a value unique to
+// the holder, "host/pid/random" (it names the holder; it is not a secret),
+// and reads the token and its version in the same script. While the lease is held, a goroutine renews it every third of
 // the lease TTL (5 s by default), so a slow refresh (Spotify answering 429
 // or 503 and being retried) keeps it; a holder that dies (kill -9) stops
 // renewing and loses the lease within one TTL, and a waiter takes over.
@@ -29,25 +29,50 @@
 // token saved, and poll (every 250 ms by default, and when the holder's TTL
 // runs out) in case a message is missed.
 //
-// Every write increments the token's version. [spotauth.Lease.Save] is a
-// script that stores the token only if the lease value still matches and
-// the version is still the one seen when the lease was acquired (fencing),
-// so a paused or partitioned holder whose lease expired can never overwrite
-// a newer token; it gets [spotauth.ErrLeaseLost] instead. Release is a
-// compare-and-delete script: a holder never deletes a lease that has since
-// passed to another.
+// A Lock whose context ends while another process holds the lease returns
+// a [*spotauth.LeaseBusyError] naming the holder, read from the lease key:
+// "process 4242 on host web-1 (lease expires in 1.2s)".
+//
+// # Fencing
+//
+// Every write increments the token's version, which serves as the fencing
+// token (as in Kleppmann's "How to do distributed locking"): the lease
+// keeps concurrent refreshes apart, the version keeps writes safe.
+// [spotauth.Lease.Save] and the lease's Delete are scripts that write only
+// if the stored version is still the one seen when the lease was acquired
+// (or written by the lease's own last write), whether or not the lease key
+// is still held. A paused or partitioned holder whose lease expired can
+// thus never overwrite a newer token (it gets [spotauth.ErrLeaseLost]),
+// and one that saves over an unchanged version stores its token: nobody
+// stored anything since, so its token is the newest. After Release, Save
+// and Delete fail with ErrLeaseLost. Release is a compare-and-delete
+// script: a holder never deletes a lease that has since passed to another.
+//
+// A Save whose script ran but whose reply was lost (a timeout) can be
+// retried on the same lease: the retry finds the version moved but the
+// stored bytes equal to its own, and succeeds without writing again. With
+// a sealer, whose nonce is random, the lease resends the sealed bytes of
+// its previous attempt for an equal token, so that the byte comparison in
+// the script holds for sealed tokens too.
 //
 // # Rotated refresh tokens
 //
 // When Spotify rotates refresh tokens, the old one dies as soon as Spotify
 // answers the refresh. The holder stores the answer with Lease.Save before
 // it hands the new access token to anyone, so every process reads the new
-// refresh token from Redis. The remaining window is the single round trip
-// of that Save: if the holder dies or loses Redis between Spotify's answer
-// and the write, the new refresh token is lost with it, and the user must
-// authorize again. Nothing else is done between the two, and no waiter
-// refreshes meanwhile, because the lease is still held (renewed) until the
-// write is done or the holder is gone.
+// refresh token from Redis. No waiter refreshes meanwhile, because the
+// lease is held (renewed) until the write is done or the holder is gone.
+//
+// If Redis stalls (stopped, swapping, a long fork) longer than the lease
+// TTL right after the refresh, the holder's Save times out and its lease
+// expires; as fencing is by version, a retried Save on the same lease
+// still stores the rotated token when Redis is back, unless another
+// holder wrote first. The remaining windows: the holder dies between
+// Spotify's answer and a successful Save (the new refresh token dies with
+// it); or, after the holder's lease expired, another process takes the
+// lease, refreshes with the old refresh token, is refused (invalid_grant)
+// and deletes the token before the first holder's retry lands, which then
+// fails with ErrLeaseLost. Either way the user must authorize again.
 //
 // # Deletion and watching
 //
@@ -105,12 +130,14 @@
 package redisstore
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -358,15 +385,21 @@ if redis.call('GET', KEYS[2]) == ARGV[1] then
 end
 return 0`)
 
-	// ARGV: lease value, seen version, token, channel. Returns the new
-	// version, -1 if the lease is lost, -2 if the version moved.
+	// Fenced save: KEYS[1] only (the lease key is not consulted: fencing
+	// is by version). ARGV: seen version, token, channel. Returns the new
+	// version; or, if the version moved but the stored token is byte for
+	// byte ARGV's (this save already ran and its reply was lost), the
+	// current version without writing; else -2.
 	leaseSaveScript = redis.NewScript(`
-if redis.call('GET', KEYS[2]) ~= ARGV[1] then return -1 end
-local v = tonumber(redis.call('HGET', KEYS[1], 'version')) or 0
-if v ~= tonumber(ARGV[2]) then return -2 end
+local d = redis.call('HMGET', KEYS[1], 'version', 'token')
+local v = tonumber(d[1]) or 0
+if v ~= tonumber(ARGV[1]) then
+  if d[2] == ARGV[2] then return v end
+  return -2
+end
 v = v + 1
-redis.call('HSET', KEYS[1], 'token', ARGV[3], 'version', v)
-redis.call('PUBLISH', ARGV[4], 'saved ' .. v)
+redis.call('HSET', KEYS[1], 'token', ARGV[2], 'version', v)
+redis.call('PUBLISH', ARGV[3], 'saved ' .. v)
 return v`)
 
 	// ARGV: token, channel. Returns the new version.
@@ -376,18 +409,19 @@ redis.call('HSET', KEYS[1], 'token', ARGV[1])
 redis.call('PUBLISH', ARGV[2], 'saved ' .. v)
 return v`)
 
-	// ARGV: channel. Returns the new version.
-	// ARGV: lease value, expected version, channel. Returns the new
-	// version, -1 (lease lost) or -2 (version changed).
+	// Fenced delete: KEYS[1] only, fenced by version like
+	// leaseSaveScript. ARGV: seen version, channel. Returns the new
+	// version or -2 (version moved).
 	leaseDeleteScript = redis.NewScript(`
-if redis.call('GET', KEYS[2]) ~= ARGV[1] then return -1 end
 local v = tonumber(redis.call('HGET', KEYS[1], 'version')) or 0
-if v ~= tonumber(ARGV[2]) then return -2 end
+if v ~= tonumber(ARGV[1]) then return -2 end
 v = v + 1
 redis.call('HSET', KEYS[1], 'version', v)
 redis.call('HDEL', KEYS[1], 'token')
-redis.call('PUBLISH', ARGV[3], 'deleted ' .. v)
+redis.call('PUBLISH', ARGV[2], 'deleted ' .. v)
 return v`)
+
+	// ARGV: channel. Returns the new version.
 	deleteScript = redis.NewScript(`
 local v = redis.call('HINCRBY', KEYS[1], 'version', 1)
 redis.call('HDEL', KEYS[1], 'token')
@@ -398,6 +432,15 @@ return v`)
 func (s *Store) keys() []string { return []string{s.dataKey, s.leaseKey} }
 
 func (s *Store) encode(t *spotauth.Token) ([]byte, error) {
+	b, err := s.marshal(t)
+	if err != nil {
+		return nil, err
+	}
+	return s.seal(b)
+}
+
+// marshal returns the envelope JSON of t: the same bytes for equal tokens.
+func (s *Store) marshal(t *spotauth.Token) ([]byte, error) {
 	if t == nil {
 		return nil, errors.New("spotauth: redis store: save nil token")
 	}
@@ -416,6 +459,11 @@ func (s *Store) encode(t *spotauth.Token) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("spotauth: redis store: encode token: %w", err)
 	}
+	return b, nil
+}
+
+// seal returns b sealed, or b itself without a sealer.
+func (s *Store) seal(b []byte) ([]byte, error) {
 	if s.sealer == nil {
 		return b, nil
 	}
@@ -532,9 +580,14 @@ func (s *Store) Lock(ctx context.Context) (spotauth.Lease, error) {
 		return nil, s.wrap("lock", errStoreClosed)
 	default:
 	}
-	l := &lease{s: s, value: randomValue(), stop: make(chan struct{})}
+	l := &lease{s: s, value: leaseValue(), stop: make(chan struct{})}
 	ok, pttl, err := l.tryAcquire(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			// Ended before the lease was seen busy: a LeaseBusyError
+			// only if another holds it.
+			return nil, s.busy(ctx, err)
+		}
 		return nil, err
 	}
 	if ok {
@@ -553,6 +606,9 @@ func (s *Store) Lock(ctx context.Context) (spotauth.Lease, error) {
 	defer timer.Stop()
 	for {
 		if ok, pttl, err = l.tryAcquire(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil, s.busy(ctx, nil) // ended during the retry
+			}
 			return nil, err
 		} else if ok {
 			return l.start(), nil
@@ -566,7 +622,7 @@ func (s *Store) Lock(ctx context.Context) (spotauth.Lease, error) {
 		for {
 			select {
 			case <-ctx.Done():
-				return nil, s.wrap("lock", context.Cause(ctx))
+				return nil, s.busy(ctx, nil)
 			case <-s.closed:
 				return nil, s.wrap("lock", errStoreClosed)
 			case m := <-msgs:
@@ -585,21 +641,118 @@ func (s *Store) Lock(ctx context.Context) (spotauth.Lease, error) {
 
 var errStoreClosed = errors.New("store closed")
 
-func randomValue() string {
-	b := make([]byte, 16)
+// owner is "host/pid/" of this process, the start of its lease values.
+var owner = sync.OnceValue(func() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "unknown"
+	}
+	if len(host) > 64 {
+		host = host[:64]
+	}
+	host = strings.Map(func(r rune) rune {
+		if r <= ' ' || r == 0x7f || r == '/' || r == '{' || r == '}' {
+			return '_'
+		}
+		return r
+	}, host)
+	return host + "/" + strconv.Itoa(os.Getpid()) + "/"
+})
+
+// leaseValue returns a new lease value, "host/pid/random": it names its
+// holder for [spotauth.LeaseBusyError] and is unique to one Lock call, so
+// that renewal and release are compare-and-set on it. It is not secret.
+func leaseValue() string {
+	b := make([]byte, 12)
 	rand.Read(b)
-	return hex.EncodeToString(b)
+	return owner() + hex.EncodeToString(b)
 }
+
+// parseLeaseValue splits a lease value made by leaseValue; ok is false for
+// another value (such as an older version's random hex).
+func parseLeaseValue(v string) (host string, pid int, ok bool) {
+	parts := strings.Split(v, "/")
+	if len(parts) != 3 || parts[0] == "" || parts[2] == "" {
+		return "", 0, false
+	}
+	pid, err := strconv.Atoi(parts[1])
+	if err != nil || pid <= 0 {
+		return "", 0, false
+	}
+	return parts[0], pid, true
+}
+
+// busy returns the error of a Lock whose ctx ended while another holder
+// kept the lease. It reads the holder with GET and PTTL of the lease key,
+// on a short context of its own, since ctx is done. If lockErr is set (the
+// Lock ended before it saw the lease held), busy returns it unless the
+// holder can be read.
+func (s *Store) busy(ctx context.Context, lockErr error) error {
+	werr := ctx.Err()
+	if c := context.Cause(ctx); c != nil && !errors.Is(c, werr) {
+		werr = fmt.Errorf("%w (%w)", werr, c)
+	}
+	e := &spotauth.LeaseBusyError{Store: s.leaseKey, Err: werr}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), min(s.ttl, time.Second))
+	defer cancel()
+	var get *redis.StringCmd
+	var pttl *redis.DurationCmd
+	_, err := s.client.Pipelined(rctx, func(p redis.Pipeliner) error {
+		get = p.Get(rctx, s.leaseKey)
+		pttl = p.PTTL(rctx, s.leaseKey)
+		return nil
+	})
+	switch {
+	case err != nil && lockErr != nil:
+		return lockErr
+	case errors.Is(err, redis.Nil):
+		e.Hint = "the lease was released as the wait ended; try again"
+		return e
+	case err != nil:
+		e.Hint = fmt.Sprintf("could not read the holder (%v); a holder that stops renewing its lease loses it within %v", err, s.ttl)
+		return e
+	}
+	if host, pid, ok := parseLeaseValue(get.Val()); ok {
+		e.Holder = fmt.Sprintf("process %d on host %s", pid, host)
+	} else {
+		e.Holder = "an unknown holder"
+	}
+	switch d := pttl.Val(); d {
+	case -1: // no TTL (go-redis keeps -1 and -2 unscaled)
+		e.Holder += " (lease without expiry)"
+		e.Hint = "the lease key has no TTL, so spotauth did not set it; delete it with DEL " + s.leaseKey
+	case -2: // expired between GET and PTTL
+		e.Holder += " (lease just expired)"
+		e.Hint = "try again"
+	default:
+		if d >= time.Second {
+			d = d.Round(100 * time.Millisecond)
+		}
+		e.Holder += fmt.Sprintf(" (lease expires in %v)", d)
+		e.Hint = fmt.Sprintf("the holder renews the lease while it refreshes, for at most %v; if that process is stuck, stop it, and the lease passes on within %v", s.maxHold, s.ttl)
+	}
+	return e
+}
+
+// An attempt is a Save whose outcome is unknown until a later Save
+// succeeds: the envelope JSON and the bytes sent for it (sealed, with a
+// sealer). A retry of an equal token resends the same bytes.
+type attempt struct{ plain, sent []byte }
+
+// maxAttempts bounds lease.attempts; a caller retrying more distinct
+// tokens than this on one lease loses idempotence for the oldest.
+const maxAttempts = 4
 
 // lease is a held refresh lease.
 type lease struct {
 	s     *Store
-	value string // random, known only to this holder
+	value string // "host/pid/random": names the holder, unique to it
 
 	mu       sync.Mutex // guards the fields below
 	version  int64      // version seen at acquire time or written by Save
 	token    []byte     // token read at acquire time, until the first Load
 	hasToken bool
+	attempts []attempt // Saves since the last successful one: each may have run
 	released bool
 	stop     chan struct{} // closed by Release: stops the renewer
 }
@@ -682,10 +835,27 @@ func (l *lease) Load(ctx context.Context) (*spotauth.Token, error) {
 	return l.s.decode(b)
 }
 
-// Save stores t if the lease is still held and the version is the one seen
-// at acquisition (or written by this lease's previous Save).
+// errVersionMoved is why a fenced write is refused.
+var errVersionMoved = fmt.Errorf("%w: another token was stored or deleted since the lease was acquired", spotauth.ErrLeaseLost)
+
+// Save stores t if the stored version is still the one seen at acquisition
+// (or written by this lease's previous Save or Delete), whether or not the
+// lease key is still held: fencing is by version, so a holder whose lease
+// expired during a stall still stores its (possibly rotated) token when
+// nobody stored anything since. Otherwise it fails with an error wrapping
+// [spotauth.ErrLeaseLost] and stores nothing; so it does after Release.
+//
+// Save is idempotent in effect: when a Save ran in Redis but its reply was
+// lost (a timeout), a retry of Save on the same lease with an equal token
+// finds the version moved and the stored bytes equal to its own, and
+// succeeds without writing again. With a sealer, whose nonce is random,
+// the lease keeps the sealed bytes of its last attempt and sends them
+// again for an equal token, so that the comparison, made in the script,
+// holds for sealed tokens too (it keeps the last few attempts since its
+// last successful Save). A different token, or a token stored by anyone
+// else, fails with ErrLeaseLost.
 func (l *lease) Save(ctx context.Context, t *spotauth.Token) error {
-	b, err := l.s.encode(t)
+	plain, err := l.s.marshal(t)
 	if err != nil {
 		return err
 	}
@@ -694,41 +864,63 @@ func (l *lease) Save(ctx context.Context, t *spotauth.Token) error {
 	if l.released {
 		return l.s.wrap("save", fmt.Errorf("%w: the lease was released", spotauth.ErrLeaseLost))
 	}
-	v, err := leaseSaveScript.Run(ctx, l.s.client, l.s.keys(), l.value, l.version, b, l.s.channel).Int64()
+	b, err := l.attempt(plain)
+	if err != nil {
+		return err
+	}
+	v, err := leaseSaveScript.Run(ctx, l.s.client, []string{l.s.dataKey}, l.version, b, l.s.channel).Int64()
 	if err != nil {
 		return l.s.wrap("save", err)
 	}
-	switch v {
-	case -1:
-		return l.s.wrap("save", fmt.Errorf("%w: the lease expired and may have passed to another holder", spotauth.ErrLeaseLost))
-	case -2:
-		return l.s.wrap("save", fmt.Errorf("%w: a newer token was stored since the lease was acquired", spotauth.ErrLeaseLost))
+	if v < 0 {
+		return l.s.wrap("save", errVersionMoved)
 	}
-	l.version = v
+	// Stored: an earlier attempt that runs late finds the version moved
+	// and writes nothing.
+	l.version, l.attempts = v, nil
 	return nil
 }
 
-// Delete removes the stored token if the lease is still held and the
-// version is unchanged, fenced like Save, and notifies watchers with
-// [EventDeleted] (it implements [spotauth.LeaseDeleter]). A
-// [spotauth.RefreshingSource] deletes a refused refresh token this way
-// before it releases the lease, so that no waiter takes the lease and
-// tries the dead refresh token again.
+// attempt returns the bytes to send for plain: those of an earlier attempt
+// of an equal token, else plain sealed, recorded as an attempt. l.mu is
+// held.
+func (l *lease) attempt(plain []byte) ([]byte, error) {
+	for _, a := range l.attempts {
+		if bytes.Equal(a.plain, plain) {
+			return a.sent, nil
+		}
+	}
+	b, err := l.s.seal(plain)
+	if err != nil {
+		return nil, err
+	}
+	if len(l.attempts) == maxAttempts {
+		l.attempts = l.attempts[1:]
+	}
+	l.attempts = append(l.attempts, attempt{plain, b})
+	return b, nil
+}
+
+// Delete removes the stored token if the stored version is unchanged,
+// fenced by version like Save (the lease key need not still be held), and
+// notifies watchers with [EventDeleted] (it implements
+// [spotauth.LeaseDeleter]). A [spotauth.RefreshingSource] deletes a
+// refused refresh token this way before it releases the lease, so that no
+// waiter takes the lease and tries the dead refresh token again. Unlike
+// Save, a retried Delete whose first reply was lost fails with
+// ErrLeaseLost (the version moved); Load then finds no token.
 func (l *lease) Delete(ctx context.Context) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.released {
 		return l.s.wrap("delete", fmt.Errorf("%w: the lease was released", spotauth.ErrLeaseLost))
 	}
-	v, err := leaseDeleteScript.Run(ctx, l.s.client, l.s.keys(), l.value, l.version, l.s.channel).Int64()
+	v, err := leaseDeleteScript.Run(ctx, l.s.client, []string{l.s.dataKey}, l.version, l.s.channel).Int64()
 	if err != nil {
 		return l.s.wrap("delete", err)
 	}
-	switch v {
-	case -1:
-		return l.s.wrap("delete", fmt.Errorf("%w: the lease expired and may have passed to another holder", spotauth.ErrLeaseLost))
-	case -2:
-		return l.s.wrap("delete", fmt.Errorf("%w: a newer token was stored since the lease was acquired", spotauth.ErrLeaseLost))
+	if v < 0 {
+		return l.s.wrap("delete", errVersionMoved)
 	}
 	l.version = v
 	return nil

@@ -341,8 +341,11 @@ func TestStaleHolderCannotSaveOrRelease(t *testing.T) {
 	if err := fresh.Save(ctx, testToken(2)); err != nil {
 		t.Fatalf("new holder's Save = %v", err)
 	}
-	// The stale holder wakes up: its Release must not free the new
-	// holder's lease, and its Save must not overwrite the newer token.
+	// The stale holder wakes up: its Save must not overwrite the newer
+	// token, and its Release must not free the new holder's lease.
+	if err := stale.Save(ctx, testToken(9)); !errors.Is(err, spotauth.ErrLeaseLost) {
+		t.Errorf("Save by a holder whose lease expired, after another saved = %v; want ErrLeaseLost", err)
+	}
 	if err := stale.Release(ctx); err != nil {
 		t.Errorf("stale Release = %v; want nil (a no-op)", err)
 	}
@@ -353,14 +356,68 @@ func TestStaleHolderCannotSaveOrRelease(t *testing.T) {
 		t.Errorf("Lock after a stale holder's Release succeeded; want the new holder's lease intact")
 	}
 	fresh.Release(ctx)
-
-	stale2 := deadHolder(t, c, 100*time.Millisecond)
-	time.Sleep(150 * time.Millisecond)
-	if err := stale2.Save(ctx, testToken(3)); !errors.Is(err, spotauth.ErrLeaseLost) {
-		t.Errorf("Save by a holder whose lease expired = %v; want ErrLeaseLost", err)
-	}
 	if got, _ := s.Load(ctx); !sameToken(got, testToken(2)) {
 		t.Errorf("Load after refused saves = %+v; want token 2", got)
+	}
+}
+
+// waitLeaseGone waits until s's lease key has expired (or was released).
+func waitLeaseGone(t *testing.T, c *redis.Client, s *redisstore.Store) {
+	t.Helper()
+	_, leaseKey, _ := s.Keys()
+	ctx := ctxT(t, 10*time.Second)
+	for {
+		n, err := c.Exists(ctx, leaseKey).Result()
+		if err == nil && n == 0 {
+			return
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("lease key %s still present after 10 s (%d, %v)", leaseKey, n, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestExpiredHolderSavesOverUnchangedVersion: fencing is by version, not
+// by holding the lease key. A holder whose lease expired (a stall) while
+// nobody stored anything stores its token; one whose version moved does
+// not.
+func TestExpiredHolderSavesOverUnchangedVersion(t *testing.T) {
+	s, c := newStore(t)
+	ctx := ctxT(t, 10*time.Second)
+	s.Save(ctx, testToken(1))
+	stale := deadHolder(t, c, 100*time.Millisecond)
+	waitLeaseGone(t, c, s)
+	if err := stale.Save(ctx, testToken(2)); err != nil {
+		t.Fatalf("Save by a holder whose lease expired, version unchanged = %v; want nil", err)
+	}
+	if got, err := s.Load(ctx); err != nil || !sameToken(got, testToken(2)) {
+		t.Errorf("Load = %+v, %v; want token 2", got, err)
+	}
+	if v, _ := s.Version(ctx); v != 2 {
+		t.Errorf("Version = %d; want 2", v)
+	}
+	// Its own save is the new fence: it may save again.
+	if err := stale.Save(ctx, testToken(3)); err != nil {
+		t.Errorf("second Save by the expired holder = %v; want nil", err)
+	}
+
+	// Another holder takes the free lease and stores: the expired holder's
+	// next Save is refused and overwrites nothing.
+	other := mustLock(t, s)
+	if err := other.Save(ctx, testToken(4)); err != nil {
+		t.Fatalf("other holder's Save = %v", err)
+	}
+	other.Release(ctx)
+	if err := stale.Save(ctx, testToken(5)); !errors.Is(err, spotauth.ErrLeaseLost) {
+		t.Errorf("expired holder's Save after another stored = %v; want ErrLeaseLost", err)
+	}
+	if got, _ := s.Load(ctx); !sameToken(got, testToken(4)) {
+		t.Errorf("Load after the refused Save = %+v; want token 4", got)
+	}
+	stale.Release(ctx)
+	if err := stale.Save(ctx, testToken(6)); !errors.Is(err, spotauth.ErrLeaseLost) {
+		t.Errorf("Save after Release = %v; want ErrLeaseLost", err)
 	}
 }
 
@@ -822,11 +879,24 @@ func TestLeaseDelete(t *testing.T) {
 	}
 	l2.Release(ctx)
 	stale := deadHolder(t, c, 100*time.Millisecond)
-	time.Sleep(150 * time.Millisecond)
+	other := mustLock(t, s) // once stale's lease expired
+	other.Save(ctx, testToken(5))
+	other.Release(ctx)
 	if err := stale.(spotauth.LeaseDeleter).Delete(ctx); !errors.Is(err, spotauth.ErrLeaseLost) {
-		t.Errorf("Delete by a holder whose lease expired = %v; want ErrLeaseLost", err)
+		t.Errorf("Delete by a holder whose lease expired, after another saved = %v; want ErrLeaseLost", err)
 	}
-	if got, _ := s.Load(ctx); !sameToken(got, testToken(4)) {
-		t.Errorf("Load after refused deletes = %+v; want token 4", got)
+	if got, _ := s.Load(ctx); !sameToken(got, testToken(5)) {
+		t.Errorf("Load after refused deletes = %+v; want token 5", got)
+	}
+
+	// Fenced by version only: a holder whose lease expired while nobody
+	// stored anything deletes.
+	stale2 := deadHolder(t, c, 100*time.Millisecond)
+	waitLeaseGone(t, c, s)
+	if err := stale2.(spotauth.LeaseDeleter).Delete(ctx); err != nil {
+		t.Errorf("Delete by a holder whose lease expired, version unchanged = %v; want nil", err)
+	}
+	if _, err := s.Load(ctx); !errors.Is(err, spotauth.ErrTokenNotFound) {
+		t.Errorf("Load after that Delete = %v; want ErrTokenNotFound", err)
 	}
 }
