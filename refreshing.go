@@ -131,10 +131,12 @@ type SourceOptions struct {
 // the save fails, the new token is still published, because after a
 // rotation it holds the only valid refresh token and dropping it would
 // force the user to log in again; the failure goes to OnError as a
-// [*StoreError] and the save is retried with backoff until it succeeds.
-// With a [LockingStore] the refresh follows the protocol documented there:
-// Lock, Lease.Load, adopt or refresh with the stored refresh token,
-// Lease.Save, Release.
+// [*StoreError] and the save is retried with backoff until it succeeds,
+// fenced: only while the store still holds the token it was refreshed from
+// (a newer stored token is adopted instead; a deletion, a logout, wins).
+// With a [LockingStore] the refresh follows the protocol documented there
+// and in [Config.EnsureToken], which shares its code: Lock, Lease.Load,
+// adopt or refresh with the stored refresh token, Lease.Save, Release.
 //
 // A source whose token came from its store and finds the store empty at a
 // refresh concludes that the token was deleted (a logout, or another
