@@ -79,6 +79,7 @@ func (c *Config) ensure(ctx context.Context, rn renewer, store TokenStore, minVa
 		store:     store,
 		stale:     cur,
 		stored:    cur != nil,
+		loaded:    true,
 		now:       c.now,
 		retrySave: true,
 		adopt: func(t *Token) bool {
@@ -155,6 +156,9 @@ type renewal struct {
 	// token would be stored again and undo the logout.
 	stale  *Token
 	stored bool
+	// loaded: stale was just loaded from the store, so that reading it
+	// again before taking the lease would learn nothing.
+	loaded bool
 	// adopt reports whether a stored token, renewed by another process,
 	// is taken instead of renewing.
 	adopt func(*Token) bool
@@ -211,11 +215,14 @@ func (r *renewal) run(ctx context.Context) (renewResult, error) {
 		}
 		return r.locked(ctx, r.store.Load, r.store.Save, del)
 	}
-	// Without the lease first: another process may have renewed already.
-	if cur, err := ls.Load(ctx); err == nil && r.adopt(cur) {
-		return renewResult{tok: cur}, nil
-	} else if r.deleted(err) {
-		return renewResult{}, errDeleted
+	if !r.loaded {
+		// Without the lease first: another process may have renewed
+		// already.
+		if cur, err := ls.Load(ctx); err == nil && r.adopt(cur) {
+			return renewResult{tok: cur}, nil
+		} else if r.deleted(err) {
+			return renewResult{}, errDeleted
+		}
 	}
 	lease, err := r.acquire(ctx, ls)
 	if err != nil {
