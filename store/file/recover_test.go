@@ -75,7 +75,7 @@ func pendingScene(t *testing.T, dir string, sealer, otherSealer file.Sealer) (un
 	writeFile(t, tmp("103"), content(t, 3, 3, sealer)) // complete, same version
 	full := content(t, 6, 6, sealer)
 	writeFile(t, tmp("104"), full[:len(full)-2]) // truncated
-	writeFile(t, tmp("105"), nil)                 // created, nothing written
+	writeFile(t, tmp("105"), nil)                // created, nothing written
 	writeFile(t, tmp("106"), []byte("\x00\xffgarbage"))
 	writeFile(t, tmp("107"), content(t, 7, 7, otherSealer)) // another key, or none
 	untouched = []string{
