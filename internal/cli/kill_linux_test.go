@@ -5,15 +5,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -152,13 +153,43 @@ func TestE2ERefreshKill9(t *testing.T) {
 	// A proxy in front of the fake, to kill spotauth as soon as a token
 	// answer has been sent to it.
 	var afterAnswer killer
-	target, _ := url.Parse(srv.URL)
-	rp := httputil.NewSingleHostReverseProxy(target)
-	tr := &http.Transport{DisableKeepAlives: true}
-	defer tr.CloseIdleConnections()
-	rp.Transport = tr
-	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rp.ServeHTTP(w, r)
+	// The proxy forwards with a context of its own and waits for the
+	// fake's answer: a request that a killed spotauth sent completely
+	// still reaches the fake, which then rotates the refresh token, as
+	// Spotify would. (httputil.ReverseProxy would cancel it when the
+	// client's connection closes, and return before the fake is done.)
+	fwd := &http.Client{
+		Transport:     &http.Transport{DisableKeepAlives: true},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	forward := func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			return // an incomplete request is not served
+		}
+		out, err := http.NewRequestWithContext(context.Background(), r.Method, srv.URL+r.URL.RequestURI(), bytes.NewReader(body))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		out.Header = r.Header.Clone()
+		resp, err := fwd.Do(out)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		for k, v := range resp.Header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(resp.StatusCode)
+		io.Copy(w, resp.Body)
+	}
+	front := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/barrier" {
+			return
+		}
+		forward(w, r)
 		if r.URL.Path == "/api/token" {
 			if f, ok := w.(http.Flusher); ok {
 				f.Flush()
@@ -166,7 +197,45 @@ func TestE2ERefreshKill9(t *testing.T) {
 			afterAnswer.fire()
 		}
 	}))
+	var connMu sync.Mutex
+	open := map[net.Conn]bool{}
+	front.Config.ConnState = func(c net.Conn, cs http.ConnState) {
+		connMu.Lock()
+		defer connMu.Unlock()
+		if cs == http.StateClosed || cs == http.StateHijacked {
+			delete(open, c)
+		} else {
+			open[c] = true
+		}
+	}
+	front.Start()
 	defer front.Close()
+	// settle returns once the fake has answered every request a killed
+	// spotauth sent: a barrier request on a new connection is accepted
+	// after the connections queued before it, and then every connection
+	// has to close (a killed client's ones end at EOF once served).
+	barrier := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	settle := func() {
+		t.Helper()
+		resp, err := barrier.Get(front.URL + "/barrier")
+		if err != nil {
+			t.Fatalf("barrier request: %v", err)
+		}
+		resp.Body.Close()
+		deadline := time.Now().Add(time.Minute)
+		for {
+			connMu.Lock()
+			n := len(open)
+			connMu.Unlock()
+			if n == 0 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d connections to the proxy still open a minute after the kill", n)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
 
 	p := newProc(t, srv)
 	p.vars[envAccountsURL] = front.URL
@@ -262,6 +331,7 @@ func TestE2ERefreshKill9(t *testing.T) {
 		}
 		kills++
 		perPoint[point].kills++
+		settle()
 
 		current, ok := srv.CurrentRefreshToken(grantRT)
 		if !ok {
@@ -295,7 +365,7 @@ func TestE2ERefreshKill9(t *testing.T) {
 		perPoint[point].lost++
 		if where != "" {
 			lostReached++
-			t.Errorf("iteration %d (%s): refresh after the kill lost the login though the new refresh token was in the %s: exit %d\n%s",
+			t.Errorf("iteration %d (%s): refresh after the kill lost the login though the current refresh token was in the %s: exit %d\n%s",
 				i, killPointNames[point], map[string]string{"file": "token file", "temp": "temporary file"}[where], r.code, r.err)
 		} else {
 			lostWindow++
