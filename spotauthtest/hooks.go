@@ -119,3 +119,19 @@ func (s *Server) ExpireRefreshTokens() {
 	s.init()
 	s.st.refreshEpoch.Add(1)
 }
+
+// CurrentRefreshToken returns the refresh token that works now for the
+// grant that refreshToken belongs to: refreshToken itself, or in rotate
+// mode the one that replaced it. A test can thus tell whether a client
+// kept the newest one. ok is false if the token is unknown or its grant
+// was revoked.
+func (s *Server) CurrentRefreshToken(refreshToken string) (current string, ok bool) {
+	s.init()
+	g, found := s.st.refresh.get(refreshToken)
+	if !found || g.revoked.Load() {
+		return "", false
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.current, true
+}

@@ -561,3 +561,25 @@ func TestIssueCode(t *testing.T) {
 	}()
 	s.IssueCode(cid, redirect, nil, rfcChallenge+"=")
 }
+
+func TestCurrentRefreshToken(t *testing.T) {
+	s := start(t, func(s *spotauthtest.Server) { s.Refresh = spotauthtest.RefreshRotate; s.ClientSecret = "" })
+	_, rt := s.IssueUserToken(cid, nil, true)
+	if got, ok := s.CurrentRefreshToken(rt); !ok || got != rt {
+		t.Errorf("CurrentRefreshToken(new grant) = %q, %v; want its own token", got, ok)
+	}
+	r := postToken(t, s, "", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {cid}})
+	next, _ := r.json(t)["refresh_token"].(string)
+	for _, tok := range []string{rt, next} {
+		if got, ok := s.CurrentRefreshToken(tok); !ok || got != next || next == "" {
+			t.Errorf("CurrentRefreshToken(%s token) after a rotation = %v; want the rotated token", map[bool]string{true: "old", false: "new"}[tok == rt], ok)
+		}
+	}
+	if _, ok := s.CurrentRefreshToken("AQ-unknown"); ok {
+		t.Errorf("CurrentRefreshToken(unknown) ok = true; want false")
+	}
+	s.RevokeGrant(next)
+	if _, ok := s.CurrentRefreshToken(rt); ok {
+		t.Errorf("CurrentRefreshToken(revoked grant) ok = true; want false")
+	}
+}

@@ -9,15 +9,24 @@
 // directory is used as it is: the files' own mode protects them.
 //
 // The store is a [spotauth.LockingStore]. Its lease is an exclusive
-// advisory lock (flock(2) on Unix, LockFileEx on Windows, through
+// advisory lock (flock(2) on Unix, LockFileEx on Windows through
 // github.com/gofrs/flock) on a lock file beside the token file, so that
 // processes sharing the directory, such as concurrent `spotauth token`
 // commands at expiry, make one refresh between them. The operating system
 // releases the lock when its holder dies, however it dies, so a lease never
-// outlives its process and needs no expiry; a holder that hangs blocks the
-// others until their contexts end. Fencing uses a version counter in the
-// file, incremented by every save: a holder's save fails with
+// outlives its process and needs no expiry. The holder writes its process
+// ID and host name into the lock file (on Unix), so that a wait that the
+// caller's context ends, behind a holder that hangs or was stopped, fails
+// with a [*spotauth.LeaseBusyError] naming it ("process 4242 (stopped)")
+// and saying what to do. Fencing uses a version counter in the file,
+// incremented by every save: a holder's save fails with
 // [spotauth.ErrLeaseLost] if the lease was released or the version changed.
+//
+// A process killed between writing the temporary file and renaming it
+// leaves the new token in the temporary file alone. Whoever takes the lock
+// next (and [New], if the lock is free) finishes that write: a complete
+// temporary file newer than the token file replaces it, and other
+// temporary files of the profile are removed.
 //
 // With [Options.Sealer], the token is encrypted at rest (for example with
 // store/storecrypt's AES-GCM), so that a copied file reveals no token.
@@ -38,7 +47,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gofrs/flock"
 	"github.com/spotauth/spotauth"
 	"github.com/spotauth/spotauth/internal/atomicfile"
 )
@@ -97,6 +105,9 @@ var ErrInsecureFile = errors.New("spotauth: token file is accessible to other us
 // needed. The token lives in dir/profile.json and the lock in
 // dir/profile.lock. A profile is 1 to 64 letters, digits, '.', '_' or '-',
 // starting with a letter or digit. opts may be nil.
+//
+// If a killed process left a write pending (see the package doc) and the
+// lock is free, New finishes it, so that Load sees the newest token.
 func New(dir, profile string, opts *Options) (*Store, error) {
 	if !validProfile(profile) {
 		return nil, fmt.Errorf("spotauth: invalid profile name %q: use 1 to 64 letters, digits, '.', '_' or '-'", profile)
@@ -118,7 +129,29 @@ func New(dir, profile string, opts *Options) (*Store, error) {
 			s.poll = opts.LockPoll
 		}
 	}
+	s.recoverIfFree()
 	return s, nil
+}
+
+// recoverIfFree finishes the writes pending in temporary files (see
+// recoverPending) if there are any and the lock is free, so that Load,
+// which takes no lock, sees a token whose rename a killed process did not
+// make. A busy lock is left alone: its holder, or the next, recovers.
+// Errors are ignored here; the next locked call meets them again.
+func (s *Store) recoverIfFree() {
+	if pending, err := s.pendingFiles(); err != nil || len(pending) == 0 {
+		return // the common case: no lock taken, no lock file created
+	}
+	lf, err := openLock(s.lockPath)
+	if err != nil {
+		return
+	}
+	defer lf.Close()
+	if ok, err := lf.tryLock(); err != nil || !ok {
+		return
+	}
+	lf.writeHolder(holderRecord())
+	_ = s.recoverPending()
 }
 
 // Path returns the path of the token file.
@@ -301,36 +334,63 @@ func (s *Store) Delete(ctx context.Context) error {
 }
 
 func (s *Store) withLock(ctx context.Context, f func() error) error {
-	fl, err := s.lock(ctx)
+	lf, err := s.lock(ctx)
 	if err != nil {
 		return err
 	}
-	defer fl.Close() // Close unlocks
+	defer lf.Close() // closing unlocks
 	return f()
 }
 
-// lock takes the lock file's exclusive lock, waiting until ctx is done.
-func (s *Store) lock(ctx context.Context) (*flock.Flock, error) {
-	fl := flock.New(s.lockPath, flock.SetPermissions(0o600))
-	ok, err := fl.TryLockContext(ctx, s.poll)
+// lock takes the lock file's exclusive lock, trying every s.poll until ctx
+// is done; a wait that ctx ends gives a [*spotauth.LeaseBusyError] naming
+// the holder. The holder's process ID and host are then written into the
+// lock file, and writes that a killed holder left pending are recovered.
+func (s *Store) lock(ctx context.Context) (*lockFile, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("spotauth: file store: waiting for the lock on %s: %w", s.lockPath, err)
+	}
+	lf, err := openLock(s.lockPath)
 	if err != nil {
-		fl.Close()
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("spotauth: file store: waiting for the lock on %s: %w", s.lockPath, ctx.Err())
-		}
 		return nil, fmt.Errorf("spotauth: file store: lock %s: %w", s.lockPath, err)
 	}
-	if !ok {
-		fl.Close()
-		return nil, fmt.Errorf("spotauth: file store: lock %s: not acquired", s.lockPath)
+	var timer *time.Timer
+	for {
+		ok, err := lf.tryLock()
+		if err != nil {
+			lf.Close()
+			return nil, fmt.Errorf("spotauth: file store: lock %s: %w", s.lockPath, err)
+		}
+		if ok {
+			break
+		}
+		if timer == nil {
+			timer = time.NewTimer(s.poll)
+			defer timer.Stop()
+		} else {
+			timer.Reset(s.poll)
+		}
+		select {
+		case <-ctx.Done():
+			lf.Close()
+			holder, hint := describeHolder(s.lockPath)
+			return nil, &spotauth.LeaseBusyError{Store: s.lockPath, Holder: holder, Hint: hint, Err: ctx.Err()}
+		case <-timer.C:
+		}
 	}
-	return fl, nil
+	lf.writeHolder(holderRecord())
+	if err := s.recoverPending(); err != nil {
+		lf.Close()
+		return nil, err
+	}
+	return lf, nil
 }
 
 // Lock takes the store's lease: the exclusive lock on the lock file,
-// waiting until it is free or ctx is done.
+// waiting until it is free or ctx is done. A wait that ctx ends fails with
+// a [*spotauth.LeaseBusyError] naming the holder.
 func (s *Store) Lock(ctx context.Context) (spotauth.Lease, error) {
-	fl, err := s.lock(ctx)
+	lf, err := s.lock(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -338,15 +398,15 @@ func (s *Store) Lock(ctx context.Context) (spotauth.Lease, error) {
 	if rerr != nil && !errors.Is(rerr, spotauth.ErrTokenNotFound) {
 		ver = s.readVersion()
 	}
-	return &lease{s: s, fl: fl, version: ver}, nil
+	return &lease{s: s, lf: lf, version: ver}, nil
 }
 
 // lease is a Store's Lease.
 type lease struct {
 	s       *Store
 	mu      sync.Mutex // guards the fields below
-	fl      *flock.Flock
-	version uint64 // version when acquired or last saved
+	lf      *lockFile  // nil once released
+	version uint64     // version when acquired or last saved
 }
 
 // Load returns the stored token.
@@ -362,7 +422,7 @@ func (l *lease) Save(ctx context.Context, t *spotauth.Token) error {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.fl == nil {
+	if l.lf == nil {
 		return fmt.Errorf("spotauth: file store: the lease was released: %w", spotauth.ErrLeaseLost)
 	}
 	_, ver, err := l.s.read()
@@ -387,7 +447,7 @@ func (l *lease) Delete(ctx context.Context) error {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.fl == nil {
+	if l.lf == nil {
 		return fmt.Errorf("spotauth: file store: the lease was released: %w", spotauth.ErrLeaseLost)
 	}
 	if ver := l.s.readVersion(); ver != l.version {
@@ -404,11 +464,11 @@ func (l *lease) Delete(ctx context.Context) error {
 func (l *lease) Release(context.Context) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.fl == nil {
+	if l.lf == nil {
 		return nil
 	}
-	err := l.fl.Close()
-	l.fl = nil
+	err := l.lf.Close()
+	l.lf = nil
 	if err != nil {
 		return fmt.Errorf("spotauth: file store: unlock %s: %w", l.s.lockPath, err)
 	}

@@ -39,8 +39,11 @@ const (
 func TestMain(m *testing.M) {
 	if mode := os.Getenv(envChild); mode != "" {
 		run := runChild
-		if mode == "source" {
+		switch mode {
+		case "source":
 			run = runSourceChild
+		case "hold":
+			run = runHoldChild
 		}
 		if err := run(); err != nil {
 			fmt.Fprintln(os.Stderr, "child:", err)
