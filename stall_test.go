@@ -117,6 +117,9 @@ func TestNoExpiredTokenAfterStop(t *testing.T) {
 				t.Fatal(err)
 			}
 			stoppedAt := time.Now()
+			if !waitProcState(cmd.Process.Pid, 'T') {
+				t.Fatalf("the child is not stopped after SIGSTOP")
+			}
 			time.Sleep(time.Until(expiry.Add(time.Second)))
 			if err := cmd.Process.Signal(syscall.SIGCONT); err != nil {
 				t.Fatal(err)
@@ -125,11 +128,12 @@ func TestNoExpiredTokenAfterStop(t *testing.T) {
 			if err := cmd.Wait(); err != nil {
 				t.Fatalf("child: %v", err)
 			}
-			t.Logf("stopped %v before expiry, for %v; after the resume: %d calls, %d errors, %d expired",
+			t.Logf("stopped %v before expiry, for %v; after the resume: %d calls in %v (loop end %d), %d errors, %d expired",
 				expiry.Sub(stoppedAt).Round(time.Millisecond), time.Since(stoppedAt).Round(time.Millisecond),
-				res["after"], res["errors"], res["expired"])
+				res["after"], time.Duration(res["since"]).Round(time.Millisecond), res["why"], res["errors"], res["expired"])
 			if res["stalled"] == 0 {
-				t.Fatalf("the child saw no stall; the test did not test anything")
+				t.Fatalf("the child saw no stall (longest gap between two calls %v, at %v from the expiry); the test did not test anything",
+					time.Duration(res["maxgap"]), time.Duration(res["maxgapat"]))
 			}
 			if res["after"] == 0 {
 				t.Errorf("no Token call after the resume")
@@ -157,13 +161,19 @@ func stopChild() {
 		fmt.Println("result errors=1")
 		return
 	}
-	fmt.Println("ready", tok.Expiry.UnixNano())
-	var after, expired, errs, worst, stalled int64
-	var resumed time.Time
+	// The parent may stop this process as soon as it reads "ready", even
+	// before the write returns: the stall must fall between last and the
+	// next clock reading.
 	last := time.Now()
+	fmt.Println("ready", tok.Expiry.UnixNano())
+	var after, expired, errs, worst, stalled, maxgap, maxgapat, why int64
+	var resumed time.Time
 	limit := time.Now().Add(time.Minute)
 	for {
 		before := time.Now()
+		if g := int64(before.Sub(last)); g > maxgap {
+			maxgap, maxgapat = g, int64(before.Sub(tok.Expiry))
+		}
 		// The parent resumes this process a second after the token expired:
 		// a gap seen earlier is only a busy machine.
 		if before.Sub(last) > 500*time.Millisecond && resumed.IsZero() && before.After(tok.Expiry) {
@@ -181,14 +191,21 @@ func stopChild() {
 				worst = max(worst, int64(before.Sub(got.Expiry)))
 			}
 			if before.Sub(resumed) > 100*time.Millisecond {
+				why = 1
 				break
 			}
 		}
 		if before.After(limit) {
+			why = 2
 			break
 		}
 	}
-	fmt.Printf("result after=%d expired=%d errors=%d worst=%d stalled=%d\n", after, expired, errs, worst, stalled)
+	var since int64
+	if !resumed.IsZero() {
+		since = int64(time.Since(resumed))
+	}
+	fmt.Printf("result after=%d expired=%d errors=%d worst=%d stalled=%d maxgap=%d maxgapat=%d why=%d since=%d\n",
+		after, expired, errs, worst, stalled, maxgap, maxgapat, why, since)
 }
 
 // TestNoExpiredTokenStarved: 256 goroutines call Token without pause on
@@ -269,4 +286,22 @@ func starveChild() {
 	}
 	fmt.Printf("result calls=%d expired=%d errors=%d other=%d worst=%d refreshes=%d expiries=%d\n",
 		calls.Load(), expired.Load(), errs.Load(), other.Load(), worst.Load(), refreshes, 3)
+}
+
+// waitProcState reports whether process pid reaches state (a letter of
+// /proc/PID/stat, such as 'T' for stopped), polling for up to 10 s.
+func waitProcState(pid int, state byte) bool {
+	for range 1000 {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return false
+		}
+		// pid (comm) state ...: comm may hold spaces; the state follows
+		// the last ')'.
+		if i := strings.LastIndexByte(string(b), ')'); i >= 0 && i+2 < len(b) && b[i+2] == state {
+			return true
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return false
 }
