@@ -1,11 +1,7 @@
-// Package fleet is a test harness for token stores shared by many
-// processes: it starts worker processes (the test binary itself, re-run
-// with [EnvWorker] set), each running one [spotauth.RefreshingSource] with
-// many goroutines calling it, against a spotauthtest server started by the
-// parent test, and gathers what every worker saw.
-//
-// A test binary using the harness calls [MaybeWorker] first thing in its
-// TestMain.
+// The worker role: a fleet test binary re-run with [EnvWorker] set runs one
+// [spotauth.RefreshingSource] with many goroutines calling it and reports
+// what they saw.
+
 package fleet
 
 import (
