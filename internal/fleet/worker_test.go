@@ -96,6 +96,8 @@ type WorkerResult struct {
 	FirstError, LastError time.Time
 	// LastSuccess is the time of the last successful call.
 	LastSuccess time.Time
+	// FinalErrors counts the goroutines whose last Token call failed.
+	FinalErrors int64
 	// Tokens lists the access tokens served, by fingerprint, with the time
 	// this worker first served each.
 	Tokens map[string]time.Time
@@ -302,6 +304,7 @@ func runWorker(cfg WorkerConfig, out io.Writer) (*WorkerResult, error) {
 		go func() {
 			defer wg.Done()
 			var last *spotauth.Token
+			var lastErr error
 			nextMe := time.Now().Add(time.Duration(g) * cfg.MeEvery / time.Duration(cfg.Goroutines))
 			local := struct{ calls, errs, errsValid, expired, me, meBad, meLate, meOther int64 }{}
 			defer func() {
@@ -323,6 +326,7 @@ func runWorker(cfg WorkerConfig, out io.Writer) (*WorkerResult, error) {
 				cancel()
 				now := time.Now()
 				local.calls++
+				lastErr = err
 				if err != nil {
 					local.errs++
 					if errors.Is(err, spotauth.ErrReauthorize) {
@@ -386,6 +390,9 @@ func runWorker(cfg WorkerConfig, out io.Writer) (*WorkerResult, error) {
 			mu.Lock()
 			if last != nil && res.LastSuccess.Before(end) {
 				res.LastSuccess = time.Now()
+			}
+			if lastErr != nil {
+				res.FinalErrors++
 			}
 			mu.Unlock()
 		}()
