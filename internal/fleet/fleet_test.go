@@ -389,15 +389,35 @@ func TestFleetRedisRestart(t *testing.T) {
 	// starved, to reconnect and serve a token again.
 	cfg := workerConfig(srv, spec, 12*time.Second)
 	cfg.CallTimeout = time.Second
+	// The test stops Redis while it holds the refresh lease itself, so
+	// that no worker is between its refresh at Spotify and its Save when
+	// Redis goes. A refresh cut off there loses the rotated refresh token:
+	// its holder's lease runs out during the outage, fencing refuses its
+	// Save, and the next holder's refresh gets invalid_grant — the limit
+	// of any lease (see leaseTTL), not what this test is about. Where the
+	// outage fell among the refreshes used to depend on the scheduler.
+	store, closer, err := OpenStore(spec, "")
+	if err != nil {
+		t.Fatalf("OpenStore(%s) = %v", spec, err)
+	}
+	defer closer.Close()
 	var runStart, stoppedAt, restartedAt time.Time
 	results, _ := Run(t, Options{Workers: workers, Worker: cfg, During: func(start time.Time) {
 		runStart = start
 		time.Sleep(time.Until(start.Add(3 * time.Second)))
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		lease, err := store.(spotauth.LockingStore).Lock(ctx)
+		if err != nil {
+			t.Errorf("Lock before stopping Redis = %v", err)
+			return
+		}
 		rsrv.Stop()
 		stoppedAt = time.Now()
 		time.Sleep(3 * time.Second) // longer than a token lives
 		rsrv.Restart()
 		restartedAt = time.Now()
+		lease.Release(ctx) // a no-op if the lease ran out during the outage
 	}})
 	f := collect("redis stopped 3 s and restarted", srv, results, cfg.Duration)
 	t.Logf("redis down from +%v to +%v; %d Token errors (all with no valid token left): %q",
