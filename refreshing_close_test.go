@@ -10,19 +10,19 @@ import (
 	"github.com/spotauth/spotauth/spotauthtest"
 )
 
-// savingStore is a plain store (no lease) whose Save, once armed, blocks
+// blockedSaveStore is a plain store (no lease) whose Save, once armed, blocks
 // until its context is done: a Save still in progress when the source is
 // closed.
-type savingStore struct {
+type blockedSaveStore struct {
 	mem     *spotauth.MemoryStore
 	armed   chan struct{} // closed: Save blocks
 	entered chan struct{}
 }
 
-func (s *savingStore) Load(ctx context.Context) (*spotauth.Token, error) { return s.mem.Load(ctx) }
-func (s *savingStore) Delete(ctx context.Context) error                  { return s.mem.Delete(ctx) }
+func (s *blockedSaveStore) Load(ctx context.Context) (*spotauth.Token, error) { return s.mem.Load(ctx) }
+func (s *blockedSaveStore) Delete(ctx context.Context) error                  { return s.mem.Delete(ctx) }
 
-func (s *savingStore) Save(ctx context.Context, t *spotauth.Token) error {
+func (s *blockedSaveStore) Save(ctx context.Context, t *spotauth.Token) error {
 	select {
 	case <-s.armed:
 		close(s.entered)
@@ -56,7 +56,7 @@ func TestCloseKeepsAnsweredRefresh(t *testing.T) {
 	mem := spotauth.NewMemoryStore(&spotauth.Token{AccessToken: access, TokenType: "Bearer", RefreshToken: refresh, Expiry: time.Now().Add(time.Hour)})
 	cfg := &spotauth.Config{ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, Endpoint: srv.Endpoint(), HTTPClient: srv.Client()}
 
-	store := &savingStore{mem: mem, armed: make(chan struct{}), entered: make(chan struct{})}
+	store := &blockedSaveStore{mem: mem, armed: make(chan struct{}), entered: make(chan struct{})}
 	a := cfg.UserSource(nil, &spotauth.SourceOptions{Store: store})
 	if _, err := a.Token(); err != nil {
 		t.Fatalf("a.Token() = %v", err)
