@@ -11,7 +11,6 @@ require (
 	github.com/zmb3/spotify/v2 v2.4.3
 	go.uber.org/goleak v1.3.0
 	golang.org/x/oauth2 v0.37.0
-	golang.org/x/sync v0.24.0
 	golang.org/x/sys v0.49.0
 )
 

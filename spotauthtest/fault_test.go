@@ -193,8 +193,9 @@ func TestFaultDelayHonoursContext(t *testing.T) {
 	if err == nil {
 		resp.Body.Close()
 	}
-	if !errors.Is(err, context.DeadlineExceeded) || time.Since(t0) > 10*time.Second {
-		t.Errorf("request with a 50 ms deadline against a 1-minute delay = %v after %v; want DeadlineExceeded at once", err, time.Since(t0))
+	// Only the deadline can end the request before the minute.
+	if d := time.Since(t0); !errors.Is(err, context.DeadlineExceeded) || d >= time.Minute {
+		t.Errorf("request with a 50 ms deadline against a 1-minute delay = %v after %v; want DeadlineExceeded before the delay ended", err, d)
 	}
 }
 
@@ -217,7 +218,7 @@ func TestCloseDuringDelay(t *testing.T) {
 	}
 	t0 := time.Now()
 	s.Close()
-	if d := time.Since(t0); d > 5*time.Second {
+	if d := time.Since(t0); d >= time.Minute {
 		t.Errorf("Close with a request in a 1-minute delay took %v; want it to end the delay", d)
 	}
 	if err := <-done; err == nil {

@@ -19,17 +19,13 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// slack is the scheduling allowance of bounds on how soon something
-// happens: CI runs all packages at once on two cores, and the race
-// detector slows everything down several times more. A bound with it
-// checks that a wakeup happens (before a poll interval or a deadline far
-// beyond it would), not how fast.
-var slack = func() time.Duration {
-	if raceEnabled {
-		return 3 * time.Second
-	}
-	return time.Second
-}()
+// The lock tests assert what happens (a waiter woken by pub/sub, not by
+// its poll; an error, not a wait until the deadline), not how fast: CI
+// runs all packages at once on two cores, and the race detector slows
+// everything down several times more. Where only a wall-clock bound can
+// tell "never" from "late", the mechanism's alternative is set to an hour
+// (a poll interval, a lease TTL) and the bound is a minute. Timings are
+// logged.
 
 const (
 	secretAccess  = "BQD-secret-access-token-value"
@@ -226,9 +222,7 @@ func TestLockIsExclusive(t *testing.T) {
 	if l2, err := s.Lock(ctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("second Lock while held = %v, %v; want context.DeadlineExceeded", l2, err)
 	}
-	if d := time.Since(start); d > 200*time.Millisecond+slack {
-		t.Errorf("second Lock returned %v after its context's 200ms deadline", d)
-	}
+	t.Logf("second Lock returned %v after it began (its context's deadline: 200ms)", time.Since(start).Round(time.Millisecond))
 	if err := l.Release(ctxT(t, time.Second)); err != nil {
 		t.Fatalf("Release = %v", err)
 	}
@@ -239,47 +233,49 @@ func TestLockIsExclusive(t *testing.T) {
 }
 
 func TestLockWakesOnReleaseByPubSub(t *testing.T) {
-	// A poll interval far above the test's bound: only the pub/sub
-	// message can wake the waiter in time.
-	s, _ := newStore(t, redisstore.WithPollInterval(10*time.Second), redisstore.WithLeaseTTL(20*time.Second))
+	// A poll interval and a lease TTL of an hour, far beyond the waiter's
+	// minute: only the pub/sub message can wake it before its deadline.
+	s, _ := newStore(t, redisstore.WithPollInterval(time.Hour), redisstore.WithLeaseTTL(time.Hour))
 	l := mustLock(t, s)
-	got := make(chan time.Duration, 1)
+	got := make(chan error, 1)
 	go func() {
-		start := time.Now()
-		l2, err := s.Lock(ctxT(t, 5*time.Second))
-		if err != nil {
-			t.Errorf("waiting Lock = %v", err)
-			got <- -1
-			return
+		l2, err := s.Lock(ctxT(t, time.Minute))
+		if err == nil {
+			l2.Release(context.Background())
 		}
-		got <- time.Since(start)
-		l2.Release(context.Background())
+		got <- err
 	}()
 	time.Sleep(150 * time.Millisecond)
 	released := time.Now()
 	l.Release(context.Background())
-	d := <-got
-	if d < 0 {
-		return
+	if err := <-got; err != nil {
+		t.Fatalf("waiting Lock = %v; want it woken by the Release's pub/sub message (the poll interval is an hour)", err)
 	}
-	if lag := time.Since(released); lag > slack+time.Second { // the poll interval is 10 s
-		t.Errorf("waiter acquired %v after Release; want it woken by pub/sub at once", lag)
-	}
+	t.Logf("waiter acquired %v after Release", time.Since(released).Round(time.Millisecond))
 }
 
 func TestLockCanceledWhileWaiting(t *testing.T) {
-	s, _ := newStore(t, redisstore.WithPollInterval(5*time.Second), redisstore.WithLeaseTTL(20*time.Second))
+	s, _ := newStore(t, redisstore.WithPollInterval(time.Hour), redisstore.WithLeaseTTL(time.Hour))
 	l := mustLock(t, s)
 	defer l.Release(context.Background())
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(100*time.Millisecond, cancel)
 	start := time.Now()
-	_, err := s.Lock(ctx)
-	if !errors.Is(err, context.Canceled) {
-		t.Errorf("Lock(canceled while waiting) = %v; want context.Canceled", err)
-	}
-	if d := time.Since(start); d > 3*time.Second {
-		t.Errorf("Lock returned %v after cancel; want promptly", d)
+	got := make(chan error, 1)
+	go func() {
+		_, err := s.Lock(ctx)
+		got <- err
+	}()
+	select {
+	case err := <-got:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("Lock(canceled while waiting) = %v; want context.Canceled", err)
+		}
+		t.Logf("Lock returned %v after it began (canceled at 100ms)", time.Since(start).Round(time.Millisecond))
+	case <-time.After(time.Minute):
+		// The poll interval and the TTL are an hour: only the
+		// cancellation can end the wait.
+		t.Fatalf("Lock still waiting a minute after its context was canceled; want it to return at the cancellation")
 	}
 }
 
@@ -320,14 +316,13 @@ func TestLeaseExpiresWhenHolderDies(t *testing.T) {
 	const ttl = 300 * time.Millisecond
 	deadHolder(t, c, ttl)
 	start := time.Now()
-	l, err := s.Lock(ctxT(t, 5*time.Second))
+	// A minute: 200 TTLs; the dead holder's lease runs out, or never.
+	l, err := s.Lock(ctxT(t, time.Minute))
 	if err != nil {
-		t.Fatalf("Lock after holder died = %v", err)
+		t.Fatalf("Lock after holder died = %v; want the lease once the dead holder's TTL %v ran out", err, ttl)
 	}
 	defer l.Release(context.Background())
-	if d := time.Since(start); d > ttl+slack {
-		t.Errorf("Lock after holder died took %v; want within the TTL %v + %v", d, ttl, slack)
-	}
+	t.Logf("Lock after holder died took %v (TTL %v)", time.Since(start).Round(time.Millisecond), ttl)
 }
 
 func TestStaleHolderCannotSaveOrRelease(t *testing.T) {
@@ -540,19 +535,19 @@ func TestRedisDown(t *testing.T) {
 	c := newClient(t, srv.Addr)
 	s := newStoreOn(t, c, "default")
 	srv.Kill()
-	ctx := ctxT(t, 5*time.Second)
+	ctx := ctxT(t, 30*time.Second)
 	if _, err := s.Load(ctx); err == nil || errors.Is(err, spotauth.ErrTokenNotFound) {
 		t.Errorf("Load with Redis down = %v; want a connection error, not ErrTokenNotFound", err)
 	} else if !strings.HasPrefix(err.Error(), "spotauth: redis store") {
 		t.Errorf("Load error %q; want it to start with \"spotauth: redis store\"", err)
 	}
 	start := time.Now()
-	if _, err := s.Lock(ctx); err == nil {
-		t.Errorf("Lock with Redis down = nil error; want an error")
+	// A prompt error, not a wait until the context's deadline (which
+	// would be context.DeadlineExceeded).
+	if _, err := s.Lock(ctx); err == nil || errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Lock with Redis down = %v; want a connection error, not a wait until the deadline", err)
 	}
-	if d := time.Since(start); d > 3*time.Second {
-		t.Errorf("Lock with Redis down took %v; want a prompt error", d)
-	}
+	t.Logf("Lock with Redis down failed after %v", time.Since(start).Round(time.Millisecond))
 	if err := s.Save(ctx, testToken(1)); err == nil {
 		t.Errorf("Save with Redis down = nil; want an error")
 	}

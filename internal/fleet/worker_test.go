@@ -1,11 +1,7 @@
-// Package fleet is a test harness for token stores shared by many
-// processes: it starts worker processes (the test binary itself, re-run
-// with [EnvWorker] set), each running one [spotauth.RefreshingSource] with
-// many goroutines calling it, against a spotauthtest server started by the
-// parent test, and gathers what every worker saw.
-//
-// A test binary using the harness calls [MaybeWorker] first thing in its
-// TestMain.
+// The worker role: a fleet test binary re-run with [EnvWorker] set runs one
+// [spotauth.RefreshingSource] with many goroutines calling it and reports
+// what they saw.
+
 package fleet
 
 import (
@@ -100,6 +96,8 @@ type WorkerResult struct {
 	FirstError, LastError time.Time
 	// LastSuccess is the time of the last successful call.
 	LastSuccess time.Time
+	// FinalErrors counts the goroutines whose last Token call failed.
+	FinalErrors int64
 	// Tokens lists the access tokens served, by fingerprint, with the time
 	// this worker first served each.
 	Tokens map[string]time.Time
@@ -306,6 +304,7 @@ func runWorker(cfg WorkerConfig, out io.Writer) (*WorkerResult, error) {
 		go func() {
 			defer wg.Done()
 			var last *spotauth.Token
+			var lastErr error
 			nextMe := time.Now().Add(time.Duration(g) * cfg.MeEvery / time.Duration(cfg.Goroutines))
 			local := struct{ calls, errs, errsValid, expired, me, meBad, meLate, meOther int64 }{}
 			defer func() {
@@ -327,6 +326,7 @@ func runWorker(cfg WorkerConfig, out io.Writer) (*WorkerResult, error) {
 				cancel()
 				now := time.Now()
 				local.calls++
+				lastErr = err
 				if err != nil {
 					local.errs++
 					if errors.Is(err, spotauth.ErrReauthorize) {
@@ -390,6 +390,9 @@ func runWorker(cfg WorkerConfig, out io.Writer) (*WorkerResult, error) {
 			mu.Lock()
 			if last != nil && res.LastSuccess.Before(end) {
 				res.LastSuccess = time.Now()
+			}
+			if lastErr != nil {
+				res.FinalErrors++
 			}
 			mu.Unlock()
 		}()
