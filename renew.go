@@ -331,6 +331,16 @@ func (r *renewal) locked(ctx context.Context, load func(context.Context) (*Token
 		return renewResult{saveErr: saveErr}, err
 	}
 	res := renewResult{tok: tok, base: base, refreshed: true, stored: r.stored}
+	// Spotify has answered: after a rotation tok holds the only valid
+	// refresh token, so its save is not abandoned when ctx is canceled (a
+	// RefreshingSource being closed, a program interrupted); it still
+	// ends at ctx's deadline, or after DefaultRefreshTimeout.
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(DefaultRefreshTimeout)
+	}
+	ctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
+	defer cancel()
 	serr := save(ctx, tok)
 	if serr == nil {
 		return res, nil
