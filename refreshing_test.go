@@ -659,7 +659,7 @@ func TestClose(t *testing.T) {
 	if n := c.pendingTimers(); n != 0 {
 		t.Errorf("timers left after Close = %d; want 0", n)
 	}
-	// The system-clock source stops the coarse clock (goleak checks it).
+	// A system-clock source leaves no goroutine behind (goleak checks it).
 	s2 := newSource(f.refresh, false, tok(c, "at-0", time.Hour), nil)
 	s2.Close()
 }

@@ -120,8 +120,8 @@ type WorkerResult struct {
 // ValidSlack is how long before its expiry a 2 s token may be withheld
 // with an error: a RefreshingSource stops handing out a token a twentieth
 // of its life (100 ms here) before it expires, so that it does not die in
-// transit, and reads a coarse clock kept 200 ms ahead (plus one 50 ms
-// tick), so that it is never late.
+// transit; the rest allows for a worker descheduled between the call and
+// its own clock reading.
 const ValidSlack = 350 * time.Millisecond
 
 // Fingerprint names a token without revealing it.
