@@ -1,0 +1,395 @@
+package spotauth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+)
+
+// Refreshing in flight: one refresh (or reload) at a time per source, its
+// scheduling, backoff and outcome.
+
+// A flight is one refresh, shared by everyone who waits for it.
+type flight struct {
+	done chan struct{}
+	err  error
+}
+
+var doneFlight = func() *flight { f := &flight{done: make(chan struct{})}; close(f.done); return f }()
+
+// flightKind says what a flight does.
+type flightKind int
+
+const (
+	flightRefresh flightKind = iota // replace the token of a given state
+	flightForce                     // replace the current token, whatever the state
+	flightReload                    // after a permanent error: adopt a new stored token, never refresh
+)
+
+// reloadInterval bounds how often a source in a permanent-error state looks
+// in its store for a token stored after a new authorization.
+const reloadInterval = time.Second
+
+// reloadDue reports whether a reload may start now, and if so counts it.
+func (s *RefreshingSource) reloadDue() bool {
+	_, mono := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.reloaded && mono-s.lastReload < int64(reloadInterval) {
+		return false
+	}
+	s.reloaded, s.lastReload = true, mono
+	return true
+}
+
+// startFlight returns the flight in progress, or starts one of kind. A
+// refresh or reload starts only if the published state is still st, a
+// forced refresh only if the published token is still st's; otherwise
+// startFlight returns doneFlight, so that the caller reads the new state.
+func (s *RefreshingSource) startFlight(st *state, kind flightKind) *flight {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.flight != nil {
+		return s.flight
+	}
+	if s.closed {
+		return doneFlight // the caller then reads closedState
+	}
+	cur := s.st.Load()
+	if kind == flightForce {
+		// A forced refresh replaces the token its caller found stale; if
+		// another flight replaced that token meanwhile (a 401 seen by
+		// several requests at once), the new token is the answer.
+		if cur.tok == nil || st.tok == nil || cur.tok.AccessToken != st.tok.AccessToken {
+			return doneFlight
+		}
+	} else if cur != st {
+		return doneFlight
+	}
+	f := &flight{done: make(chan struct{})}
+	s.flight = f
+	s.wg.Add(1)
+	go s.run(f, s.st.Load(), s.deletions, kind)
+	return f
+}
+
+// publish stores st and schedules the timer that starts its refresh.
+// s.mu must be held.
+func (s *RefreshingSource) publish(st *state) {
+	if s.closed {
+		return
+	}
+	s.st.Store(st)
+	if s.timer != nil {
+		s.timer.Stop()
+		s.timer = nil
+	}
+	if st.err != nil || st.dueMono == math.MaxInt64 || st.dueMono == math.MinInt64 {
+		return
+	}
+	_, mono := s.now()
+	d := max(time.Duration(st.dueMono-mono), 0)
+	c := s.clock
+	if c == nil {
+		c = systemClock{}
+	}
+	s.timer = c.AfterFunc(d, func() { s.onTimer(st) })
+}
+
+// onTimer starts the refresh of st when its timer fires.
+func (s *RefreshingSource) onTimer(st *state) {
+	if s.st.Load() != st {
+		return
+	}
+	wall, mono := s.now()
+	if st.fresh(wall, mono) {
+		// The clock the timer uses ran ahead of ours; try again shortly.
+		s.mu.Lock()
+		if s.st.Load() == st && !s.closed {
+			s.publish(st)
+		}
+		s.mu.Unlock()
+		return
+	}
+	s.startFlight(st, flightRefresh)
+}
+
+// run performs flight f, replacing the token of from. dels is s.deletions
+// when the flight started.
+func (s *RefreshingSource) run(f *flight, from *state, dels uint64, kind flightKind) {
+	defer s.wg.Done()
+	stale := from.tok
+	ctx, cancel := context.WithTimeout(s.ctx, s.timeout)
+	defer cancel()
+	if kind == flightReload {
+		s.runReload(ctx, f, stale)
+		return
+	}
+
+	s.mu.Lock()
+	pending, pbase, pold := s.pendingSave, s.pendingBase, s.pendingOld
+	s.mu.Unlock()
+
+	var (
+		res renewResult
+		err error
+	)
+	if pending != nil && stale == pending && s.opts.Store != nil && !s.dueNow(stale) {
+		// Only the save of the published token is due.
+		res = renewResult{tok: pending, base: pbase, stored: pold}
+		adopted, ferr := s.renewal(stale, pold).resave(ctx, pbase, pending)
+		switch {
+		case ferr == nil && adopted != nil:
+			res = renewResult{tok: adopted}
+		case ferr == errDeleted:
+			err = ferr
+		case ferr != nil:
+			res.saveErr = &StoreError{Op: "save", Err: ferr}
+		}
+	} else {
+		res, err = s.renewal(stale, from.stored).run(ctx)
+	}
+	tok, refreshed, saveErr := res.tok, res.refreshed, res.saveErr
+
+	var report []error
+	s.mu.Lock()
+	closed := s.closed
+	if err == nil && s.deletions != dels && !s.rn.app {
+		// The stored token was deleted (a logout) while this flight ran:
+		// its token must not outlive the deletion.
+		err = errDeleted
+	}
+	switch {
+	case closed:
+		err = ErrClosed
+	case err == nil:
+		st := s.newState(tok, refreshed)
+		st.stored = saveErr == nil
+		switch {
+		case saveErr != nil && res.base != nil && !errors.Is(saveErr, ErrLeaseLost):
+			// Keep trying, fenced to the token it was renewed from.
+			s.failures++
+			s.pendingSave, s.pendingBase, s.pendingOld = tok, res.base, res.stored
+			st = s.withRetry(st, s.backoff(st.window, saveErr))
+			report = append(report, saveErr)
+		case saveErr != nil:
+			// The store moved on to another token: nothing to retry.
+			s.failures = 0
+			s.pendingSave, s.pendingBase = nil, nil
+			report = append(report, saveErr)
+		default:
+			s.failures = 0
+			s.pendingSave, s.pendingBase = nil, nil
+		}
+		s.publish(st)
+	case errors.Is(err, errDeleted):
+		// The stored token was deleted: drop ours, valid or not.
+		if saveErr != nil {
+			report = append(report, saveErr)
+		}
+		if cur := s.st.Load(); cur.tok != nil || cur.err == nil {
+			report = append(report, err)
+			s.publish(s.droppedState(cur, err))
+		}
+	default:
+		cur := s.st.Load()
+		if errors.Is(err, ErrInvalidGrant) && !errors.Is(err, ErrReauthorize) {
+			err = fmt.Errorf("%w: %w", ErrReauthorize, err)
+		}
+		if saveErr != nil {
+			report = append(report, saveErr)
+		}
+		report = append(report, err)
+		if cur != from && cur.err == nil && !permanent(err) && cur.tok != nil && s.adoptable(cur.tok, stale) {
+			// A newer token was adopted meanwhile (from a store event):
+			// there is nothing to retry.
+		} else if cur.tok != nil && cur.tok.AccessToken != "" && cur.err == nil {
+			if permanent(err) {
+				n := cur.clone()
+				n.err = err
+				n.dueWall, n.dueMono = n.expWall, n.expMono
+				s.publish(n)
+			} else {
+				s.failures++
+				s.publish(s.withRetry(cur, s.backoff(cur.window, err)))
+			}
+		} else if permanent(err) && cur.err == nil {
+			n := cur.clone()
+			n.err = err
+			s.publish(n)
+		}
+	}
+	s.mu.Unlock()
+
+	// The callbacks run before the flight's waiters are released, so that
+	// a caller of ForceRefresh or TokenContext that waited for this
+	// refresh finds them done; callers on the hot path already have the
+	// new token.
+	if !closed {
+		if s.opts.OnError != nil {
+			for _, e := range report {
+				s.opts.OnError(e)
+			}
+		}
+		if err == nil && refreshed && s.opts.OnRefresh != nil {
+			s.opts.OnRefresh(tok)
+		}
+	}
+	s.mu.Lock()
+	f.err = err
+	s.flight = nil
+	s.mu.Unlock()
+	close(f.done)
+}
+
+// runReload performs a reload flight: it adopts a stored token of another
+// authorization than the one whose refresh failed permanently, if there is
+// one.
+func (s *RefreshingSource) runReload(ctx context.Context, f *flight, stale *Token) {
+	cur, err := s.opts.Store.Load(ctx)
+	s.mu.Lock()
+	st := s.st.Load()
+	if err == nil && !s.closed && st.err != nil && cur.AccessToken != "" &&
+		(stale == nil || cur.AccessToken != stale.AccessToken) &&
+		(s.rn.app && s.adoptable(cur, stale) || !s.rn.app && cur.RefreshToken != "" && (stale == nil || cur.RefreshToken != stale.RefreshToken)) {
+		// A token of a new authorization: publish it, even expired (the
+		// next call then refreshes it with its own refresh token).
+		s.failures = 0
+		s.pendingSave = nil
+		st := s.newState(cur, false)
+		st.stored = true
+		s.publish(st)
+	}
+	s.flight = nil
+	s.mu.Unlock()
+	close(f.done)
+}
+
+// withRetry returns st with its due deadlines moved to now+delay (not past
+// expiry): a failed refresh or save is retried then.
+func (s *RefreshingSource) withRetry(st *state, delay time.Duration) *state {
+	wall, mono := s.now()
+	n := st.clone()
+	n.dueWall = min(addSat(wall, delay), n.expWall)
+	n.dueMono = min(addSat(mono, delay), n.expMono)
+	return n
+}
+
+// backoff returns the delay before retry number s.failures (1-based) of a
+// token whose refresh window is w: exponential from w/16 (at most 1 s),
+// capped at w/2 (at most 30 s), with jitter, and at least a 429's
+// Retry-After.
+func (s *RefreshingSource) backoff(w time.Duration, err error) time.Duration {
+	base := min(max(w/16, 10*time.Millisecond), time.Second)
+	capd := min(max(w/2, base), 30*time.Second)
+	d := base
+	for i := 1; i < s.failures && d < capd; i++ {
+		d *= 2
+	}
+	d = min(d, capd)
+	d = d/2 + rand.N(d/2+1)
+	if ra := retryAfter(err); ra > d {
+		d = ra
+	}
+	return d
+}
+
+// retryAfter returns the Retry-After of a [*TokenError] in err's tree.
+func retryAfter(err error) time.Duration {
+	if err == nil {
+		return 0
+	}
+	if te, ok := any(err).(*TokenError); ok {
+		return te.RetryAfter
+	}
+	switch u := err.(type) {
+	case interface{ Unwrap() error }:
+		return retryAfter(u.Unwrap())
+	case interface{ Unwrap() []error }:
+		for _, e := range u.Unwrap() {
+			if d := retryAfter(e); d > 0 {
+				return d
+			}
+		}
+	}
+	return 0
+}
+
+// dueNow reports whether t, if it were published now, would be due.
+func (s *RefreshingSource) dueNow(t *Token) bool {
+	st := s.newState(t, false)
+	wall, mono := s.now()
+	return !st.fresh(wall, mono)
+}
+
+// permanent reports whether a refresh error must not be retried.
+func permanent(err error) bool {
+	return errors.Is(err, ErrInvalidGrant) || errors.Is(err, ErrReauthorize) ||
+		errors.Is(err, ErrInvalidClient) || errors.Is(err, ErrNoRefreshToken) ||
+		errors.Is(err, ErrUnsupportedGrantType)
+}
+
+// adoptable reports whether a stored token t should replace stale without
+// a refresh: usable, and another token at least as new.
+func (s *RefreshingSource) adoptable(t, stale *Token) bool {
+	if !usableAt(t, s.wallTime()) {
+		return false
+	}
+	if stale == nil || stale.AccessToken == "" {
+		return true
+	}
+	return t.AccessToken != stale.AccessToken && !t.Expiry.Before(stale.Expiry)
+}
+
+// wallTime returns the clock's wall time.
+func (s *RefreshingSource) wallTime() time.Time {
+	if s.clock == nil {
+		return time.Now()
+	}
+	return s.clock.Now()
+}
+
+// renewal returns the renewal of stale (stored: it is the store's token)
+// that a flight performs.
+func (s *RefreshingSource) renewal(stale *Token, stored bool) *renewal {
+	return &renewal{
+		renewer: s.rn,
+		store:   s.opts.Store,
+		stale:   stale,
+		stored:  stored,
+		adopt:   func(t *Token) bool { return s.adoptable(t, stale) },
+		now:     s.wallTime,
+		lock:    s.lock,
+		report:  s.report,
+	}
+}
+
+// lock waits for ls's lease. A store event can stop the wait (see
+// lockCancel): lock then returns errAdopted or errDeleted.
+func (s *RefreshingSource) lock(ctx context.Context, ls LockingStore) (Lease, error) {
+	lctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	s.mu.Lock()
+	s.lockCancel = cancel
+	s.mu.Unlock()
+	l, err := ls.Lock(lctx)
+	s.mu.Lock()
+	s.lockCancel = nil
+	s.mu.Unlock()
+	if err != nil && ctx.Err() == nil {
+		if c := context.Cause(lctx); c == errAdopted || c == errDeleted {
+			return nil, c
+		}
+	}
+	return l, err
+}
+
+// report passes err to OnError, if set.
+func (s *RefreshingSource) report(err error) {
+	if s.opts.OnError != nil {
+		s.opts.OnError(err)
+	}
+}
