@@ -202,8 +202,19 @@ func (s *RefreshingSource) run(f *flight, from *state, dels uint64, kind flightK
 		if saveErr != nil {
 			report = append(report, saveErr)
 		}
-		report = append(report, err)
-		if cur != from && cur.err == nil && !permanent(err) && cur.tok != nil && s.adoptable(cur.tok, stale) {
+		if cur.tok == nil && cur.err == errDeleted && permanent(err) {
+			// The deletion this refusal made reached the watch first,
+			// which dropped the token and reported the end: keep the
+			// more precise error, and report the end once.
+			n := cur.clone()
+			n.err = err
+			s.publish(n)
+		} else {
+			report = append(report, err)
+		}
+		if cur.tok == nil && cur.err == errDeleted {
+			// Dropped: handled above.
+		} else if cur != from && cur.err == nil && !permanent(err) && cur.tok != nil && s.adoptable(cur.tok, stale) {
 			// A newer token was adopted meanwhile (from a store event):
 			// there is nothing to retry.
 		} else if cur.tok != nil && cur.tok.AccessToken != "" && cur.err == nil {

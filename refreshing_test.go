@@ -185,6 +185,9 @@ func TestRefreshWindow(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newFakeClock()
 			f := newFake(c)
+			// An expired token's refresh starts at once: hold it, so that
+			// the state read is the one published at creation.
+			f.gate = make(chan struct{})
 			s := testSource(t, f, tok(c, "a", tt.lifetime), SourceOptions{RefreshWindow: tt.window, Jitter: -1})
 			st := s.st.Load()
 			_, mono := c.Now().UnixNano(), int64(c.Monotonic())
