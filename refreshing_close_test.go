@@ -3,6 +3,7 @@ package spotauth_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"testing"
 	"time"
 
@@ -80,6 +81,70 @@ func TestCloseKeepsAnsweredRefresh(t *testing.T) {
 	defer b.Close()
 	if _, err := b.ForceRefresh(context.Background()); err != nil {
 		t.Errorf("b.ForceRefresh() after a was closed mid-save = %v; want success (a's answered refresh kept)", err)
+	}
+	if n := srv.Stats().Errors["invalid_grant"]; n != 0 {
+		t.Errorf("invalid_grant answers = %d; want 0", n)
+	}
+}
+
+// slowAnswer is an http.RoundTripper that holds each token answer back for
+// 200 ms after the server sent it, as a slow network would, and signals
+// arrived when it has it: the server has processed (and rotated), the
+// client has not read the answer yet. A client that gives up meanwhile
+// loses the answer.
+type slowAnswer struct {
+	base    http.RoundTripper
+	arrived chan struct{}
+}
+
+func (s *slowAnswer) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := s.base.RoundTrip(r)
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case s.arrived <- struct{}{}:
+	default:
+	}
+	select {
+	case <-time.After(200 * time.Millisecond):
+		return resp, nil
+	case <-r.Context().Done():
+		resp.Body.Close()
+		return nil, r.Context().Err()
+	}
+}
+
+// TestCloseKeepsRefreshInFlight: a source closed while the answer to its
+// refresh is on its way must not abandon it: Spotify rotated the refresh
+// token, and the answer holds the only valid one. Close waits for the
+// answer and its save; the next process sharing the store refreshes
+// without invalid_grant. (Canceled, the answer was lost, and the fleet
+// tests saw an invalid_grant after workers closed their sources in the
+// middle of a refresh.)
+func TestCloseKeepsRefreshInFlight(t *testing.T) {
+	srv := spotauthtest.NewUnstartedServer()
+	srv.Refresh = spotauthtest.RefreshRotate
+	srv.Start()
+	t.Cleanup(srv.Close)
+	access, refresh := srv.IssueUserToken(srv.ClientID, []string{"user-read-private"}, false)
+	mem := spotauth.NewMemoryStore(&spotauth.Token{AccessToken: access, TokenType: "Bearer", RefreshToken: refresh, Expiry: time.Now().Add(time.Hour)})
+	slow := &slowAnswer{base: srv.Client().Transport, arrived: make(chan struct{}, 1)}
+	cfg := &spotauth.Config{ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, Endpoint: srv.Endpoint(),
+		HTTPClient: &http.Client{Transport: slow}}
+
+	a := cfg.UserSource(nil, &spotauth.SourceOptions{Store: mem})
+	if _, err := a.Token(); err != nil {
+		t.Fatalf("a.Token() = %v", err)
+	}
+	go a.ForceRefresh(context.Background())
+	<-slow.arrived // Spotify answered (and rotated); the answer is on its way
+	a.Close()
+
+	b := cfg.UserSource(nil, &spotauth.SourceOptions{Store: mem})
+	defer b.Close()
+	if _, err := b.ForceRefresh(context.Background()); err != nil {
+		t.Errorf("b.ForceRefresh() after a was closed mid-request = %v; want success", err)
 	}
 	if n := srv.Stats().Errors["invalid_grant"]; n != 0 {
 		t.Errorf("invalid_grant answers = %d; want 0", n)

@@ -319,6 +319,17 @@ func (r *renewal) locked(ctx context.Context, load func(context.Context) (*Token
 	if base == nil && !r.app {
 		return renewResult{}, fmt.Errorf("spotauth: no stored token; log in first: %w", lerr)
 	}
+	// From here on nothing is abandoned when ctx is canceled (a
+	// RefreshingSource being closed, a program interrupted), only at ctx's
+	// deadline, or after DefaultRefreshTimeout: a refresh request that was
+	// sent may rotate the refresh token, and then its answer holds the only
+	// valid one, which must be read and saved.
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(DefaultRefreshTimeout)
+	}
+	ctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
+	defer cancel()
 	tok, err := r.renew(ctx, base)
 	if err != nil {
 		var saveErr error
@@ -331,16 +342,6 @@ func (r *renewal) locked(ctx context.Context, load func(context.Context) (*Token
 		return renewResult{saveErr: saveErr}, err
 	}
 	res := renewResult{tok: tok, base: base, refreshed: true, stored: r.stored}
-	// Spotify has answered: after a rotation tok holds the only valid
-	// refresh token, so its save is not abandoned when ctx is canceled (a
-	// RefreshingSource being closed, a program interrupted); it still
-	// ends at ctx's deadline, or after DefaultRefreshTimeout.
-	deadline, ok := ctx.Deadline()
-	if !ok {
-		deadline = time.Now().Add(DefaultRefreshTimeout)
-	}
-	ctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
-	defer cancel()
 	serr := save(ctx, tok)
 	if serr == nil {
 		return res, nil
