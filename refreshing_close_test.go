@@ -47,13 +47,8 @@ func (s *blockedSaveStore) Save(ctx context.Context, t *spotauth.Token) error {
 // invalid_grant.
 // Close waits for that save instead of canceling it.
 func TestCloseKeepsAnsweredRefresh(t *testing.T) {
-	srv := spotauthtest.NewUnstartedServer()
-	srv.Refresh = spotauthtest.RefreshRotate
-	srv.Start()
-	t.Cleanup(srv.Close)
-	access, refresh := srv.IssueUserToken(srv.ClientID, []string{"user-read-private"}, false)
-	mem := spotauth.NewMemoryStore(&spotauth.Token{AccessToken: access, TokenType: "Bearer", RefreshToken: refresh, Expiry: time.Now().Add(time.Hour)})
-	cfg := &spotauth.Config{ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, Endpoint: srv.Endpoint(), HTTPClient: srv.Client()}
+	srv, cfg, tok := e2e(t, spotauthtest.RefreshRotate)
+	mem := spotauth.NewMemoryStore(tok)
 
 	store := &blockedSaveStore{mem: mem, armed: make(chan struct{}), entered: make(chan struct{}), release: make(chan struct{})}
 	a := cfg.UserSource(nil, &spotauth.SourceOptions{Store: store})
@@ -123,15 +118,10 @@ func (s *slowAnswer) RoundTrip(r *http.Request) (*http.Response, error) {
 // tests saw an invalid_grant after workers closed their sources in the
 // middle of a refresh.)
 func TestCloseKeepsRefreshInFlight(t *testing.T) {
-	srv := spotauthtest.NewUnstartedServer()
-	srv.Refresh = spotauthtest.RefreshRotate
-	srv.Start()
-	t.Cleanup(srv.Close)
-	access, refresh := srv.IssueUserToken(srv.ClientID, []string{"user-read-private"}, false)
-	mem := spotauth.NewMemoryStore(&spotauth.Token{AccessToken: access, TokenType: "Bearer", RefreshToken: refresh, Expiry: time.Now().Add(time.Hour)})
+	srv, cfg, tok := e2e(t, spotauthtest.RefreshRotate)
+	mem := spotauth.NewMemoryStore(tok)
 	slow := &slowAnswer{base: srv.Client().Transport, arrived: make(chan struct{}, 1)}
-	cfg := &spotauth.Config{ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, Endpoint: srv.Endpoint(),
-		HTTPClient: &http.Client{Transport: slow}}
+	cfg.HTTPClient = &http.Client{Transport: slow}
 
 	a := cfg.UserSource(nil, &spotauth.SourceOptions{Store: mem})
 	if _, err := a.Token(); err != nil {
