@@ -224,14 +224,9 @@ func (r *renewal) run(ctx context.Context) (renewResult, error) {
 			return renewResult{}, errDeleted
 		}
 	}
-	lease, err := r.acquire(ctx, ls)
-	if err != nil {
-		if err == errAdopted {
-			if cur, lerr := ls.Load(ctx); lerr == nil {
-				return renewResult{tok: cur}, nil
-			}
-		}
-		return renewResult{}, err
+	lease, adopted, err := r.acquire(ctx, ls)
+	if err != nil || adopted != nil {
+		return renewResult{tok: adopted}, err
 	}
 	released := false
 	release := func() {
@@ -262,28 +257,30 @@ func (r *renewal) run(ctx context.Context) (renewResult, error) {
 	return r.locked(ctx, lease.Load, lease.Save, del)
 }
 
-// acquire takes ls's lease. errAdopted or errDeleted from r.lock (a store
+// acquire takes ls's lease, or returns adopted, a token another process
+// stored meanwhile that r.adopt accepts. errAdopted or errDeleted from
+// r.lock (a store
 // event) stop the wait.
-func (r *renewal) acquire(ctx context.Context, ls LockingStore) (Lease, error) {
+func (r *renewal) acquire(ctx context.Context, ls LockingStore) (lease Lease, adopted *Token, err error) {
 	lock := r.lock
 	if lock == nil {
 		lock = func(ctx context.Context, ls LockingStore) (Lease, error) { return ls.Lock(ctx) }
 	}
 	for {
-		lease, err := lock(ctx, ls)
+		lease, err = lock(ctx, ls)
 		switch {
 		case err == nil:
-			return lease, nil
+			return lease, nil, nil
 		case err == errDeleted:
-			return nil, errDeleted
+			return nil, nil, errDeleted
 		case err == errAdopted:
 			// Another process stored a newer token: take it if it is
 			// one to adopt, or wait for the lease again.
 			if cur, lerr := ls.Load(ctx); lerr == nil && r.adopt(cur) {
-				return nil, errAdopted
+				return nil, cur, nil
 			}
 		default:
-			return nil, &StoreError{Op: "lock", Err: err}
+			return nil, nil, &StoreError{Op: "lock", Err: err}
 		}
 	}
 }
@@ -402,9 +399,9 @@ func (r *renewal) resave(ctx context.Context, base, tok *Token) (adopted *Token,
 	if !ok {
 		return r.saveFenced(ctx, r.store.Load, r.store.Save, base, tok)
 	}
-	lease, err := r.acquire(ctx, ls)
-	if err != nil {
-		return nil, err
+	lease, adopted, err := r.acquire(ctx, ls)
+	if err != nil || adopted != nil {
+		return adopted, err
 	}
 	defer func() {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
