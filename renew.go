@@ -258,9 +258,8 @@ func (r *renewal) run(ctx context.Context) (renewResult, error) {
 }
 
 // acquire takes ls's lease, or returns adopted, a token another process
-// stored meanwhile that r.adopt accepts. errAdopted or errDeleted from
-// r.lock (a store
-// event) stop the wait.
+// stored meanwhile that r.adopt accepts. A store event (errAdopted or
+// errDeleted from r.lock) stops the wait.
 func (r *renewal) acquire(ctx context.Context, ls LockingStore) (lease Lease, adopted *Token, err error) {
 	lock := r.lock
 	if lock == nil {
