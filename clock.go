@@ -2,35 +2,37 @@ package spotauth
 
 import "time"
 
-// A Clock tells time to a [RefreshingSource]. Tests replace the system clock
-// with a controllable one.
+// A Clock tells time to a [Config]'s requests, sources and EnsureToken calls.
+// Tests use a controllable one, such as spotauthtest's Clock, which also
+// drives the fake Accounts service.
 type Clock interface {
-	// Now returns the current time.
 	Now() time.Time
-	// AfterFunc calls f in its own goroutine after d, like [time.AfterFunc].
-	AfterFunc(d time.Duration, f func()) interface{ Stop() bool }
+	// AfterFunc is like [time.AfterFunc]; stop is its Timer's Stop.
+	AfterFunc(d time.Duration, f func()) (stop func() bool)
 }
 
-// A MonotonicClock is a [Clock] that also reports a monotonic reading, which
-// never jumps when the wall clock is set but, like Linux's CLOCK_MONOTONIC,
-// stops while the system is suspended. A [RefreshingSource] whose Clock
-// implements it uses both readings and treats a token as due when either
-// says so; for another Clock it uses Now alone. The system clock (a nil
-// Clock) has both.
-type MonotonicClock interface {
+// monotonicClock is a Clock that also reports a monotonic reading, which
+// never jumps when the wall clock is set but, like Linux's
+// CLOCK_MONOTONIC, stops while the system is suspended. A source whose
+// clock has one treats a token as due (or expired) when either reading
+// says so. The system clock has one; the package's tests use a fake one to
+// simulate suspends and wall-clock jumps.
+//
+// A time.Time from time.Now carries both readings too, but its comparisons
+// use the monotonic one alone, and ignore a suspend: hence the two
+// deadlines of a state.
+type monotonicClock interface {
 	Clock
-	// Monotonic returns the time elapsed on the monotonic clock since an
-	// arbitrary fixed origin.
 	Monotonic() time.Duration
 }
 
-// systemClock is the Clock used when SourceOptions.Clock is nil.
+// systemClock is the Clock used when Config.Clock is nil.
 type systemClock struct{}
 
 func (systemClock) Now() time.Time { return time.Now() }
 
-func (systemClock) AfterFunc(d time.Duration, f func()) interface{ Stop() bool } {
-	return time.AfterFunc(d, f)
+func (systemClock) AfterFunc(d time.Duration, f func()) func() bool {
+	return time.AfterFunc(d, f).Stop
 }
 
 func (systemClock) Monotonic() time.Duration { return time.Since(monoOrigin) }

@@ -12,69 +12,80 @@ import (
 	"github.com/spotauth/spotauth/internal/ini"
 )
 
-// DefaultConfigSection is the section [ReadConfigFile] and
-// [WriteConfigFile] use when given "", as tekore's config_from_file does.
-const DefaultConfigSection = ini.DefaultSection
+// Names of the environment variables, and of the config file keys, that
+// hold an app's settings. They are tekore's.
+const (
+	EnvClientID     = "SPOTIFY_CLIENT_ID"
+	EnvClientSecret = "SPOTIFY_CLIENT_SECRET"
+	EnvRedirectURI  = "SPOTIFY_REDIRECT_URI"
+	EnvUserRefresh  = "SPOTIFY_USER_REFRESH"
+)
 
-// ReadConfigFile reads credentials from a tekore config file: an INI file
-// as Python's configparser reads it, with the keys SPOTIFY_CLIENT_ID,
-// SPOTIFY_CLIENT_SECRET, SPOTIFY_REDIRECT_URI and SPOTIFY_USER_REFRESH in
-// the given section ("" means "DEFAULT", whose keys every section
-// inherits):
-//
-//	[DEFAULT]
-//	SPOTIFY_CLIENT_ID = 0123456789abcdef
-//	SPOTIFY_CLIENT_SECRET = fedcba9876543210
-//	SPOTIFY_REDIRECT_URI = http://127.0.0.1/callback
-//	SPOTIFY_USER_REFRESH = AQC...
-//
-// Keys are matched case-sensitively first, as tekore (which sets
-// configparser's optionxform to str) matches them; unlike tekore, a key
-// spelt in another case is accepted when no exact one exists. Section names are
-// case-sensitive. "%%" stands for "%" and "%(key)s" for another key's value,
-// as with configparser's default interpolation.
-//
-// A missing section is an error wrapping [ErrConfigSection] that names it;
-// a missing or empty client ID is an error wrapping [ErrNoClientID] that
-// names the key and the section. Errors name the file, never its content.
-func ReadConfigFile(path, section string) (Credentials, error) {
+// ConfigFromEnv reads an app's settings from tekore's environment variables
+// (EnvClientID and the others), as tekore's config_from_environment does. It
+// returns a Config with the client ID, secret and redirect URI, and a token
+// holding the refresh token of SPOTIFY_USER_REFRESH, ready for
+// [Config.Refresh], or nil when that is unset. An empty SPOTIFY_CLIENT_ID is
+// an error wrapping [ErrInvalidConfig].
+func ConfigFromEnv() (*Config, *Token, error) {
+	get := func(name string) string { return strings.TrimSpace(os.Getenv(name)) }
+	c, t := settings(get(EnvClientID), get(EnvClientSecret), get(EnvRedirectURI), get(EnvUserRefresh))
+	if c.ClientID == "" {
+		return nil, nil, fmt.Errorf("%w: environment variable %s is unset or empty", ErrInvalidConfig, EnvClientID)
+	}
+	return c, t, nil
+}
+
+// settings builds the Config and the refresh-only token of tekore's four
+// settings. The token is marked PKCE when there is no client secret, so
+// that its refresh authenticates with the client ID alone; having no access
+// token, it is never [Token.Valid].
+func settings(id, secret, redirect, refresh string) (*Config, *Token) {
+	c := &Config{ClientID: id, ClientSecret: secret, RedirectURL: redirect}
+	if refresh == "" {
+		return c, nil
+	}
+	return c, &Token{RefreshToken: refresh, PKCE: secret == ""}
+}
+
+// ReadConfigFile reads an app's settings from a section of a tekore config
+// file ("" means DEFAULT, whose keys every section inherits), as tekore's
+// config_from_file does, and returns them as [ConfigFromEnv] does. The file is
+// an INI file as Python's configparser reads it (with %-interpolation), with
+// the keys SPOTIFY_CLIENT_ID, SPOTIFY_CLIENT_SECRET, SPOTIFY_REDIRECT_URI and
+// SPOTIFY_USER_REFRESH; a key in another case is accepted when no exact one
+// exists. A missing section or client ID is an error wrapping
+// [ErrInvalidConfig]. Errors name the file, never its content.
+func ReadConfigFile(path, section string) (*Config, *Token, error) {
 	if section == "" {
-		section = DefaultConfigSection
+		section = ini.DefaultSection
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return Credentials{}, fmt.Errorf("spotauth: read config: %w", err)
+		return nil, nil, fmt.Errorf("spotauth: read config: %w", err)
 	}
 	f, err := ini.Parse(data)
 	if err != nil {
-		return Credentials{}, fmt.Errorf("spotauth: config file %s: %w", path, err)
+		return nil, nil, fmt.Errorf("spotauth: config file %s: %w", path, err)
 	}
 	if !f.HasSection(section) {
-		return Credentials{}, fmt.Errorf("%w: no section [%s] in %s (sections: %s)",
-			ErrConfigSection, section, path, sectionList(f))
+		return nil, nil, fmt.Errorf("%w: no section [%s] in %s (sections: %s)",
+			ErrInvalidConfig, section, path, sectionList(f))
 	}
-	var c Credentials
-	for _, kv := range []struct {
-		key string
-		dst *string
-	}{
-		{EnvClientID, &c.ClientID},
-		{EnvClientSecret, &c.ClientSecret},
-		{EnvRedirectURI, &c.RedirectURI},
-		{EnvUserRefresh, &c.RefreshToken},
-	} {
-		key := configKey(f, section, kv.key)
-		v, _, err := f.Get(section, key)
+	var v [4]string
+	for i, key := range [...]string{EnvClientID, EnvClientSecret, EnvRedirectURI, EnvUserRefresh} {
+		s, _, err := f.Get(section, configKey(f, section, key))
 		if err != nil {
-			return Credentials{}, fmt.Errorf("spotauth: config file %s: %w", path, err)
+			return nil, nil, fmt.Errorf("spotauth: config file %s: %w", path, err)
 		}
-		*kv.dst = strings.TrimSpace(v)
+		v[i] = strings.TrimSpace(s)
 	}
+	c, t := settings(v[0], v[1], v[2], v[3])
 	if c.ClientID == "" {
-		return Credentials{}, fmt.Errorf("%w: key %s is missing or empty in section [%s] of %s",
-			ErrNoClientID, EnvClientID, section, path)
+		return nil, nil, fmt.Errorf("%w: key %s is missing or empty in section [%s] of %s",
+			ErrInvalidConfig, EnvClientID, section, path)
 	}
-	return c, nil
+	return c, t, nil
 }
 
 // configKey returns the key of the section that spells name: name itself if
@@ -97,25 +108,22 @@ func configKey(f *ini.File, section, name string) string {
 }
 
 func sectionList(f *ini.File) string {
-	names := append([]string{DefaultConfigSection}, f.Sections()...)
+	names := append([]string{ini.DefaultSection}, f.Sections()...)
 	return strings.Join(names, ", ")
 }
 
-// WriteConfigFile writes c to the section of a tekore config file ("" means
-// "DEFAULT"), creating the file or the section if needed. Like tekore's
-// config_to_file, it leaves other sections and keys alone and skips empty
-// fields of c, keeping the values the file has for them. Unlike
-// configparser, it also keeps comments and formatting. The keys are written
-// as tekore names them ([EnvClientID] and the others), replacing a
-// differently capitalised spelling, and '%' is written "%%", so that tekore
-// reads the values back unchanged.
-//
-// Values must be single lines without surrounding white space.
-// The file is replaced atomically and gets mode 0600, since it holds
-// secrets. A file that does not parse is left untouched, with an error.
-func WriteConfigFile(path, section string, c Credentials) error {
+// WriteConfigFile writes c's client ID, secret and redirect URI, and t's
+// refresh token if t is not nil, to a section of a tekore config file (""
+// means DEFAULT), as tekore's config_to_file does: empty values are skipped,
+// other sections and keys are kept, and so are comments and formatting. Values
+// must be single lines. The file is replaced atomically, with mode 0600.
+func WriteConfigFile(path, section string, c *Config, t *Token) error {
 	if section == "" {
-		section = DefaultConfigSection
+		section = ini.DefaultSection
+	}
+	var refresh string
+	if t != nil {
+		refresh = t.RefreshToken
 	}
 	data, err := os.ReadFile(path)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -128,8 +136,8 @@ func WriteConfigFile(path, section string, c Credentials) error {
 	for _, kv := range []struct{ key, value string }{
 		{EnvClientID, c.ClientID},
 		{EnvClientSecret, c.ClientSecret},
-		{EnvRedirectURI, c.RedirectURI},
-		{EnvUserRefresh, c.RefreshToken},
+		{EnvRedirectURI, c.RedirectURL},
+		{EnvUserRefresh, refresh},
 	} {
 		if kv.value == "" {
 			continue

@@ -1,34 +1,21 @@
-// Package spotauth implements authorization for the Spotify Web API, as
-// described by Spotify's Authorization guide and RFC 6749 (OAuth 2.0) with
-// RFC 7636 (PKCE).
+// Package spotauth implements authorization for the Spotify Web API: the
+// authorization code flow with or without PKCE, client credentials and
+// refresh, with tokens that refresh themselves and token stores shared by
+// processes. The common path, a user login then Web API calls:
 //
-// It covers every flow Spotify supports today:
+//	cfg := &spotauth.Config{ClientID: id, RedirectURL: "http://127.0.0.1:8080/callback",
+//		Scopes: spotauth.NewScopes(spotauth.ScopeUserReadEmail)}
+//	login, _ := cfg.NewUserAuth(true) // PKCE: no client secret needed
+//	// Send the user's browser to login.URL; it comes back to RedirectURL.
+//	tok, err := login.Exchange(ctx, redirectedURL)
+//	...
+//	src := cfg.UserSource(tok, &spotauth.SourceOptions{Store: store})
+//	defer src.Close()
+//	client := src.Client(nil) // refreshes once per expiry; retries a 401 once
 //
-//   - authorization code, for confidential clients that hold a client secret
-//     ([Config.AuthCodeURL], [Config.Exchange]);
-//   - authorization code with PKCE, for public clients such as command-line
-//     tools and mobile apps ([GenerateVerifier], [S256ChallengeOption],
-//     [VerifierOption]);
-//   - client credentials, for app-only access ([Config.ClientCredentials]);
-//   - refresh ([Config.Refresh]), keeping or replacing the refresh token as
-//     Spotify's response says.
-//
-// [UserAuth] bundles one login attempt (URL, CSRF state and PKCE verifier)
-// in the manner of tekore's UserAuth. [RefreshingSource] keeps a token valid
-// for long-running programs, refreshing it once per expiry in the
-// background, and implements [golang.org/x/oauth2.TokenSource].
-//
-// Errors returned by Spotify's token endpoint are [*TokenError] values that
-// match sentinels such as [ErrInvalidGrant] with [errors.Is]. No error,
-// String method or log value produced by this package contains a client
-// secret, code verifier, access token or refresh token, and none shows an
-// authorization code in full. Two limits of fmt and log/slog remain: fmt
-// prints a value held in an unexported struct field without calling its
-// methods, and slog's JSON handler marshals a struct's fields with
-// encoding/json, where a [Token] is its stored JSON. Hold [Config],
-// [Credentials] and [Token] values in unexported fields by pointer, and log
-// them themselves.
-//
-// The package spotauthtest provides a fake Spotify Accounts service for
-// tests that run offline.
+// Errors of Spotify's Accounts service are [*TokenError] and
+// [*AuthorizeError] values matching sentinels such as [ErrReauthorize]. No
+// error, fmt verb or slog handler shows a client secret, code verifier,
+// access or refresh token in full. The package spotauthtest provides a fake
+// Accounts service for offline tests.
 package spotauth

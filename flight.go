@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
-	"math/rand/v2"
 	"time"
 )
 
@@ -76,47 +74,6 @@ func (s *RefreshingSource) startFlight(st *state, kind flightKind) *flight {
 	return f
 }
 
-// publish stores st and schedules the timer that starts its refresh.
-// s.mu must be held.
-func (s *RefreshingSource) publish(st *state) {
-	if s.closed {
-		return
-	}
-	s.st.Store(st)
-	if s.timer != nil {
-		s.timer.Stop()
-		s.timer = nil
-	}
-	if st.err != nil || st.dueMono == math.MaxInt64 || st.dueMono == math.MinInt64 {
-		return
-	}
-	_, mono := s.now()
-	d := max(time.Duration(st.dueMono-mono), 0)
-	c := s.clock
-	if c == nil {
-		c = systemClock{}
-	}
-	s.timer = c.AfterFunc(d, func() { s.onTimer(st) })
-}
-
-// onTimer starts the refresh of st when its timer fires.
-func (s *RefreshingSource) onTimer(st *state) {
-	if s.st.Load() != st {
-		return
-	}
-	wall, mono := s.now()
-	if st.fresh(wall, mono) {
-		// The clock the timer uses ran ahead of ours; try again shortly.
-		s.mu.Lock()
-		if s.st.Load() == st && !s.closed {
-			s.publish(st)
-		}
-		s.mu.Unlock()
-		return
-	}
-	s.startFlight(st, flightRefresh)
-}
-
 // run performs flight f, replacing the token of from. dels is s.deletions
 // when the flight started.
 func (s *RefreshingSource) run(f *flight, from *state, dels uint64, kind flightKind) {
@@ -152,19 +109,154 @@ func (s *RefreshingSource) run(f *flight, from *state, dels uint64, kind flightK
 	} else {
 		res, err = s.renewal(stale, from.stored).run(ctx)
 	}
-	tok, refreshed, saveErr := res.tok, res.refreshed, res.saveErr
-
-	var report []error
 	s.mu.Lock()
 	closed := s.closed
-	if err == nil && s.deletions != dels && !s.rn.app {
+	if err == nil && s.deletions != dels {
 		// The stored token was deleted (a logout) while this flight ran:
 		// its token must not outlive the deletion.
 		err = errDeleted
 	}
-	switch {
-	case closed:
+	if closed {
 		err = ErrClosed
+	}
+	var report []error
+	if !closed {
+		report, err = s.settle(from, res, err)
+	}
+	s.mu.Unlock()
+	tok, refreshed := res.tok, res.refreshed
+
+	// The callbacks run before the flight's waiters are released, so that
+	// a caller of Invalidate or Token that waited for this
+	// refresh finds them done; callers on the hot path already have the
+	// new token.
+	if !closed {
+		if s.opts.OnError != nil {
+			for _, e := range report {
+				s.opts.OnError(e)
+			}
+		}
+		if err == nil && refreshed && s.opts.OnRefresh != nil {
+			s.opts.OnRefresh(tok)
+		}
+	}
+	s.mu.Lock()
+	f.err = err
+	s.flight = nil
+	s.mu.Unlock()
+	close(f.done)
+}
+
+// runReload performs a reload flight: it adopts a stored token of another
+// authorization than the one whose refresh failed permanently, if there is
+// one.
+func (s *RefreshingSource) runReload(ctx context.Context, f *flight, stale *Token) {
+	cur, err := s.opts.Store.Load(ctx)
+	s.mu.Lock()
+	st := s.st.Load()
+	if err == nil && !s.closed && st.err != nil && s.newAuthorization(cur, stale) {
+		// A token of a new authorization: publish it, even expired (the
+		// next call then refreshes it with its own refresh token).
+		s.failures = 0
+		s.pendingSave = nil
+		st := s.newState(cur, false)
+		st.stored = true
+		s.publish(st)
+	}
+	s.flight = nil
+	s.mu.Unlock()
+	close(f.done)
+}
+
+// permanent reports whether a refresh error must not be retried.
+func permanent(err error) bool {
+	return errors.Is(err, ErrInvalidGrant) || errors.Is(err, ErrReauthorize) ||
+		errors.Is(err, ErrInvalidClient) || errors.Is(err, ErrNoRefreshToken) ||
+		errors.Is(err, ErrUnsupportedGrantType)
+}
+
+// newAuthorization reports whether cur, read from the store while the
+// source is failed or dropped, is to be adopted: a usable token newer than
+// stale, or one of another authorization (another refresh token: a new
+// login), even expired (the next call then refreshes it).
+func (s *RefreshingSource) newAuthorization(cur, stale *Token) bool {
+	if cur == nil || cur.AccessToken == "" || stale != nil && cur.AccessToken == stale.AccessToken {
+		return false
+	}
+	return s.adoptable(cur, stale) ||
+		authorization(cur) && (stale == nil || cur.RefreshToken != stale.RefreshToken)
+}
+
+// adoptable reports whether a stored token t should replace stale without
+// a refresh: usable, and another token at least as new.
+func (s *RefreshingSource) adoptable(t, stale *Token) bool {
+	if !usableAt(t, s.wallTime()) {
+		return false
+	}
+	if stale == nil || stale.AccessToken == "" {
+		return true
+	}
+	return t.AccessToken != stale.AccessToken && !t.Expiry.Before(stale.Expiry)
+}
+
+// wallTime returns the clock's wall time.
+func (s *RefreshingSource) wallTime() time.Time {
+	if s.clock == nil {
+		return time.Now()
+	}
+	return s.clock.Now()
+}
+
+// renewal returns the renewal of stale (stored: it is the store's token)
+// that a flight performs.
+func (s *RefreshingSource) renewal(stale *Token, stored bool) *renewal {
+	return &renewal{
+		renew:  s.renew,
+		store:  s.opts.Store,
+		stale:  stale,
+		stored: stored,
+		adopt:  func(t *Token) bool { return s.adoptable(t, stale) },
+		now:    s.wallTime,
+		lock:   s.lock,
+		report: s.report,
+	}
+}
+
+// lock waits for ls's lease. A store event can stop the wait (see
+// lockCancel): lock then returns errAdopted or errDeleted.
+func (s *RefreshingSource) lock(ctx context.Context, ls LockingStore) (Lease, error) {
+	lctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	s.mu.Lock()
+	s.lockCancel = cancel
+	s.mu.Unlock()
+	l, err := ls.Lock(lctx)
+	s.mu.Lock()
+	s.lockCancel = nil
+	s.mu.Unlock()
+	if err != nil && ctx.Err() == nil {
+		if c := context.Cause(lctx); c == errAdopted || c == errDeleted {
+			return nil, c
+		}
+	}
+	return l, err
+}
+
+// report passes err to OnError, if set.
+func (s *RefreshingSource) report(err error) {
+	if s.opts.OnError != nil {
+		s.opts.OnError(err)
+	}
+}
+
+// settle publishes the state that the outcome of a flight from the state
+// from leads to: the transitions listed in state.go. It returns the errors
+// to report to OnError and the flight's error for its waiters. s.mu must
+// be held.
+func (s *RefreshingSource) settle(from *state, res renewResult, err error) (report []error, _ error) {
+	stale := from.tok
+	tok, refreshed, saveErr := res.tok, res.refreshed, res.saveErr
+	switch {
 	case err == nil:
 		st := s.newState(tok, refreshed)
 		st.stored = saveErr == nil
@@ -195,212 +287,49 @@ func (s *RefreshingSource) run(f *flight, from *state, dels uint64, kind flightK
 			s.publish(s.droppedState(cur, err))
 		}
 	default:
-		cur := s.st.Load()
 		if errors.Is(err, ErrInvalidGrant) && !errors.Is(err, ErrReauthorize) {
 			err = fmt.Errorf("%w: %w", ErrReauthorize, err)
 		}
 		if saveErr != nil {
 			report = append(report, saveErr)
 		}
-		if cur.tok == nil && cur.err == errDeleted && permanent(err) {
-			// The deletion this refusal made reached the watch first,
-			// which dropped the token and reported the end: keep the
-			// more precise error, and report the end once.
+		cur := s.st.Load()
+		valid := cur.tok != nil && cur.tok.AccessToken != "" && cur.err == nil
+		switch {
+		case cur.tok == nil && cur.err == errDeleted && permanent(err):
+			// Dropped already: the deletion this refusal made reached the
+			// watch first, which reported the end. Keep the more precise
+			// error, and report the end once.
 			n := cur.clone()
 			n.err = err
 			s.publish(n)
-		} else {
+		case cur.tok == nil && cur.err == errDeleted:
+			report = append(report, err) // dropped: stays so
+		case valid && cur != from && !permanent(err) && s.adoptable(cur.tok, stale):
+			// A newer token was adopted meanwhile (a store event): nothing
+			// to retry.
 			report = append(report, err)
-		}
-		if cur.tok == nil && cur.err == errDeleted {
-			// Dropped: handled above.
-		} else if cur != from && cur.err == nil && !permanent(err) && cur.tok != nil && s.adoptable(cur.tok, stale) {
-			// A newer token was adopted meanwhile (from a store event):
-			// there is nothing to retry.
-		} else if cur.tok != nil && cur.tok.AccessToken != "" && cur.err == nil {
-			if permanent(err) {
-				n := cur.clone()
-				n.err = err
-				n.dueWall, n.dueMono = n.expWall, n.expMono
-				s.publish(n)
-			} else {
-				s.failures++
-				s.publish(s.withRetry(cur, s.backoff(cur.window, err)))
-			}
-		} else if permanent(err) && cur.err == nil {
+		case valid && permanent(err):
+			// Failed: the token is served until it expires, then err.
+			report = append(report, err)
+			n := cur.clone()
+			n.err = err
+			n.dueWall, n.dueMono = n.expWall, n.expMono
+			s.publish(n)
+		case valid:
+			// Due again after a backoff.
+			report = append(report, err)
+			s.failures++
+			s.publish(s.withRetry(cur, s.backoff(cur.window, err)))
+		case permanent(err) && cur.err == nil:
+			// Empty or expired: failed.
+			report = append(report, err)
 			n := cur.clone()
 			n.err = err
 			s.publish(n)
+		default:
+			report = append(report, err) // expired: the next call retries
 		}
 	}
-	s.mu.Unlock()
-
-	// The callbacks run before the flight's waiters are released, so that
-	// a caller of ForceRefresh or TokenContext that waited for this
-	// refresh finds them done; callers on the hot path already have the
-	// new token.
-	if !closed {
-		if s.opts.OnError != nil {
-			for _, e := range report {
-				s.opts.OnError(e)
-			}
-		}
-		if err == nil && refreshed && s.opts.OnRefresh != nil {
-			s.opts.OnRefresh(tok)
-		}
-	}
-	s.mu.Lock()
-	f.err = err
-	s.flight = nil
-	s.mu.Unlock()
-	close(f.done)
-}
-
-// runReload performs a reload flight: it adopts a stored token of another
-// authorization than the one whose refresh failed permanently, if there is
-// one.
-func (s *RefreshingSource) runReload(ctx context.Context, f *flight, stale *Token) {
-	cur, err := s.opts.Store.Load(ctx)
-	s.mu.Lock()
-	st := s.st.Load()
-	if err == nil && !s.closed && st.err != nil && cur.AccessToken != "" &&
-		(stale == nil || cur.AccessToken != stale.AccessToken) &&
-		(s.rn.app && s.adoptable(cur, stale) || !s.rn.app && cur.RefreshToken != "" && (stale == nil || cur.RefreshToken != stale.RefreshToken)) {
-		// A token of a new authorization: publish it, even expired (the
-		// next call then refreshes it with its own refresh token).
-		s.failures = 0
-		s.pendingSave = nil
-		st := s.newState(cur, false)
-		st.stored = true
-		s.publish(st)
-	}
-	s.flight = nil
-	s.mu.Unlock()
-	close(f.done)
-}
-
-// withRetry returns st with its due deadlines moved to now+delay (not past
-// expiry): a failed refresh or save is retried then.
-func (s *RefreshingSource) withRetry(st *state, delay time.Duration) *state {
-	wall, mono := s.now()
-	n := st.clone()
-	n.dueWall = min(addSat(wall, delay), n.expWall)
-	n.dueMono = min(addSat(mono, delay), n.expMono)
-	return n
-}
-
-// backoff returns the delay before retry number s.failures (1-based) of a
-// token whose refresh window is w: exponential from w/16 (at most 1 s),
-// capped at w/2 (at most 30 s), with jitter, and at least a 429's
-// Retry-After.
-func (s *RefreshingSource) backoff(w time.Duration, err error) time.Duration {
-	base := min(max(w/16, 10*time.Millisecond), time.Second)
-	capd := min(max(w/2, base), 30*time.Second)
-	d := base
-	for i := 1; i < s.failures && d < capd; i++ {
-		d *= 2
-	}
-	d = min(d, capd)
-	d = d/2 + rand.N(d/2+1)
-	if ra := retryAfter(err); ra > d {
-		d = ra
-	}
-	return d
-}
-
-// retryAfter returns the Retry-After of a [*TokenError] in err's tree.
-func retryAfter(err error) time.Duration {
-	if err == nil {
-		return 0
-	}
-	if te, ok := any(err).(*TokenError); ok {
-		return te.RetryAfter
-	}
-	switch u := err.(type) {
-	case interface{ Unwrap() error }:
-		return retryAfter(u.Unwrap())
-	case interface{ Unwrap() []error }:
-		for _, e := range u.Unwrap() {
-			if d := retryAfter(e); d > 0 {
-				return d
-			}
-		}
-	}
-	return 0
-}
-
-// dueNow reports whether t, if it were published now, would be due.
-func (s *RefreshingSource) dueNow(t *Token) bool {
-	st := s.newState(t, false)
-	wall, mono := s.now()
-	return !st.fresh(wall, mono)
-}
-
-// permanent reports whether a refresh error must not be retried.
-func permanent(err error) bool {
-	return errors.Is(err, ErrInvalidGrant) || errors.Is(err, ErrReauthorize) ||
-		errors.Is(err, ErrInvalidClient) || errors.Is(err, ErrNoRefreshToken) ||
-		errors.Is(err, ErrUnsupportedGrantType)
-}
-
-// adoptable reports whether a stored token t should replace stale without
-// a refresh: usable, and another token at least as new.
-func (s *RefreshingSource) adoptable(t, stale *Token) bool {
-	if !usableAt(t, s.wallTime()) {
-		return false
-	}
-	if stale == nil || stale.AccessToken == "" {
-		return true
-	}
-	return t.AccessToken != stale.AccessToken && !t.Expiry.Before(stale.Expiry)
-}
-
-// wallTime returns the clock's wall time.
-func (s *RefreshingSource) wallTime() time.Time {
-	if s.clock == nil {
-		return time.Now()
-	}
-	return s.clock.Now()
-}
-
-// renewal returns the renewal of stale (stored: it is the store's token)
-// that a flight performs.
-func (s *RefreshingSource) renewal(stale *Token, stored bool) *renewal {
-	return &renewal{
-		renewer: s.rn,
-		store:   s.opts.Store,
-		stale:   stale,
-		stored:  stored,
-		adopt:   func(t *Token) bool { return s.adoptable(t, stale) },
-		now:     s.wallTime,
-		lock:    s.lock,
-		report:  s.report,
-	}
-}
-
-// lock waits for ls's lease. A store event can stop the wait (see
-// lockCancel): lock then returns errAdopted or errDeleted.
-func (s *RefreshingSource) lock(ctx context.Context, ls LockingStore) (Lease, error) {
-	lctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	s.mu.Lock()
-	s.lockCancel = cancel
-	s.mu.Unlock()
-	l, err := ls.Lock(lctx)
-	s.mu.Lock()
-	s.lockCancel = nil
-	s.mu.Unlock()
-	if err != nil && ctx.Err() == nil {
-		if c := context.Cause(lctx); c == errAdopted || c == errDeleted {
-			return nil, c
-		}
-	}
-	return l, err
-}
-
-// report passes err to OnError, if set.
-func (s *RefreshingSource) report(err error) {
-	if s.opts.OnError != nil {
-		s.opts.OnError(err)
-	}
+	return report, err
 }

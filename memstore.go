@@ -7,18 +7,12 @@ import (
 	"time"
 )
 
-// MemoryStore is a [LockingStore] and a [WatchingStore] in memory. Several [RefreshingSource]
-// values sharing one MemoryStore behave like a fleet of processes sharing a
-// file or Redis store: they refresh once per expiry between them. It is
-// also a convenient store for tests. The zero value is an empty store whose
-// leases never expire; it must not be copied after first use.
+// MemoryStore is a [LockingStore] and [WatchingStore] in memory. Sources
+// sharing one behave like processes sharing a file or Redis store. The zero
+// value is an empty store; it must not be copied after first use.
 type MemoryStore struct {
-	// LeaseTTL, if positive, makes a lease expire that long after Lock, as
-	// a lease whose holder died expires in a shared store. Zero means
-	// leases last until released.
-	LeaseTTL time.Duration
-	// Now returns the current time, for LeaseTTL; nil means time.Now.
-	Now func() time.Time
+	LeaseTTL time.Duration // if positive, a lease expires that long after Lock
+	Clock    Clock         // tells the time for LeaseTTL; nil means the system clock
 
 	mu      sync.Mutex // guards the fields below
 	tok     *Token
@@ -48,8 +42,7 @@ func (s *MemoryStore) notify(kind StoreEventKind) {
 	}
 }
 
-// Watch reports every Save, Delete and lease release of the store (it
-// implements [WatchingStore]) until ctx is done, then closes the channel.
+// Watch reports every Save, Delete and lease release until ctx is done.
 func (s *MemoryStore) Watch(ctx context.Context) (<-chan StoreEvent, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("spotauth: memory store: %w", err)
@@ -73,26 +66,14 @@ func (s *MemoryStore) Watch(ctx context.Context) (<-chan StoreEvent, error) {
 	return w.ch, nil
 }
 
-// NewMemoryStore returns a MemoryStore holding a copy of t, or an empty
-// one if t is nil.
-func NewMemoryStore(t *Token) *MemoryStore {
-	s := &MemoryStore{}
-	if t != nil {
-		c := *t
-		s.tok = &c
-	}
-	return s
-}
-
 func (s *MemoryStore) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
+	if s.Clock != nil {
+		return s.Clock.Now()
 	}
 	return time.Now()
 }
 
-// Load returns a copy of the stored token, or an error wrapping
-// [ErrTokenNotFound].
+// Load returns a copy of the stored token.
 func (s *MemoryStore) Load(ctx context.Context) (*Token, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("spotauth: memory store: %w", err)
@@ -110,8 +91,7 @@ func (s *MemoryStore) load() (*Token, error) {
 	return &c, nil
 }
 
-// Save stores a copy of t. It does not wait for a lease; a lease holder's
-// later [Lease.Save] then fails with [ErrLeaseLost].
+// Save stores a copy of t, without waiting for the lease.
 func (s *MemoryStore) Save(ctx context.Context, t *Token) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("spotauth: memory store: %w", err)
@@ -141,8 +121,7 @@ func (s *MemoryStore) Delete(ctx context.Context) error {
 	return nil
 }
 
-// Lock waits until the lease is free (released, or expired after LeaseTTL)
-// and takes it. If ctx is done first, it returns a [*LeaseBusyError].
+// Lock waits for the lease and takes it.
 func (s *MemoryStore) Lock(ctx context.Context) (Lease, error) {
 	for {
 		s.mu.Lock()
@@ -163,7 +142,7 @@ func (s *MemoryStore) Lock(ctx context.Context) (Lease, error) {
 		var expire <-chan time.Time
 		var t *time.Timer
 		if s.LeaseTTL > 0 {
-			// Poll: the deadline is on s.Now's clock, which may be fake.
+			// Poll: the deadline is on s.Clock, which may be fake.
 			t = time.NewTimer(min(max(h.deadline.Sub(s.now()), time.Millisecond), 10*time.Millisecond))
 			expire = t.C
 		}
@@ -231,7 +210,7 @@ func (l *memLease) Save(ctx context.Context, t *Token) error {
 }
 
 // Delete removes the stored token if l still holds the lease and nobody
-// saved since (it implements [LeaseDeleter]).
+// saved since.
 func (l *memLease) Delete(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("spotauth: memory store: %w", err)
@@ -262,30 +241,4 @@ func (l *memLease) Release(context.Context) error {
 	}
 	close(l.released)
 	return nil
-}
-
-// String describes the store without showing its token.
-func (s *MemoryStore) String() string {
-	if s == nil {
-		return "spotauth.MemoryStore(nil)"
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	held := "empty"
-	if s.tok != nil {
-		held = "holds a token"
-	}
-	return fmt.Sprintf("spotauth.MemoryStore{%s, version %d, leased %v}", held, s.version, s.holder != nil)
-}
-
-// GoString is String, for %#v.
-func (s *MemoryStore) GoString() string { return s.String() }
-
-// Format prints String for every verb, so that no verb shows a token.
-func (s *MemoryStore) Format(f fmt.State, verb rune) {
-	if verb == 'q' {
-		fmt.Fprintf(f, "%q", s.String())
-		return
-	}
-	fmt.Fprint(f, s.String())
 }

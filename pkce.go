@@ -9,34 +9,31 @@ import (
 
 // PKCE verifier length bounds, from RFC 7636 §4.1.
 const (
-	MinVerifierLen = 43
-	MaxVerifierLen = 128
+	minVerifierLen = 43
+	maxVerifierLen = 128
 )
 
-// GenerateVerifier returns a new PKCE code verifier: 32 bytes from
-// crypto/rand, base64url without padding (43 characters), as RFC 7636 §4.1
-// recommends.
+// GenerateVerifier returns a new PKCE code verifier: 32 random bytes,
+// base64url-encoded (43 characters).
 func GenerateVerifier() string { return randomString(32) }
 
-// S256Challenge returns base64url-nopad(SHA-256(verifier)), the
-// code_challenge for code_challenge_method=S256 (RFC 7636 §4.2). It is
-// always 43 characters; a padded challenge would fail the exchange with
-// "code_verifier was incorrect".
+// S256Challenge returns the PKCE code_challenge of verifier for
+// code_challenge_method=S256: base64url-nopad(SHA-256(verifier)).
 func S256Challenge(verifier string) string {
 	sum := sha256.Sum256([]byte(verifier))
 	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
-// ValidateVerifier reports whether verifier follows RFC 7636 §4.1:
+// validateVerifier reports whether verifier follows RFC 7636 §4.1:
 // 43 to 128 characters from A-Z a-z 0-9 "-" "." "_" "~". The error wraps
-// [ErrInvalidVerifier] and never contains the verifier.
-func ValidateVerifier(verifier string) error {
-	if n := len(verifier); n < MinVerifierLen || n > MaxVerifierLen {
-		return fmt.Errorf("%w: length %d, want %d to %d characters", ErrInvalidVerifier, n, MinVerifierLen, MaxVerifierLen)
+// [ErrInvalidConfig] and never contains the verifier.
+func validateVerifier(verifier string) error {
+	if n := len(verifier); n < minVerifierLen || n > maxVerifierLen {
+		return fmt.Errorf("%w: length %d, want %d to %d characters", ErrInvalidConfig, n, minVerifierLen, maxVerifierLen)
 	}
 	for i := 0; i < len(verifier); i++ {
 		if !isUnreserved(verifier[i]) {
-			return fmt.Errorf("%w: character at offset %d is not in A-Z a-z 0-9 - . _ ~", ErrInvalidVerifier, i)
+			return fmt.Errorf("%w: character at offset %d is not in A-Z a-z 0-9 - . _ ~", ErrInvalidConfig, i)
 		}
 	}
 	return nil
@@ -47,9 +44,9 @@ func isUnreserved(c byte) bool {
 		c == '-' || c == '.' || c == '_' || c == '~'
 }
 
-// GenState returns a new CSRF state: 32 bytes from crypto/rand, base64url
-// without padding (43 URL-safe characters).
-func GenState() string { return randomString(32) }
+// GenerateState returns a new CSRF state: 32 random bytes, base64url-encoded.
+// It is tekore's gen_state.
+func GenerateState() string { return randomString(32) }
 
 func randomString(n int) string {
 	b := make([]byte, n)

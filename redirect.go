@@ -2,28 +2,17 @@ package spotauth
 
 import (
 	"fmt"
-	"log/slog"
 	"net/url"
 	"strings"
 
 	"github.com/spotauth/spotauth/internal/wire"
 )
 
-// Redirect holds the parameters of the redirect from /authorize: code and
-// state after consent, error (and state) after a refusal.
-//
-// Its String, GoString, Format and LogValue show only the first characters
-// of Code (see [RedactSecret]): a code is short-lived, but until it is
-// exchanged it is worth a user's token to whoever reads a log.
-type Redirect struct {
-	// Code is the authorization code; empty on an error redirect.
-	Code string
-	// State is the state sent to /authorize, echoed back.
-	State string
-	// Error is the "error" parameter, such as "access_denied".
-	Error string
-	// ErrorDescription is the "error_description" parameter, if any.
-	ErrorDescription string
+// redirect holds what a redirect from /authorize says: code and state
+// after consent, an error (and state) after a refusal.
+type redirect struct {
+	code, state string
+	err         *AuthorizeError // nil unless the redirect has an error
 }
 
 // redirectParams are the parameters that must appear at most once.
@@ -47,32 +36,54 @@ func hasScheme(s string) bool {
 	return false
 }
 
-// ParseRedirect parses the redirect URL the browser landed on, or what a
-// user pastes of it:
-//
-//	http://127.0.0.1:43117/callback?code=AQB...&state=Zk3q...
-//	/callback?code=AQB...&state=Zk3q...
-//	?code=AQB...&state=Zk3q...
-//	code=AQB...&state=Zk3q...
-//
-// Surrounding spaces and a fragment are ignored. It does not check state
-// or require a code; [UserAuth.RequestRedirect] does, in Spotify's order.
-//
-// A parameter among code, state, error and error_description that appears
-// more than once gives a [*RepeatedParameterError]; an unparsable URL or
-// query a [*MalformedRedirectError]. Errors never repeat the URL, which
-// carries the code.
-func ParseRedirect(rawURL string) (*Redirect, error) {
+// ParseRedirect returns the code and state of the redirect URL the browser
+// landed on, or of what a user pastes of it (the URL, its path and query, or
+// the query alone). It does not check the state: [UserAuth.Exchange] does. An
+// error redirect gives its state and an [*AuthorizeError]; one without code
+// its state and [ErrMissingCode]; a URL that does not parse, or repeats a
+// parameter, an error wrapping [ErrMalformedRedirect] that never repeats the
+// URL.
+func ParseRedirect(rawURL string) (code, state string, err error) {
+	r, err := parseRedirect(rawURL)
+	switch {
+	case err != nil:
+		return "", "", err
+	case r.err != nil:
+		return "", r.state, r.err
+	case r.code == "":
+		return "", r.state, ErrMissingCode
+	}
+	return r.code, r.state, nil
+}
+
+// ParseCode returns the code of a redirect URL, as [ParseRedirect] does. It is
+// tekore's parse_code_from_url.
+func ParseCode(rawURL string) (string, error) {
+	code, _, err := ParseRedirect(rawURL)
+	return code, err
+}
+
+// ParseState returns the state of a redirect URL, also of an error redirect;
+// only a malformed URL is an error. It is tekore's parse_state_from_url.
+func ParseState(rawURL string) (string, error) {
+	r, err := parseRedirect(rawURL)
+	if err != nil {
+		return "", err
+	}
+	return r.state, nil
+}
+
+func parseRedirect(rawURL string) (*redirect, error) {
 	s := strings.TrimSpace(rawURL)
 	if s == "" {
-		return nil, &MalformedRedirectError{Reason: "empty"}
+		return nil, malformed("empty")
 	}
 	var query string
 	if hasScheme(s) {
 		u, err := url.Parse(s)
 		if err != nil {
 			err = bareURLError(err)
-			return nil, &MalformedRedirectError{Reason: "cannot parse the URL: " + err.Error(), Err: err}
+			return nil, malformed("cannot parse the URL: " + err.Error())
 		}
 		query = u.RawQuery
 	} else {
@@ -84,93 +95,29 @@ func ParseRedirect(rawURL string) (*Redirect, error) {
 		} else if strings.Contains(s, "=") {
 			query = s
 		} else {
-			return nil, &MalformedRedirectError{Reason: "no query: want a URL like http://127.0.0.1:PORT/callback?code=...&state=..."}
+			return nil, malformed("no query: want a URL like http://127.0.0.1:PORT/callback?code=...&state=...")
 		}
 	}
 	v, err := url.ParseQuery(query)
 	if err != nil {
-		return nil, &MalformedRedirectError{Reason: "cannot parse the query: " + err.Error(), Err: err}
+		return nil, malformed("cannot parse the query: " + err.Error())
 	}
 	for _, name := range redirectParams {
 		if n := len(v[name]); n > 1 {
-			return nil, &RepeatedParameterError{Param: name, Count: n}
+			return nil, malformed(fmt.Sprintf("parameter %q appears %d times, want once", name, n))
 		}
 	}
-	return &Redirect{
-		Code:             v.Get("code"),
-		State:            v.Get("state"),
-		Error:            v.Get("error"),
-		ErrorDescription: v.Get("error_description"),
-	}, nil
-}
-
-// Err returns the redirect's error as an [*AuthorizeError], or nil when it
-// has none. The error's fields are sanitized (one line, no control
-// characters, at most 200 bytes): anyone can craft a redirect URL, and
-// its text may end up on a terminal.
-func (r *Redirect) Err() error {
-	if r.Error == "" {
-		return nil
+	r := &redirect{code: v.Get("code"), state: v.Get("state")}
+	if e := v.Get("error"); e != "" {
+		// Anyone can craft a redirect URL, and its text may end up on a
+		// terminal: keep one short line without control characters.
+		r.err = &AuthorizeError{Code: wire.SanitizeField(e, nil), Description: wire.SanitizeField(v.Get("error_description"), nil)}
 	}
-	return &AuthorizeError{Code: wire.SanitizeField(r.Error, nil), Description: wire.SanitizeField(r.ErrorDescription, nil)}
+	return r, nil
 }
 
-// ParseCode returns the code of a redirect URL (or pasted query, as
-// [ParseRedirect] accepts). An error redirect gives an [*AuthorizeError]
-// (matching [ErrAccessDenied] for a refusal), a redirect without code
-// [ErrMissingCode]. It does not check state: compare [ParseState]'s
-// result with the state sent, or use [UserAuth].
-func ParseCode(rawURL string) (string, error) {
-	r, err := ParseRedirect(rawURL)
-	if err != nil {
-		return "", err
-	}
-	if err := r.Err(); err != nil {
-		return "", err
-	}
-	if r.Code == "" {
-		return "", ErrMissingCode
-	}
-	return r.Code, nil
-}
-
-// ParseState returns the state of a redirect URL (or pasted query, as
-// [ParseRedirect] accepts), "" when it has none.
-func ParseState(rawURL string) (string, error) {
-	r, err := ParseRedirect(rawURL)
-	if err != nil {
-		return "", err
-	}
-	return r.State, nil
-}
-
-// String describes r with its code redacted:
-//
-//	spotauth.Redirect{Code:AQBx…[redacted 210 chars], State:"Zk3q...", Error:"", ErrorDescription:""}
-func (r Redirect) String() string {
-	return fmt.Sprintf("spotauth.Redirect{Code:%s, State:%q, Error:%q, ErrorDescription:%q}",
-		RedactSecret(r.Code), r.State, r.Error, r.ErrorDescription)
-}
-
-// GoString describes r in Go syntax with its code redacted, for %#v.
-func (r Redirect) GoString() string {
-	return fmt.Sprintf("spotauth.Redirect{Code:%q, State:%q, Error:%q, ErrorDescription:%q}",
-		RedactSecret(r.Code), r.State, r.Error, r.ErrorDescription)
-}
-
-// Format implements [fmt.Formatter] so that no verb prints the code in
-// full: %#v gives [Redirect.GoString], %q the quoted [Redirect.String],
-// and every other verb [Redirect.String].
-func (r Redirect) Format(f fmt.State, verb rune) {
-	formatRedacted(f, verb, r.String(), r.GoString())
-}
-
-// LogValue implements [slog.LogValuer] with the code redacted.
-func (r Redirect) LogValue() slog.Value {
-	return slog.GroupValue(
-		slog.String("code", RedactSecret(r.Code)),
-		slog.String("state", r.State),
-		slog.String("error", r.Error),
-		slog.String("error_description", r.ErrorDescription),
-	)
+// malformed returns an error wrapping ErrMalformedRedirect that says why,
+// without the URL's content.
+func malformed(reason string) error {
+	return fmt.Errorf("%w: %s", ErrMalformedRedirect, reason)
 }

@@ -9,21 +9,15 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/spotauth/spotauth/internal/redact"
 	"github.com/spotauth/spotauth/internal/wire"
 )
 
-// ValidateRedirectURI checks uri against the rules Spotify enforces for
-// redirect URIs (https://developer.spotify.com/documentation/web-api/concepts/redirect_uri):
-//
-//   - https is accepted;
-//   - http only on a loopback IP literal, http://127.0.0.1:PORT/... or
-//     http://[::1]:PORT/...;
-//   - the host localhost is refused whatever the scheme: use
-//     http://127.0.0.1:PORT/... instead;
-//   - custom schemes such as myapp://callback are accepted;
-//   - a fragment is refused (RFC 6749 §3.1.2).
-//
-// The error wraps [ErrInvalidRedirectURI] and says what to change.
+// ValidateRedirectURI checks uri against Spotify's rules for redirect URIs:
+// https, a custom scheme such as myapp://callback, or http on a loopback IP
+// literal (http://127.0.0.1:PORT/... or http://[::1]:PORT/...); never the host
+// localhost, never a fragment. The error wraps [ErrInvalidRedirectURI] and
+// says what to change.
 func ValidateRedirectURI(uri string) error {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: "+format, append([]any{ErrInvalidRedirectURI}, args...)...)
@@ -90,7 +84,7 @@ func shownURI(uri string) string {
 	uri = uriPassword.ReplaceAllString(uri, "${1}[redacted]@")
 	uri = uriCode.ReplaceAllStringFunc(uri, func(m string) string {
 		name, value, _ := strings.Cut(m, "=")
-		return name + "=" + RedactSecret(value)
+		return name + "=" + redact.Secret(value)
 	})
 	return wire.Redact(uri, nil)
 }
@@ -123,11 +117,11 @@ func isLoopbackHost(hostport string) bool {
 	return h == "127.0.0.1"
 }
 
-// IsLoopbackRedirect reports whether uri is an http URI on a loopback IP
+// isLoopbackRedirect reports whether uri is an http URI on a loopback IP
 // literal (127.0.0.1 or [::1]), with or without a port: one a local
 // listener can receive, and whose port Spotify lets vary when it was
 // registered without one.
-func IsLoopbackRedirect(uri string) bool {
+func isLoopbackRedirect(uri string) bool {
 	u, err := url.Parse(uri)
 	return err == nil && u.Scheme == "http" && isLoopbackHost(u.Host)
 }
@@ -147,15 +141,12 @@ func splitAuthority(uri string) (start, end int, ok bool) {
 	return start, end, true
 }
 
-// WithRedirectPort returns uri, a loopback redirect URI registered without
-// a port such as http://127.0.0.1/callback, with port inserted:
-// http://127.0.0.1:43117/callback. Everything else is kept byte for byte,
-// as Spotify compares all but the port exactly. Send the result to both
-// /authorize and the code exchange ([RedirectURLOption]).
-//
-// A uri that already has port is returned unchanged; one with another
-// port, or one that is not a valid loopback redirect, is an error
-// wrapping [ErrInvalidRedirectURI].
+// WithRedirectPort returns a loopback redirect URI registered without a port,
+// such as http://127.0.0.1/callback, with port inserted, keeping everything
+// else byte for byte (Spotify compares all but the port exactly). Send the
+// result to /authorize and the exchange ([RedirectURLOption]). A URI that has
+// another port, or is not a loopback redirect, is an error wrapping
+// [ErrInvalidRedirectURI].
 func WithRedirectPort(uri string, port int) (string, error) {
 	if port < 1 || port > 65535 {
 		return "", fmt.Errorf("%w: port %d, want 1 to 65535", ErrInvalidRedirectURI, port)
@@ -163,7 +154,7 @@ func WithRedirectPort(uri string, port int) (string, error) {
 	if err := ValidateRedirectURI(uri); err != nil {
 		return "", err
 	}
-	if !IsLoopbackRedirect(uri) {
+	if !isLoopbackRedirect(uri) {
 		return "", fmt.Errorf("%w: %q is not a loopback redirect (http://127.0.0.1/... or http://[::1]/...); only those take a listener's port", ErrInvalidRedirectURI, shownURI(uri))
 	}
 	start, end, ok := splitAuthority(uri)
@@ -185,14 +176,14 @@ func WithRedirectPort(uri string, port int) (string, error) {
 	return uri[:start] + host + ":" + want + uri[end:], nil
 }
 
-// RedirectPort returns the port of a loopback redirect URI, or 0 when it
-// has none (the listener may then take any free port). It fails for a
-// URI that is not a valid loopback redirect.
+// RedirectPort returns the port of a loopback redirect URI, 0 if it has none
+// (a listener may then take any free port). A URI that is not a valid loopback
+// redirect is an error.
 func RedirectPort(uri string) (int, error) {
 	if err := ValidateRedirectURI(uri); err != nil {
 		return 0, err
 	}
-	if !IsLoopbackRedirect(uri) {
+	if !isLoopbackRedirect(uri) {
 		return 0, fmt.Errorf("%w: %q is not a loopback redirect (http://127.0.0.1/... or http://[::1]/...)", ErrInvalidRedirectURI, shownURI(uri))
 	}
 	u, _ := url.Parse(uri)

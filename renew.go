@@ -7,118 +7,35 @@ import (
 	"time"
 )
 
-// EnsureToken returns the user token kept in store, refreshed first unless it
-// stays valid for at least minValid; a negative minValid refreshes it
-// whatever its expiry. It is the one-shot form of what a
-// [RefreshingSource] does at each expiry, for programs that run once per
-// use, such as the spotauth command:
-//
-//  1. Load the stored token; if it is valid for minValid, return it
-//     (no lock, no request).
-//  2. With a [LockingStore], take its refresh lease, waiting at most until
-//     ctx is done or [DefaultRefreshTimeout] has passed; a lease that stays
-//     busy ends the wait with a [*LeaseBusyError] naming its holder.
-//  3. Load again under the lease: if another process refreshed meanwhile,
-//     return its token without a request.
-//  4. Refresh with the stored refresh token, and save the result (a
-//     rotated refresh token included) before returning it. A save that
-//     fails is retried, fenced to the stored token it refreshed from,
-//     until the deadline of step 2: after a rotation the new refresh token
-//     is the only valid one. If it still fails, the error is a
-//     [*StoreError] and no token is returned.
-//  5. If Spotify refuses the refresh token (invalid_grant: revoked, or
-//     past its 6-month life), delete the stored token, but only if it is
-//     still the one the refused request used, and return an error
-//     matching [ErrReauthorize].
-//
-// An empty store gives an error wrapping [ErrTokenNotFound]. Load and save
-// failures are [*StoreError] values.
-//
-// The window in which a process killed at the wrong moment can still lose a
-// rotated refresh token is from Spotify's answer reaching the process to the
-// token's first write into the store: decoding the answer and encoding the
-// token, microseconds.
-func (c *Config) EnsureToken(ctx context.Context, store TokenStore, minValid time.Duration) (*Token, error) {
-	return c.ensure(ctx, renewer{fetch: c.Refresh}, store, minValid)
+// A renewFunc obtains a new token from base: a user token by refreshing
+// base, an app token by a client-credentials request (base is then
+// ignored).
+type renewFunc func(ctx context.Context, base *Token) (*Token, error)
+
+// refreshUser is the renewFunc of user tokens.
+func (c *Config) refreshUser(ctx context.Context, base *Token) (*Token, error) {
+	if base == nil {
+		return nil, errNotLoggedIn
+	}
+	return c.Refresh(ctx, base)
 }
 
-// EnsureAppToken is [Config.EnsureToken] for client-credentials (app)
-// tokens: a stored app token valid for at least minValid is returned, and
-// otherwise one new token is requested under the store's lease and saved,
-// so that processes sharing the store request one between them. An empty
-// store is not an error.
-func (c *Config) EnsureAppToken(ctx context.Context, store TokenStore, minValid time.Duration) (*Token, error) {
-	return c.ensure(ctx, c.appRenewer(), store, minValid)
+// requestApp is the renewFunc of app tokens.
+func (c *Config) requestApp(ctx context.Context, _ *Token) (*Token, error) {
+	return c.ClientCredentials(ctx)
 }
 
-func (c *Config) appRenewer() renewer {
-	return renewer{app: true, fetch: func(ctx context.Context, _ *Token) (*Token, error) { return c.ClientCredentials(ctx) }}
-}
+// authorization reports whether t stands for a user's authorization: it
+// has a refresh token. Deleting such a token from its store ends the
+// authorization (a logout), which a source must not undo by storing a
+// refreshed token; an app token (none) is simply requested again.
+func authorization(t *Token) bool { return t != nil && t.RefreshToken != "" }
 
-func (c *Config) ensure(ctx context.Context, rn renewer, store TokenStore, minValid time.Duration) (*Token, error) {
-	if store == nil {
-		return nil, fmt.Errorf("%w: no token store", ErrInvalidConfig)
-	}
-	validFor := func(t *Token) bool {
-		return minValid >= 0 && t != nil && t.AccessToken != "" &&
-			(t.Expiry.IsZero() || t.Expiry.Sub(c.now()) > minValid)
-	}
-	cur, err := store.Load(ctx)
-	switch {
-	case err == nil && validFor(cur):
-		return cur, nil
-	case errors.Is(err, ErrTokenNotFound) && !rn.app:
-		return nil, fmt.Errorf("spotauth: no stored token; log in first: %w", err)
-	case err != nil && !errors.Is(err, ErrTokenNotFound):
-		return nil, &StoreError{Op: "load", Err: err}
-	}
-	ctx, cancel := context.WithTimeout(ctx, DefaultRefreshTimeout)
-	defer cancel()
-	r := &renewal{
-		renewer:   rn,
-		store:     store,
-		stale:     cur,
-		stored:    cur != nil,
-		loaded:    true,
-		now:       c.now,
-		retrySave: true,
-		adopt: func(t *Token) bool {
-			// Another process renewed it since step 1.
-			return validFor(t) || minValid < 0 && cur != nil && t != nil && t.AccessToken != cur.AccessToken &&
-				usableAt(t, c.now()) && !t.Expiry.Before(cur.Expiry)
-		},
-	}
-	res, err := r.run(ctx)
-	if err == nil && res.saveErr != nil {
-		err = res.saveErr
-	}
-	if err != nil {
-		if isInvalidGrant(err) && !errors.Is(err, ErrReauthorize) {
-			err = fmt.Errorf("%w: %w", ErrReauthorize, err)
-		}
-		return nil, err
-	}
-	return res.tok, nil
-}
-
-// A renewer obtains a new token: a user token by refreshing base, or an app
-// token by a client-credentials request (base is then ignored).
-type renewer struct {
-	app   bool
-	fetch func(ctx context.Context, base *Token) (*Token, error)
-}
-
-// renew obtains a new token from base and completes it from base, so that
-// nothing Spotify's answer leaves out (the refresh token, unless rotated;
-// the scopes; PKCE; the authorization time) is lost.
-func (rn renewer) renew(ctx context.Context, base *Token) (*Token, error) {
-	if !rn.app && (base == nil || base.RefreshToken == "") {
-		return nil, fmt.Errorf("spotauth: cannot refresh the token: %w", ErrNoRefreshToken)
-	}
-	if rn.app {
-		base = nil
-	}
-	nt, err := rn.fetch(ctx, base)
+// renew obtains a new token from base with fn and completes it from base,
+// so that nothing Spotify's answer leaves out (the refresh token, unless
+// rotated; the scopes; PKCE; the authorization time) is lost.
+func renew(ctx context.Context, fn renewFunc, base *Token) (*Token, error) {
+	nt, err := fn(ctx, base)
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +43,7 @@ func (rn renewer) renew(ctx context.Context, base *Token) (*Token, error) {
 		return nil, fmt.Errorf("spotauth: refresh returned no access token: %w", ErrBadResponse)
 	}
 	c := *nt
-	if base != nil {
+	if authorization(base) {
 		if c.RefreshToken == "" {
 			c.RefreshToken = base.RefreshToken
 		}
@@ -148,7 +65,7 @@ func (rn renewer) renew(ctx context.Context, base *Token) (*Token, error) {
 // token if it is still the refused one. With a plain [TokenStore] the same
 // steps run without the lease; without a store, renew alone.
 type renewal struct {
-	renewer
+	renew renewFunc
 	store TokenStore // nil: none
 	// stale is the token to replace (nil if none was loaded yet); stored
 	// says it is the store's, so that finding the store empty means that
@@ -199,10 +116,7 @@ func isInvalidGrant(err error) bool {
 // run performs the renewal.
 func (r *renewal) run(ctx context.Context) (renewResult, error) {
 	if r.store == nil {
-		if r.stale == nil && !r.app {
-			return renewResult{}, fmt.Errorf("spotauth: no token and no store to load one from: %w", ErrTokenNotFound)
-		}
-		tok, err := r.renew(ctx, r.stale)
+		tok, err := renew(ctx, r.renew, r.stale)
 		return renewResult{tok: tok, base: r.stale, refreshed: err == nil}, err
 	}
 	ls, ok := r.store.(LockingStore)
@@ -243,16 +157,7 @@ func (r *renewal) run(ctx context.Context) (renewResult, error) {
 	}
 	defer release()
 	del := func(ctx context.Context, base *Token) error {
-		if d, ok := lease.(LeaseDeleter); ok {
-			return d.Delete(ctx) // fenced: only the token seen under the lease
-		}
-		// The store's Delete may wait for the lease: release it first,
-		// then delete only if the refused token is still the stored one.
-		release()
-		if cur, err := ls.Load(ctx); err != nil || cur.RefreshToken != base.RefreshToken {
-			return nil
-		}
-		return ls.Delete(ctx)
+		return lease.Delete(ctx) // fenced: only the token seen under the lease
 	}
 	return r.locked(ctx, lease.Load, lease.Save, del)
 }
@@ -285,10 +190,9 @@ func (r *renewal) acquire(ctx context.Context, ls LockingStore) (lease Lease, ad
 }
 
 // deleted reports whether a load error means that the stale token, the
-// store's, was deleted. App tokens are never "deleted": the source requests
-// a new one.
+// store's, was deleted.
 func (r *renewal) deleted(lerr error) bool {
-	return !r.app && r.stored && r.stale != nil && errors.Is(lerr, ErrTokenNotFound)
+	return r.stored && authorization(r.stale) && errors.Is(lerr, ErrTokenNotFound)
 }
 
 // locked runs the steps after the lease is held (or without a lease, for a
@@ -312,24 +216,21 @@ func (r *renewal) locked(ctx context.Context, load func(context.Context) (*Token
 	// Renew from the newer of the stale and the stored token: the stored
 	// refresh token is the current one if another process rotated it.
 	base := newer(r.stale, cur)
-	if base == nil && !r.app {
-		return renewResult{}, fmt.Errorf("spotauth: no stored token; log in first: %w", lerr)
-	}
 	// From here on nothing is abandoned when ctx is canceled (a
 	// RefreshingSource being closed, a program interrupted), only at ctx's
-	// deadline, or after DefaultRefreshTimeout: a refresh request that was
+	// deadline, or after defaultRefreshTimeout: a refresh request that was
 	// sent may rotate the refresh token, and then its answer holds the only
 	// valid one, which must be read and saved.
 	deadline, ok := ctx.Deadline()
 	if !ok {
-		deadline = time.Now().Add(DefaultRefreshTimeout)
+		deadline = time.Now().Add(defaultRefreshTimeout)
 	}
 	ctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
 	defer cancel()
-	tok, err := r.renew(ctx, base)
+	tok, err := renew(ctx, r.renew, base)
 	if err != nil {
 		var saveErr error
-		if isInvalidGrant(err) && !r.app && cur != nil && cur.RefreshToken == base.RefreshToken {
+		if isInvalidGrant(err) && cur != nil && cur.RefreshToken == base.RefreshToken {
 			// Compare-and-delete: only the refused token, never a newer one.
 			if derr := del(context.WithoutCancel(ctx), base); derr != nil {
 				saveErr = &StoreError{Op: "delete", Err: derr}
@@ -384,7 +285,7 @@ func (r *renewal) afterLost(ctx context.Context, load func(context.Context) (*To
 	switch {
 	case lerr == nil && r.newerThan(cur, res.tok):
 		return renewResult{tok: cur, saveErr: res.saveErr}, nil
-	case errors.Is(lerr, ErrTokenNotFound) && !r.app:
+	case errors.Is(lerr, ErrTokenNotFound) && authorization(res.tok):
 		return renewResult{saveErr: res.saveErr}, errDeleted // a logout wins
 	}
 	return res, nil
@@ -426,13 +327,13 @@ func (r *renewal) saveFenced(ctx context.Context, load func(context.Context) (*T
 		return nil, nil // an earlier attempt stored it (its answer was lost)
 	case lerr == nil && r.newerThan(cur, tok):
 		return cur, nil
-	case errors.Is(lerr, ErrTokenNotFound) && !r.app && r.stored:
+	case errors.Is(lerr, ErrTokenNotFound) && authorization(tok) && r.stored:
 		// The stored token is gone: a logout, or another process found
 		// the authorization ended.
 		return nil, errDeleted
 	case lerr != nil && !errors.Is(lerr, ErrTokenNotFound):
 		return nil, lerr // the store cannot be read: try again
-	case lerr == nil && !r.app && (base == nil || cur.RefreshToken != base.RefreshToken):
+	case lerr == nil && authorization(tok) && (base == nil || cur.RefreshToken != base.RefreshToken):
 		return nil, fmt.Errorf("%w: the store holds another token", ErrLeaseLost)
 	}
 	return nil, save(ctx, tok)

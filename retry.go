@@ -11,6 +11,20 @@ import (
 	"github.com/spotauth/spotauth/internal/wire"
 )
 
+// RetryPolicy bounds the retries of token requests; the zero value means the
+// defaults. A 429 is retried for every grant after its Retry-After (one longer
+// than MaxRetryAfter, or past ctx's deadline, is returned at once as a
+// [*TokenError] with RetryAfter set). A 5xx or transport error is retried with
+// backoff for refresh and client credentials, never for a code exchange: the
+// single-use code may have been spent, and the retry would hide the real error
+// behind invalid_grant. Other errors are never retried.
+type RetryPolicy struct {
+	MaxAttempts   int           // attempts in all (0 means 4; 1 disables retries)
+	MaxRetryAfter time.Duration // longest Retry-After waited out (0 means 30 s)
+	BaseDelay     time.Duration // first backoff delay, doubled each time, with jitter (0 means 200 ms)
+	MaxDelay      time.Duration // longest backoff delay (0 means 5 s)
+}
+
 // The retry rules are documented on RetryPolicy, in config.go.
 
 type tokenRequest struct {
@@ -53,7 +67,7 @@ func (p RetryPolicy) backoff(attempt int) time.Duration {
 func (c *Config) retrieve(ctx context.Context, r *tokenRequest) (*wire.Token, time.Time, error) {
 	pol := c.Retry.withDefaults()
 	req := &wire.Request{
-		URL:           c.endpoint().TokenURL,
+		URL:           c.accountsURL() + "/api/token",
 		Form:          r.form,
 		Authorization: r.auth,
 		Secrets:       r.secrets,
@@ -119,7 +133,7 @@ func (c *Config) retrieve(ctx context.Context, r *tokenRequest) (*wire.Token, ti
 
 // transportError wraps an error that left no HTTP answer.
 func (c *Config) transportError(ctx context.Context, r *tokenRequest, err error) error {
-	if r.grant == GrantAuthorizationCode && ctx.Err() == nil {
+	if r.grant == grantAuthorizationCode && ctx.Err() == nil {
 		return fmt.Errorf("spotauth: %s request failed, not retried because the code may have been consumed: %w", r.grant, err)
 	}
 	return fmt.Errorf("spotauth: %s request failed: %w", r.grant, err)
@@ -150,7 +164,7 @@ func newToken(wt *wire.Token, sent time.Time) *Token {
 		Expiry:       sent.Add(time.Duration(wt.ExpiresIn) * time.Second),
 	}
 	if wt.Scope != "" {
-		t.Scope = ParseScopesLenient(wt.Scope)
+		t.Scope = NewScopes(appendFields(nil, wt.Scope)...)
 	}
 	return t
 }

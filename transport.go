@@ -1,31 +1,15 @@
 package spotauth
 
 import (
-	"errors"
 	"io"
 	"net/http"
 )
 
-// Transport is an [http.RoundTripper] that authorizes Web API requests with
-// the bearer token of a [RefreshingSource], like [oauth2.Transport].
-//
-// When the Web API answers 401 (an expired, revoked or otherwise refused
-// access token; the decision rests on the status code alone, as Spotify's
-// messages have changed over time), Transport calls
-// [RefreshingSource.Invalidate] with the token it sent: all requests that
-// saw the same token share one refresh. It then sends the request once more
-// with the new token, if its body can be sent again (no body, or
-// [http.Request.GetBody] set, as [http.NewRequest] does for bytes, strings
-// and buffers); otherwise the 401 is returned. A 401 on the retry, or on a
-// token that a refresh produced just before, is returned as is: no loop.
-//
-// Transport never modifies the request it is given; it closes the request
-// body on every path, as a RoundTripper must.
-type Transport struct {
-	// Source supplies the tokens. It must not be nil.
+// transport authorizes Web API requests with the bearer token of a
+// RefreshingSource, and retries once on a 401; see RefreshingSource.Client.
+type transport struct {
 	Source *RefreshingSource
-	// Base sends the requests; nil means [http.DefaultTransport].
-	Base http.RoundTripper
+	Base   http.RoundTripper // nil: http.DefaultTransport
 }
 
 // maxDrain bounds how much of a 401 body is read before it is closed, so
@@ -33,18 +17,14 @@ type Transport struct {
 const maxDrain = 64 << 10
 
 // RoundTrip authorizes and sends req, refreshing and retrying once on a 401.
-func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	closeBody := func() {
 		if req.Body != nil {
 			req.Body.Close()
 		}
 	}
-	if t.Source == nil {
-		closeBody()
-		return nil, errors.New("spotauth: Transport has no Source")
-	}
 	ctx := req.Context()
-	tok, err := t.Source.TokenContext(ctx)
+	tok, err := t.Source.Token(ctx)
 	if err != nil {
 		closeBody()
 		return nil, err
@@ -80,22 +60,24 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return base.RoundTrip(r3)
 }
 
-func (t *Transport) base() http.RoundTripper {
+func (t *transport) base() http.RoundTripper {
 	if t.Base != nil {
 		return t.Base
 	}
 	return http.DefaultTransport
 }
 
-// Client returns an HTTP client whose requests carry the source's bearer
-// token, through a [Transport] over base's transport. base may be nil
-// (meaning [http.DefaultClient]); its Timeout, CheckRedirect and Jar are
-// kept. base is not modified.
+// Client returns an HTTP client whose requests carry the source's token,
+// keeping base's Transport, Timeout, CheckRedirect and Jar (a nil base means
+// http.DefaultClient; it is not modified). On a 401 it calls
+// [RefreshingSource.Invalidate] (all requests that saw the token share one
+// refresh) and sends the request once more if its body can be replayed
+// (GetBody); it never loops.
 func (s *RefreshingSource) Client(base *http.Client) *http.Client {
 	var c http.Client
 	if base != nil {
 		c = *base
 	}
-	c.Transport = &Transport{Source: s, Base: c.Transport}
+	c.Transport = &transport{Source: s, Base: c.Transport}
 	return &c
 }

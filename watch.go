@@ -60,7 +60,7 @@ func (s *RefreshingSource) onEvent(ws WatchingStore, ev StoreEvent) {
 	case err == nil:
 		// Saved, or deleted and stored again since (a new login).
 		s.adoptStored(cur)
-	case ev.Kind == StoreDeleted && !s.rn.app && s.ctx.Err() == nil:
+	case ev.Kind == StoreDeleted && s.ctx.Err() == nil:
 		// Not found, or the store cannot say: the event is the news.
 		s.drop()
 	}
@@ -80,8 +80,7 @@ func (s *RefreshingSource) adoptStored(cur *Token) {
 	case st.err != nil:
 		// As runReload: a token of another authorization than the one
 		// that ended.
-		if s.rn.app && !s.adoptable(cur, st.tok) ||
-			!s.rn.app && (cur.RefreshToken == "" || st.tok != nil && cur.RefreshToken == st.tok.RefreshToken) {
+		if !s.newAuthorization(cur, st.tok) {
 			return
 		}
 	case st.tok == nil || st.tok.AccessToken == "" || s.pendingSave != nil || !s.adoptable(cur, st.tok):
@@ -98,12 +97,13 @@ func (s *RefreshingSource) adoptStored(cur *Token) {
 	}
 }
 
-// drop drops the token of a user source whose stored token was deleted,
-// and reports errDeleted, unless it was dropped already.
+// drop drops the token of a source whose stored authorization was deleted
+// (an app token is simply requested again), and reports errDeleted, unless
+// it was dropped already.
 func (s *RefreshingSource) drop() {
 	s.mu.Lock()
 	st := s.st.Load()
-	if s.closed || st.closed || st.tok == nil {
+	if s.closed || st.closed || !authorization(st.tok) {
 		s.mu.Unlock()
 		return
 	}
