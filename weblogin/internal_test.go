@@ -134,11 +134,29 @@ func TestCacheConcurrent(t *testing.T) {
 func TestCacheShards(t *testing.T) {
 	for _, tc := range []struct{ capacity, shards int }{{1, 1}, {1000, 1}, {1024, 2}, {10000, 16}, {100000, 64}} {
 		c := newCache(tc.capacity, nil)
-		if len(c.shards) != tc.shards || c.perShard*len(c.shards) < tc.capacity {
-			t.Errorf("newCache(%d): %d shards of %d; want %d shards holding at least %d",
-				tc.capacity, len(c.shards), c.perShard, tc.shards, tc.capacity)
+		if len(c.shards) != tc.shards {
+			t.Errorf("newCache(%d): %d shards; want %d", tc.capacity, len(c.shards), tc.shards)
 		}
 	}
+	// The bound is on the whole cache: a sharded cache holds as many users
+	// as its capacity, however they hash, and evicts beyond.
+	c, _, closed := testCache(10000)
+	for i := range 10000 {
+		u, _ := c.get(fmt.Appendf(nil, "user%d", i))
+		c.unpin(u)
+	}
+	if c.len() != 10000 || closed.Load() != 0 {
+		t.Errorf("10000 users in a cache of 10000: len %d, evicted %d; want 10000, 0", c.len(), closed.Load())
+	}
+	for i := range 100 {
+		u, _ := c.get(fmt.Appendf(nil, "more%d", i))
+		c.unpin(u)
+	}
+	waitClosed(t, closed, 100)
+	if c.len() != 10000 {
+		t.Errorf("len = %d after 100 more; want 10000", c.len())
+	}
+	c.close()
 }
 
 func TestSealRoundTripAndRotation(t *testing.T) {

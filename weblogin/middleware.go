@@ -52,7 +52,7 @@ func (a *Auth) serve(w http.ResponseWriter, r *http.Request, next http.Handler, 
 		a.seal.release(buf)
 		if err == nil {
 			defer a.users.unpin(u)
-			if !tok.Scope.ContainsAll(scopes) {
+			if scopes.Len() > 0 && !tok.Scope.ContainsAll(scopes) {
 				a.stepUp(w, r, scopes.Difference(tok.Scope))
 				return
 			}

@@ -11,9 +11,12 @@ import (
 )
 
 // The active users: a bounded cache of each user's token source, least
-// recently used first out. It is split in shards, each an exact LRU under
+// recently used first out. It is split in shards, each an LRU list under
 // its own mutex, so that concurrent requests of different users rarely
-// wait for each other; with fewer than 1024 places it is one exact LRU.
+// wait for each other; the bound is on the whole cache, and an insertion
+// beyond it evicts the least recently used entry of its own shard (of the
+// next shard if its own has no other), which approximates a global LRU.
+// With fewer than 1024 places it is one shard: an exact LRU.
 //
 // A request pins its user's entry for its duration, so that an eviction
 // never closes a source a handler is using: the evicted entry is closed
@@ -44,7 +47,8 @@ type cache struct {
 	shards   []shard
 	mask     uint64
 	seed     maphash.Seed
-	perShard int
+	capacity int64
+	count    atomic.Int64 // entries in all shards
 	open     func(id string) (*user, error)
 
 	mu     sync.Mutex // guards closed, and live.Add after it
@@ -58,7 +62,7 @@ func newCache(capacity int, open func(string) (*user, error)) *cache {
 		n *= 2
 	}
 	c := &cache{shards: make([]shard, n), mask: uint64(n - 1), seed: maphash.MakeSeed(),
-		perShard: (capacity + n - 1) / n, open: open}
+		capacity: int64(max(capacity, 1)), open: open}
 	for i := range c.shards {
 		sh := &c.shards[i]
 		sh.m = make(map[string]*user)
@@ -124,6 +128,7 @@ func (c *cache) insert(sh *shard, nu *user, replace bool) (*user, error) {
 	nu.refs.Add(1)
 	var victims [2]*user
 	nv := 0
+	grew := false
 	sh.mu.Lock()
 	if old := sh.m[nu.id]; old != nil {
 		if !replace {
@@ -146,19 +151,60 @@ func (c *cache) insert(sh *shard, nu *user, replace bool) (*user, error) {
 	sh.m[nu.id] = nu
 	sh.pushFront(nu)
 	sh.n++
-	if sh.n > c.perShard {
-		lru := sh.head.prev
-		sh.unlink(lru)
-		delete(sh.m, lru.id)
-		sh.n--
-		victims[nv] = lru
-		nv++
+	if nv == 0 {
+		grew = true
+		if c.count.Add(1) > c.capacity && sh.n > 1 {
+			victims[nv] = sh.popLRU()
+			nv++
+			c.count.Add(-1)
+			grew = false
+		}
 	}
 	sh.mu.Unlock()
+	if grew && c.count.Load() > c.capacity {
+		// This shard holds only the new entry: make room in another.
+		if v := c.evictFrom(sh); v != nil {
+			victims[nv] = v
+			nv++
+		}
+	}
 	for _, v := range victims[:nv] {
 		c.evict(v)
 	}
 	return nu, nil
+}
+
+// popLRU removes and returns the least recently used entry of sh, which
+// must have one. sh.mu must be held.
+func (sh *shard) popLRU() *user {
+	lru := sh.head.prev
+	sh.unlink(lru)
+	delete(sh.m, lru.id)
+	sh.n--
+	return lru
+}
+
+// evictFrom removes the least recently used entry of the first shard after
+// not that has one, while the cache is over capacity.
+func (c *cache) evictFrom(not *shard) *user {
+	start := 0
+	for i := range c.shards {
+		if &c.shards[i] == not {
+			start = i
+		}
+	}
+	for k := 1; k < len(c.shards); k++ {
+		sh := &c.shards[(start+k)%len(c.shards)]
+		sh.mu.Lock()
+		if sh.n > 0 && c.count.Load() > c.capacity {
+			v := sh.popLRU()
+			c.count.Add(-1)
+			sh.mu.Unlock()
+			return v
+		}
+		sh.mu.Unlock()
+	}
+	return nil
 }
 
 // remove evicts the entry of user id, if cached.
@@ -170,6 +216,7 @@ func (c *cache) remove(id string) {
 		sh.unlink(u)
 		delete(sh.m, id)
 		sh.n--
+		c.count.Add(-1)
 	}
 	sh.mu.Unlock()
 	if u != nil {
@@ -215,16 +262,7 @@ func closeStore(s spotauth.TokenStore) {
 }
 
 // len returns the number of cached entries.
-func (c *cache) len() int {
-	n := 0
-	for i := range c.shards {
-		sh := &c.shards[i]
-		sh.mu.Lock()
-		n += sh.n
-		sh.mu.Unlock()
-	}
-	return n
-}
+func (c *cache) len() int { return int(c.count.Load()) }
 
 // close evicts every entry and waits until all are closed, pinned ones
 // included (their requests end first). Later inserts fail.
@@ -243,6 +281,7 @@ func (c *cache) close() {
 			sh.unlink(u)
 		}
 		clear(sh.m)
+		c.count.Add(-int64(sh.n))
 		sh.n = 0
 		sh.mu.Unlock()
 		for _, u := range all {
