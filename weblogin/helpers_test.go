@@ -226,6 +226,7 @@ type response struct {
 	location string
 	body     string
 	cookies  []*http.Cookie
+	header   http.Header
 }
 
 func (b *browser) do(method, u string, form url.Values) response {
@@ -253,7 +254,7 @@ func (b *browser) do(method, u string, form url.Values) response {
 			loc = l.String()
 		}
 	}
-	return response{status: resp.StatusCode, location: loc, body: string(data), cookies: resp.Cookies()}
+	return response{status: resp.StatusCode, location: loc, body: string(data), cookies: resp.Cookies(), header: resp.Header}
 }
 
 func (b *browser) get(u string) response { b.t.Helper(); return b.do("GET", u, nil) }
