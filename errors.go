@@ -211,6 +211,24 @@ func (e *LeaseBusyError) Unwrap() error { return e.Err }
 // Is reports whether target is [ErrLeaseBusy].
 func (e *LeaseBusyError) Is(target error) bool { return target == ErrLeaseBusy }
 
+// NewerTokenError is what a [LockingStore]'s Lock may return instead of a
+// lease when, while it waited, another holder stored a token: that
+// holder's refresh is done, and the caller need not take the lease to
+// learn its result. [Config.EnsureToken] and [RefreshingSource] adopt
+// Token if they would adopt it from the store (usable, and newer than
+// theirs), and call Lock again otherwise. A nil Token means: load it. The
+// Redis store returns the token its notification of the save carried, so
+// that a waiter learns the new token without another request.
+type NewerTokenError struct {
+	Token   *Token // the token stored; nil if the store did not say
+	Version int64  // its version, for a store that keeps versions (0 otherwise)
+}
+
+// Error says that a newer token was stored.
+func (e *NewerTokenError) Error() string {
+	return "spotauth: another holder stored a token while this one waited for the refresh lease"
+}
+
 // StoreError is a failure of the token store during a refresh. A
 // [RefreshingSource] reports it to [SourceOptions.OnError] (and returns it
 // once no valid token remains); [Config.EnsureToken] returns it.

@@ -172,12 +172,19 @@ func (r *renewal) acquire(ctx context.Context, ls LockingStore) (lease Lease, ad
 	}
 	for {
 		lease, err = lock(ctx, ls)
+		var newer *NewerTokenError
 		switch {
 		case err == nil:
 			return lease, nil, nil
 		case err == errDeleted:
 			return nil, nil, errDeleted
-		case err == errAdopted:
+		case errors.As(err, &newer) && newer.Token != nil:
+			// The store says which token another process stored while
+			// we waited: take it if it is one to adopt, or wait again.
+			if r.adopt(newer.Token) {
+				return nil, newer.Token, nil
+			}
+		case err == errAdopted || newer != nil:
 			// Another process stored a newer token: take it if it is
 			// one to adopt, or wait for the lease again.
 			if cur, lerr := ls.Load(ctx); lerr == nil && r.adopt(cur) {

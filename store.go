@@ -25,8 +25,10 @@ type TokenStore interface {
 type LockingStore interface {
 	TokenStore
 	// Lock waits for the refresh lease and takes it. If ctx is done first,
-	// it returns a [*LeaseBusyError]. A lease its holder stops renewing (a
-	// dead process) expires after a short time.
+	// it returns a [*LeaseBusyError]. If another holder stores a token
+	// while it waits, it may return a [*NewerTokenError] instead. A lease
+	// its holder stops renewing (a dead process) expires after a short
+	// time.
 	Lock(ctx context.Context) (Lease, error)
 }
 
