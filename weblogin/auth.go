@@ -245,7 +245,7 @@ func (a *Auth) activeUser(ctx context.Context, s *session) (*user, *spotauth.Tok
 		return nil, nil, err
 	}
 	tok, err := u.src.Token(ctx)
-	if err == nil && unixNano(tok.AuthorizedAt) < s.authAt {
+	if err == nil && olderThan(tok.AuthorizedAt, s.authAt) {
 		// Logged in again on another replica: load the new token.
 		a.users.unpin(u)
 		nu, oerr := a.openUser(u.id)
@@ -255,7 +255,7 @@ func (a *Auth) activeUser(ctx context.Context, s *session) (*user, *spotauth.Tok
 		if u, err = a.users.put(nu); err != nil {
 			return nil, nil, err
 		}
-		if tok, err = u.src.Token(ctx); err == nil && unixNano(tok.AuthorizedAt) < s.authAt {
+		if tok, err = u.src.Token(ctx); err == nil && olderThan(tok.AuthorizedAt, s.authAt) {
 			err = errStale
 		}
 	}
@@ -264,6 +264,20 @@ func (a *Auth) activeUser(ctx context.Context, s *session) (*user, *spotauth.Tok
 		return nil, nil, err
 	}
 	return u, tok, nil
+}
+
+// olderThan reports whether a token authorized at t is older than the
+// authorization at authAt (Unix nanoseconds; 0: unknown). A store that
+// keeps whole seconds (the file store's JSON) gives a t without
+// nanoseconds: it is older only if its second is.
+func olderThan(t time.Time, authAt int64) bool {
+	if t.IsZero() || authAt == 0 {
+		return false
+	}
+	if t.Nanosecond() == 0 {
+		return t.Unix() < authAt/int64(time.Second)
+	}
+	return t.UnixNano() < authAt
 }
 
 func unixNano(t time.Time) int64 {

@@ -265,3 +265,25 @@ func base64Decode(s string) ([]byte, error) {
 	}
 	return b, err
 }
+
+func TestOlderThan(t *testing.T) {
+	at := time.Date(2026, 3, 1, 12, 0, 0, 500, time.UTC)
+	for _, tc := range []struct {
+		tok  time.Time
+		want bool
+	}{
+		{at, false},
+		{at.Add(-1), true},
+		{at.Add(1), false},
+		{at.Truncate(time.Second), false}, // a store of whole seconds: the same second
+		{at.Truncate(time.Second).Add(-time.Second), true},
+		{time.Time{}, false},
+	} {
+		if got := olderThan(tc.tok, at.UnixNano()); got != tc.want {
+			t.Errorf("olderThan(%v, %v) = %v; want %v", tc.tok, at, got, tc.want)
+		}
+	}
+	if olderThan(at, 0) {
+		t.Error("olderThan(t, 0) = true; want false (unknown)")
+	}
+}
