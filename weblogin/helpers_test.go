@@ -67,7 +67,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 		e.srv = spotauthtest.NewUnstartedServer()
 		e.srv.AutoApprove = true
 		if o.fakeClock {
-			e.srv.Clock = spotauthtest.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+			e.srv.Clock = spotauthtest.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 123456789, time.UTC))
 		}
 		if o.server != nil {
 			o.server(e.srv)

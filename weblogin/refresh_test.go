@@ -3,6 +3,8 @@ package weblogin_test
 import (
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/spotauth/spotauth"
 	"github.com/spotauth/spotauth/spotauthtest"
+	filestore "github.com/spotauth/spotauth/store/file"
 	"github.com/spotauth/spotauth/weblogin"
 )
 
@@ -205,5 +208,51 @@ func TestForgottenElsewhere(t *testing.T) {
 	}
 	if st := a.srv.Stats(); st.Refreshes != 0 || a.storedToken("hana") != nil {
 		t.Errorf("refreshes %d, stored token %v; want 0 and none (a logout is final)", st.Refreshes, a.storedToken("hana"))
+	}
+}
+
+// fileUserStores returns an Options.Store that keeps each user's token in
+// a file of its own in dir.
+func fileUserStores(dir string) func(string) (spotauth.TokenStore, error) {
+	return func(id string) (spotauth.TokenStore, error) {
+		return filestore.New(dir, weblogin.StoreKey(id), nil)
+	}
+}
+
+// TestFileStores: two replicas on one host share a directory of token
+// files, one per user; the file store keeps whole seconds.
+func TestFileStores(t *testing.T) {
+	dir := t.TempDir()
+	store := func(o *weblogin.Options) { o.Store = fileUserStores(dir) }
+	a := newEnv(t, envOptions{fakeClock: true, opts: store, server: func(s *spotauthtest.Server) { s.Refresh = spotauthtest.RefreshRotate }})
+	b := newEnv(t, envOptions{srv: a.srv, opts: store, cfg: func(c *spotauth.Config) { c.RedirectURL = a.cfg.RedirectURL }})
+	a.setUser("Older.Account")
+	br := newBrowser(t)
+	br.login(a, "/")
+	if _, err := os.Stat(filepath.Join(dir, weblogin.StoreKey("Older.Account")+".json")); err != nil {
+		t.Fatalf("token file: %v", err)
+	}
+	for round := 1; round <= 2; round++ {
+		a.srv.Clock.Advance(time.Hour)
+		var wg sync.WaitGroup
+		for j := range 6 {
+			env := []*env{a, b}[j%2]
+			wg.Go(func() {
+				if r := br.get(env.app.URL + "/me"); r.status != 200 {
+					t.Errorf("round %d: GET /me = %d %q", round, r.status, r.body)
+				}
+			})
+		}
+		wg.Wait()
+		if st := a.srv.Stats(); st.RefreshesSucceeded != round || st.Errors["invalid_grant"] != 0 {
+			t.Errorf("after round %d: refreshes %d, invalid_grant %d; want %d, 0", round, st.RefreshesSucceeded, st.Errors["invalid_grant"], round)
+		}
+	}
+	// A step-up on a is loaded by b.
+	if r, _ := br.follow(a.app.URL + "/playlists"); r.status != 200 {
+		t.Fatalf("step-up = %d %q", r.status, r.body)
+	}
+	if r := br.get(b.app.URL + "/playlists"); r.status != 200 {
+		t.Errorf("b after the step-up on a = %d %q", r.status, r.location)
 	}
 }
