@@ -30,10 +30,12 @@ const (
 type Options struct {
 	// Store returns the token store of a user, keyed by Spotify user ID
 	// (as given; see [StoreKey] for a name any store accepts). Auth calls
-	// it when a user logs in and when a user's entry is not cached, and
-	// closes the store (if it is an io.Closer) when the entry leaves the
-	// cache. Replicas must share the stores: Redis, or files on one host;
-	// [MemoryStores] are for a single process.
+	// it when a user logs in or out and when a user's entry is not
+	// cached, and closes each store it got (if it is an io.Closer) once
+	// done with it: when the entry leaves the cache, or at the end of the
+	// login or logout. Return a new store at each call, or one whose Close
+	// does nothing. Replicas must share the stores: Redis, or files on
+	// one host; [MemoryStores] are for a single process.
 	Store func(userID string) (spotauth.TokenStore, error)
 	// Keys are the secrets that seal the cookies, at least [MinKeySize]
 	// random bytes each (see [GenerateKey] and [ParseKeys]). The first
