@@ -54,6 +54,9 @@ func (a *Auth) Login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	noStore(w)
+	if r.Body != nil {
+		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	}
 	next, ok := localPath(r.FormValue("next"))
 	if !ok {
 		a.fail(w, r, http.StatusBadRequest, ErrUnsafeNext)
