@@ -395,3 +395,47 @@ func TestStoreKey(t *testing.T) {
 		t.Errorf("StoreKey of a modern Spotify ID = %q; want it unchanged", k)
 	}
 }
+
+func TestKeyRotation(t *testing.T) {
+	oldKey := []byte(strings.Repeat("o", 32))
+	newKey := []byte(strings.Repeat("n", 32))
+	before := newEnv(t, envOptions{keys: [][]byte{oldKey}})
+	before.setUser("ivy")
+	b := newBrowser(t)
+	b.login(before, "/")
+	oldCookie := b.cookie(before, "spotauth")
+	csrf := b.csrf(before)
+
+	// The next deployment seals with the new key and still opens the old
+	// one's cookies, and accepts their CSRF tokens.
+	after := newEnv(t, envOptions{srv: before.srv, stores: before.stores, keys: [][]byte{newKey, oldKey}})
+	ab := newBrowser(t)
+	ab.setCookie(after, "spotauth", oldCookie)
+	if r := ab.get(after.app.URL + "/public"); !strings.HasPrefix(r.body, "hello ivy") {
+		t.Fatalf("a session sealed with the old key, after rotation: %q", r.body)
+	}
+	// A new login is sealed with the new key: the old deployment, which
+	// lacks it, does not open it.
+	after.setUser("ivy")
+	ab.login(after, "/")
+	ob := newBrowser(t)
+	ob.setCookie(before, "spotauth", ab.cookie(after, "spotauth"))
+	if r := ob.get(before.app.URL + "/public"); r.body != "hello stranger" {
+		t.Errorf("a cookie sealed with the new key opened without it: %q", r.body)
+	}
+	// Once the old key is dropped, its sessions end.
+	dropped := newEnv(t, envOptions{srv: before.srv, stores: before.stores, keys: [][]byte{newKey}})
+	db := newBrowser(t)
+	db.setCookie(dropped, "spotauth", oldCookie)
+	if r := db.get(dropped.app.URL + "/public"); r.body != "hello stranger" {
+		t.Errorf("a session sealed with a dropped key: %q", r.body)
+	}
+	// The old session's CSRF token still logs it out after rotation.
+	if r := ab.do("POST", after.app.URL+"/logout", url.Values{weblogin.CSRFField: {csrf}}); r.status != http.StatusForbidden {
+		t.Errorf("logout of the new session with the old session's CSRF token = %d; want 403", r.status)
+	}
+	ab.setCookie(after, "spotauth", oldCookie)
+	if r := ab.do("POST", after.app.URL+"/logout", url.Values{weblogin.CSRFField: {csrf}}); r.status != http.StatusSeeOther {
+		t.Errorf("logout of the old session after rotation = %d; want 303", r.status)
+	}
+}
