@@ -100,3 +100,18 @@ func runAccountsServer(ctx context.Context, opts *accountsServerOptions) error {
 	io.Printf("Stopping.\n")
 	return nil
 }
+
+// configureFake sets up the accounts-server's fake before Start: it
+// listens on ln and registers one app with every redirect URI.
+func configureFake(srv *spotauthtest.Server, ln net.Listener, opts *accountsServerOptions) error {
+	srv.Listener = ln
+	srv.ClientID = "" // no default app: register ours with all its URIs
+	srv.AutoApprove = opts.AutoApprove
+	srv.AccessTokenLifetime = opts.TokenLifetime
+	err := srv.AddApp(spotauthtest.App{ClientID: opts.ClientID, ClientSecret: opts.ClientSecret, RedirectURIs: opts.RedirectURIs})
+	if err != nil {
+		return withCode(ExitUsage, fmt.Errorf("spotauth: accounts-server: %w", err),
+			"Use --client-id without braces or spaces, and redirect URIs by Spotify's rules (https, or http://127.0.0.1[:port]/path; never localhost).")
+	}
+	return nil
+}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/spotauth/spotauth"
 	"github.com/spotauth/spotauth/internal/ini"
 )
 
@@ -184,4 +185,29 @@ func parseINI(data []byte, section string) (map[string]string, error) {
 		out[uk], exact[uk] = strings.TrimSpace(v), k == uk
 	}
 	return out, nil
+}
+
+// config returns the spotauth.Config of the resolved settings. needID
+// makes a missing client ID an error.
+func (f *Factory) config(s *settings) (*spotauth.Config, error) {
+	if s.ClientID == "" {
+		return nil, withCode(ExitConfig, errors.New("spotauth: no client ID"),
+			"Pass --client-id, set %s, or add %s = ... to %s.\nFind the client ID of your app at https://developer.spotify.com/dashboard.",
+			envClientID, envClientID, configFilePathHint(s))
+	}
+	return &spotauth.Config{
+		ClientID:     s.ClientID,
+		ClientSecret: s.ClientSecret,
+		RedirectURL:  s.RedirectURI,
+		Endpoint:     spotauth.NewEndpoint(s.AccountsURL),
+		HTTPClient:   f.httpClient(),
+		Now:          f.Now,
+	}, nil
+}
+
+func configFilePathHint(s *settings) string {
+	if s.ConfigFile != "" {
+		return s.ConfigFile
+	}
+	return s.ConfigDir + "/" + configFileName
 }

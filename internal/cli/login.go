@@ -73,75 +73,6 @@ PKCE is used when there is no client secret, or with --pkce.`,
 	return cmd
 }
 
-// parseScopeArgs parses --scope values: scope names and the presets read,
-// write and every, separated by spaces or commas.
-func parseScopeArgs(args []string) (spotauth.Scopes, error) {
-	var out spotauth.Scopes
-	var names []string
-	for _, a := range args {
-		for _, w := range strings.FieldsFunc(a, func(r rune) bool { return r == ' ' || r == ',' || r == '\t' }) {
-			if p, ok := spotauth.ScopePreset(w); ok {
-				out = out.Union(p)
-			} else {
-				names = append(names, w)
-			}
-		}
-	}
-	if len(names) > 0 {
-		sc, err := spotauth.ParseScopes(strings.Join(names, " "))
-		if err != nil {
-			return spotauth.Scopes{}, withCode(ExitUsage, err, "Run spotauth scopes for the valid names and presets.")
-		}
-		out = out.Union(sc)
-	}
-	return out, nil
-}
-
-// loginLine is the command that logs in again with scopes, repeating the
-// flags given on this command line (never the secret's value).
-func loginLine(s *settings, scopes spotauth.Scopes) string {
-	var b strings.Builder
-	b.WriteString("spotauth login")
-	for _, name := range []string{"profile", "client-id", "accounts-url", "api-url", "redirect-uri", "store"} {
-		if !strings.HasPrefix(s.source[name], "flag") {
-			continue
-		}
-		var v string
-		switch name {
-		case "profile":
-			v = s.Profile
-		case "client-id":
-			v = s.ClientID
-		case "accounts-url":
-			v = s.AccountsURL
-		case "api-url":
-			v = s.APIURL
-		case "redirect-uri":
-			v = s.RedirectURI
-		case "store":
-			v = storeDesc(s)
-		}
-		fmt.Fprintf(&b, " --%s %s", name, shellQuote(v))
-	}
-	if strings.HasPrefix(s.source["client-secret"], "flag") {
-		b.WriteString(" --client-secret ...")
-	}
-	if scopes.Len() > 0 {
-		fmt.Fprintf(&b, " --scope %s", shellQuote(strings.ReplaceAll(scopes.String(), " ", ",")))
-	}
-	return b.String()
-}
-
-// shellQuote quotes s for a POSIX shell when needed.
-func shellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_.,/:=@%+", r))
-	}) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
 func runLogin(ctx context.Context, opts *loginOptions) error {
 	f := opts.f
 	s, err := f.Settings()
@@ -309,32 +240,6 @@ wait:
 		io.Printf("  Flow:    authorization code with client secret\n")
 	}
 	return nil
-}
-
-func scopesText(sc spotauth.Scopes) string {
-	if sc.Len() == 0 {
-		return "(none: public data only)"
-	}
-	return sc.String()
-}
-
-func describeTime(t, now time.Time) string {
-	if t.IsZero() {
-		return "unknown"
-	}
-	d := t.Sub(now).Round(time.Second)
-	if d < 0 {
-		return fmt.Sprintf("%s (%s ago)", t.Local().Format(time.RFC3339), humanDuration(-d))
-	}
-	return fmt.Sprintf("%s (in %s)", t.Local().Format(time.RFC3339), humanDuration(d))
-}
-
-// humanDuration shows days for long durations: "181 days", "3h0m0s".
-func humanDuration(d time.Duration) string {
-	if d >= 48*time.Hour {
-		return fmt.Sprintf("%d days", int(d.Hours()/24))
-	}
-	return d.String()
 }
 
 // sshLine is the port-forward command that lets a browser on the user's

@@ -6,83 +6,10 @@ package cli
 import (
 	"context"
 	"errors"
-	"io"
-	"net/http"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/spf13/cobra"
-
-	"github.com/spotauth/spotauth"
 )
-
-// Factory carries what every command needs: streams, environment, browser,
-// and the settings resolved lazily from flags, environment and config file.
-type Factory struct {
-	IO        *IOStreams
-	Env       LookupEnv
-	Browser   Browser      // nil: the system browser, honouring $BROWSER
-	HTTP      *http.Client // nil: a client with a 30 s timeout
-	Now       func() time.Time
-	flags     globalFlags
-	root      *cobra.Command
-	once      sync.Once
-	settings  *settings
-	settingsE error
-	closers   []io.Closer
-}
-
-// Settings resolves the configuration once.
-func (f *Factory) Settings() (*settings, error) {
-	f.once.Do(func() {
-		changed := func(name string) bool {
-			fl := f.root.PersistentFlags().Lookup(name)
-			return fl != nil && fl.Changed
-		}
-		f.settings, f.settingsE = resolveSettings(&f.flags, changed, f.Env)
-	})
-	return f.settings, f.settingsE
-}
-
-func (f *Factory) now() time.Time {
-	if f.Now != nil {
-		return f.Now()
-	}
-	return time.Now()
-}
-
-func (f *Factory) httpClient() *http.Client {
-	if f.HTTP != nil {
-		return f.HTTP
-	}
-	return &http.Client{Timeout: 30 * time.Second}
-}
-
-// config returns the spotauth.Config of the resolved settings. needID
-// makes a missing client ID an error.
-func (f *Factory) config(s *settings) (*spotauth.Config, error) {
-	if s.ClientID == "" {
-		return nil, withCode(ExitConfig, errors.New("spotauth: no client ID"),
-			"Pass --client-id, set %s, or add %s = ... to %s.\nFind the client ID of your app at https://developer.spotify.com/dashboard.",
-			envClientID, envClientID, configFilePathHint(s))
-	}
-	return &spotauth.Config{
-		ClientID:     s.ClientID,
-		ClientSecret: s.ClientSecret,
-		RedirectURL:  s.RedirectURI,
-		Endpoint:     spotauth.NewEndpoint(s.AccountsURL),
-		HTTPClient:   f.httpClient(),
-		Now:          f.Now,
-	}, nil
-}
-
-func configFilePathHint(s *settings) string {
-	if s.ConfigFile != "" {
-		return s.ConfigFile
-	}
-	return s.ConfigDir + "/" + configFileName
-}
 
 // Main runs spotauth with args (without the program name) and returns the
 // exit code. env is os.LookupEnv in the real process.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -64,13 +63,6 @@ type statusJSON struct {
 type check struct {
 	OK    bool   `json:"ok"`
 	Error string `json:"error,omitempty"`
-}
-
-func rfc3339(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(time.RFC3339)
 }
 
 func runStatus(ctx context.Context, opts *statusOptions) error {
@@ -163,13 +155,6 @@ func runStatus(ctx context.Context, opts *statusOptions) error {
 		}
 	}
 	return result
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "(none)"
-	}
-	return s
 }
 
 // checkToken proves the token works: refresh if it is expiring, then

@@ -9,8 +9,11 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/spotauth/spotauth"
 	filestore "github.com/spotauth/spotauth/store/file"
+	redisstore "github.com/spotauth/spotauth/store/redis"
 )
 
 // tokenKind separates the two tokens a profile holds.
@@ -158,3 +161,30 @@ func busyHint(err error, fallback string) string {
 	}
 	return fallback
 }
+
+// openRedisStore opens the Redis store of one token of profile: the key is
+// the profile for the user token and profile+".app" for the app token, in
+// the URL's prefix (default "spotauth"). It does not contact Redis.
+func (f *Factory) openRedisStore(ctx context.Context, rawURL, profile string, kind tokenKind) (spotauth.TokenStore, error) {
+	client, cfg, err := redisstore.ParseURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	st, err := redisstore.New(client, storeName(profile, kind), redisstore.WithPrefix(cfg.Prefix))
+	if err != nil {
+		client.Close()
+		return nil, err
+	}
+	f.closeLater(client) // closed after the store, which may still renew a lease
+	f.closeLater(st)
+	return st, nil
+}
+
+// quietRedis stops go-redis from logging its retries to stderr; the
+// store's error already says what failed. Process-wide, so Main calls it,
+// not Run.
+func quietRedis() { redis.SetLogger(discardLogger{}) }
+
+type discardLogger struct{}
+
+func (discardLogger) Printf(context.Context, string, ...any) {}
