@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/spotauth/spotauth"
 )
 
 type doctorOptions struct {
@@ -48,7 +50,7 @@ func runDoctor(ctx context.Context, opts *doctorOptions) error {
 
 	// Client ID.
 	if s.ClientID == "" {
-		add("FAIL", "no client ID", fmt.Sprintf("Pass --client-id, set %s, or add %s = ... to %s (the ID is on your app's page at https://developer.spotify.com/dashboard).", envClientID, envClientID, configFilePathHint(s)))
+		add("FAIL", "no client ID", fmt.Sprintf("Pass --client-id, set %s, or add %s = ... to %s (the ID is on your app's page at https://developer.spotify.com/dashboard).", spotauth.EnvClientID, spotauth.EnvClientID, configFilePathHint(s)))
 	} else {
 		add("ok", fmt.Sprintf("client ID %s (from %s)", s.ClientID, s.source["client-id"]), "")
 	}
@@ -56,7 +58,7 @@ func runDoctor(ctx context.Context, opts *doctorOptions) error {
 	// Client secret.
 	if s.ClientSecret != "" {
 		add("warn", fmt.Sprintf("a client secret is configured (from %s): login uses the secret flow, not PKCE", s.source["client-secret"]),
-			fmt.Sprintf("For a command-line or desktop app, PKCE needs no secret: unset %s (or pass --pkce to login). Keep the secret only for spotauth token --client-credentials, and never ship it.", envClientSecret))
+			fmt.Sprintf("For a command-line or desktop app, PKCE needs no secret: unset %s (or pass --pkce to login). Keep the secret only for spotauth token --client-credentials, and never ship it.", spotauth.EnvClientSecret))
 	} else {
 		add("ok", "no client secret: login uses PKCE", "")
 	}

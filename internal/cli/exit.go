@@ -90,7 +90,8 @@ func exitCode(err error) int {
 		errors.Is(err, spotauth.ErrMalformedRedirect), errors.Is(err, spotauth.ErrRepeatedParameter), errors.Is(err, spotauth.ErrMissingCode),
 		errors.As(err, &ae):
 		return ExitDenied
-	case errors.Is(err, spotauth.ErrInvalidClient), errors.Is(err, spotauth.ErrInvalidRedirectURI), errors.Is(err, spotauth.ErrInvalidConfig):
+	case errors.Is(err, spotauth.ErrInvalidClient), errors.Is(err, spotauth.ErrInvalidRedirectURI), errors.Is(err, spotauth.ErrInvalidConfig),
+		errors.Is(err, spotauth.ErrNoClientID), errors.Is(err, spotauth.ErrConfigSection):
 		return ExitConfig
 	case errors.Is(err, spotauth.ErrUnknownScope):
 		return ExitUsage

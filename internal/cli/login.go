@@ -247,18 +247,12 @@ wait:
 func sshLine(env LookupEnv, host string, port int) string {
 	target := "user@host"
 	if c := strings.Fields(env.get("SSH_CONNECTION")); len(c) == 4 {
-		target = c[2]
-		if strings.Contains(target, ":") {
-			target = "[" + target + "]"
-		}
+		target = hostForURL(c[2])
 		if u := env.get("USER"); u != "" {
 			target = u + "@" + target
 		}
 	}
-	if strings.Contains(host, ":") {
-		host = "[" + host + "]"
-	}
-	return fmt.Sprintf("ssh -L %d:%s:%d %s", port, host, port, target)
+	return fmt.Sprintf("ssh -L %d:%s:%d %s", port, hostForURL(host), port, target)
 }
 
 func loginRedirectError(err error, s *settings, scopes spotauth.Scopes) error {
@@ -281,7 +275,7 @@ func loginRedirectError(err error, s *settings, scopes spotauth.Scopes) error {
 func exchangeHint(err error, s *settings) string {
 	switch {
 	case errors.Is(err, spotauth.ErrInvalidClient):
-		return "Check the client ID and secret (--client-id, --client-secret, " + envClientID + ", " + envClientSecret + "); run spotauth doctor."
+		return "Check the client ID and secret (--client-id, --client-secret, " + spotauth.EnvClientID + ", " + spotauth.EnvClientSecret + "); run spotauth doctor."
 	case errors.Is(err, spotauth.ErrInvalidGrant):
 		return "The code expired or the redirect URI differs from the registered one; run " + loginLine(s, spotauth.Scopes{}) + " again."
 	}

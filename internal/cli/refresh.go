@@ -59,13 +59,11 @@ func runRefresh(ctx context.Context, opts *refreshOptions) error {
 	return nil
 }
 
-// fresh reports whether t stays valid for at least minValid. A negative
-// minValid means never fresh (forced refresh).
-func fresh(t *spotauth.Token, minValid time.Duration, now time.Time) bool {
-	if minValid < 0 || t == nil || t.AccessToken == "" {
-		return false
-	}
-	return t.Expiry.IsZero() || t.Expiry.Sub(now) > minValid
+// validFor reports whether t is valid now and stays so for at least
+// minValid, by the library's expiry rule; a token without expiry never
+// expires. A negative minValid means never (a forced refresh).
+func validFor(t *spotauth.Token, minValid time.Duration, now time.Time) bool {
+	return minValid >= 0 && t.ValidAt(now) && !t.ExpiresWithinAt(now, minValid)
 }
 
 // refreshUser makes sure the stored user token stays valid for minValid

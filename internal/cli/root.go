@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/spotauth/spotauth"
 )
 
 // Main runs spotauth with args (without the program name) and returns the
@@ -94,9 +96,9 @@ func newRootCmd(f *Factory, args []string) *cobra.Command {
 		return &cliError{code: ExitUsage, err: err, hint: "Run " + c.CommandPath() + " --help for usage."}
 	})
 	pf := root.PersistentFlags()
-	pf.StringVar(&f.flags.ClientID, "client-id", "", "Spotify app client ID ($"+envClientID+")")
-	pf.StringVar(&f.flags.ClientSecret, "client-secret", "", "Spotify app client secret; leave empty for PKCE ($"+envClientSecret+")")
-	pf.StringVar(&f.flags.RedirectURI, "redirect-uri", "", "loopback redirect URI registered for the app ($"+envRedirectURI+", default "+defaultRedirectURI+")")
+	pf.StringVar(&f.flags.ClientID, "client-id", "", "Spotify app client ID ($"+spotauth.EnvClientID+")")
+	pf.StringVar(&f.flags.ClientSecret, "client-secret", "", "Spotify app client secret; leave empty for PKCE ($"+spotauth.EnvClientSecret+")")
+	pf.StringVar(&f.flags.RedirectURI, "redirect-uri", "", "loopback redirect URI registered for the app ($"+spotauth.EnvRedirectURI+", default "+defaultRedirectURI+")")
 	pf.StringVar(&f.flags.ConfigFile, "config", "", "tekore-style INI config file (default $"+envConfigDir+"/"+configFileName+" if present)")
 	pf.StringVar(&f.flags.ConfigSection, "config-section", "DEFAULT", "section of the config file")
 	pf.StringVar(&f.flags.AccountsURL, "accounts-url", "", "Accounts service URL ($"+envAccountsURL+", default "+defaultAccountsURL+")")

@@ -160,7 +160,7 @@ func runStatus(ctx context.Context, opts *statusOptions) error {
 // checkToken proves the token works: refresh if it is expiring, then
 // GET /v1/me.
 func checkToken(ctx context.Context, f *Factory, s *settings, st spotauth.TokenStore, t *spotauth.Token) (*account, error) {
-	if !fresh(t, spotauth.DefaultExpiryMargin, f.now()) {
+	if !validFor(t, spotauth.DefaultExpiryMargin, f.now()) {
 		cfg, err := f.config(s)
 		if err != nil {
 			return nil, err

@@ -93,10 +93,13 @@ func (f *Factory) openStore(ctx context.Context, s *settings, kind tokenKind) (s
 	}
 	switch loc.kind {
 	case "redis":
-		st, err := f.openRedisStore(ctx, loc.url, s.Profile, kind)
+		// The Redis store's own URL parsing (prefix, lease_ttl, TLS,
+		// go-redis options); the key is the token's name in the profile.
+		st, err := redisstore.NewFromURL(loc.url, redisstore.WithKey(storeName(s.Profile, kind)))
 		if err != nil {
 			return nil, withCode(ExitConfig, err, "Check --store / %s (redis://[user:password@]host:port/db).", envStore)
 		}
+		f.closeLater(st) // which closes its client
 		return st, nil
 	default:
 		st, err := filestore.New(loc.dir, storeName(s.Profile, kind), nil)
@@ -160,24 +163,6 @@ func busyHint(err error, fallback string) string {
 		return busy.Hint
 	}
 	return fallback
-}
-
-// openRedisStore opens the Redis store of one token of profile: the key is
-// the profile for the user token and profile+".app" for the app token, in
-// the URL's prefix (default "spotauth"). It does not contact Redis.
-func (f *Factory) openRedisStore(ctx context.Context, rawURL, profile string, kind tokenKind) (spotauth.TokenStore, error) {
-	client, cfg, err := redisstore.ParseURL(rawURL)
-	if err != nil {
-		return nil, err
-	}
-	st, err := redisstore.New(client, storeName(profile, kind), redisstore.WithPrefix(cfg.Prefix))
-	if err != nil {
-		client.Close()
-		return nil, err
-	}
-	f.closeLater(client) // closed after the store, which may still renew a lease
-	f.closeLater(st)
-	return st, nil
 }
 
 // quietRedis stops go-redis from logging its retries to stderr; the

@@ -106,7 +106,7 @@ func runToken(ctx context.Context, opts *tokenOptions) error {
 		return withCode(ExitAuth, fmt.Errorf("spotauth: the token of profile %s lacks the scopes %s", s.Profile, missing),
 			"Log in again with them: %s", loginLine(s, t.Scope.Union(required)))
 	}
-	if !fresh(t, opts.MinValid, f.now()) {
+	if !validFor(t, opts.MinValid, f.now()) {
 		// Only now is the configuration needed: the cached path stays light.
 		cfg, err := f.config(s)
 		if err != nil {
@@ -129,7 +129,7 @@ func runAppToken(ctx context.Context, opts *tokenOptions, s *settings) error {
 	}
 	if cfg.ClientSecret == "" {
 		return withCode(ExitConfig, errors.New("spotauth: app tokens (client credentials) need the client secret"),
-			"Pass --client-secret or set %s (it is on the app's page at https://developer.spotify.com/dashboard).", envClientSecret)
+			"Pass --client-secret or set %s (it is on the app's page at https://developer.spotify.com/dashboard).", spotauth.EnvClientSecret)
 	}
 	st, err := f.openStore(ctx, s, appToken)
 	if err != nil {
