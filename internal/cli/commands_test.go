@@ -174,7 +174,7 @@ func TestAccountsServer(t *testing.T) {
 		for _, c := range root.Commands() {
 			if c.Name() == "accounts-server" {
 				c.RunE = func(cmd *cobraCommand, args []string) error {
-					opts := &accountsServerOptions{f: f, Addr: "127.0.0.1:0", ClientID: "my-app", RedirectURIs: []string{"http://127.0.0.1/cb", "http://[::1]/cb"},
+					opts := &accountsServerOptions{IO: f.IO, Addr: "127.0.0.1:0", ClientID: "my-app", RedirectURIs: []string{"http://127.0.0.1/cb", "http://[::1]/cb"},
 						TokenLifetime: time.Minute, AutoApprove: true, ready: func(u string) { ready <- u }}
 					return runAccountsServer(cmd.Context(), opts)
 				}

@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spotauth/spotauth"
 	"github.com/spotauth/spotauth/internal/ini"
@@ -66,7 +68,7 @@ func resolveSettings(g *globalFlags, changed func(name string) bool, env LookupE
 	if s.ConfigDir == "" {
 		dir, err := os.UserConfigDir()
 		if err != nil {
-			return nil, withCode(ExitConfig, fmt.Errorf("spotauth: no config directory: %w", err),
+			return nil, withHint(&configError{fmt.Errorf("spotauth: no config directory: %w", err)},
 				"Set %s to a directory for spotauth's tokens and configuration.", envConfigDir)
 		}
 		s.ConfigDir = filepath.Join(dir, "spotauth")
@@ -81,7 +83,7 @@ func resolveSettings(g *globalFlags, changed func(name string) bool, env LookupE
 	case g.ConfigFile != "":
 		m, err := readConfigFile(g.ConfigFile, section)
 		if err != nil {
-			return nil, withCode(ExitConfig, err, "Fix or remove --config %s (a tekore-style INI file with %s=... under [%s]).", g.ConfigFile, spotauth.EnvClientID, section)
+			return nil, withHint(err, "Fix or remove --config %s (a tekore-style INI file with %s=... under [%s]).", g.ConfigFile, spotauth.EnvClientID, section)
 		}
 		file, s.ConfigFile = m, g.ConfigFile
 	default:
@@ -94,7 +96,7 @@ func resolveSettings(g *globalFlags, changed func(name string) bool, env LookupE
 		case errors.Is(err, spotauth.ErrConfigSection) && !changed("config-section"):
 			// The default file need not have a [DEFAULT] section.
 		default:
-			return nil, withCode(ExitConfig, err, "Fix or remove %s.", name)
+			return nil, withHint(err, "Fix or remove %s.", name)
 		}
 	}
 
@@ -152,12 +154,12 @@ var configKeys = []string{
 // parser and key rule of spotauth.ReadConfigFile (Python configparser's
 // syntax; a key spelt exactly wins over other spellings). Unlike
 // ReadConfigFile it does not require a client ID, which may come from
-// elsewhere, and reads spotauth's own settings too. Errors name the file,
-// never a value.
+// elsewhere, and reads spotauth's own settings too. Errors are
+// configuration errors; they name the file, never a value.
 func readConfigFile(name, section string) (map[string]string, error) {
 	data, err := os.ReadFile(name)
 	if err != nil {
-		return nil, fmt.Errorf("spotauth: config file: %w", err)
+		return nil, &configError{fmt.Errorf("spotauth: config file: %w", err)}
 	}
 	return parseConfig(data, name, section)
 }
@@ -166,7 +168,7 @@ func readConfigFile(name, section string) (map[string]string, error) {
 func parseConfig(data []byte, name, section string) (map[string]string, error) {
 	f, err := ini.Parse(data)
 	if err != nil {
-		return nil, fmt.Errorf("spotauth: config file %s: %w", name, err)
+		return nil, &configError{fmt.Errorf("spotauth: config file %s: %w", name, err)}
 	}
 	if !f.HasSection(section) {
 		return nil, fmt.Errorf("%w: no section [%s] in %s", spotauth.ErrConfigSection, section, name)
@@ -175,7 +177,7 @@ func parseConfig(data []byte, name, section string) (map[string]string, error) {
 	for _, key := range configKeys {
 		v, ok, err := f.Lookup(section, key)
 		if err != nil {
-			return nil, fmt.Errorf("spotauth: config file %s: %w", name, err)
+			return nil, &configError{fmt.Errorf("spotauth: config file %s: %w", name, err)}
 		}
 		if ok {
 			out[key] = strings.TrimSpace(v)
@@ -184,12 +186,12 @@ func parseConfig(data []byte, name, section string) (map[string]string, error) {
 	return out, nil
 }
 
-// config returns the spotauth.Config of the resolved settings. A missing
-// client ID is an error wrapping [spotauth.ErrNoClientID] that says where
-// to set one.
-func (f *Factory) config(s *settings) (*spotauth.Config, error) {
+// newConfig returns the spotauth.Config of the resolved settings. A
+// missing client ID is an error wrapping [spotauth.ErrNoClientID] that
+// says where to set one.
+func newConfig(s *settings, hc *http.Client, now func() time.Time) (*spotauth.Config, error) {
 	if s.ClientID == "" {
-		return nil, withCode(ExitConfig, spotauth.ErrNoClientID,
+		return nil, withHint(spotauth.ErrNoClientID,
 			"Pass --client-id, set %s, or add %s = ... to %s.\nFind the client ID of your app at https://developer.spotify.com/dashboard.",
 			spotauth.EnvClientID, spotauth.EnvClientID, configFilePathHint(s))
 	}
@@ -198,8 +200,8 @@ func (f *Factory) config(s *settings) (*spotauth.Config, error) {
 		ClientSecret: s.ClientSecret,
 		RedirectURL:  s.RedirectURI,
 		Endpoint:     spotauth.NewEndpoint(s.AccountsURL),
-		HTTPClient:   f.httpClient(),
-		Now:          f.Now,
+		HTTPClient:   hc,
+		Now:          now,
 	}, nil
 }
 

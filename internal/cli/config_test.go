@@ -157,8 +157,8 @@ func TestParseConfig(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := parseConfig([]byte(tt.in), "f.ini", tt.section)
 			if tt.wantErr != nil {
-				if !errors.Is(err, tt.wantErr) {
-					t.Fatalf("parseConfig(%q) error %v; want %v", tt.in, err, tt.wantErr)
+				if !errors.Is(err, tt.wantErr) || exitCode(err) != ExitConfig {
+					t.Fatalf("parseConfig(%q) error %v (exit %d); want %v (exit %d)", tt.in, err, exitCode(err), tt.wantErr, ExitConfig)
 				}
 				return
 			}
@@ -171,8 +171,8 @@ func TestParseConfig(t *testing.T) {
 		})
 	}
 	for _, bad := range []string{"k=v\n", "[DEFAULT]\nnovalue\n", "[DEFAULT\n", "[]\n", "[DEFAULT]\n=v\n"} {
-		if _, err := parseConfig([]byte(bad), "f.ini", "DEFAULT"); err == nil {
-			t.Errorf("parseConfig(%q) = nil error; want one", bad)
+		if _, err := parseConfig([]byte(bad), "f.ini", "DEFAULT"); err == nil || exitCode(err) != ExitConfig {
+			t.Errorf("parseConfig(%q) = %v; want a configuration error", bad, err)
 		}
 	}
 }
@@ -187,6 +187,9 @@ func FuzzParseConfig(f *testing.F) {
 		if err != nil {
 			if strings.Contains(in, "secretvalue") && strings.Contains(err.Error(), "secretvalue") {
 				t.Errorf("parseConfig error %q shows a value", err)
+			}
+			if exitCode(err) != ExitConfig {
+				t.Errorf("parseConfig(%q) error %v has exit %d; want %d", in, err, exitCode(err), ExitConfig)
 			}
 			return
 		}

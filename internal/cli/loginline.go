@@ -8,7 +8,8 @@ import (
 )
 
 // loginLine is the command that logs in again with scopes, repeating the
-// flags given on this command line (never the secret's value).
+// flags given on this command line (never the secret's value). Hints print
+// it wherever the user has to log in.
 func loginLine(s *settings, scopes spotauth.Scopes) string {
 	var b strings.Builder
 	b.WriteString("spotauth login")

@@ -26,19 +26,19 @@ const registerHint = "Register http://127.0.0.1/callback (no port: spotauth then
 // wrap [spotauth.ErrInvalidRedirectURI] and say what to change.
 func parseLoopbackRedirect(raw string) (*loopbackRedirect, error) {
 	if err := spotauth.ValidateRedirectURI(raw); err != nil {
-		return nil, withCode(ExitConfig, err, "%s", registerHint)
+		return nil, withHint(err, "%s", registerHint)
 	}
 	if !spotauth.IsLoopbackRedirect(raw) {
-		return nil, withCode(ExitConfig, fmt.Errorf("%w: %s is not an http://127.0.0.1 loopback URI that spotauth can listen on", spotauth.ErrInvalidRedirectURI, raw),
+		return nil, withHint(fmt.Errorf("%w: %s is not an http://127.0.0.1 loopback URI that spotauth can listen on", spotauth.ErrInvalidRedirectURI, raw),
 			"%s", registerHint)
 	}
 	port, err := spotauth.RedirectPort(raw)
 	if err != nil {
-		return nil, withCode(ExitConfig, err, "%s", registerHint)
+		return nil, withHint(err, "%s", registerHint)
 	}
 	u, err := url.Parse(raw)
 	if err != nil { // not after ValidateRedirectURI
-		return nil, withCode(ExitConfig, fmt.Errorf("%w: %v", spotauth.ErrInvalidRedirectURI, err), "%s", registerHint)
+		return nil, withHint(fmt.Errorf("%w: %v", spotauth.ErrInvalidRedirectURI, err), "%s", registerHint)
 	}
 	return &loopbackRedirect{raw: raw, u: u, host: u.Hostname(), port: port}, nil
 }

@@ -1,11 +1,13 @@
 // Package cli implements the spotauth command-line tool: one file per
 // command, with the streams, environment and browser injected so that
-// every command runs in-process in tests.
+// every command runs in-process in tests, and a file for each helper they
+// share (exit codes in exit.go, settings in config.go, token stores in
+// store.go, the login line, scope arguments, ...).
 package cli
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -21,36 +23,18 @@ func Main(ctx context.Context, args []string, io *IOStreams, env LookupEnv) int 
 }
 
 // Run is Main with a ready Factory, so tests can inject a Browser or an
-// HTTP client.
+// HTTP client. The exit code and the hint printed with an error come from
+// [classify].
 func Run(ctx context.Context, args []string, f *Factory) int {
 	root := newRootCmd(f, args)
 	root.SetArgs(args)
-	cmd, err := root.ExecuteContextC(ctx)
+	_, err := root.ExecuteContextC(ctx)
 	f.closeAll()
+	code, hint := classify(err)
 	if err != nil {
-		if isCobraUsageError(err) {
-			err = &cliError{code: ExitUsage, err: err, hint: "Run " + cmd.CommandPath() + " --help for usage."}
-		}
-		printError(f.IO, err)
-		return exitCode(err)
+		printError(f.IO, err, hint)
 	}
-	return ExitOK
-}
-
-// isCobraUsageError recognizes cobra's own errors for unknown commands and
-// wrong arguments, which are plain errors.
-func isCobraUsageError(err error) bool {
-	var ce *cliError
-	if errors.As(err, &ce) {
-		return false
-	}
-	msg := err.Error()
-	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires ", "invalid argument", "flag needs an argument", "required flag", "if any flags in the group"} {
-		if strings.Contains(msg, p) {
-			return true
-		}
-	}
-	return false
+	return code
 }
 
 const rootLong = `spotauth logs you in to Spotify once and hands valid access tokens to scripts:
@@ -93,8 +77,13 @@ func newRootCmd(f *Factory, args []string) *cobra.Command {
 	root.SetOut(f.IO.Out)
 	root.SetErr(f.IO.ErrOut)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return &cliError{code: ExitUsage, err: err, hint: "Run " + c.CommandPath() + " --help for usage."}
+		return withHint(&usageError{err}, "Run %s --help for usage.", c.CommandPath())
 	})
+	// The root runs only to refuse an unknown command (it has no Args
+	// check of cobra's that would call it one, by text) or to show help.
+	root.Args = unknownCommand
+	root.SuggestionsMinimumDistance = 2 // cobra's default for its own unknown-command error
+	root.RunE = func(cmd *cobra.Command, args []string) error { return cmd.Help() }
 	pf := root.PersistentFlags()
 	pf.StringVar(&f.flags.ClientID, "client-id", "", "Spotify app client ID ($"+spotauth.EnvClientID+")")
 	pf.StringVar(&f.flags.ClientSecret, "client-secret", "", "Spotify app client secret; leave empty for PKCE ($"+spotauth.EnvClientSecret+")")
@@ -122,17 +111,57 @@ func newRootCmd(f *Factory, args []string) *cobra.Command {
 		{"demo", func() *cobra.Command { return newDemoCmd(f, nil) }},
 		{"version", func() *cobra.Command { return newVersionCmd(f) }},
 	}
+	built := false
 	for _, c := range commands {
 		if len(args) > 0 && args[0] == c.name {
 			root.AddCommand(c.make())
 			root.CompletionOptions.DisableDefaultCmd = true
-			return root
+			built = true
+			break
 		}
 	}
-	for _, c := range commands {
-		root.AddCommand(c.make())
+	if !built {
+		for _, c := range commands {
+			root.AddCommand(c.make())
+		}
 	}
+	// Cobra adds these when it executes; adding them now lets
+	// argumentsAreUsage reach their Args checks too.
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd(args...)
+	argumentsAreUsage(root)
 	return root
+}
+
+// unknownCommand is the root's Args check: any argument is a command
+// spotauth does not have.
+func unknownCommand(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	hint := "Run spotauth --help for the commands."
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		hint = "Did you mean spotauth " + strings.Join(s, " or spotauth ") + "?\n" + hint
+	}
+	return withHint(&usageError{fmt.Errorf("spotauth: unknown command %q", args[0])}, "%s", hint)
+}
+
+// argumentsAreUsage makes the error of every command's Args check, its
+// own or one of cobra's (cobra.NoArgs and the like, which return plain
+// errors), a usage error.
+func argumentsAreUsage(cmd *cobra.Command) {
+	if check := cmd.Args; check != nil {
+		cmd.Args = func(c *cobra.Command, args []string) error {
+			err := check(c, args)
+			if err == nil || isA[*usageError](err) {
+				return err
+			}
+			return withHint(&usageError{err}, "Run %s --help for usage.", c.CommandPath())
+		}
+	}
+	for _, c := range cmd.Commands() {
+		argumentsAreUsage(c)
+	}
 }
 
 // noArgs rejects positional arguments with a usage error.

@@ -6,8 +6,9 @@ import (
 	"github.com/spotauth/spotauth"
 )
 
-// parseScopeArgs parses --scope values: scope names and the presets read,
-// write and every, separated by spaces or commas.
+// parseScopeArgs parses --scope and --require-scope values: scope names
+// and the presets read, write and every, separated by spaces or commas.
+// An unknown name is an error matching [spotauth.ErrUnknownScope].
 func parseScopeArgs(args []string) (spotauth.Scopes, error) {
 	var out spotauth.Scopes
 	var names []string
@@ -23,7 +24,7 @@ func parseScopeArgs(args []string) (spotauth.Scopes, error) {
 	if len(names) > 0 {
 		sc, err := spotauth.ParseScopes(strings.Join(names, " "))
 		if err != nil {
-			return spotauth.Scopes{}, withCode(ExitUsage, err, "Run spotauth scopes for the valid names and presets.")
+			return spotauth.Scopes{}, err
 		}
 		out = out.Union(sc)
 	}
