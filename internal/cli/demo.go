@@ -17,11 +17,11 @@ import (
 )
 
 type demoOptions struct {
-	f *Factory
+	IO *IOStreams
 }
 
 func newDemoCmd(f *Factory, runF func(context.Context, *demoOptions) error) *cobra.Command {
-	opts := &demoOptions{f: f}
+	opts := &demoOptions{IO: f.IO}
 	return &cobra.Command{
 		Use:   "demo",
 		Short: "Run a whole login offline against an embedded fake Accounts service",
@@ -54,7 +54,7 @@ func redact(tok string) string {
 }
 
 func runDemo(ctx context.Context, opts *demoOptions) (err error) {
-	out := opts.f.IO.Out
+	out := opts.IO.Out
 	start := time.Now()
 	last := start
 	step := func(format string, args ...any) {
@@ -63,7 +63,7 @@ func runDemo(ctx context.Context, opts *demoOptions) (err error) {
 		last = now
 	}
 	fail := func(what string, err error) error {
-		return withCode(ExitError, fmt.Errorf("spotauth: demo: %s: %w", what, err), "This is a bug in spotauth; please report it with the output above.")
+		return withHint(fmt.Errorf("spotauth: demo: %s: %w", what, err), "This is a bug in spotauth; please report it with the output above.")
 	}
 
 	srv := spotauthtest.NewUnstartedServer()

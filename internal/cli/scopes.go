@@ -12,7 +12,8 @@ import (
 )
 
 type scopesOptions struct {
-	f    *Factory
+	IO *IOStreams
+
 	JSON bool
 }
 
@@ -22,7 +23,7 @@ func allScopes() []spotauth.Scope {
 }
 
 func newScopesCmd(f *Factory, runF func(context.Context, *scopesOptions) error) *cobra.Command {
-	opts := &scopesOptions{f: f}
+	opts := &scopesOptions{IO: f.IO}
 	cmd := &cobra.Command{
 		Use:   "scopes",
 		Short: "List every scope with its description, and the presets",
@@ -55,7 +56,7 @@ func presets() []struct {
 }
 
 func runScopes(opts *scopesOptions) error {
-	out := opts.f.IO.Out
+	out := opts.IO.Out
 	if opts.JSON {
 		var v struct {
 			Scopes  []scopeJSON         `json:"scopes"`
