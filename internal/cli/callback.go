@@ -91,7 +91,7 @@ func readPasted(in io.Reader, msgs io.Writer, results chan<- redirectResult, don
 		if line == "" {
 			continue
 		}
-		if _, err := spotauth.ParseRedirect(line); err != nil {
+		if _, err := spotauth.ParseState(line); err != nil {
 			fmt.Fprintf(msgs, "That is not the redirect URL. Paste the whole address the browser ended on (it starts with http://127.0.0.1 and contains code= or error=).\n")
 			continue
 		}

@@ -77,7 +77,7 @@ func resolveSettings(g *globalFlags, changed func(name string) bool, env LookupE
 	file := map[string]string{}
 	section := g.ConfigSection
 	if section == "" {
-		section = spotauth.DefaultConfigSection
+		section = "DEFAULT"
 	}
 	switch {
 	case g.ConfigFile != "":
@@ -93,7 +93,7 @@ func resolveSettings(g *globalFlags, changed func(name string) bool, env LookupE
 		case err == nil:
 			file, s.ConfigFile = m, name
 		case errors.Is(err, fs.ErrNotExist):
-		case errors.Is(err, spotauth.ErrConfigSection) && !changed("config-section"):
+		case errors.Is(err, errNoSection) && !changed("config-section"):
 			// The default file need not have a [DEFAULT] section.
 		default:
 			return nil, withHint(err, "Fix or remove %s.", name)
@@ -171,7 +171,7 @@ func parseConfig(data []byte, name, section string) (map[string]string, error) {
 		return nil, &configError{fmt.Errorf("spotauth: config file %s: %w", name, err)}
 	}
 	if !f.HasSection(section) {
-		return nil, fmt.Errorf("%w: no section [%s] in %s", spotauth.ErrConfigSection, section, name)
+		return nil, fmt.Errorf("%w: no section [%s] in %s", errNoSection, section, name)
 	}
 	out := map[string]string{}
 	for _, key := range configKeys {
@@ -186,12 +186,15 @@ func parseConfig(data []byte, name, section string) (map[string]string, error) {
 	return out, nil
 }
 
+// errNoSection: a config file lacks the section asked for.
+var errNoSection = fmt.Errorf("%w: config section not found", spotauth.ErrInvalidConfig)
+
 // newConfig returns the spotauth.Config of the resolved settings. A
-// missing client ID is an error wrapping [spotauth.ErrNoClientID] that
+// missing client ID is an error wrapping [spotauth.ErrInvalidConfig] that
 // says where to set one.
 func newConfig(s *settings, hc *http.Client, now func() time.Time) (*spotauth.Config, error) {
 	if s.ClientID == "" {
-		return nil, withHint(spotauth.ErrNoClientID,
+		return nil, withHint(fmt.Errorf("%w: no client ID", spotauth.ErrInvalidConfig),
 			"Pass --client-id, set %s, or add %s = ... to %s.\nFind the client ID of your app at https://developer.spotify.com/dashboard.",
 			spotauth.EnvClientID, spotauth.EnvClientID, configFilePathHint(s))
 	}
@@ -199,11 +202,19 @@ func newConfig(s *settings, hc *http.Client, now func() time.Time) (*spotauth.Co
 		ClientID:     s.ClientID,
 		ClientSecret: s.ClientSecret,
 		RedirectURL:  s.RedirectURI,
-		Endpoint:     spotauth.NewEndpoint(s.AccountsURL),
+		AccountsURL:  s.AccountsURL,
 		HTTPClient:   hc,
-		Now:          now,
+		Clock:        nowClock(now),
 	}, nil
 }
+
+// nowClock is a spotauth.Clock that reads now (tests set it) and uses the
+// system's timers.
+type nowClock func() time.Time
+
+func (c nowClock) Now() time.Time { return c() }
+
+func (nowClock) AfterFunc(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
 
 func configFilePathHint(s *settings) string {
 	if s.ConfigFile != "" {

@@ -150,7 +150,7 @@ func TestParseConfig(t *testing.T) {
 		{"other spelling", "[DEFAULT]\nspotify_client_id = low\n", "DEFAULT", map[string]string{"SPOTIFY_CLIENT_ID": "low"}, nil},
 		{"exact spelling wins", "[DEFAULT]\nspotify_client_id = low\nSPOTIFY_CLIENT_ID = up\n", "DEFAULT", map[string]string{"SPOTIFY_CLIENT_ID": "up"}, nil},
 		{"other keys ignored", "[DEFAULT]\nSPOTIFY_USER_REFRESH = r\nX = y\n", "DEFAULT", map[string]string{}, nil},
-		{"no section", "[DEFAULT]\nk=1\n", "other", nil, spotauth.ErrConfigSection},
+		{"no section", "[DEFAULT]\nk=1\n", "other", nil, errNoSection},
 		{"empty file", "", "DEFAULT", map[string]string{}, nil},
 	}
 	for _, tt := range tests {

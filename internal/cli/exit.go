@@ -171,10 +171,9 @@ func exitCode(err error) int {
 		}
 		return ExitError
 	case isA[*spotauth.AuthorizeError](err), is(spotauth.ErrAccessDenied, spotauth.ErrStateMismatch,
-		spotauth.ErrMalformedRedirect, spotauth.ErrRepeatedParameter, spotauth.ErrMissingCode):
+		spotauth.ErrMalformedRedirect, spotauth.ErrMissingCode):
 		return ExitDenied
-	case isA[*configError](err), is(spotauth.ErrInvalidClient, spotauth.ErrInvalidConfig, spotauth.ErrNoClientID,
-		spotauth.ErrConfigSection, spotauth.ErrInvalidRedirectURI):
+	case isA[*configError](err), is(spotauth.ErrInvalidClient, spotauth.ErrInvalidConfig, spotauth.ErrInvalidRedirectURI):
 		return ExitConfig
 	case is(spotauth.ErrRateLimited, spotauth.ErrServerError, spotauth.ErrBadResponse, context.DeadlineExceeded),
 		isAPI, isA[net.Error](err):

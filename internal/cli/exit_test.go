@@ -48,7 +48,7 @@ func TestClassify(t *testing.T) {
 		{"busy port", fmt.Errorf("port 80 is busy: %w", listenErr), ExitError, ""},
 
 		{"reauthorize", fmt.Errorf("w: %w", spotauth.ErrReauthorize), ExitAuth, "spotauth login"},
-		{"refresh invalid_grant", &spotauth.TokenError{StatusCode: 400, Code: "invalid_grant", Grant: spotauth.GrantRefreshToken}, ExitAuth, ""},
+		{"refresh invalid_grant", &spotauth.TokenError{StatusCode: 400, Code: "invalid_grant", Grant: "refresh_token"}, ExitAuth, ""},
 		{"not found", spotauth.ErrTokenNotFound, ExitAuth, "spotauth login"},
 		{"no refresh token", spotauth.ErrNoRefreshToken, ExitAuth, ""},
 		{"missing scopes", &missingScopesError{Profile: "p", Missing: spotauth.NewScopes(spotauth.ScopeUserTopRead)}, ExitAuth, ""},
@@ -59,14 +59,13 @@ func TestClassify(t *testing.T) {
 		{"other authorize error", &spotauth.AuthorizeError{Code: "invalid_scope"}, ExitDenied, ""},
 		{"authorize server_error", &spotauth.AuthorizeError{Code: "server_error"}, ExitDenied, ""},
 		{"state mismatch", spotauth.ErrStateMismatch, ExitDenied, ""},
-		{"malformed redirect", &spotauth.MalformedRedirectError{}, ExitDenied, ""},
+		{"malformed redirect", fmt.Errorf("%w: empty", spotauth.ErrMalformedRedirect), ExitDenied, ""},
 		{"missing code", spotauth.ErrMissingCode, ExitDenied, ""},
 
 		{"invalid client", &spotauth.TokenError{StatusCode: 400, Code: "invalid_client"}, ExitConfig, spotauth.EnvClientSecret},
 		{"invalid redirect", spotauth.ErrInvalidRedirectURI, ExitConfig, "doctor"},
 		{"invalid config", fmt.Errorf("%w: ClientID is empty", spotauth.ErrInvalidConfig), ExitConfig, ""},
-		{"no client ID", spotauth.ErrNoClientID, ExitConfig, ""},
-		{"config section", spotauth.ErrConfigSection, ExitConfig, ""},
+		{"config section", errNoSection, ExitConfig, ""},
 		{"config error", &configError{errors.New("x")}, ExitConfig, ""},
 		{"config error with a command's hint", withHint(&configError{errors.New("x")}, "Fix %s.", "f.ini"), ExitConfig, "Fix f.ini."},
 

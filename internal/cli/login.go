@@ -211,7 +211,7 @@ wait:
 		return err
 	}
 
-	tok, err := ua.RequestRedirect(ctx, res.raw)
+	tok, err := ua.Exchange(ctx, res.raw)
 	if err != nil {
 		if exitCode(err) == ExitDenied { // the redirect itself said no, or is not one
 			return reply(loginRedirectError(err, s, scopes))

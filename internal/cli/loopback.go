@@ -22,19 +22,16 @@ const registerHint = "Register http://127.0.0.1/callback (no port: spotauth then
 
 // parseLoopbackRedirect checks raw by Spotify's rules
 // ([spotauth.ValidateRedirectURI]), and that it is a loopback URI that
-// spotauth login can listen on ([spotauth.IsLoopbackRedirect]). Errors
+// spotauth login can listen on ([spotauth.RedirectPort]). Errors
 // wrap [spotauth.ErrInvalidRedirectURI] and say what to change.
 func parseLoopbackRedirect(raw string) (*loopbackRedirect, error) {
 	if err := spotauth.ValidateRedirectURI(raw); err != nil {
 		return nil, withHint(err, "%s", registerHint)
 	}
-	if !spotauth.IsLoopbackRedirect(raw) {
-		return nil, withHint(fmt.Errorf("%w: %s is not an http://127.0.0.1 loopback URI that spotauth can listen on", spotauth.ErrInvalidRedirectURI, raw),
-			"%s", registerHint)
-	}
 	port, err := spotauth.RedirectPort(raw)
 	if err != nil {
-		return nil, withHint(err, "%s", registerHint)
+		return nil, withHint(fmt.Errorf("%w: %s is not an http://127.0.0.1 loopback URI that spotauth can listen on", spotauth.ErrInvalidRedirectURI, raw),
+			"%s", registerHint)
 	}
 	u, err := url.Parse(raw)
 	if err != nil { // not after ValidateRedirectURI

@@ -65,10 +65,11 @@ func runRefresh(ctx context.Context, opts *refreshOptions) error {
 }
 
 // validFor reports whether t is valid now and stays so for at least
-// minValid, by the library's expiry rule; a token without expiry never
-// expires. A negative minValid means never (a forced refresh).
+// minValid, as EnsureToken judges it, so that a cached token is printed
+// without building a Config. A token without expiry never expires; a
+// negative minValid means never (a forced refresh).
 func validFor(t *spotauth.Token, minValid time.Duration, now time.Time) bool {
-	return minValid >= 0 && t.ValidAt(now) && !t.ExpiresWithinAt(now, minValid)
+	return minValid >= 0 && t != nil && t.AccessToken != "" && (t.Expiry.IsZero() || t.Expiry.Sub(now) > minValid)
 }
 
 // refreshUser makes sure the stored user token stays valid for minValid
@@ -129,3 +130,8 @@ func exchangeHint(err error, s *settings) string {
 	}
 	return "Check the network and --accounts-url (" + s.AccountsURL + "), then run spotauth login again."
 }
+
+// expiryMargin is how long a token must stay valid for status and token
+// (by default) to use it without a refresh: Spotify advises refreshing when
+// less than a minute remains.
+const expiryMargin = time.Minute

@@ -30,7 +30,7 @@ func TestRunTokenFromOptions(t *testing.T) {
 		{name: "not logged in", wantCode: ExitAuth, wantErr: spotauth.ErrTokenNotFound},
 		{name: "missing scope", tok: valid, require: []string{"user-top-read"}, wantCode: ExitAuth},
 		{name: "expiring, no client ID to refresh it", tok: &spotauth.Token{AccessToken: "BQold", RefreshToken: "AQr", Expiry: now.Add(30 * time.Second)},
-			wantCode: ExitConfig, wantErr: spotauth.ErrNoClientID},
+			wantCode: ExitConfig, wantErr: spotauth.ErrInvalidConfig},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -40,7 +40,11 @@ func TestRunTokenFromOptions(t *testing.T) {
 				Now:      func() time.Time { return now },
 				Settings: func() (*settings, error) { return s, nil },
 				OpenStore: func(*settings, tokenKind) (spotauth.TokenStore, error) {
-					return spotauth.NewMemoryStore(tt.tok), nil
+					st := &spotauth.MemoryStore{}
+					if tt.tok != nil {
+						_ = st.Save(context.Background(), tt.tok)
+					}
+					return st, nil
 				},
 				MinValid:      time.Minute,
 				RequireScopes: tt.require,

@@ -14,7 +14,7 @@ func parseScopeArgs(args []string) (spotauth.Scopes, error) {
 	var names []string
 	for _, a := range args {
 		for _, w := range strings.FieldsFunc(a, func(r rune) bool { return r == ' ' || r == ',' || r == '\t' }) {
-			if p, ok := spotauth.ScopePreset(w); ok {
+			if p, ok := scopePreset(w); ok {
 				out = out.Union(p)
 			} else {
 				names = append(names, w)
@@ -29,4 +29,18 @@ func parseScopeArgs(args []string) (spotauth.Scopes, error) {
 		out = out.Union(sc)
 	}
 	return out, nil
+}
+
+// scopePreset returns the preset named name, tekore's: "read", "write"
+// or "every" (both), whatever the case.
+func scopePreset(name string) (spotauth.Scopes, bool) {
+	switch strings.ToLower(strings.TrimSpace(name)) {
+	case "read":
+		return spotauth.ReadScopes(), true
+	case "write":
+		return spotauth.WriteScopes(), true
+	case "every":
+		return spotauth.ReadScopes().Union(spotauth.WriteScopes()), true
+	}
+	return spotauth.Scopes{}, false
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -19,7 +20,7 @@ type scopesOptions struct {
 
 // allScopes lists the standard scopes, then the Open Access ones.
 func allScopes() []spotauth.Scope {
-	return append(spotauth.StandardScopes().Slice(), spotauth.OpenAccessScopes().Slice()...)
+	return slices.AppendSeq(slices.Collect(spotauth.StandardScopes().All()), spotauth.OpenAccessScopes().All())
 }
 
 func newScopesCmd(f *Factory, runF func(context.Context, *scopesOptions) error) *cobra.Command {
@@ -52,7 +53,7 @@ func presets() []struct {
 	return []struct {
 		Name   string
 		Scopes spotauth.Scopes
-	}{{"read", spotauth.Read}, {"write", spotauth.Write}, {"every", spotauth.Every}}
+	}{{"read", spotauth.ReadScopes()}, {"write", spotauth.WriteScopes()}, {"every", spotauth.ReadScopes().Union(spotauth.WriteScopes())}}
 }
 
 func runScopes(opts *scopesOptions) error {
@@ -63,7 +64,7 @@ func runScopes(opts *scopesOptions) error {
 			Presets map[string][]string `json:"presets"`
 		}
 		for _, sc := range allScopes() {
-			v.Scopes = append(v.Scopes, scopeJSON{string(sc), sc.Description(), sc.IsOpenAccess()})
+			v.Scopes = append(v.Scopes, scopeJSON{string(sc), sc.Description(), spotauth.OpenAccessScopes().Contains(sc)})
 		}
 		v.Presets = map[string][]string{}
 		for _, p := range presets() {

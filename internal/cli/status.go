@@ -165,12 +165,12 @@ func runStatus(ctx context.Context, opts *statusOptions) error {
 // checkToken proves the token works: refresh if it is expiring, then
 // GET /v1/me.
 func checkToken(ctx context.Context, opts *statusOptions, s *settings, st spotauth.TokenStore, t *spotauth.Token) (*account, error) {
-	if !validFor(t, spotauth.DefaultExpiryMargin, opts.Now()) {
+	if !validFor(t, expiryMargin, opts.Now()) {
 		cfg, err := newConfig(s, opts.HTTPClient, opts.Now)
 		if err != nil {
 			return nil, err
 		}
-		if t, err = refreshUser(ctx, s, cfg, st, t, spotauth.DefaultExpiryMargin); err != nil {
+		if t, err = refreshUser(ctx, s, cfg, st, t, expiryMargin); err != nil {
 			return nil, err
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -164,10 +165,14 @@ func storeDesc(s *settings) string {
 }
 
 // boundedStoreOp runs a store operation that may wait for the store's lock
-// (a save or delete), for at most spotauth.DefaultRefreshTimeout: a lock
+// (a save or delete), for at most storeOpTimeout: a lock
 // held by a stopped process must not make the command wait forever.
 func boundedStoreOp(ctx context.Context, op func(context.Context) error) error {
-	ctx, cancel := context.WithTimeout(ctx, spotauth.DefaultRefreshTimeout)
+	ctx, cancel := context.WithTimeout(ctx, storeOpTimeout)
 	defer cancel()
 	return op(ctx)
 }
+
+// storeOpTimeout bounds a save or delete that waits for the store's lock,
+// as the library bounds a refresh.
+const storeOpTimeout = 30 * time.Second

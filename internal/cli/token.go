@@ -58,7 +58,7 @@ needs the client secret), cached and reused until it expires.`,
 	fl := cmd.Flags()
 	fl.BoolVar(&opts.JSON, "json", false, "print JSON: access_token, token_type, expires_at, scope (never the refresh token)")
 	fl.BoolVar(&opts.ClientCredentials, "client-credentials", false, "print an app token (client-credentials grant) instead of the user's")
-	fl.DurationVar(&opts.MinValid, "min-valid", spotauth.DefaultExpiryMargin, "refresh first if the token expires within this duration")
+	fl.DurationVar(&opts.MinValid, "min-valid", expiryMargin, "refresh first if the token expires within this duration")
 	fl.StringArrayVar(&opts.RequireScopes, "require-scope", nil, "fail unless the token has these scopes (names or presets; repeatable)")
 	return cmd
 }
@@ -109,7 +109,7 @@ func runToken(ctx context.Context, opts *tokenOptions) error {
 		return err
 	}
 	warnAuthorizationEnd(opts.IO, opts.Now(), s, t)
-	if missing := t.Scope.Missing(required); missing.Len() > 0 {
+	if missing := required.Difference(t.Scope); missing.Len() > 0 {
 		return withHint(&missingScopesError{Profile: s.Profile, Missing: missing},
 			"Log in again with them: %s", loginLine(s, t.Scope.Union(required)))
 	}
