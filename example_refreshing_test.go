@@ -25,7 +25,7 @@ func ExampleConfig_UserSource() {
 
 	cfg := &spotauth.Config{ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, Endpoint: srv.Endpoint(), HTTPClient: srv.Client()}
 	src := cfg.UserSource(tok, &spotauth.SourceOptions{
-		Store:   spotauth.NewMemoryStore(tok), // or store/file, store/redis
+		Store:   spotauth.NewMemoryStore(tok), // or store/filestore, store/redisstore
 		OnError: func(err error) { log.Print(err) },
 	})
 	defer src.Close()
@@ -90,7 +90,7 @@ func ExampleConfig_EnsureToken() {
 	defer srv.Close()
 	access, refresh := srv.IssueUserToken(srv.ClientID, []string{"user-read-private"}, false)
 	store := spotauth.NewMemoryStore(&spotauth.Token{AccessToken: access, TokenType: "Bearer",
-		RefreshToken: refresh, Expiry: time.Now().Add(2 * time.Minute)}) // or store/file, store/redis
+		RefreshToken: refresh, Expiry: time.Now().Add(2 * time.Minute)}) // or store/filestore, store/redisstore
 
 	cfg := &spotauth.Config{ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, Endpoint: srv.Endpoint(), HTTPClient: srv.Client()}
 	ctx := context.Background()

@@ -11,7 +11,7 @@ import (
 //
 // The root package declares the interface so that [RefreshingSource] can
 // save rotated tokens without importing any store; see [MemoryStore], the
-// store/file and store/redis packages, and store/storetest for the
+// store/filestore and store/redisstore packages, and store/storetest for the
 // conformance suite every implementation passes.
 type TokenStore interface {
 	// Load returns the stored token, or an error wrapping ErrTokenNotFound.
@@ -60,7 +60,7 @@ type Lease interface {
 }
 
 // A WatchingStore is a [TokenStore] that reports changes of the stored
-// token, made by any process sharing it, as they happen. The store/redis
+// token, made by any process sharing it, as they happen. The store/redisstore
 // package's Store is one (through Redis pub/sub), and so is [MemoryStore].
 //
 // A [RefreshingSource] whose store is a WatchingStore watches it from

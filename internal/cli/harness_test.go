@@ -13,7 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/spotauth/spotauth/spotauthtest"
-	filestore "github.com/spotauth/spotauth/store/file"
+	"github.com/spotauth/spotauth/store/filestore"
 )
 
 // testEnv is one spotauth user: a config directory, environment variables

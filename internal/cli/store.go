@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/spotauth/spotauth"
-	filestore "github.com/spotauth/spotauth/store/file"
+	"github.com/spotauth/spotauth/store/filestore"
 )
 
 // tokenKind separates the two tokens a profile holds.
@@ -76,7 +76,7 @@ func storeName(profile string, kind tokenKind) string {
 	return profile
 }
 
-// tokenFile is the file of one token in a file store (store/file keeps
+// tokenFile is the file of one token in a file store (store/filestore keeps
 // name.json beside a name.lock).
 func tokenFile(dir, profile string, kind tokenKind) string {
 	return filepath.Join(dir, storeName(profile, kind)+".json")

@@ -197,7 +197,7 @@ func checkHealthy(t *testing.T, f figures, window time.Duration, faults bool) {
 }
 
 // checkHealthyStore is checkHealthy; without exactExpiry (a store that keeps
-// whole seconds, such as store/file's JSON) it does not check that tokens
+// whole seconds, such as store/filestore's JSON) it does not check that tokens
 // live their whole life, since adopters see expiries up to 1 s early.
 func checkHealthyStore(t *testing.T, f figures, window time.Duration, faults, exactExpiry bool) {
 	t.Helper()

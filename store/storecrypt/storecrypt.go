@@ -2,7 +2,7 @@
 // a leaked Redis dump, backup or token file reveals no token.
 //
 // A [Sealer] turns a plaintext (a token's JSON) into a sealed blob and back.
-// The Redis store (store/redis) and the file store (store/file) accept any
+// The Redis store (store/redisstore) and the file store (store/filestore) accept any
 // Sealer; [AESGCM] is the one this package provides.
 //
 // # Keys

@@ -10,15 +10,15 @@ import (
 	"time"
 
 	"github.com/spotauth/spotauth"
-	"github.com/spotauth/spotauth/store/file"
-	redisstore "github.com/spotauth/spotauth/store/redis"
+	"github.com/spotauth/spotauth/store/filestore"
+	"github.com/spotauth/spotauth/store/redisstore"
 	"github.com/spotauth/spotauth/store/storecrypt"
 )
 
 // Both stores accept an AESGCM.
 var (
-	_ file.Sealer       = (*storecrypt.AESGCM)(nil)
-	_ storecrypt.Sealer = file.Sealer(nil)
+	_ filestore.Sealer  = (*storecrypt.AESGCM)(nil)
+	_ storecrypt.Sealer = filestore.Sealer(nil)
 	_                   = redisstore.WithSealer((*storecrypt.AESGCM)(nil))
 )
 
@@ -29,7 +29,7 @@ func TestFileStoreEncryption(t *testing.T) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	enc, err := file.New(dir, "p", &file.Options{Sealer: s1})
+	enc, err := filestore.New(dir, "p", &filestore.Options{Sealer: s1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +47,7 @@ func TestFileStoreEncryption(t *testing.T) {
 	if got, err := enc.Load(ctx); err != nil || got.RefreshToken != tok.RefreshToken {
 		t.Errorf("Load(encrypted) = %v, %v; want the token", got, err)
 	}
-	wrong, _ := file.New(dir, "p", &file.Options{Sealer: s2})
+	wrong, _ := filestore.New(dir, "p", &filestore.Options{Sealer: s2})
 	got, err := wrong.Load(ctx)
 	if !errors.Is(err, storecrypt.ErrWrongKey) {
 		t.Errorf("file Load with the wrong key = %v, %v; want ErrWrongKey", got, err)

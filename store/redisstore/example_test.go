@@ -3,7 +3,7 @@ package redisstore_test
 import (
 	"fmt"
 
-	redisstore "github.com/spotauth/spotauth/store/redis"
+	"github.com/spotauth/spotauth/store/redisstore"
 )
 
 // The CLI's --store / SPOTAUTH_STORE value opens a store; the password

@@ -1,4 +1,4 @@
-// Package file stores spotauth tokens in files: one JSON file per profile,
+// Package filestore stores spotauth tokens in files: one JSON file per profile,
 // in a directory of the user's own.
 //
 // Files are written atomically (a temporary file, fsync, rename; see
@@ -30,7 +30,7 @@
 //
 // With [Options.Sealer], the token is encrypted at rest (for example with
 // store/storecrypt's AES-GCM), so that a copied file reveals no token.
-package file
+package filestore
 
 import (
 	"bytes"
@@ -475,14 +475,14 @@ func (l *lease) Release(context.Context) error {
 	return nil
 }
 
-// String returns "file.Store{path}".
+// String returns "filestore.Store{path}".
 func (s *Store) String() string {
 	if s == nil {
-		return "file.Store(nil)"
+		return "filestore.Store(nil)"
 	}
 	sealed := ""
 	if s.sealer != nil {
 		sealed = ", sealed"
 	}
-	return "file.Store{" + s.path + sealed + "}"
+	return "filestore.Store{" + s.path + sealed + "}"
 }
