@@ -49,25 +49,15 @@ import (
 
 	"github.com/spotauth/spotauth"
 	"github.com/spotauth/spotauth/internal/atomicfile"
+	"github.com/spotauth/spotauth/store/storecrypt"
 )
 
-// A Sealer encrypts tokens at rest. store/storecrypt's AESGCM is one; the
-// Redis store accepts the same interface.
-type Sealer interface {
-	// Seal returns the encrypted and authenticated form of plaintext.
-	Seal(plaintext []byte) ([]byte, error)
-	// Open returns the plaintext of a sealed value, or an error if it was
-	// sealed with another key or altered.
-	Open(sealed []byte) ([]byte, error)
-}
-
-// Options configure a [Store]. The zero value is usable.
+// Options configure a [Store]. A nil *Options means the zero value.
 type Options struct {
-	// Sealer, if set, encrypts the token in the file. Files written
-	// without a Sealer are still read (and sealed at the next save).
-	Sealer Sealer
-	// LockPoll is how often Lock retries a held lock (0 means 10 ms).
-	LockPoll time.Duration
+	// Sealer, if set, encrypts the token in the file, such as a
+	// [storecrypt.AESGCM]. A token written in clear before a Sealer was
+	// set is read, and sealed at the next save.
+	Sealer storecrypt.Sealer
 }
 
 // Store is a token store of one profile in a directory. It is safe for
@@ -75,8 +65,7 @@ type Options struct {
 type Store struct {
 	path     string // token file
 	lockPath string
-	sealer   Sealer
-	poll     time.Duration
+	sealer   storecrypt.Sealer
 }
 
 // validProfile reports whether profile is 1 to 64 letters, digits, '.',
@@ -121,17 +110,17 @@ func New(dir, profile string, opts *Options) (*Store, error) {
 	s := &Store{
 		path:     filepath.Join(dir, profile+".json"),
 		lockPath: filepath.Join(dir, profile+".lock"),
-		poll:     10 * time.Millisecond,
 	}
 	if opts != nil {
 		s.sealer = opts.Sealer
-		if opts.LockPoll > 0 {
-			s.poll = opts.LockPoll
-		}
 	}
 	s.recoverIfFree()
 	return s, nil
 }
+
+// lockPoll is how often a wait for the lock tries it again: flock(2) has
+// no wait that a context can end.
+const lockPoll = 10 * time.Millisecond
 
 // recoverIfFree finishes the writes pending in temporary files (see
 // recoverPending) if there are any and the lock is free, so that Load,
@@ -206,7 +195,7 @@ func (s *Store) read() (*spotauth.Token, uint64, error) {
 }
 
 // decode parses a token file. Its errors never quote the content.
-func decode(data []byte, sealer Sealer) (*spotauth.Token, uint64, error) {
+func decode(data []byte, sealer storecrypt.Sealer) (*spotauth.Token, uint64, error) {
 	var r record
 	if err := json.Unmarshal(data, &r); err != nil {
 		return nil, 0, fmt.Errorf("not a spotauth token file (malformed JSON); log in again to rewrite it: %w", spotauth.ErrBadResponse)
@@ -253,7 +242,7 @@ func decode(data []byte, sealer Sealer) (*spotauth.Token, uint64, error) {
 }
 
 // encode returns the file content for t at version.
-func encode(t *spotauth.Token, version uint64, sealer Sealer) ([]byte, error) {
+func encode(t *spotauth.Token, version uint64, sealer storecrypt.Sealer) ([]byte, error) {
 	raw, err := json.Marshal(t)
 	if err != nil {
 		return nil, fmt.Errorf("encode the token: %w", err)
@@ -342,7 +331,7 @@ func (s *Store) withLock(ctx context.Context, f func() error) error {
 	return f()
 }
 
-// lock takes the lock file's exclusive lock, trying every s.poll until ctx
+// lock takes the lock file's exclusive lock, trying every lockPoll until ctx
 // is done; a wait that ctx ends gives a [*spotauth.LeaseBusyError] naming
 // the holder. The holder's process ID and host are then written into the
 // lock file, and writes that a killed holder left pending are recovered.
@@ -365,10 +354,10 @@ func (s *Store) lock(ctx context.Context) (*lockFile, error) {
 			break
 		}
 		if timer == nil {
-			timer = time.NewTimer(s.poll)
+			timer = time.NewTimer(lockPoll)
 			defer timer.Stop()
 		} else {
-			timer.Reset(s.poll)
+			timer.Reset(lockPoll)
 		}
 		select {
 		case <-ctx.Done():

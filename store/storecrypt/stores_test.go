@@ -17,9 +17,8 @@ import (
 
 // Both stores accept an AESGCM.
 var (
-	_ filestore.Sealer  = (*storecrypt.AESGCM)(nil)
-	_ storecrypt.Sealer = filestore.Sealer(nil)
-	_                   = redisstore.WithSealer((*storecrypt.AESGCM)(nil))
+	_ = filestore.Options{Sealer: (*storecrypt.AESGCM)(nil)}
+	_ = redisstore.WithSealer((*storecrypt.AESGCM)(nil))
 )
 
 func TestFileStoreEncryption(t *testing.T) {
