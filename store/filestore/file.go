@@ -29,7 +29,9 @@
 // temporary files of the profile are removed.
 //
 // With [Options.Sealer], the token is encrypted at rest (for example with
-// store/storecrypt's AES-GCM), so that a copied file reveals no token.
+// store/storecrypt's AES-GCM), so that a copied file reveals no token. A
+// token written in clear before is read, and sealed at its next save; a
+// store without a Sealer refuses a sealed token (see package storecrypt).
 package filestore
 
 import (
@@ -56,7 +58,8 @@ import (
 type Options struct {
 	// Sealer, if set, encrypts the token in the file, such as a
 	// [storecrypt.AESGCM]. A token written in clear before a Sealer was
-	// set is read, and sealed at the next save.
+	// set is read, and sealed at the next save: the rule of package
+	// storecrypt, which the Redis store follows too.
 	Sealer storecrypt.Sealer
 }
 
@@ -213,7 +216,7 @@ func decode(data []byte, sealer storecrypt.Sealer) (*spotauth.Token, uint64, err
 		return nil, 0, errors.New("both sealed and plain token")
 	case r.Sealed != "":
 		if sealer == nil {
-			return nil, 0, errors.New("the token is encrypted and no key is configured")
+			return nil, 0, fmt.Errorf("the token is encrypted and no key is configured: %w", storecrypt.ErrNoKey)
 		}
 		sealed, err := base64.StdEncoding.DecodeString(r.Sealed)
 		if err != nil {

@@ -23,6 +23,7 @@ import (
 	"github.com/spotauth/spotauth"
 	"github.com/spotauth/spotauth/spotauthtest"
 	"github.com/spotauth/spotauth/store/filestore"
+	"github.com/spotauth/spotauth/store/storecrypt"
 	"github.com/spotauth/spotauth/store/storetest"
 )
 
@@ -75,6 +76,16 @@ func TestConformanceSealed(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) spotauth.TokenStore {
 		s, _ := newStore(t, &filestore.Options{Sealer: toySealer{key: 7}})
 		return s
+	})
+	storetest.RunSealed(t, func(t *testing.T) func(storecrypt.Sealer) spotauth.TokenStore {
+		dir := t.TempDir()
+		return func(sealer storecrypt.Sealer) spotauth.TokenStore {
+			s, err := filestore.New(dir, "default", &filestore.Options{Sealer: sealer})
+			if err != nil {
+				t.Fatalf("New() error: %v", err)
+			}
+			return s
+		}
 	})
 }
 

@@ -30,4 +30,12 @@ func TestConformance(t *testing.T) {
 			})
 		})
 	}
+	t.Run("sealed", func(t *testing.T) {
+		storetest.RunSealed(t, func(t *testing.T) func(storecrypt.Sealer) spotauth.TokenStore {
+			key := fmt.Sprintf("conformance-%d", n.Add(1))
+			return func(sealer storecrypt.Sealer) spotauth.TokenStore {
+				return newStoreOn(t, c, key, redisstore.WithSealer(sealer))
+			}
+		})
+	})
 }

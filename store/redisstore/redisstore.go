@@ -98,9 +98,10 @@
 // # Encryption
 //
 // With [WithSealer] (see package storecrypt) tokens are sealed with AES-GCM
-// before they are written, so a Redis dump or replica reveals none. A store
-// with a sealer refuses to read a plaintext token and one without refuses to
-// read a sealed one, each with a clear error.
+// before they are written, so a Redis dump or replica reveals none. A token
+// stored in clear before is read, and sealed at its next save; a store
+// without a sealer refuses a sealed token. Package storecrypt states this
+// rule, which the file store follows too.
 //
 // # Hot path and traffic
 //
@@ -474,13 +475,20 @@ func (s *Store) seal(b []byte) ([]byte, error) {
 	return sealed, nil
 }
 
+// decode returns the token stored as b. With a sealer, a value that is not
+// sealed at all is a token stored in clear before the sealer was set: it
+// is read, and the next save seals it (the rule of package storecrypt).
 func (s *Store) decode(b []byte) (*spotauth.Token, error) {
+	sealed := false
 	if s.sealer != nil {
 		pt, err := s.sealer.Open(b)
-		if err != nil {
+		switch {
+		case err == nil:
+			b, sealed = pt, true
+		case errors.Is(err, storecrypt.ErrNotSealed):
+		default:
 			return nil, s.wrap("decrypt", err)
 		}
-		b = pt
 	} else if storecrypt.IsSealed(b) {
 		return nil, s.wrap("load", fmt.Errorf("%w: the token is encrypted; configure its key (%s)", storecrypt.ErrNoKey, storecrypt.EnvKey))
 	}
@@ -489,7 +497,7 @@ func (s *Store) decode(b []byte) (*spotauth.Token, error) {
 		(env.Token.AccessToken == "" && env.Token.RefreshToken == "") {
 		return nil, s.wrap("load", fmt.Errorf("%w (%d bytes that are not token JSON)", ErrCorrupt, len(b)))
 	}
-	if s.sealer != nil && env.Key != s.tag {
+	if sealed && env.Key != s.tag {
 		// Sealed blobs are authenticated; this makes them bound to their
 		// key too, so that a blob copied from another key is refused.
 		return nil, s.wrap("load", fmt.Errorf("%w: the encrypted token was stored under another key", ErrCorrupt))

@@ -613,11 +613,20 @@ func TestEncryption(t *testing.T) {
 		t.Errorf("Load of a sealed token copied from another key = %+v, %v; want ErrCorrupt", got, err)
 	}
 
+	// A token stored in clear is read with a sealer, and sealed by the
+	// next save.
 	plain := newStoreOn(t, c, "plain")
 	plain.Save(ctx, testToken(1))
 	encPlain := newStoreOn(t, c, "plain", redisstore.WithSealer(sealer1))
-	if _, err := encPlain.Load(ctx); !errors.Is(err, storecrypt.ErrNotSealed) {
-		t.Errorf("encrypted store Load of a plaintext token = %v; want ErrNotSealed", err)
+	if got, err := encPlain.Load(ctx); err != nil || !sameToken(got, testToken(1)) {
+		t.Errorf("encrypted store Load of a token stored in clear = %+v, %v; want token 1", got, err)
+	}
+	if err := encPlain.Save(ctx, testToken(2)); err != nil {
+		t.Fatal(err)
+	}
+	plainKey, _, _ := plain.Keys()
+	if raw, err := c.HGet(ctx, plainKey, "token").Result(); err != nil || !storecrypt.IsSealed([]byte(raw)) {
+		t.Errorf("stored value after a save with a sealer = %q, %v; want it sealed", raw, err)
 	}
 }
 

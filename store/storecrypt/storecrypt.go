@@ -5,6 +5,20 @@
 // The Redis store (store/redisstore) and the file store (store/filestore) accept any
 // Sealer; [AESGCM] is the one this package provides.
 //
+// # Stores with a Sealer
+//
+// Both stores follow one rule. A store with a Sealer seals every token it
+// saves. It reads a token stored in clear, as one stored before encryption
+// was enabled, and seals it at its next save (the next refresh or login),
+// so that encryption can be turned on without logging in again. A sealed
+// token that the Sealer cannot open (another key, altered data) is an error,
+// never a token. A store without a Sealer refuses a sealed token with an
+// error wrapping [ErrNoKey].
+//
+// Encryption keeps tokens secret from whoever can read the store (a dump,
+// a backup, a copied file); it does not authenticate the store's writers:
+// whoever can write to the store can store a token in clear.
+//
 // # Keys
 //
 // A key is 32 random bytes, written as standard base64 (44 characters) in
@@ -58,7 +72,9 @@ const KeySize = 32
 type Sealer interface {
 	// Seal returns the sealed form of plaintext.
 	Seal(plaintext []byte) ([]byte, error)
-	// Open returns the plaintext of a sealed blob.
+	// Open returns the plaintext of a sealed blob. For data that is not a
+	// sealed blob at all, its error wraps [ErrNotSealed]: a store then
+	// reads the data as a token stored in clear (see the package doc).
 	Open(sealed []byte) ([]byte, error)
 }
 

@@ -8,6 +8,8 @@
 //			return newEmptyStore(t)
 //		})
 //	}
+//
+// Stores that take a [storecrypt.Sealer] run [RunSealed] too.
 package storetest
 
 import (
