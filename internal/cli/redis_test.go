@@ -53,7 +53,7 @@ func TestE2ERedisConcurrentToken(t *testing.T) {
 	p := newProc(t, srv)
 	p.vars[envStore] = "redis://" + addr + "/0"
 	p.must("login")
-	st, err := redisstore.NewFromURL("redis://" + addr + "/0")
+	st, err := redisstore.NewFromURL("redis://"+addr+"/0", "default", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,17 +19,11 @@ import (
 // the profile for the user token and profile+".app" for the app token, in
 // the URL's prefix (default "spotauth"). It does not contact Redis.
 func (f *Factory) openRedisStore(ctx context.Context, rawURL, profile string, kind tokenKind) (spotauth.TokenStore, error) {
-	client, cfg, err := redisstore.ParseURL(rawURL)
+	st, err := redisstore.NewFromURL(rawURL, storeName(profile, kind), nil)
 	if err != nil {
 		return nil, err
 	}
-	st, err := redisstore.New(client, storeName(profile, kind), redisstore.WithPrefix(cfg.Prefix))
-	if err != nil {
-		client.Close()
-		return nil, err
-	}
-	f.closeLater(client) // closed after the store, which may still renew a lease
-	f.closeLater(st)
+	f.closeLater(st) // stops lease renewals, then closes the client
 	return st, nil
 }
 

@@ -270,7 +270,7 @@ const (
 )
 
 func redisSpec(addr string, ttl time.Duration) string {
-	return fmt.Sprintf("redis://%s/0?prefix=fleet&profile=u1&lease_ttl=%s", addr, ttl)
+	return fmt.Sprintf("redis://%s/0?prefix=fleet&lease_ttl=%s", addr, ttl)
 }
 
 func TestFleetRedis(t *testing.T) {

@@ -15,7 +15,7 @@ import (
 // Token is served from memory exactly as with the in-memory store.
 func BenchmarkToken(b *testing.B) {
 	c := newClient(b, redistest.Start(b))
-	rs := newStoreOn(b, c, "bench")
+	rs := newStoreOn(b, c, "bench", nil)
 	stores := []struct {
 		name  string
 		store spotauth.TokenStore
@@ -62,7 +62,7 @@ func BenchmarkToken(b *testing.B) {
 // RefreshingSource does) and for one that adopts the stored token (Load).
 func BenchmarkRefreshCycle(b *testing.B) {
 	c := newClient(b, redistest.Start(b))
-	s := newStoreOn(b, c, "bench")
+	s := newStoreOn(b, c, "bench", nil)
 	ctx := context.Background()
 	tok := testToken(1)
 	s.Save(ctx, tok)
@@ -103,7 +103,7 @@ func BenchmarkRefreshCycle(b *testing.B) {
 	})
 	b.Run("encrypted-refresher", func(b *testing.B) {
 		sealer, _ := storecryptNew()
-		es := newStoreOn(b, c, "bench-enc", redisstore.WithSealer(sealer))
+		es := newStoreOn(b, c, "bench-enc", &redisstore.Options{Sealer: sealer})
 		es.Save(ctx, tok)
 		b.ReportAllocs()
 		for b.Loop() {

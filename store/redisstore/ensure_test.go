@@ -59,7 +59,7 @@ func TestEnsureTokenSurvivesRedisStall(t *testing.T) {
 	lost := 0
 	for i, stall := range []time.Duration{time.Second, 2 * time.Second, timeout/2 + time.Second, timeout - time.Second} {
 		t.Run(fmt.Sprintf("stall=%v", stall), func(t *testing.T) {
-			store, err := redisstore.New(client, fmt.Sprintf("stall-%d", i), redisstore.WithLeaseTTL(500*time.Millisecond))
+			store, err := redisstore.New(client, fmt.Sprintf("stall-%d", i), &redisstore.Options{LeaseTTL: 500 * time.Millisecond})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -3,8 +3,8 @@
 // refresh it once per expiry between them.
 //
 // It works with any [redis.UniversalClient] (standalone, Sentinel or
-// Cluster). All keys of one token share the hash tag {prefix:key}, so that
-// its scripts run in one Cluster slot:
+// Cluster). All keys of one token share the hash tag {key}, so that its
+// scripts run in one Cluster slot; for the token "spotauth:default":
 //
 //	{spotauth:default}:token   hash: "token" (JSON, sealed if encrypted), "version"
 //	{spotauth:default}:lease   string with a TTL: the refresh lease holder, "host/pid/random"
@@ -97,7 +97,7 @@
 //
 // # Encryption
 //
-// With [WithSealer] (see package storecrypt) tokens are sealed with AES-GCM
+// With [Options.Sealer] (see package storecrypt) tokens are sealed with AES-GCM
 // before they are written, so a Redis dump or replica reveals none. A token
 // stored in clear before is read, and sealed at its next save; a store
 // without a sealer refuses a sealed token. Package storecrypt states this
@@ -149,99 +149,37 @@ import (
 	"github.com/spotauth/spotauth/store/storecrypt"
 )
 
-// Defaults of the options.
-const (
-	// DefaultPrefix begins every key.
-	DefaultPrefix = "spotauth"
-	// DefaultKey is the key (profile) used by NewFromURL without ?profile=.
-	DefaultKey = "default"
-	// DefaultLeaseTTL is how long a lease outlives its holder's last
-	// renewal: the time after which a dead holder's lease passes on.
-	DefaultLeaseTTL = 5 * time.Second
-	// DefaultPollInterval is how often a waiter retries the lease when no
-	// pub/sub message arrives.
-	DefaultPollInterval = 250 * time.Millisecond
-	// DefaultMaxHold bounds how long a lease is renewed: a holder that never
-	// releases it loses it after this time.
-	DefaultMaxHold = 5 * time.Minute
-)
-
 // ErrCorrupt: the stored value is neither a token nor a sealed token.
 var ErrCorrupt = errors.New("spotauth: stored token is corrupt")
 
-// An Option configures a [Store].
-type Option func(*Store) error
+// Options configure a [Store]. A nil *Options means the zero value.
+type Options struct {
+	// Sealer, if set, encrypts stored tokens, such as a
+	// [storecrypt.AESGCM]. A token stored in clear before a Sealer was
+	// set is read, and sealed at the next save: the rule of package
+	// storecrypt, which the file store follows too.
+	Sealer storecrypt.Sealer
 
-// WithPrefix sets the prefix of every key (default [DefaultPrefix]). It
-// may not contain '{' or '}'.
-func WithPrefix(prefix string) Option {
-	return func(s *Store) error {
-		if err := checkName("prefix", prefix, true); err != nil {
-			return err
-		}
-		s.prefix = prefix
-		return nil
-	}
+	// LeaseTTL is how long the refresh lease outlives its holder's last
+	// renewal: the lease of a holder that died passes to a waiter after
+	// at most LeaseTTL. A live holder renews it every third of it, so a
+	// holder starved for two thirds of it loses the lease. Zero means
+	// the URL's lease_ttl for [NewFromURL], else 5 s; it may not be below
+	// 30 ms.
+	LeaseTTL time.Duration
 }
 
-// WithKey replaces the token's key given to [New] or by the URL's profile
-// parameter to [NewFromURL]: the CLI uses it to keep several profiles, or
-// a profile's user and app tokens, under one URL. It may not contain '{'
-// or '}'.
-func WithKey(key string) Option {
-	return func(s *Store) error {
-		if err := checkName("key", key, false); err != nil {
-			return err
-		}
-		s.key = key
-		return nil
-	}
-}
-
-// WithLeaseTTL sets the lease TTL (default [DefaultLeaseTTL], at least
-// 30 ms). A live holder renews its lease every third of it; a dead holder's
-// lease passes to a waiter after at most ttl.
-func WithLeaseTTL(ttl time.Duration) Option {
-	return func(s *Store) error {
-		if ttl < 30*time.Millisecond {
-			return fmt.Errorf("spotauth: redis store: lease TTL %v is below 30ms", ttl)
-		}
-		s.ttl = ttl
-		return nil
-	}
-}
-
-// WithPollInterval sets how often a waiting Lock retries without a pub/sub
-// message (default [DefaultPollInterval]).
-func WithPollInterval(d time.Duration) Option {
-	return func(s *Store) error {
-		if d <= 0 {
-			return fmt.Errorf("spotauth: redis store: poll interval %v is not positive", d)
-		}
-		s.poll = d
-		return nil
-	}
-}
-
-// WithMaxHold bounds how long a lease is renewed (default [DefaultMaxHold]).
-func WithMaxHold(d time.Duration) Option {
-	return func(s *Store) error {
-		if d <= 0 {
-			return fmt.Errorf("spotauth: redis store: max hold %v is not positive", d)
-		}
-		s.maxHold = d
-		return nil
-	}
-}
-
-// WithSealer encrypts stored tokens with sealer, such as a
-// [storecrypt.AESGCM]. nil means no encryption.
-func WithSealer(sealer storecrypt.Sealer) Option {
-	return func(s *Store) error {
-		s.sealer = sealer
-		return nil
-	}
-}
+// Timings that are not options.
+const (
+	defaultLeaseTTL = 5 * time.Second
+	minLeaseTTL     = 30 * time.Millisecond
+	// defaultPoll is how often a waiting Lock retries the lease when no
+	// pub/sub message arrives; tests change it (export_test.go).
+	defaultPoll = 250 * time.Millisecond
+	// maxHold bounds how long a lease is renewed: a holder that never
+	// releases it loses it after this time.
+	maxHold = 5 * time.Minute
+)
 
 // Store is a [spotauth.LockingStore] keeping one token in Redis. It is safe
 // for concurrent use. Close it when done: Close stops lease renewals and,
@@ -251,16 +189,14 @@ type Store struct {
 	ownClient bool
 	desc      string // redacted URL or "" (for String)
 
-	prefix, key string
-	tag         string // "{prefix:key}"
-	dataKey     string
-	leaseKey    string
-	channel     string
+	tag      string // "{key}"
+	dataKey  string
+	leaseKey string
+	channel  string
 
-	ttl     time.Duration
-	poll    time.Duration
-	maxHold time.Duration
-	sealer  storecrypt.Sealer
+	ttl    time.Duration
+	poll   time.Duration
+	sealer storecrypt.Sealer
 
 	renewers  sync.WaitGroup
 	closed    chan struct{}
@@ -272,35 +208,37 @@ var (
 	_ spotauth.Lease        = (*lease)(nil)
 )
 
-// New returns a store of the token named key in client (a *redis.Client,
-// *redis.ClusterClient, failover client or ring). key names a profile or a
-// user, such as "default" or a Spotify user ID; it may not contain '{' or
-// '}'. New does not contact Redis and does not close client on Close.
-func New(client redis.UniversalClient, key string, opts ...Option) (*Store, error) {
+// New returns the store of the token named key in client (a
+// *redis.Client, *redis.ClusterClient, failover client or ring). key
+// names a profile or a user, such as "default" or a Spotify user ID, with
+// a prefix of your application's if others share the database, such as
+// "myapp:alice". The token's Redis keys are {key}:token, {key}:lease and
+// {key}:events, so key may not contain '{', '}', spaces or control
+// characters. opts may be nil. New does not contact Redis and does not
+// close client on Close.
+func New(client redis.UniversalClient, key string, opts *Options) (*Store, error) {
 	if client == nil {
 		return nil, errors.New("spotauth: redis store: nil client")
 	}
 	if err := checkName("key", key, false); err != nil {
 		return nil, err
 	}
+	if opts == nil {
+		opts = &Options{}
+	}
 	s := &Store{
-		client:  client,
-		prefix:  DefaultPrefix,
-		key:     key,
-		ttl:     DefaultLeaseTTL,
-		poll:    DefaultPollInterval,
-		maxHold: DefaultMaxHold,
-		closed:  make(chan struct{}),
+		client: client,
+		tag:    "{" + key + "}",
+		ttl:    defaultLeaseTTL,
+		poll:   defaultPoll,
+		sealer: opts.Sealer,
+		closed: make(chan struct{}),
 	}
-	for _, o := range opts {
-		if err := o(s); err != nil {
-			return nil, err
+	if opts.LeaseTTL != 0 {
+		if opts.LeaseTTL < minLeaseTTL {
+			return nil, fmt.Errorf("spotauth: redis store: lease TTL %v is below %v", opts.LeaseTTL, minLeaseTTL)
 		}
-	}
-	if s.prefix == "" {
-		s.tag = "{" + s.key + "}"
-	} else {
-		s.tag = "{" + s.prefix + ":" + s.key + "}"
+		s.ttl = opts.LeaseTTL
 	}
 	s.dataKey = s.tag + ":token"
 	s.leaseKey = s.tag + ":lease"
@@ -737,7 +675,7 @@ func (s *Store) busy(ctx context.Context, lockErr error) error {
 			d = d.Round(100 * time.Millisecond)
 		}
 		e.Holder += fmt.Sprintf(" (lease expires in %v)", d)
-		e.Hint = fmt.Sprintf("the holder renews the lease while it refreshes, for at most %v; if that process is stuck, stop it, and the lease passes on within %v", s.maxHold, s.ttl)
+		e.Hint = fmt.Sprintf("the holder renews the lease while it refreshes, for at most %v; if that process is stuck, stop it, and the lease passes on within %v", maxHold, s.ttl)
 	}
 	return e
 }
@@ -804,7 +742,7 @@ func (l *lease) start() *lease {
 		every := s.ttl / 3
 		tick := time.NewTicker(every)
 		defer tick.Stop()
-		limit := time.NewTimer(s.maxHold)
+		limit := time.NewTimer(maxHold)
 		defer limit.Stop()
 		for {
 			select {

@@ -58,23 +58,36 @@ func newClient(t testing.TB, addr string) *redis.Client {
 }
 
 // newStore returns a store on a fresh redis-server with test-sized timings.
-func newStore(t testing.TB, opts ...redisstore.Option) (*redisstore.Store, *redis.Client) {
+func newStore(t testing.TB, opts *redisstore.Options) (*redisstore.Store, *redis.Client) {
 	t.Helper()
 	c := newClient(t, redistest.Start(t))
-	return newStoreOn(t, c, "default", opts...), c
+	return newStoreOn(t, c, "default", opts), c
 }
 
-func newStoreOn(t testing.TB, c redis.UniversalClient, key string, opts ...redisstore.Option) *redisstore.Store {
+// newStoreOn returns a store of key on c with test-sized timings: a lease
+// TTL of a second unless opts sets one, well above a starved renewal's
+// delay on a busy machine, and waiters polling every 50 ms.
+func newStoreOn(t testing.TB, c redis.UniversalClient, key string, opts *redisstore.Options) *redisstore.Store {
 	t.Helper()
-	// A lease TTL well above a starved renewal's delay on a busy machine
-	// (tests of expiry set their own).
-	all := append([]redisstore.Option{redisstore.WithLeaseTTL(time.Second), redisstore.WithPollInterval(50 * time.Millisecond)}, opts...)
-	s, err := redisstore.New(c, key, all...)
+	o := redisstore.Options{LeaseTTL: time.Second}
+	if opts != nil {
+		o.Sealer = opts.Sealer
+		if opts.LeaseTTL != 0 {
+			o.LeaseTTL = opts.LeaseTTL
+		}
+	}
+	s, err := redisstore.New(c, key, &o)
 	if err != nil {
 		t.Fatalf("New = %v", err)
 	}
+	redisstore.SetPollInterval(s, 50*time.Millisecond)
 	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+// sealedWith returns Options with sealer.
+func sealedWith(sealer storecrypt.Sealer) *redisstore.Options {
+	return &redisstore.Options{Sealer: sealer}
 }
 
 func ctxT(t testing.TB, d time.Duration) context.Context {
@@ -93,7 +106,7 @@ func mustLock(t testing.TB, s *redisstore.Store) spotauth.Lease {
 }
 
 func TestSaveLoadDeleteVersions(t *testing.T) {
-	s, _ := newStore(t)
+	s, _ := newStore(t, nil)
 	ctx := ctxT(t, 5*time.Second)
 	version := func() int64 {
 		v, err := s.Version(ctx)
@@ -139,9 +152,9 @@ func TestSaveLoadDeleteVersions(t *testing.T) {
 
 func TestKeysAreSeparate(t *testing.T) {
 	c := newClient(t, redistest.Start(t))
-	a := newStoreOn(t, c, "alice")
-	b := newStoreOn(t, c, "bob")
-	p := newStoreOn(t, c, "alice", redisstore.WithPrefix("other"))
+	a := newStoreOn(t, c, "alice", nil)
+	b := newStoreOn(t, c, "bob", nil)
+	p := newStoreOn(t, c, "other:alice", nil)
 	ctx := ctxT(t, 5*time.Second)
 	if err := a.Save(ctx, testToken(1)); err != nil {
 		t.Fatal(err)
@@ -160,15 +173,15 @@ func TestKeysAreSeparate(t *testing.T) {
 func TestHashTag(t *testing.T) {
 	c := newClient(t, redistest.Start(t))
 	tests := []struct {
-		key, prefix, wantTag string
+		key, wantTag string
 	}{
-		{"default", "spotauth", "{spotauth:default}"},
-		{"user:31abc", "app", "{app:user:31abc}"},
-		{"default", "", "{default}"},
+		{"spotauth:default", "{spotauth:default}"},
+		{"app:user:31abc", "{app:user:31abc}"},
+		{"default", "{default}"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.wantTag, func(t *testing.T) {
-			s := newStoreOn(t, c, tt.key, redisstore.WithPrefix(tt.prefix))
+			s := newStoreOn(t, c, tt.key, nil)
 			token, lease, channel := s.Keys()
 			for _, k := range []string{token, lease, channel} {
 				if !strings.HasPrefix(k, tt.wantTag+":") {
@@ -188,33 +201,32 @@ func TestNewRejects(t *testing.T) {
 	tests := []struct {
 		name string
 		key  string
-		opts []redisstore.Option
+		opts *redisstore.Options
 	}{
 		{"empty key", "", nil},
 		{"brace key", "a{b}", nil},
 		{"space key", "a b", nil},
 		{"newline key", "a\nb", nil},
-		{"brace prefix", "k", []redisstore.Option{redisstore.WithPrefix("p}")}},
-		{"tiny ttl", "k", []redisstore.Option{redisstore.WithLeaseTTL(time.Millisecond)}},
-		{"zero poll", "k", []redisstore.Option{redisstore.WithPollInterval(0)}},
-		{"zero max hold", "k", []redisstore.Option{redisstore.WithMaxHold(0)}},
+		{"long key", strings.Repeat("k", 257), nil},
+		{"tiny ttl", "k", &redisstore.Options{LeaseTTL: time.Millisecond}},
+		{"negative ttl", "k", &redisstore.Options{LeaseTTL: -time.Second}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if s, err := redisstore.New(c, tt.key, tt.opts...); err == nil {
+			if s, err := redisstore.New(c, tt.key, tt.opts); err == nil {
 				t.Errorf("New(%q, %s) = %v, nil; want an error", tt.key, tt.name, s)
 			} else if !strings.HasPrefix(err.Error(), "spotauth: ") {
 				t.Errorf("New(%q) error %q does not start with \"spotauth: \"", tt.key, err)
 			}
 		})
 	}
-	if _, err := redisstore.New(nil, "k"); err == nil {
+	if _, err := redisstore.New(nil, "k", nil); err == nil {
 		t.Errorf("New(nil client) = nil error; want an error")
 	}
 }
 
 func TestLockIsExclusive(t *testing.T) {
-	s, _ := newStore(t)
+	s, _ := newStore(t, nil)
 	l := mustLock(t, s)
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
@@ -235,7 +247,8 @@ func TestLockIsExclusive(t *testing.T) {
 func TestLockWakesOnReleaseByPubSub(t *testing.T) {
 	// A poll interval and a lease TTL of an hour, far beyond the waiter's
 	// minute: only the pub/sub message can wake it before its deadline.
-	s, _ := newStore(t, redisstore.WithPollInterval(time.Hour), redisstore.WithLeaseTTL(time.Hour))
+	s, _ := newStore(t, &redisstore.Options{LeaseTTL: time.Hour})
+	redisstore.SetPollInterval(s, time.Hour)
 	l := mustLock(t, s)
 	got := make(chan error, 1)
 	go func() {
@@ -255,7 +268,8 @@ func TestLockWakesOnReleaseByPubSub(t *testing.T) {
 }
 
 func TestLockCanceledWhileWaiting(t *testing.T) {
-	s, _ := newStore(t, redisstore.WithPollInterval(time.Hour), redisstore.WithLeaseTTL(time.Hour))
+	s, _ := newStore(t, &redisstore.Options{LeaseTTL: time.Hour})
+	redisstore.SetPollInterval(s, time.Hour)
 	l := mustLock(t, s)
 	defer l.Release(context.Background())
 	ctx, cancel := context.WithCancel(context.Background())
@@ -282,7 +296,7 @@ func TestLockCanceledWhileWaiting(t *testing.T) {
 func TestLeaseRenewedWhileHeld(t *testing.T) {
 	// Renewed every third of the TTL: a renewal starved for two thirds
 	// of it (667 ms) would lose the lease, which a busy machine does not.
-	s, _ := newStore(t, redisstore.WithLeaseTTL(time.Second))
+	s, _ := newStore(t, &redisstore.Options{LeaseTTL: time.Second})
 	ctx := ctxT(t, 10*time.Second)
 	l := mustLock(t, s)
 	time.Sleep(2500 * time.Millisecond) // two and a half TTLs
@@ -302,7 +316,7 @@ func TestLeaseRenewedWhileHeld(t *testing.T) {
 // would (Close stops renewals without releasing).
 func deadHolder(t *testing.T, c *redis.Client, ttl time.Duration) spotauth.Lease {
 	t.Helper()
-	dead, err := redisstore.New(c, "default", redisstore.WithLeaseTTL(ttl))
+	dead, err := redisstore.New(c, "default", &redisstore.Options{LeaseTTL: ttl})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -312,7 +326,7 @@ func deadHolder(t *testing.T, c *redis.Client, ttl time.Duration) spotauth.Lease
 }
 
 func TestLeaseExpiresWhenHolderDies(t *testing.T) {
-	s, c := newStore(t)
+	s, c := newStore(t, nil)
 	const ttl = 300 * time.Millisecond
 	deadHolder(t, c, ttl)
 	start := time.Now()
@@ -326,7 +340,7 @@ func TestLeaseExpiresWhenHolderDies(t *testing.T) {
 }
 
 func TestStaleHolderCannotSaveOrRelease(t *testing.T) {
-	s, c := newStore(t)
+	s, c := newStore(t, nil)
 	ctx := ctxT(t, 5*time.Second)
 	if err := s.Save(ctx, testToken(1)); err != nil {
 		t.Fatal(err)
@@ -378,7 +392,7 @@ func waitLeaseGone(t *testing.T, c *redis.Client, s *redisstore.Store) {
 // nobody stored anything stores its token; one whose version moved does
 // not.
 func TestExpiredHolderSavesOverUnchangedVersion(t *testing.T) {
-	s, c := newStore(t)
+	s, c := newStore(t, nil)
 	ctx := ctxT(t, 10*time.Second)
 	s.Save(ctx, testToken(1))
 	stale := deadHolder(t, c, 100*time.Millisecond)
@@ -426,7 +440,7 @@ func TestLeaseSaveFencedByVersion(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, _ := newStore(t)
+			s, _ := newStore(t, nil)
 			ctx := ctxT(t, 5*time.Second)
 			s.Save(ctx, testToken(1))
 			l := mustLock(t, s)
@@ -446,7 +460,7 @@ func TestLeaseSaveFencedByVersion(t *testing.T) {
 }
 
 func TestLeaseSaveLoadRelease(t *testing.T) {
-	s, c := newStore(t)
+	s, c := newStore(t, nil)
 	ctx := ctxT(t, 5*time.Second)
 	l := mustLock(t, s)
 	if got, err := l.Load(ctx); !errors.Is(err, spotauth.ErrTokenNotFound) {
@@ -490,7 +504,7 @@ func TestOneRefreshPerExpiryAcrossStores(t *testing.T) {
 	ctx := ctxT(t, 10*time.Second)
 	var stores []*redisstore.Store
 	for i := 0; i < 8; i++ {
-		stores = append(stores, newStoreOn(t, newClient(t, addr), "default"))
+		stores = append(stores, newStoreOn(t, newClient(t, addr), "default", nil))
 	}
 	stores[0].Save(ctx, testToken(1))
 	var mu sync.Mutex
@@ -533,7 +547,7 @@ func TestOneRefreshPerExpiryAcrossStores(t *testing.T) {
 func TestRedisDown(t *testing.T) {
 	srv := redistest.StartServer(t, redistest.Options{})
 	c := newClient(t, srv.Addr)
-	s := newStoreOn(t, c, "default")
+	s := newStoreOn(t, c, "default", nil)
 	srv.Kill()
 	ctx := ctxT(t, 30*time.Second)
 	if _, err := s.Load(ctx); err == nil || errors.Is(err, spotauth.ErrTokenNotFound) {
@@ -563,7 +577,7 @@ func TestEncryption(t *testing.T) {
 	sealer1, _ := storecrypt.New(key1)
 	sealer2, _ := storecrypt.New(key2)
 	c := newClient(t, redistest.Start(t))
-	enc := newStoreOn(t, c, "default", redisstore.WithSealer(sealer1))
+	enc := newStoreOn(t, c, "default", sealedWith(sealer1))
 	ctx := ctxT(t, 5*time.Second)
 	if err := enc.Save(ctx, testToken(1)); err != nil {
 		t.Fatalf("Save(encrypted) = %v", err)
@@ -591,8 +605,8 @@ func TestEncryption(t *testing.T) {
 		store *redisstore.Store
 		want  error
 	}{
-		{"wrong key", newStoreOn(t, c, "default", redisstore.WithSealer(sealer2)), storecrypt.ErrWrongKey},
-		{"no key", newStoreOn(t, c, "default"), storecrypt.ErrNoKey},
+		{"wrong key", newStoreOn(t, c, "default", sealedWith(sealer2)), storecrypt.ErrWrongKey},
+		{"no key", newStoreOn(t, c, "default", nil), storecrypt.ErrNoKey},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -607,17 +621,17 @@ func TestEncryption(t *testing.T) {
 	}
 
 	// A sealed blob copied under another key is refused.
-	tokenKey2, _, _ := newStoreOn(t, c, "other").Keys()
+	tokenKey2, _, _ := newStoreOn(t, c, "other", nil).Keys()
 	c.HSet(ctx, tokenKey2, "token", raw)
-	if got, err := newStoreOn(t, c, "other", redisstore.WithSealer(sealer1)).Load(ctx); !errors.Is(err, redisstore.ErrCorrupt) {
+	if got, err := newStoreOn(t, c, "other", sealedWith(sealer1)).Load(ctx); !errors.Is(err, redisstore.ErrCorrupt) {
 		t.Errorf("Load of a sealed token copied from another key = %+v, %v; want ErrCorrupt", got, err)
 	}
 
 	// A token stored in clear is read with a sealer, and sealed by the
 	// next save.
-	plain := newStoreOn(t, c, "plain")
+	plain := newStoreOn(t, c, "plain", nil)
 	plain.Save(ctx, testToken(1))
-	encPlain := newStoreOn(t, c, "plain", redisstore.WithSealer(sealer1))
+	encPlain := newStoreOn(t, c, "plain", sealedWith(sealer1))
 	if got, err := encPlain.Load(ctx); err != nil || !sameToken(got, testToken(1)) {
 		t.Errorf("encrypted store Load of a token stored in clear = %+v, %v; want token 1", got, err)
 	}
@@ -631,7 +645,7 @@ func TestEncryption(t *testing.T) {
 }
 
 func TestCorruptValue(t *testing.T) {
-	s, c := newStore(t)
+	s, c := newStore(t, nil)
 	ctx := ctxT(t, 5*time.Second)
 	tokenKey, _, _ := s.Keys()
 	c.HSet(ctx, tokenKey, "token", `{"access_token":"secret-half`)
@@ -645,7 +659,7 @@ func TestCorruptValue(t *testing.T) {
 }
 
 func TestWatch(t *testing.T) {
-	s, _ := newStore(t)
+	s, _ := newStore(t, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	events, err := s.Watch(ctx)
 	if err != nil {
@@ -729,7 +743,7 @@ func FuzzParseEvent(f *testing.F) {
 }
 
 func TestClosedStore(t *testing.T) {
-	s, _ := newStore(t)
+	s, _ := newStore(t, nil)
 	s.Close()
 	if err := s.Close(); err != nil {
 		t.Errorf("second Close = %v; want nil", err)
@@ -757,7 +771,7 @@ func TestCluster(t *testing.T) {
 	}
 	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{srv.Addr}})
 	defer cc.Close()
-	s := newStoreOn(t, cc, "user:31abc")
+	s := newStoreOn(t, cc, "user:31abc", nil)
 	if err := s.Save(ctx, testToken(1)); err != nil {
 		t.Fatalf("cluster Save = %v", err)
 	}
@@ -785,7 +799,7 @@ func TestCluster(t *testing.T) {
 func TestWatchSurvivesRestart(t *testing.T) {
 	srv := redistest.StartServer(t, redistest.Options{})
 	c := newClient(t, srv.Addr)
-	s := newStoreOn(t, c, "default")
+	s := newStoreOn(t, c, "default", nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	events, err := s.Watch(ctx)
@@ -817,7 +831,7 @@ func TestWatchSurvivesRestart(t *testing.T) {
 }
 
 func TestWatchEndsOnClose(t *testing.T) {
-	s, _ := newStore(t)
+	s, _ := newStore(t, nil)
 	events, err := s.Watch(context.Background())
 	if err != nil {
 		t.Fatalf("Watch = %v", err)
@@ -836,7 +850,7 @@ func TestWatchEndsOnClose(t *testing.T) {
 // TestLeaseDelete: the holder deletes the stored token while it holds the
 // lease (a refused refresh token), fenced like Save, and watchers are told.
 func TestLeaseDelete(t *testing.T) {
-	s, c := newStore(t)
+	s, c := newStore(t, nil)
 	ctx := ctxT(t, 10*time.Second)
 	events, err := s.Watch(ctx)
 	if err != nil {
