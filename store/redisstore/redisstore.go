@@ -90,7 +90,7 @@
 //	events, err := store.Watch(ctx)
 //	...
 //	for ev := range events {
-//		if ev.Kind == redisstore.EventDeleted {
+//		if ev.Kind == spotauth.StoreDeleted {
 //			// the user must log in again
 //		}
 //	}
@@ -275,9 +275,6 @@ func (s *Store) String() string {
 	}
 	return "redisstore.Store{" + s.tag + "}"
 }
-
-// GoString is String, so that %#v shows no password either.
-func (s *Store) GoString() string { return s.String() }
 
 // Close stops the renewal of leases still held (they then expire within
 // the lease TTL) and closes the client if [NewFromURL] created it.
@@ -509,7 +506,7 @@ func (s *Store) Save(ctx context.Context, t *spotauth.Token) error {
 }
 
 // Delete removes the stored token, bumps the version and notifies watchers
-// with [EventDeleted]. Deleting a missing token is not an error.
+// with [spotauth.StoreDeleted]. Deleting a missing token is not an error.
 func (s *Store) Delete(ctx context.Context) error {
 	if err := deleteScript.Run(ctx, s.client, s.keys(), s.channel).Err(); err != nil {
 		return s.wrap("delete", err)
@@ -573,7 +570,7 @@ func (s *Store) Lock(ctx context.Context) (spotauth.Lease, error) {
 				return nil, s.wrap("lock", errStoreClosed)
 			case m := <-msgs:
 				if m != nil {
-					if ev, ok := ParseEvent(m.Payload); ok && ev.Kind == EventSaved {
+					if ev, ok := parseEvent(m.Payload); ok && ev.Kind == spotauth.StoreSaved {
 						continue // the holder saved but still holds the lease
 					}
 				}
@@ -849,7 +846,7 @@ func (l *lease) attempt(plain []byte) ([]byte, error) {
 
 // Delete removes the stored token if the stored version is unchanged,
 // fenced by version like Save (the lease key need not still be held), and
-// notifies watchers with [EventDeleted] (it implements
+// notifies watchers with [spotauth.StoreDeleted] (it implements
 // [spotauth.LeaseDeleter]). A [spotauth.RefreshingSource] deletes a
 // refused refresh token this way before it releases the lease, so that no
 // waiter takes the lease and tries the dead refresh token again. Unlike
@@ -896,49 +893,32 @@ func (l *lease) Release(ctx context.Context) error {
 // String describes the lease without its value.
 func (l *lease) String() string { return "redisstore.lease{" + l.s.tag + "}" }
 
-// EventKind is the kind of an [Event]; it is the root package's
-// [spotauth.StoreEventKind], so that a Store is a [spotauth.WatchingStore].
-type EventKind = spotauth.StoreEventKind
-
-// Event kinds.
-const (
-	// EventSaved: a token was stored (by a refresh or a Save).
-	EventSaved = spotauth.StoreSaved
-	// EventDeleted: the token was deleted; the authorization is gone.
-	EventDeleted = spotauth.StoreDeleted
-	// EventReleased: the refresh lease was released.
-	EventReleased = spotauth.StoreReleased
-)
-
-// Event is a change of the stored token, delivered by [Store.Watch]: the
-// root package's [spotauth.StoreEvent].
-type Event = spotauth.StoreEvent
-
 // A Store is a WatchingStore: a RefreshingSource on it learns of a
 // deletion, and of a token another process stored, at once.
 var _ spotauth.WatchingStore = (*Store)(nil)
 
-// ParseEvent parses a message of the events channel. It returns false for
-// a message that is not an event.
-func ParseEvent(payload string) (Event, bool) {
+// parseEvent parses a message of the events channel: "saved N",
+// "deleted N" or "released". It returns false for a message that is not
+// an event.
+func parseEvent(payload string) (spotauth.StoreEvent, bool) {
 	kind, num, _ := strings.Cut(payload, " ")
-	var e Event
+	var e spotauth.StoreEvent
 	switch kind {
 	case "saved":
-		e.Kind = EventSaved
+		e.Kind = spotauth.StoreSaved
 	case "deleted":
-		e.Kind = EventDeleted
+		e.Kind = spotauth.StoreDeleted
 	case "released":
 		if num != "" {
-			return Event{}, false
+			return spotauth.StoreEvent{}, false
 		}
-		return Event{Kind: EventReleased}, true
+		return spotauth.StoreEvent{Kind: spotauth.StoreReleased}, true
 	default:
-		return Event{}, false
+		return spotauth.StoreEvent{}, false
 	}
 	v, err := strconv.ParseInt(num, 10, 64)
 	if err != nil || v < 0 {
-		return Event{}, false
+		return spotauth.StoreEvent{}, false
 	}
 	e.Version = v
 	return e, true
@@ -952,14 +932,14 @@ func ParseEvent(payload string) (Event, bool) {
 // connection to Redis is down they are lost (the subscription is renewed
 // when Redis is back), so treat the store as the truth and an event as a
 // hint to read it. Watch returns an error if it cannot subscribe.
-func (s *Store) Watch(ctx context.Context) (<-chan Event, error) {
+func (s *Store) Watch(ctx context.Context) (<-chan spotauth.StoreEvent, error) {
 	sub := s.client.Subscribe(ctx, s.channel)
 	if _, err := sub.Receive(ctx); err != nil {
 		sub.Close()
 		return nil, s.wrap("watch", err)
 	}
 	msgs := sub.Channel()
-	out := make(chan Event, 16)
+	out := make(chan spotauth.StoreEvent, 16)
 	go func() {
 		defer close(out)
 		defer sub.Close()
@@ -973,7 +953,7 @@ func (s *Store) Watch(ctx context.Context) (<-chan Event, error) {
 				if !ok {
 					return
 				}
-				e, ok := ParseEvent(m.Payload)
+				e, ok := parseEvent(m.Payload)
 				if !ok {
 					continue
 				}

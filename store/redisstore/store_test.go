@@ -671,11 +671,11 @@ func TestWatch(t *testing.T) {
 	l.Save(wctx, testToken(2))
 	l.Release(wctx)
 	s.Delete(wctx)
-	want := []redisstore.Event{
-		{Kind: redisstore.EventSaved, Version: 1},
-		{Kind: redisstore.EventSaved, Version: 2},
-		{Kind: redisstore.EventReleased},
-		{Kind: redisstore.EventDeleted, Version: 3},
+	want := []spotauth.StoreEvent{
+		{Kind: spotauth.StoreSaved, Version: 1},
+		{Kind: spotauth.StoreSaved, Version: 2},
+		{Kind: spotauth.StoreReleased},
+		{Kind: spotauth.StoreDeleted, Version: 3},
 	}
 	for i, w := range want {
 		select {
@@ -690,56 +690,6 @@ func TestWatch(t *testing.T) {
 	cancel()
 	for range events { // closed when ctx is done
 	}
-}
-
-func TestParseEvent(t *testing.T) {
-	tests := []struct {
-		in   string
-		want redisstore.Event
-		ok   bool
-	}{
-		{"saved 3", redisstore.Event{Kind: redisstore.EventSaved, Version: 3}, true},
-		{"deleted 10", redisstore.Event{Kind: redisstore.EventDeleted, Version: 10}, true},
-		{"released", redisstore.Event{Kind: redisstore.EventReleased}, true},
-		{"released 1", redisstore.Event{}, false},
-		{"saved", redisstore.Event{}, false},
-		{"saved -1", redisstore.Event{}, false},
-		{"saved x", redisstore.Event{}, false},
-		{"", redisstore.Event{}, false},
-		{"other 1", redisstore.Event{}, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			got, ok := redisstore.ParseEvent(tt.in)
-			if got != tt.want || ok != tt.ok {
-				t.Errorf("ParseEvent(%q) = %+v, %v; want %+v, %v", tt.in, got, ok, tt.want, tt.ok)
-			}
-		})
-	}
-	if got := redisstore.EventDeleted.String(); got != "deleted" {
-		t.Errorf("EventDeleted.String() = %q; want \"deleted\"", got)
-	}
-}
-
-func FuzzParseEvent(f *testing.F) {
-	for _, s := range []string{"saved 1", "deleted 2", "released", "saved 99999999999999999999", ""} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		e, ok := redisstore.ParseEvent(s)
-		if !ok {
-			return
-		}
-		var back string
-		if e.Kind == redisstore.EventReleased {
-			back = "released"
-		} else {
-			back = fmt.Sprintf("%s %d", e.Kind, e.Version)
-		}
-		if e2, ok2 := redisstore.ParseEvent(back); !ok2 || e2 != e {
-			t.Errorf("ParseEvent(%q) = %+v; reparse of %q = %+v, %v", s, e, back, e2, ok2)
-		}
-	})
 }
 
 func TestClosedStore(t *testing.T) {
@@ -815,7 +765,7 @@ func TestWatchSurvivesRestart(t *testing.T) {
 	for {
 		select {
 		case ev := <-events:
-			if ev.Kind == redisstore.EventSaved {
+			if ev.Kind == spotauth.StoreSaved {
 				t.Logf("Watch delivered an event %v after Redis restarted", time.Since(start).Round(time.Millisecond))
 				cancel()
 				for range events {
@@ -868,7 +818,7 @@ func TestLeaseDelete(t *testing.T) {
 	if _, err := s.Load(ctx); !errors.Is(err, spotauth.ErrTokenNotFound) {
 		t.Errorf("Load after lease Delete = %v; want ErrTokenNotFound", err)
 	}
-	for want := (redisstore.Event{Kind: redisstore.EventSaved, Version: 1}); ; {
+	for want := (spotauth.StoreEvent{Kind: spotauth.StoreSaved, Version: 1}); ; {
 		select {
 		case ev := <-events:
 			if ev != want {
@@ -877,10 +827,10 @@ func TestLeaseDelete(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatalf("no event %+v after 10 s", want)
 		}
-		if want.Kind == redisstore.EventDeleted {
+		if want.Kind == spotauth.StoreDeleted {
 			break
 		}
-		want = redisstore.Event{Kind: redisstore.EventDeleted, Version: 2}
+		want = spotauth.StoreEvent{Kind: spotauth.StoreDeleted, Version: 2}
 	}
 	l.Release(ctx)
 	if err := d.Delete(ctx); !errors.Is(err, spotauth.ErrLeaseLost) {

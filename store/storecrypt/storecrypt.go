@@ -269,8 +269,5 @@ func (s *AESGCM) keyIDs() string {
 // String describes the sealer by its key IDs.
 func (s *AESGCM) String() string { return "storecrypt.AESGCM{keys: " + s.keyIDs() + "}" }
 
-// GoString is String, so that %#v shows no key material either.
-func (s *AESGCM) GoString() string { return s.String() }
-
 // Format makes every verb print String.
 func (s *AESGCM) Format(f fmt.State, _ rune) { f.Write([]byte(s.String())) }
