@@ -1,32 +1,26 @@
-// Package filestore stores spotauth tokens in files: one JSON file per profile,
-// in a directory of the user's own.
+// Package filestore stores spotauth tokens in files: one JSON file per
+// profile, in a directory of the user's own.
 //
-// Files are written atomically (a temporary file, fsync, rename; see
-// internal/atomicfile) with mode 0600, in a directory created with mode
-// 0700. A token file that group or others can read is refused on Load (as
-// ssh refuses such a key) with an error that says how to fix it; Save
+// Files are written atomically with mode 0600, in a directory created with
+// mode 0700. A token file that group or others can read is refused on Load
+// (as ssh refuses such a key) with an error that says how to fix it; Save
 // always writes 0600, so saving a token again also fixes it. An existing
 // directory is used as it is: the files' own mode protects them.
 //
-// The store is a [spotauth.LockingStore]. Its lease is an exclusive
-// advisory lock (flock(2) on Unix, LockFileEx on Windows through
-// github.com/gofrs/flock) on a lock file beside the token file, so that
-// processes sharing the directory, such as concurrent `spotauth token`
-// commands at expiry, make one refresh between them. The operating system
-// releases the lock when its holder dies, however it dies, so a lease never
-// outlives its process and needs no expiry. The holder writes its process
-// ID and host name into the lock file (on Unix), so that a wait that the
-// caller's context ends, behind a holder that hangs or was stopped, fails
-// with a [*spotauth.LeaseBusyError] naming it ("process 4242 (stopped)")
-// and saying what to do. Fencing uses a version counter in the file,
-// incremented by every save: a holder's save fails with
-// [spotauth.ErrLeaseLost] if the lease was released or the version changed.
+// A [Store] is a [spotauth.LockingStore], so that processes sharing the
+// directory, such as concurrent `spotauth token` commands at expiry, make
+// one refresh between them. Its lease is an exclusive advisory lock
+// (flock(2) on Unix, LockFileEx on Windows) on a lock file beside the token
+// file: the operating system releases it when its holder dies, however it
+// dies, so a lease never outlives its process. The lock works where
+// flock(2) does: on a local file system, not on every network one. A wait
+// that the caller's context ends, behind a holder that hangs or was
+// stopped, fails with a [*spotauth.LeaseBusyError] naming the holder
+// ("process 4242 (stopped)", on Unix) and saying what to do.
 //
-// A process killed between writing the temporary file and renaming it
-// leaves the new token in the temporary file alone. Whoever takes the lock
-// next (and [New], if the lock is free) finishes that write: a complete
-// temporary file newer than the token file replaces it, and other
-// temporary files of the profile are removed.
+// A process killed while it wrote the token leaves the new token in a
+// temporary file beside it; whoever takes the lock next (or [New], if the
+// lock is free) finishes that write.
 //
 // With [Options.Sealer], the token is encrypted at rest (for example with
 // store/storecrypt's AES-GCM), so that a copied file reveals no token. A
@@ -266,6 +260,10 @@ func encode(t *spotauth.Token, version uint64, sealer storecrypt.Sealer) ([]byte
 	return json.Marshal(r)
 }
 
+// write replaces the token file with t at version, atomically: atomicfile
+// writes a temporary file, syncs it and renames it over the token file (a
+// rename that a killed process did not make is recovered: see recover.go).
+// The caller holds the lock.
 func (s *Store) write(t *spotauth.Token, version uint64) error {
 	data, err := encode(t, version, s.sealer)
 	if err != nil {
@@ -284,9 +282,8 @@ func (s *Store) Load(ctx context.Context) (*spotauth.Token, error) {
 	return t, err
 }
 
-// Save stores t, waiting for the lock (bounded by ctx) so that it does not
-// interleave with a lease holder's save; a lease held before it then fails
-// to save with ErrLeaseLost.
+// Save stores t, replacing any stored token. It waits for the lock
+// (bounded by ctx), so it waits while a lease is held.
 func (s *Store) Save(ctx context.Context, t *spotauth.Token) error {
 	if t == nil {
 		return errors.New("spotauth: file store: save of a nil token")
@@ -381,6 +378,11 @@ func (s *Store) lock(ctx context.Context) (*lockFile, error) {
 // Lock takes the store's lease: the exclusive lock on the lock file,
 // waiting until it is free or ctx is done. A wait that ctx ends fails with
 // a [*spotauth.LeaseBusyError] naming the holder.
+//
+// The lease's Save and Delete write only while the lease is held and if no
+// other token was stored since Lock (by a writer that ignored the lock);
+// otherwise they fail with an error wrapping [spotauth.ErrLeaseLost] and
+// write nothing. Release unlocks; releasing twice is not an error.
 func (s *Store) Lock(ctx context.Context) (spotauth.Lease, error) {
 	lf, err := s.lock(ctx)
 	if err != nil {
@@ -432,7 +434,7 @@ func (l *lease) Save(ctx context.Context, t *spotauth.Token) error {
 }
 
 // Delete removes the stored token if the lease is held and the version is
-// unchanged (it implements [spotauth.LeaseDeleter]).
+// unchanged, fenced like Save.
 func (l *lease) Delete(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("spotauth: file store: %w", err)
