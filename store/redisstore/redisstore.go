@@ -670,7 +670,7 @@ type lease struct {
 
 	mu       sync.Mutex // guards the fields below
 	version  int64      // version seen at acquire time or written by Save
-	token    []byte     // token read at acquire time, until the first Load
+	token    []byte     // token read at acquire time, until the first Load, Save or Delete
 	hasToken bool
 	attempts []attempt // Saves since the last successful one: each may have run
 	released bool
@@ -781,6 +781,7 @@ func (l *lease) Save(ctx context.Context, t *spotauth.Token) error {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.token, l.hasToken = nil, false // Load reads what this write leaves
 	if l.released {
 		return l.s.wrap("save", fmt.Errorf("%w: the lease was released", spotauth.ErrLeaseLost))
 	}
@@ -832,6 +833,7 @@ func (l *lease) attempt(plain []byte) ([]byte, error) {
 func (l *lease) Delete(ctx context.Context) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.token, l.hasToken = nil, false // Load reads what this write leaves
 	if l.released {
 		return l.s.wrap("delete", fmt.Errorf("%w: the lease was released", spotauth.ErrLeaseLost))
 	}
