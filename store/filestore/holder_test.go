@@ -111,7 +111,7 @@ func TestLeaseDeleteRefusedStale(t *testing.T) {
 	if err := other.Save(ctx, storetest.SampleToken(2)); err != nil {
 		t.Fatalf("Save() by the other writer = %v", err)
 	}
-	if err := l.(spotauth.LeaseDeleter).Delete(ctx); !errors.Is(err, spotauth.ErrLeaseLost) {
+	if err := l.(deleter).Delete(ctx); !errors.Is(err, spotauth.ErrLeaseLost) {
 		t.Errorf("Lease Delete() after a newer save = %v; want ErrLeaseLost", err)
 	}
 	if got, err := s.Load(ctx); err != nil || !storetest.Equal(got, storetest.SampleToken(2)) {
@@ -128,7 +128,7 @@ func TestLeaseDeleteRefusedStale(t *testing.T) {
 		t.Fatal(err)
 	}
 	l2.Release(ctx)
-	if err := l.(spotauth.LeaseDeleter).Delete(ctx); !errors.Is(err, spotauth.ErrLeaseLost) {
+	if err := l.(deleter).Delete(ctx); !errors.Is(err, spotauth.ErrLeaseLost) {
 		t.Errorf("Delete() by a released lease = %v; want ErrLeaseLost", err)
 	}
 	if got, err := s.Load(ctx); err != nil || !storetest.Equal(got, storetest.SampleToken(3)) {
