@@ -10,7 +10,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/spotauth/spotauth"
-	"github.com/spotauth/spotauth/store/file"
+	"github.com/spotauth/spotauth/store/filestore"
 )
 
 // benchSources returns the token sources compared by the benchmarks, each
@@ -27,7 +27,7 @@ func benchSources(b *testing.B) []struct {
 	b.Cleanup(func() { plain.Close() })
 	mem := cfg.UserSource(tok, &spotauth.SourceOptions{Store: memoryStore(tok)})
 	b.Cleanup(func() { mem.Close() })
-	fs, err := file.New(b.TempDir(), "bench", nil)
+	fs, err := filestore.New(b.TempDir(), "bench", nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func benchSources(b *testing.B) []struct {
 		{"time.Now+atomic.Load", bare},
 		{"oauth2.ReuseTokenSource", oauth2.ReuseTokenSource(otok, oauth2.StaticTokenSource(otok))},
 		{"spotauth+MemoryStore", mem.OAuth2()},
-		{"spotauth+file.Store", fileSrc.OAuth2()},
+		{"spotauth+filestore.Store", fileSrc.OAuth2()},
 	}
 }
 

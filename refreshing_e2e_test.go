@@ -13,7 +13,7 @@ import (
 
 	"github.com/spotauth/spotauth"
 	"github.com/spotauth/spotauth/spotauthtest"
-	"github.com/spotauth/spotauth/store/file"
+	"github.com/spotauth/spotauth/store/filestore"
 )
 
 // e2e starts a spotauthtest server with a user token issued, and returns a
@@ -164,7 +164,7 @@ func TestE2ENotReplayable(t *testing.T) {
 // token is gone, OnError hears it at once, and the stored token is deleted.
 func TestE2ERevoked(t *testing.T) {
 	srv, cfg, tok := e2e(t, spotauthtest.RefreshStable)
-	store, err := file.New(t.TempDir(), "default", nil)
+	store, err := filestore.New(t.TempDir(), "default", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +202,7 @@ func TestE2ERotateFileStore(t *testing.T) {
 	clock := &offsetClock{}
 	cfg.Clock = clock
 	dir := t.TempDir()
-	store, _ := file.New(dir, "default", nil)
+	store, _ := filestore.New(dir, "default", nil)
 	store.Save(context.Background(), tok)
 	var refreshed []*spotauth.Token
 	src := cfg.UserSource(nil, &spotauth.SourceOptions{Store: store, OnRefresh: func(t *spotauth.Token) { refreshed = append(refreshed, t) }})
@@ -230,7 +230,7 @@ func TestE2ERotateFileStore(t *testing.T) {
 		t.Errorf("OnRefresh calls = %d; want 3", len(refreshed))
 	}
 	// Another "process" starts from the store.
-	store2, _ := file.New(dir, "default", nil)
+	store2, _ := filestore.New(dir, "default", nil)
 	src2 := cfg.UserSource(nil, &spotauth.SourceOptions{Store: store2})
 	closeSource(t, src2)
 	if got, err := forceRefresh(src2); err != nil || got.AccessToken == prev.AccessToken {
@@ -283,7 +283,7 @@ func TestNoSecretsInOutput(t *testing.T) {
 	cfg.Clock = clock
 	cfg.RedirectURL = srv.RedirectURI
 	mem := memoryStore(tok)
-	fs, _ := file.New(t.TempDir(), "p", nil)
+	fs, _ := filestore.New(t.TempDir(), "p", nil)
 	fs.Save(context.Background(), tok)
 	src := cfg.UserSource(tok, &spotauth.SourceOptions{Store: mem})
 	closeSource(t, src)

@@ -14,7 +14,7 @@ import (
 
 	"github.com/spotauth/spotauth"
 	"github.com/spotauth/spotauth/spotauthtest"
-	filestore "github.com/spotauth/spotauth/store/file"
+	"github.com/spotauth/spotauth/store/filestore"
 )
 
 // testEnv is one spotauth user: a config directory, environment variables

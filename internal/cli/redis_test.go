@@ -10,7 +10,7 @@ import (
 	"github.com/spotauth/spotauth"
 	"github.com/spotauth/spotauth/internal/redistest"
 	"github.com/spotauth/spotauth/spotauthtest"
-	redisstore "github.com/spotauth/spotauth/store/redis"
+	"github.com/spotauth/spotauth/store/redisstore"
 )
 
 func TestRedisStore(t *testing.T) {
@@ -54,7 +54,7 @@ func TestE2ERedisConcurrentToken(t *testing.T) {
 	p := newProc(t, srv)
 	p.vars[envStore] = "redis://" + addr + "/0"
 	p.must("login")
-	st, err := redisstore.NewFromURL("redis://" + addr + "/0")
+	st, err := redisstore.NewFromURL("redis://"+addr+"/0", "default", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,8 +15,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/spotauth/spotauth"
-	filestore "github.com/spotauth/spotauth/store/file"
-	redisstore "github.com/spotauth/spotauth/store/redis"
+	"github.com/spotauth/spotauth/store/filestore"
+	"github.com/spotauth/spotauth/store/redisstore"
 )
 
 // tokenKind separates the two tokens a profile holds.
@@ -87,7 +87,7 @@ func storeName(profile string, kind tokenKind) string {
 	return profile
 }
 
-// tokenFile is the file of one token in a file store (store/file keeps
+// tokenFile is the file of one token in a file store (store/filestore keeps
 // name.json beside a name.lock).
 func tokenFile(dir, profile string, kind tokenKind) string {
 	return filepath.Join(dir, storeName(profile, kind)+".json")
@@ -103,7 +103,7 @@ func openStore(s *settings, kind tokenKind) (spotauth.TokenStore, error) {
 		return nil, err
 	}
 	if loc.kind == "redis" {
-		st, err := redisstore.NewFromURL(loc.url, redisstore.WithKey(storeName(s.Profile, kind)))
+		st, err := redisstore.NewFromURL(loc.url, storeName(s.Profile, kind), nil)
 		if err != nil {
 			return nil, withHint(&configError{err}, "Check --store / %s (redis://[user:password@]host:port/db).", envStore)
 		}

@@ -13,7 +13,7 @@ import (
 	"github.com/spotauth/spotauth"
 	"github.com/spotauth/spotauth/internal/redistest"
 	"github.com/spotauth/spotauth/spotauthtest"
-	redisstore "github.com/spotauth/spotauth/store/redis"
+	"github.com/spotauth/spotauth/store/redisstore"
 )
 
 // pauseAfterAnswer is an http.RoundTripper that stops Redis (SIGSTOP) after
@@ -59,7 +59,7 @@ func TestEnsureTokenSurvivesRedisStall(t *testing.T) {
 	lost := 0
 	for i, stall := range []time.Duration{time.Second, 2 * time.Second, timeout/2 + time.Second, timeout - time.Second} {
 		t.Run(fmt.Sprintf("stall=%v", stall), func(t *testing.T) {
-			store, err := redisstore.New(client, fmt.Sprintf("stall-%d", i), redisstore.WithLeaseTTL(500*time.Millisecond))
+			store, err := redisstore.New(client, fmt.Sprintf("stall-%d", i), &redisstore.Options{LeaseTTL: 500 * time.Millisecond})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -70,7 +70,7 @@ func TestEnsureTokenSurvivesRedisStall(t *testing.T) {
 				t.Fatal(err)
 			}
 			pause := &pauseAfterAnswer{base: fake.Client().Transport, srv: red, d: stall}
-			cfg := &spotauth.Config{ClientID: fake.ClientID, ClientSecret: fake.ClientSecret, Endpoint: fake.Endpoint(),
+			cfg := &spotauth.Config{ClientID: fake.ClientID, ClientSecret: fake.ClientSecret, AccountsURL: fake.URL,
 				HTTPClient: &http.Client{Transport: pause}}
 
 			cctx, cancel := context.WithTimeout(ctx, timeout)

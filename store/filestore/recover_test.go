@@ -1,4 +1,4 @@
-package file_test
+package filestore_test
 
 import (
 	"context"
@@ -10,15 +10,16 @@ import (
 	"testing"
 
 	"github.com/spotauth/spotauth"
-	"github.com/spotauth/spotauth/store/file"
+	"github.com/spotauth/spotauth/store/filestore"
+	"github.com/spotauth/spotauth/store/storecrypt"
 	"github.com/spotauth/spotauth/store/storetest"
 )
 
 // content returns a token file holding token n at version, sealed with
 // sealer if set.
-func content(t *testing.T, n int, version uint64, sealer file.Sealer) []byte {
+func content(t *testing.T, n int, version uint64, sealer storecrypt.Sealer) []byte {
 	t.Helper()
-	b, err := file.Encode(storetest.SampleToken(n), version, sealer)
+	b, err := filestore.Encode(storetest.SampleToken(n), version, sealer)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +65,7 @@ func fileVersion(t *testing.T, path string) uint64 {
 // pendingScene fills dir with the token file of profile "default" (token
 // 3, version 3), temporary files of every kind, and files of others that
 // recovery must not touch. It returns the names of the latter.
-func pendingScene(t *testing.T, dir string, sealer, otherSealer file.Sealer) (untouched []string) {
+func pendingScene(t *testing.T, dir string, sealer, otherSealer storecrypt.Sealer) (untouched []string) {
 	t.Helper()
 	main := filepath.Join(dir, "default.json")
 	writeFile(t, main, content(t, 3, 3, sealer))
@@ -100,24 +101,24 @@ func TestRecoverPending(t *testing.T) {
 	ctx := context.Background()
 	sealers := []struct {
 		name          string
-		sealer, other file.Sealer
+		sealer, other storecrypt.Sealer
 	}{
 		{"plain", nil, toySealer{key: 1}},
 		{"sealed", toySealer{key: 1}, toySealer{key: 2}},
 	}
 	triggers := []struct {
 		name string
-		run  func(t *testing.T, s *file.Store, dir string, sealer file.Sealer)
+		run  func(t *testing.T, s *filestore.Store, dir string, sealer storecrypt.Sealer)
 		// want is the token loaded afterwards (0: none) and its version.
 		want    int
 		version uint64
 	}{
-		{"New", func(t *testing.T, _ *file.Store, dir string, sealer file.Sealer) {
-			if _, err := file.New(dir, "default", &file.Options{Sealer: sealer}); err != nil {
+		{"New", func(t *testing.T, _ *filestore.Store, dir string, sealer storecrypt.Sealer) {
+			if _, err := filestore.New(dir, "default", &filestore.Options{Sealer: sealer}); err != nil {
 				t.Fatal(err)
 			}
 		}, 5, 5},
-		{"Lock", func(t *testing.T, s *file.Store, _ string, _ file.Sealer) {
+		{"Lock", func(t *testing.T, s *filestore.Store, _ string, _ storecrypt.Sealer) {
 			l, err := s.Lock(ctx)
 			if err != nil {
 				t.Fatal(err)
@@ -127,7 +128,7 @@ func TestRecoverPending(t *testing.T) {
 			}
 			l.Release(ctx)
 		}, 5, 5},
-		{"Lease Save", func(t *testing.T, s *file.Store, _ string, _ file.Sealer) {
+		{"Lease Save", func(t *testing.T, s *filestore.Store, _ string, _ storecrypt.Sealer) {
 			l, err := s.Lock(ctx)
 			if err != nil {
 				t.Fatal(err)
@@ -137,12 +138,12 @@ func TestRecoverPending(t *testing.T) {
 				t.Errorf("Lease Save() = %v; want nil", err)
 			}
 		}, 8, 6},
-		{"Save", func(t *testing.T, s *file.Store, _ string, _ file.Sealer) {
+		{"Save", func(t *testing.T, s *filestore.Store, _ string, _ storecrypt.Sealer) {
 			if err := s.Save(ctx, storetest.SampleToken(8)); err != nil {
 				t.Fatal(err)
 			}
 		}, 8, 6},
-		{"Delete", func(t *testing.T, s *file.Store, _ string, _ file.Sealer) {
+		{"Delete", func(t *testing.T, s *filestore.Store, _ string, _ storecrypt.Sealer) {
 			if err := s.Delete(ctx); err != nil {
 				t.Fatal(err)
 			}
@@ -154,7 +155,7 @@ func TestRecoverPending(t *testing.T) {
 				dir := t.TempDir()
 				// The store is opened before the scene is set, so that
 				// New recovers only in the "New" case.
-				s, err := file.New(dir, "default", &file.Options{Sealer: sc.sealer})
+				s, err := filestore.New(dir, "default", &filestore.Options{Sealer: sc.sealer})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -201,7 +202,7 @@ func TestRecoverPending(t *testing.T) {
 func TestRecoverPendingNoTokenFile(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, ".default.json.tmp-42"), content(t, 1, 1, nil))
-	s, err := file.New(dir, "default", nil)
+	s, err := filestore.New(dir, "default", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,7 +219,7 @@ func TestRecoverPendingNoTokenFile(t *testing.T) {
 func TestRecoverPendingBusy(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	s, err := file.New(dir, "default", nil)
+	s, err := filestore.New(dir, "default", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +230,7 @@ func TestRecoverPendingBusy(t *testing.T) {
 	}
 	tmp := filepath.Join(dir, ".default.json.tmp-7")
 	writeFile(t, tmp, content(t, 2, 2, nil))
-	if _, err := file.New(dir, "default", nil); err != nil {
+	if _, err := filestore.New(dir, "default", nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(tmp); err != nil {

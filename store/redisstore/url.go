@@ -10,7 +10,8 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// NewFromURL returns a store for a URL such as the CLI's --store flag or
+// NewFromURL returns the store of the token named key (as for [New]) on
+// the Redis server that rawURL names, such as the CLI's --store flag or
 // SPOTAUTH_STORE:
 //
 //	redis://[user:password@]host:port[/db][?param=value&...]
@@ -20,52 +21,60 @@ import (
 //	redis+cluster://[user:password@]node:port?addr=node2:port[&addr=...]
 //	(rediss+sentinel and rediss+cluster use TLS)
 //
-// Parameters read by this package (all optional):
+// Parameters read by this package (both optional):
 //
-//	prefix     key prefix (default "spotauth"; may be empty: prefix=)
-//	profile    the token's key, a profile or user name (default "default")
-//	lease_ttl  lease TTL as a Go duration, such as 5s (default 5s)
+//	prefix     goes before key, as in {prefix:key}:token (default "spotauth"; prefix= for none)
+//	lease_ttl  Options.LeaseTTL as a Go duration, such as 5s (default 5s)
 //
 // Every other parameter goes to go-redis (see [redis.ParseURL],
 // [redis.ParseFailoverURL] and [redis.ParseClusterURL]), such as
 // dial_timeout=3s, read_timeout=2s, max_retries=3 or skip_verify=true.
-// Unknown parameters are an error. The password is never shown in errors or
-// in [Store.String]. opts are applied after the URL's parameters.
+// Unknown parameters are an error. The password is never shown in errors
+// or in [Store.String]. A non-zero opts.LeaseTTL overrides lease_ttl.
 //
 // The store owns the client it creates: Close closes it. NewFromURL does
 // not contact Redis.
-func NewFromURL(rawURL string, opts ...Option) (*Store, error) {
-	client, cfg, err := ParseURL(rawURL)
+func NewFromURL(rawURL, key string, opts *Options) (*Store, error) {
+	client, cfg, err := parseURL(rawURL)
 	if err != nil {
 		return nil, err
 	}
-	all := append([]Option{WithPrefix(cfg.Prefix)}, opts...)
-	if cfg.LeaseTTL != 0 {
-		all = append([]Option{WithLeaseTTL(cfg.LeaseTTL)}, all...)
+	if err := checkName("key", key, false); err != nil {
+		client.Close()
+		return nil, err
 	}
-	s, err := New(client, cfg.Profile, all...)
+	o := Options{LeaseTTL: cfg.leaseTTL}
+	if opts != nil {
+		o.Sealer = opts.Sealer
+		if opts.LeaseTTL != 0 {
+			o.LeaseTTL = opts.LeaseTTL
+		}
+	}
+	if cfg.prefix != "" {
+		key = cfg.prefix + ":" + key
+	}
+	s, err := New(client, key, &o)
 	if err != nil {
 		client.Close()
 		return nil, err
 	}
 	s.ownClient = true
-	s.desc = cfg.Redacted
+	s.desc = cfg.redacted
 	return s, nil
 }
 
-// URLConfig is what [ParseURL] read from a store URL besides the client.
-type URLConfig struct {
-	Prefix   string        // the prefix parameter, or DefaultPrefix
-	Profile  string        // the profile parameter, or DefaultKey
-	LeaseTTL time.Duration // the lease_ttl parameter, or 0
-	Redacted string        // the URL with its password replaced by "xxxxx"
+// urlConfig is what parseURL read from a store URL besides the client.
+type urlConfig struct {
+	prefix   string        // the prefix parameter, or "spotauth"
+	leaseTTL time.Duration // the lease_ttl parameter, or 0
+	redacted string        // the URL with its password replaced by "xxxxx"
 }
 
-// ParseURL parses a store URL as [NewFromURL] does and returns a new client
+// parseURL parses a store URL as [NewFromURL] does and returns a new client
 // (not yet connected; the caller closes it) and the store parameters.
-func ParseURL(rawURL string) (redis.UniversalClient, URLConfig, error) {
-	fail := func(format string, args ...any) (redis.UniversalClient, URLConfig, error) {
-		return nil, URLConfig{}, fmt.Errorf("spotauth: redis store URL: "+format, args...)
+func parseURL(rawURL string) (redis.UniversalClient, urlConfig, error) {
+	fail := func(format string, args ...any) (redis.UniversalClient, urlConfig, error) {
+		return nil, urlConfig{}, fmt.Errorf("spotauth: redis store URL: "+format, args...)
 	}
 	u, err := url.Parse(rawURL)
 	if err != nil {
@@ -81,36 +90,29 @@ func ParseURL(rawURL string) (redis.UniversalClient, URLConfig, error) {
 		}
 		return fail("malformed")
 	}
-	cfg := URLConfig{Prefix: DefaultPrefix, Profile: DefaultKey, Redacted: redact(u)}
+	cfg := urlConfig{prefix: "spotauth", redacted: redact(u)}
 	if u.Opaque != "" {
-		return fail("%s: want scheme://host:port", cfg.Redacted)
+		return fail("%s: want scheme://host:port", cfg.redacted)
 	}
 	q := u.Query()
 	for name := range q {
 		if !isParamName(name) {
-			return fail("%s: a query parameter name is not an option name (lowercase letters, digits, _)", cfg.Redacted)
+			return fail("%s: a query parameter name is not an option name (lowercase letters, digits, _)", cfg.redacted)
 		}
 	}
 	if v, ok := q["prefix"]; ok {
-		cfg.Prefix = v[len(v)-1]
-		if err := checkName("prefix", cfg.Prefix, true); err != nil {
-			return fail("%s: %v", cfg.Redacted, err)
+		cfg.prefix = v[len(v)-1]
+		if err := checkName("prefix", cfg.prefix, true); err != nil {
+			return fail("%s: %v", cfg.redacted, err)
 		}
 		q.Del("prefix")
 	}
-	if v, ok := q["profile"]; ok {
-		cfg.Profile = v[len(v)-1]
-		if err := checkName("profile", cfg.Profile, false); err != nil {
-			return fail("%s: %v", cfg.Redacted, err)
-		}
-		q.Del("profile")
-	}
 	if v, ok := q["lease_ttl"]; ok {
 		d, err := time.ParseDuration(v[len(v)-1])
-		if err != nil || d < 30*time.Millisecond {
-			return fail("%s: lease_ttl=%q: want a duration of at least 30ms, such as 5s", cfg.Redacted, v[len(v)-1])
+		if err != nil || d < minLeaseTTL {
+			return fail("%s: lease_ttl=%q: want a duration of at least %v, such as 5s", cfg.redacted, v[len(v)-1], minLeaseTTL)
 		}
-		cfg.LeaseTTL = d
+		cfg.leaseTTL = d
 		q.Del("lease_ttl")
 	}
 	rest := *u
@@ -121,40 +123,40 @@ func ParseURL(rawURL string) (redis.UniversalClient, URLConfig, error) {
 	case "redis", "rediss":
 	case "unix":
 		if kind != "" {
-			return fail("%s: scheme %q: unix sockets are standalone only", cfg.Redacted, u.Scheme)
+			return fail("%s: scheme %q: unix sockets are standalone only", cfg.redacted, u.Scheme)
 		}
 	default:
 		return fail("scheme %q: want redis, rediss, unix, redis+sentinel or redis+cluster", u.Scheme)
 	}
 	rest.Scheme = scheme
 	if scheme != "unix" && u.Host == "" {
-		return fail("%s: no host", cfg.Redacted)
+		return fail("%s: no host", cfg.redacted)
 	}
 	var client redis.UniversalClient
 	switch kind {
 	case "":
 		o, err := redis.ParseURL(rest.String())
 		if err != nil {
-			return fail("%s: %v", cfg.Redacted, scrub(err, u))
+			return fail("%s: %v", cfg.redacted, scrub(err, u))
 		}
 		client = redis.NewClient(o)
 	case "sentinel":
 		if !q.Has("master_name") {
-			return fail("%s: a sentinel URL needs master_name=", cfg.Redacted)
+			return fail("%s: a sentinel URL needs master_name=", cfg.redacted)
 		}
 		o, err := redis.ParseFailoverURL(rest.String())
 		if err != nil {
-			return fail("%s: %v", cfg.Redacted, scrub(err, u))
+			return fail("%s: %v", cfg.redacted, scrub(err, u))
 		}
 		client = redis.NewFailoverClient(o)
 	case "cluster":
 		o, err := redis.ParseClusterURL(rest.String())
 		if err != nil {
-			return fail("%s: %v", cfg.Redacted, scrub(err, u))
+			return fail("%s: %v", cfg.redacted, scrub(err, u))
 		}
 		client = redis.NewClusterClient(o)
 	default:
-		return fail("%s: scheme %q: want redis, rediss, unix, redis+sentinel or redis+cluster", cfg.Redacted, u.Scheme)
+		return fail("%s: scheme %q: want redis, rediss, unix, redis+sentinel or redis+cluster", cfg.redacted, u.Scheme)
 	}
 	return client, cfg, nil
 }
@@ -206,7 +208,7 @@ func isParamName(name string) bool {
 
 // shownParams are the query parameters whose values String and errors show.
 var shownParams = map[string]bool{
-	"prefix": true, "profile": true, "lease_ttl": true, "db": true, "addr": true,
+	"prefix": true, "lease_ttl": true, "db": true, "addr": true,
 	"master_name": true, "protocol": true, "client_name": true, "max_retries": true,
 	"pool_size": true, "skip_verify": true,
 }

@@ -1,4 +1,4 @@
-package file_test
+package filestore_test
 
 import (
 	"bytes"
@@ -22,7 +22,8 @@ import (
 
 	"github.com/spotauth/spotauth"
 	"github.com/spotauth/spotauth/spotauthtest"
-	"github.com/spotauth/spotauth/store/file"
+	"github.com/spotauth/spotauth/store/filestore"
+	"github.com/spotauth/spotauth/store/storecrypt"
 	"github.com/spotauth/spotauth/store/storetest"
 )
 
@@ -54,10 +55,10 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-func newStore(t *testing.T, opts *file.Options) (*file.Store, string) {
+func newStore(t *testing.T, opts *filestore.Options) (*filestore.Store, string) {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "spotauth")
-	s, err := file.New(dir, "default", opts)
+	s, err := filestore.New(dir, "default", opts)
 	if err != nil {
 		t.Fatalf("New() error: %v", err)
 	}
@@ -73,8 +74,18 @@ func TestConformance(t *testing.T) {
 
 func TestConformanceSealed(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) spotauth.TokenStore {
-		s, _ := newStore(t, &file.Options{Sealer: toySealer{key: 7}})
+		s, _ := newStore(t, &filestore.Options{Sealer: toySealer{key: 7}})
 		return s
+	})
+	storetest.RunSealed(t, func(t *testing.T) func(storecrypt.Sealer) spotauth.TokenStore {
+		dir := t.TempDir()
+		return func(sealer storecrypt.Sealer) spotauth.TokenStore {
+			s, err := filestore.New(dir, "default", &filestore.Options{Sealer: sealer})
+			if err != nil {
+				t.Fatalf("New() error: %v", err)
+			}
+			return s
+		}
 	})
 }
 
@@ -129,7 +140,7 @@ func TestPermissions(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := s.Load(ctx)
-	if !errors.Is(err, file.ErrInsecureFile) || !strings.Contains(err.Error(), "chmod 600") {
+	if !errors.Is(err, filestore.ErrInsecureFile) || !strings.Contains(err.Error(), "chmod 600") {
 		t.Errorf("Load() of a 0644 file = %v; want ErrInsecureFile saying chmod 600", err)
 	}
 	// Saving rewrites it 0600.
@@ -147,21 +158,21 @@ func TestPermissions(t *testing.T) {
 func TestNewErrors(t *testing.T) {
 	dir := t.TempDir()
 	for _, profile := range []string{"", "../x", "a/b", ".hidden", "x y", strings.Repeat("a", 65), "a\x00"} {
-		if _, err := file.New(dir, profile, nil); err == nil {
+		if _, err := filestore.New(dir, profile, nil); err == nil {
 			t.Errorf("New(dir, %q) = nil error; want an invalid profile error", profile)
 		}
 	}
 	for _, profile := range []string{"default", "work.2", "A_b-c"} {
-		if _, err := file.New(dir, profile, nil); err != nil {
+		if _, err := filestore.New(dir, profile, nil); err != nil {
 			t.Errorf("New(dir, %q) = %v; want nil", profile, err)
 		}
 	}
-	if _, err := file.New("", "default", nil); err == nil {
+	if _, err := filestore.New("", "default", nil); err == nil {
 		t.Errorf("New(\"\", default) = nil error; want an error")
 	}
 	notDir := filepath.Join(dir, "file")
 	os.WriteFile(notDir, nil, 0o600)
-	if _, err := file.New(filepath.Join(notDir, "sub"), "default", nil); err == nil {
+	if _, err := filestore.New(filepath.Join(notDir, "sub"), "default", nil); err == nil {
 		t.Errorf("New(under a file) = nil error; want an error")
 	}
 }
@@ -228,7 +239,7 @@ func TestBareToken(t *testing.T) {
 // TestExactExpiry: the file keeps the expiry to the nanosecond, though the
 // token's JSON keeps whole seconds.
 func TestExactExpiry(t *testing.T) {
-	s, _ := newStore(t, &file.Options{Sealer: toySealer{key: 1}})
+	s, _ := newStore(t, &filestore.Options{Sealer: toySealer{key: 1}})
 	want := storetest.SampleToken(1)
 	want.Expiry = want.Expiry.Add(123456789 * time.Nanosecond)
 	if err := s.Save(context.Background(), want); err != nil {
@@ -242,7 +253,7 @@ func TestExactExpiry(t *testing.T) {
 
 func TestSealed(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "d")
-	s, err := file.New(dir, "p", &file.Options{Sealer: toySealer{key: 1}})
+	s, err := filestore.New(dir, "p", &filestore.Options{Sealer: toySealer{key: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,11 +266,11 @@ func TestSealed(t *testing.T) {
 	if bytes.Contains(raw, []byte(want.AccessToken)) || bytes.Contains(raw, []byte(want.RefreshToken)) {
 		t.Errorf("sealed file shows a token: %s", raw)
 	}
-	other, _ := file.New(dir, "p", &file.Options{Sealer: toySealer{key: 2}})
+	other, _ := filestore.New(dir, "p", &filestore.Options{Sealer: toySealer{key: 2}})
 	if _, err := other.Load(ctx); !errors.Is(err, errWrongKey) {
 		t.Errorf("Load() with another key = %v; want the sealer's wrong-key error", err)
 	}
-	plain, _ := file.New(dir, "p", nil)
+	plain, _ := filestore.New(dir, "p", nil)
 	if _, err := plain.Load(ctx); err == nil || !strings.Contains(err.Error(), "encrypted") {
 		t.Errorf("Load() without a key = %v; want an error saying the token is encrypted", err)
 	}
@@ -272,6 +283,12 @@ func TestSealed(t *testing.T) {
 	}
 }
 
+// deleter is the lease's Delete, asserted through this interface so that
+// the tests compile whether or not spotauth.Lease declares it.
+type deleter interface {
+	Delete(ctx context.Context) error
+}
+
 // TestLeaseDeleteFenced: a holder may delete the stored token (the refresh
 // token Spotify refused), unless someone saved since it locked.
 func TestLeaseDeleteFenced(t *testing.T) {
@@ -282,14 +299,14 @@ func TestLeaseDeleteFenced(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := l.(spotauth.LeaseDeleter).Delete(ctx); err != nil {
+	if err := l.(deleter).Delete(ctx); err != nil {
 		t.Errorf("Lease Delete() = %v; want nil", err)
 	}
 	if _, err := s.Load(ctx); !errors.Is(err, spotauth.ErrTokenNotFound) {
 		t.Errorf("Load() after Lease Delete = %v; want ErrTokenNotFound", err)
 	}
 	l.Release(ctx)
-	if err := l.(spotauth.LeaseDeleter).Delete(ctx); !errors.Is(err, spotauth.ErrLeaseLost) {
+	if err := l.(deleter).Delete(ctx); !errors.Is(err, spotauth.ErrLeaseLost) {
 		t.Errorf("Delete() by a released lease = %v; want ErrLeaseLost", err)
 	}
 }
@@ -298,7 +315,7 @@ func TestLeaseDeleteFenced(t *testing.T) {
 // takes the lease, adopts the stored token if it is fresh or else
 // "refreshes" it at the counting server, saves, and prints the token.
 func runChild() error {
-	s, err := file.New(os.Getenv(envDir), "default", nil)
+	s, err := filestore.New(os.Getenv(envDir), "default", nil)
 	if err != nil {
 		return err
 	}
@@ -380,19 +397,19 @@ func TestCrossProcessLock(t *testing.T) {
 // RefreshingSource on the shared file store asks for a token at the agreed
 // moment and prints it.
 func runSourceChild() error {
-	s, err := file.New(os.Getenv(envDir), "default", nil)
+	s, err := filestore.New(os.Getenv(envDir), "default", nil)
 	if err != nil {
 		return err
 	}
 	url := os.Getenv(envURL)
-	cfg := &spotauth.Config{ClientID: os.Getenv(envID), ClientSecret: os.Getenv(envKey), Endpoint: spotauth.NewEndpoint(url)}
+	cfg := &spotauth.Config{ClientID: os.Getenv(envID), ClientSecret: os.Getenv(envKey), AccountsURL: url}
 	src := cfg.UserSource(nil, &spotauth.SourceOptions{Store: s})
 	defer src.Close()
 	start, _ := strconv.ParseInt(os.Getenv(envStart), 10, 64)
 	time.Sleep(time.Until(time.Unix(0, start)))
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	tok, err := src.TokenContext(ctx)
+	tok, err := src.Token(ctx)
 	if err != nil {
 		return err
 	}
@@ -474,7 +491,7 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte(`null`))
 	f.Add([]byte(`{"format":1,"version":18446744073709551615,"token":{"AccessToken":"a","Expiry":"2026-01-01T00:00:00Z"}}`))
 	dir := f.TempDir()
-	s, err := file.New(dir, "fuzz", &file.Options{Sealer: toySealer{key: 3}})
+	s, err := filestore.New(dir, "fuzz", &filestore.Options{Sealer: toySealer{key: 3}})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -17,9 +17,9 @@ import (
 func FuzzDecode(f *testing.F) {
 	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
 	defer c.Close()
-	plain, _ := New(c, "k")
+	plain, _ := New(c, "k", nil)
 	sealer, _ := storecrypt.New(make([]byte, storecrypt.KeySize))
-	sealed, _ := New(c, "k", WithSealer(sealer))
+	sealed, _ := New(c, "k", &Options{Sealer: sealer})
 	tok := &spotauth.Token{AccessToken: "secret-a", TokenType: "Bearer", RefreshToken: "secret-r", Expiry: time.Unix(1_800_000_000, 5).UTC()}
 	for _, s := range []*Store{plain, sealed} {
 		b, _ := s.encode(tok)
@@ -61,7 +61,7 @@ func FuzzDecode(f *testing.F) {
 func TestDecodeErrors(t *testing.T) {
 	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
 	defer c.Close()
-	s, _ := New(c, "k")
+	s, _ := New(c, "k", nil)
 	for _, in := range []string{"", "null", "[]", `{"token":null}`, `{"token":{}}`, `{"token":{"access_token":"a"}, "expiry":"yesterday"}`, `{"token":`} {
 		if _, err := s.decode([]byte(in)); !errors.Is(err, ErrCorrupt) {
 			t.Errorf("decode(%q) = %v; want ErrCorrupt", in, err)

@@ -7,7 +7,7 @@ import (
 
 	"github.com/spotauth/spotauth"
 	"github.com/spotauth/spotauth/internal/redistest"
-	redisstore "github.com/spotauth/spotauth/store/redis"
+	"github.com/spotauth/spotauth/store/redisstore"
 	"github.com/spotauth/spotauth/store/storecrypt"
 )
 
@@ -15,12 +15,13 @@ import (
 // Token is served from memory exactly as with the in-memory store.
 func BenchmarkToken(b *testing.B) {
 	c := newClient(b, redistest.Start(b))
-	rs := newStoreOn(b, c, "bench")
+	rs := newStoreOn(b, c, "bench", nil)
+	ctx := context.Background()
 	stores := []struct {
 		name  string
 		store spotauth.TokenStore
 	}{
-		{"memory", spotauth.NewMemoryStore(nil)},
+		{"memory", &spotauth.MemoryStore{}},
 		{"redis", rs},
 	}
 	for _, st := range stores {
@@ -28,7 +29,7 @@ func BenchmarkToken(b *testing.B) {
 		if err := st.store.Save(context.Background(), tok); err != nil {
 			b.Fatal(err)
 		}
-		cfg := &spotauth.Config{ClientID: "bench", Endpoint: spotauth.NewEndpoint("http://127.0.0.1:1")}
+		cfg := &spotauth.Config{ClientID: "bench", AccountsURL: "http://127.0.0.1:1"}
 		counter := &redistest.Counter{}
 		c.AddHook(counter)
 		src := cfg.UserSource(tok, &spotauth.SourceOptions{Store: st.store})
@@ -36,7 +37,7 @@ func BenchmarkToken(b *testing.B) {
 			b.ReportAllocs()
 			before := counter.RoundTrips()
 			for b.Loop() {
-				if _, err := src.Token(); err != nil {
+				if _, err := src.Token(ctx); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -46,7 +47,7 @@ func BenchmarkToken(b *testing.B) {
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
-					if _, err := src.Token(); err != nil {
+					if _, err := src.Token(ctx); err != nil {
 						b.Error(err)
 						return
 					}
@@ -62,7 +63,7 @@ func BenchmarkToken(b *testing.B) {
 // RefreshingSource does) and for one that adopts the stored token (Load).
 func BenchmarkRefreshCycle(b *testing.B) {
 	c := newClient(b, redistest.Start(b))
-	s := newStoreOn(b, c, "bench")
+	s := newStoreOn(b, c, "bench", nil)
 	ctx := context.Background()
 	tok := testToken(1)
 	s.Save(ctx, tok)
@@ -103,7 +104,7 @@ func BenchmarkRefreshCycle(b *testing.B) {
 	})
 	b.Run("encrypted-refresher", func(b *testing.B) {
 		sealer, _ := storecryptNew()
-		es := newStoreOn(b, c, "bench-enc", redisstore.WithSealer(sealer))
+		es := newStoreOn(b, c, "bench-enc", &redisstore.Options{Sealer: sealer})
 		es.Save(ctx, tok)
 		b.ReportAllocs()
 		for b.Loop() {

@@ -12,7 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/spotauth/spotauth"
 	"github.com/spotauth/spotauth/internal/redistest"
-	redisstore "github.com/spotauth/spotauth/store/redis"
+	"github.com/spotauth/spotauth/store/redisstore"
 	"github.com/spotauth/spotauth/store/storecrypt"
 	"go.uber.org/goleak"
 )
@@ -58,23 +58,36 @@ func newClient(t testing.TB, addr string) *redis.Client {
 }
 
 // newStore returns a store on a fresh redis-server with test-sized timings.
-func newStore(t testing.TB, opts ...redisstore.Option) (*redisstore.Store, *redis.Client) {
+func newStore(t testing.TB, opts *redisstore.Options) (*redisstore.Store, *redis.Client) {
 	t.Helper()
 	c := newClient(t, redistest.Start(t))
-	return newStoreOn(t, c, "default", opts...), c
+	return newStoreOn(t, c, "default", opts), c
 }
 
-func newStoreOn(t testing.TB, c redis.UniversalClient, key string, opts ...redisstore.Option) *redisstore.Store {
+// newStoreOn returns a store of key on c with test-sized timings: a lease
+// TTL of a second unless opts sets one, well above a starved renewal's
+// delay on a busy machine, and waiters polling every 50 ms.
+func newStoreOn(t testing.TB, c redis.UniversalClient, key string, opts *redisstore.Options) *redisstore.Store {
 	t.Helper()
-	// A lease TTL well above a starved renewal's delay on a busy machine
-	// (tests of expiry set their own).
-	all := append([]redisstore.Option{redisstore.WithLeaseTTL(time.Second), redisstore.WithPollInterval(50 * time.Millisecond)}, opts...)
-	s, err := redisstore.New(c, key, all...)
+	o := redisstore.Options{LeaseTTL: time.Second}
+	if opts != nil {
+		o.Sealer = opts.Sealer
+		if opts.LeaseTTL != 0 {
+			o.LeaseTTL = opts.LeaseTTL
+		}
+	}
+	s, err := redisstore.New(c, key, &o)
 	if err != nil {
 		t.Fatalf("New = %v", err)
 	}
+	redisstore.SetPollInterval(s, 50*time.Millisecond)
 	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+// sealedWith returns Options with sealer.
+func sealedWith(sealer storecrypt.Sealer) *redisstore.Options {
+	return &redisstore.Options{Sealer: sealer}
 }
 
 func ctxT(t testing.TB, d time.Duration) context.Context {
@@ -93,7 +106,7 @@ func mustLock(t testing.TB, s *redisstore.Store) spotauth.Lease {
 }
 
 func TestSaveLoadDeleteVersions(t *testing.T) {
-	s, _ := newStore(t)
+	s, _ := newStore(t, nil)
 	ctx := ctxT(t, 5*time.Second)
 	version := func() int64 {
 		v, err := s.Version(ctx)
@@ -139,9 +152,9 @@ func TestSaveLoadDeleteVersions(t *testing.T) {
 
 func TestKeysAreSeparate(t *testing.T) {
 	c := newClient(t, redistest.Start(t))
-	a := newStoreOn(t, c, "alice")
-	b := newStoreOn(t, c, "bob")
-	p := newStoreOn(t, c, "alice", redisstore.WithPrefix("other"))
+	a := newStoreOn(t, c, "alice", nil)
+	b := newStoreOn(t, c, "bob", nil)
+	p := newStoreOn(t, c, "other:alice", nil)
 	ctx := ctxT(t, 5*time.Second)
 	if err := a.Save(ctx, testToken(1)); err != nil {
 		t.Fatal(err)
@@ -160,15 +173,15 @@ func TestKeysAreSeparate(t *testing.T) {
 func TestHashTag(t *testing.T) {
 	c := newClient(t, redistest.Start(t))
 	tests := []struct {
-		key, prefix, wantTag string
+		key, wantTag string
 	}{
-		{"default", "spotauth", "{spotauth:default}"},
-		{"user:31abc", "app", "{app:user:31abc}"},
-		{"default", "", "{default}"},
+		{"spotauth:default", "{spotauth:default}"},
+		{"app:user:31abc", "{app:user:31abc}"},
+		{"default", "{default}"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.wantTag, func(t *testing.T) {
-			s := newStoreOn(t, c, tt.key, redisstore.WithPrefix(tt.prefix))
+			s := newStoreOn(t, c, tt.key, nil)
 			token, lease, channel := s.Keys()
 			for _, k := range []string{token, lease, channel} {
 				if !strings.HasPrefix(k, tt.wantTag+":") {
@@ -188,33 +201,32 @@ func TestNewRejects(t *testing.T) {
 	tests := []struct {
 		name string
 		key  string
-		opts []redisstore.Option
+		opts *redisstore.Options
 	}{
 		{"empty key", "", nil},
 		{"brace key", "a{b}", nil},
 		{"space key", "a b", nil},
 		{"newline key", "a\nb", nil},
-		{"brace prefix", "k", []redisstore.Option{redisstore.WithPrefix("p}")}},
-		{"tiny ttl", "k", []redisstore.Option{redisstore.WithLeaseTTL(time.Millisecond)}},
-		{"zero poll", "k", []redisstore.Option{redisstore.WithPollInterval(0)}},
-		{"zero max hold", "k", []redisstore.Option{redisstore.WithMaxHold(0)}},
+		{"long key", strings.Repeat("k", 257), nil},
+		{"tiny ttl", "k", &redisstore.Options{LeaseTTL: time.Millisecond}},
+		{"negative ttl", "k", &redisstore.Options{LeaseTTL: -time.Second}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if s, err := redisstore.New(c, tt.key, tt.opts...); err == nil {
+			if s, err := redisstore.New(c, tt.key, tt.opts); err == nil {
 				t.Errorf("New(%q, %s) = %v, nil; want an error", tt.key, tt.name, s)
 			} else if !strings.HasPrefix(err.Error(), "spotauth: ") {
 				t.Errorf("New(%q) error %q does not start with \"spotauth: \"", tt.key, err)
 			}
 		})
 	}
-	if _, err := redisstore.New(nil, "k"); err == nil {
+	if _, err := redisstore.New(nil, "k", nil); err == nil {
 		t.Errorf("New(nil client) = nil error; want an error")
 	}
 }
 
 func TestLockIsExclusive(t *testing.T) {
-	s, _ := newStore(t)
+	s, _ := newStore(t, nil)
 	l := mustLock(t, s)
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
@@ -235,7 +247,8 @@ func TestLockIsExclusive(t *testing.T) {
 func TestLockWakesOnReleaseByPubSub(t *testing.T) {
 	// A poll interval and a lease TTL of an hour, far beyond the waiter's
 	// minute: only the pub/sub message can wake it before its deadline.
-	s, _ := newStore(t, redisstore.WithPollInterval(time.Hour), redisstore.WithLeaseTTL(time.Hour))
+	s, _ := newStore(t, &redisstore.Options{LeaseTTL: time.Hour})
+	redisstore.SetPollInterval(s, time.Hour)
 	l := mustLock(t, s)
 	got := make(chan error, 1)
 	go func() {
@@ -255,7 +268,8 @@ func TestLockWakesOnReleaseByPubSub(t *testing.T) {
 }
 
 func TestLockCanceledWhileWaiting(t *testing.T) {
-	s, _ := newStore(t, redisstore.WithPollInterval(time.Hour), redisstore.WithLeaseTTL(time.Hour))
+	s, _ := newStore(t, &redisstore.Options{LeaseTTL: time.Hour})
+	redisstore.SetPollInterval(s, time.Hour)
 	l := mustLock(t, s)
 	defer l.Release(context.Background())
 	ctx, cancel := context.WithCancel(context.Background())
@@ -282,7 +296,7 @@ func TestLockCanceledWhileWaiting(t *testing.T) {
 func TestLeaseRenewedWhileHeld(t *testing.T) {
 	// Renewed every third of the TTL: a renewal starved for two thirds
 	// of it (667 ms) would lose the lease, which a busy machine does not.
-	s, _ := newStore(t, redisstore.WithLeaseTTL(time.Second))
+	s, _ := newStore(t, &redisstore.Options{LeaseTTL: time.Second})
 	ctx := ctxT(t, 10*time.Second)
 	l := mustLock(t, s)
 	time.Sleep(2500 * time.Millisecond) // two and a half TTLs
@@ -302,7 +316,7 @@ func TestLeaseRenewedWhileHeld(t *testing.T) {
 // would (Close stops renewals without releasing).
 func deadHolder(t *testing.T, c *redis.Client, ttl time.Duration) spotauth.Lease {
 	t.Helper()
-	dead, err := redisstore.New(c, "default", redisstore.WithLeaseTTL(ttl))
+	dead, err := redisstore.New(c, "default", &redisstore.Options{LeaseTTL: ttl})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -312,7 +326,7 @@ func deadHolder(t *testing.T, c *redis.Client, ttl time.Duration) spotauth.Lease
 }
 
 func TestLeaseExpiresWhenHolderDies(t *testing.T) {
-	s, c := newStore(t)
+	s, c := newStore(t, nil)
 	const ttl = 300 * time.Millisecond
 	deadHolder(t, c, ttl)
 	start := time.Now()
@@ -326,7 +340,7 @@ func TestLeaseExpiresWhenHolderDies(t *testing.T) {
 }
 
 func TestStaleHolderCannotSaveOrRelease(t *testing.T) {
-	s, c := newStore(t)
+	s, c := newStore(t, nil)
 	ctx := ctxT(t, 5*time.Second)
 	if err := s.Save(ctx, testToken(1)); err != nil {
 		t.Fatal(err)
@@ -378,7 +392,7 @@ func waitLeaseGone(t *testing.T, c *redis.Client, s *redisstore.Store) {
 // nobody stored anything stores its token; one whose version moved does
 // not.
 func TestExpiredHolderSavesOverUnchangedVersion(t *testing.T) {
-	s, c := newStore(t)
+	s, c := newStore(t, nil)
 	ctx := ctxT(t, 10*time.Second)
 	s.Save(ctx, testToken(1))
 	stale := deadHolder(t, c, 100*time.Millisecond)
@@ -426,7 +440,7 @@ func TestLeaseSaveFencedByVersion(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, _ := newStore(t)
+			s, _ := newStore(t, nil)
 			ctx := ctxT(t, 5*time.Second)
 			s.Save(ctx, testToken(1))
 			l := mustLock(t, s)
@@ -446,7 +460,7 @@ func TestLeaseSaveFencedByVersion(t *testing.T) {
 }
 
 func TestLeaseSaveLoadRelease(t *testing.T) {
-	s, c := newStore(t)
+	s, c := newStore(t, nil)
 	ctx := ctxT(t, 5*time.Second)
 	l := mustLock(t, s)
 	if got, err := l.Load(ctx); !errors.Is(err, spotauth.ErrTokenNotFound) {
@@ -490,7 +504,7 @@ func TestOneRefreshPerExpiryAcrossStores(t *testing.T) {
 	ctx := ctxT(t, 10*time.Second)
 	var stores []*redisstore.Store
 	for i := 0; i < 8; i++ {
-		stores = append(stores, newStoreOn(t, newClient(t, addr), "default"))
+		stores = append(stores, newStoreOn(t, newClient(t, addr), "default", nil))
 	}
 	stores[0].Save(ctx, testToken(1))
 	var mu sync.Mutex
@@ -533,7 +547,7 @@ func TestOneRefreshPerExpiryAcrossStores(t *testing.T) {
 func TestRedisDown(t *testing.T) {
 	srv := redistest.StartServer(t, redistest.Options{})
 	c := newClient(t, srv.Addr)
-	s := newStoreOn(t, c, "default")
+	s := newStoreOn(t, c, "default", nil)
 	srv.Kill()
 	ctx := ctxT(t, 30*time.Second)
 	if _, err := s.Load(ctx); err == nil || errors.Is(err, spotauth.ErrTokenNotFound) {
@@ -563,7 +577,7 @@ func TestEncryption(t *testing.T) {
 	sealer1, _ := storecrypt.New(key1)
 	sealer2, _ := storecrypt.New(key2)
 	c := newClient(t, redistest.Start(t))
-	enc := newStoreOn(t, c, "default", redisstore.WithSealer(sealer1))
+	enc := newStoreOn(t, c, "default", sealedWith(sealer1))
 	ctx := ctxT(t, 5*time.Second)
 	if err := enc.Save(ctx, testToken(1)); err != nil {
 		t.Fatalf("Save(encrypted) = %v", err)
@@ -591,8 +605,8 @@ func TestEncryption(t *testing.T) {
 		store *redisstore.Store
 		want  error
 	}{
-		{"wrong key", newStoreOn(t, c, "default", redisstore.WithSealer(sealer2)), storecrypt.ErrWrongKey},
-		{"no key", newStoreOn(t, c, "default"), storecrypt.ErrNoKey},
+		{"wrong key", newStoreOn(t, c, "default", sealedWith(sealer2)), storecrypt.ErrWrongKey},
+		{"no key", newStoreOn(t, c, "default", nil), storecrypt.ErrNoKey},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -607,22 +621,31 @@ func TestEncryption(t *testing.T) {
 	}
 
 	// A sealed blob copied under another key is refused.
-	tokenKey2, _, _ := newStoreOn(t, c, "other").Keys()
+	tokenKey2, _, _ := newStoreOn(t, c, "other", nil).Keys()
 	c.HSet(ctx, tokenKey2, "token", raw)
-	if got, err := newStoreOn(t, c, "other", redisstore.WithSealer(sealer1)).Load(ctx); !errors.Is(err, redisstore.ErrCorrupt) {
+	if got, err := newStoreOn(t, c, "other", sealedWith(sealer1)).Load(ctx); !errors.Is(err, redisstore.ErrCorrupt) {
 		t.Errorf("Load of a sealed token copied from another key = %+v, %v; want ErrCorrupt", got, err)
 	}
 
-	plain := newStoreOn(t, c, "plain")
+	// A token stored in clear is read with a sealer, and sealed by the
+	// next save.
+	plain := newStoreOn(t, c, "plain", nil)
 	plain.Save(ctx, testToken(1))
-	encPlain := newStoreOn(t, c, "plain", redisstore.WithSealer(sealer1))
-	if _, err := encPlain.Load(ctx); !errors.Is(err, storecrypt.ErrNotSealed) {
-		t.Errorf("encrypted store Load of a plaintext token = %v; want ErrNotSealed", err)
+	encPlain := newStoreOn(t, c, "plain", sealedWith(sealer1))
+	if got, err := encPlain.Load(ctx); err != nil || !sameToken(got, testToken(1)) {
+		t.Errorf("encrypted store Load of a token stored in clear = %+v, %v; want token 1", got, err)
+	}
+	if err := encPlain.Save(ctx, testToken(2)); err != nil {
+		t.Fatal(err)
+	}
+	plainKey, _, _ := plain.Keys()
+	if raw, err := c.HGet(ctx, plainKey, "token").Result(); err != nil || !storecrypt.IsSealed([]byte(raw)) {
+		t.Errorf("stored value after a save with a sealer = %q, %v; want it sealed", raw, err)
 	}
 }
 
 func TestCorruptValue(t *testing.T) {
-	s, c := newStore(t)
+	s, c := newStore(t, nil)
 	ctx := ctxT(t, 5*time.Second)
 	tokenKey, _, _ := s.Keys()
 	c.HSet(ctx, tokenKey, "token", `{"access_token":"secret-half`)
@@ -636,7 +659,7 @@ func TestCorruptValue(t *testing.T) {
 }
 
 func TestWatch(t *testing.T) {
-	s, _ := newStore(t)
+	s, _ := newStore(t, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	events, err := s.Watch(ctx)
 	if err != nil {
@@ -648,11 +671,11 @@ func TestWatch(t *testing.T) {
 	l.Save(wctx, testToken(2))
 	l.Release(wctx)
 	s.Delete(wctx)
-	want := []redisstore.Event{
-		{Kind: redisstore.EventSaved, Version: 1},
-		{Kind: redisstore.EventSaved, Version: 2},
-		{Kind: redisstore.EventReleased},
-		{Kind: redisstore.EventDeleted, Version: 3},
+	want := []spotauth.StoreEvent{
+		{Kind: spotauth.StoreSaved, Version: 1},
+		{Kind: spotauth.StoreSaved, Version: 2},
+		{Kind: spotauth.StoreReleased},
+		{Kind: spotauth.StoreDeleted, Version: 3},
 	}
 	for i, w := range want {
 		select {
@@ -669,58 +692,8 @@ func TestWatch(t *testing.T) {
 	}
 }
 
-func TestParseEvent(t *testing.T) {
-	tests := []struct {
-		in   string
-		want redisstore.Event
-		ok   bool
-	}{
-		{"saved 3", redisstore.Event{Kind: redisstore.EventSaved, Version: 3}, true},
-		{"deleted 10", redisstore.Event{Kind: redisstore.EventDeleted, Version: 10}, true},
-		{"released", redisstore.Event{Kind: redisstore.EventReleased}, true},
-		{"released 1", redisstore.Event{}, false},
-		{"saved", redisstore.Event{}, false},
-		{"saved -1", redisstore.Event{}, false},
-		{"saved x", redisstore.Event{}, false},
-		{"", redisstore.Event{}, false},
-		{"other 1", redisstore.Event{}, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			got, ok := redisstore.ParseEvent(tt.in)
-			if got != tt.want || ok != tt.ok {
-				t.Errorf("ParseEvent(%q) = %+v, %v; want %+v, %v", tt.in, got, ok, tt.want, tt.ok)
-			}
-		})
-	}
-	if got := redisstore.EventDeleted.String(); got != "deleted" {
-		t.Errorf("EventDeleted.String() = %q; want \"deleted\"", got)
-	}
-}
-
-func FuzzParseEvent(f *testing.F) {
-	for _, s := range []string{"saved 1", "deleted 2", "released", "saved 99999999999999999999", ""} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		e, ok := redisstore.ParseEvent(s)
-		if !ok {
-			return
-		}
-		var back string
-		if e.Kind == redisstore.EventReleased {
-			back = "released"
-		} else {
-			back = fmt.Sprintf("%s %d", e.Kind, e.Version)
-		}
-		if e2, ok2 := redisstore.ParseEvent(back); !ok2 || e2 != e {
-			t.Errorf("ParseEvent(%q) = %+v; reparse of %q = %+v, %v", s, e, back, e2, ok2)
-		}
-	})
-}
-
 func TestClosedStore(t *testing.T) {
-	s, _ := newStore(t)
+	s, _ := newStore(t, nil)
 	s.Close()
 	if err := s.Close(); err != nil {
 		t.Errorf("second Close = %v; want nil", err)
@@ -748,7 +721,7 @@ func TestCluster(t *testing.T) {
 	}
 	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{srv.Addr}})
 	defer cc.Close()
-	s := newStoreOn(t, cc, "user:31abc")
+	s := newStoreOn(t, cc, "user:31abc", nil)
 	if err := s.Save(ctx, testToken(1)); err != nil {
 		t.Fatalf("cluster Save = %v", err)
 	}
@@ -776,7 +749,7 @@ func TestCluster(t *testing.T) {
 func TestWatchSurvivesRestart(t *testing.T) {
 	srv := redistest.StartServer(t, redistest.Options{})
 	c := newClient(t, srv.Addr)
-	s := newStoreOn(t, c, "default")
+	s := newStoreOn(t, c, "default", nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	events, err := s.Watch(ctx)
@@ -792,7 +765,7 @@ func TestWatchSurvivesRestart(t *testing.T) {
 	for {
 		select {
 		case ev := <-events:
-			if ev.Kind == redisstore.EventSaved {
+			if ev.Kind == spotauth.StoreSaved {
 				t.Logf("Watch delivered an event %v after Redis restarted", time.Since(start).Round(time.Millisecond))
 				cancel()
 				for range events {
@@ -808,7 +781,7 @@ func TestWatchSurvivesRestart(t *testing.T) {
 }
 
 func TestWatchEndsOnClose(t *testing.T) {
-	s, _ := newStore(t)
+	s, _ := newStore(t, nil)
 	events, err := s.Watch(context.Background())
 	if err != nil {
 		t.Fatalf("Watch = %v", err)
@@ -824,10 +797,16 @@ func TestWatchEndsOnClose(t *testing.T) {
 	}
 }
 
+// deleter is the lease's Delete, asserted through this interface so that
+// the tests compile whether or not spotauth.Lease declares it.
+type deleter interface {
+	Delete(ctx context.Context) error
+}
+
 // TestLeaseDelete: the holder deletes the stored token while it holds the
 // lease (a refused refresh token), fenced like Save, and watchers are told.
 func TestLeaseDelete(t *testing.T) {
-	s, c := newStore(t)
+	s, c := newStore(t, nil)
 	ctx := ctxT(t, 10*time.Second)
 	events, err := s.Watch(ctx)
 	if err != nil {
@@ -835,9 +814,9 @@ func TestLeaseDelete(t *testing.T) {
 	}
 	s.Save(ctx, testToken(1))
 	l := mustLock(t, s)
-	d, ok := l.(spotauth.LeaseDeleter)
+	d, ok := l.(deleter)
 	if !ok {
-		t.Fatalf("lease %T is not a LeaseDeleter", l)
+		t.Fatalf("lease %T has no Delete method", l)
 	}
 	if err := d.Delete(ctx); err != nil {
 		t.Fatalf("lease Delete = %v", err)
@@ -845,7 +824,7 @@ func TestLeaseDelete(t *testing.T) {
 	if _, err := s.Load(ctx); !errors.Is(err, spotauth.ErrTokenNotFound) {
 		t.Errorf("Load after lease Delete = %v; want ErrTokenNotFound", err)
 	}
-	for want := (redisstore.Event{Kind: redisstore.EventSaved, Version: 1}); ; {
+	for want := (spotauth.StoreEvent{Kind: spotauth.StoreSaved, Version: 1}); ; {
 		select {
 		case ev := <-events:
 			if ev != want {
@@ -854,10 +833,10 @@ func TestLeaseDelete(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatalf("no event %+v after 10 s", want)
 		}
-		if want.Kind == redisstore.EventDeleted {
+		if want.Kind == spotauth.StoreDeleted {
 			break
 		}
-		want = redisstore.Event{Kind: redisstore.EventDeleted, Version: 2}
+		want = spotauth.StoreEvent{Kind: spotauth.StoreDeleted, Version: 2}
 	}
 	l.Release(ctx)
 	if err := d.Delete(ctx); !errors.Is(err, spotauth.ErrLeaseLost) {
@@ -869,7 +848,7 @@ func TestLeaseDelete(t *testing.T) {
 	s.Save(ctx, testToken(3))
 	l2 := mustLock(t, s)
 	s.Save(ctx, testToken(4))
-	if err := l2.(spotauth.LeaseDeleter).Delete(ctx); !errors.Is(err, spotauth.ErrLeaseLost) {
+	if err := l2.(deleter).Delete(ctx); !errors.Is(err, spotauth.ErrLeaseLost) {
 		t.Errorf("lease Delete after a newer save = %v; want ErrLeaseLost", err)
 	}
 	l2.Release(ctx)
@@ -877,7 +856,7 @@ func TestLeaseDelete(t *testing.T) {
 	other := mustLock(t, s) // once stale's lease expired
 	other.Save(ctx, testToken(5))
 	other.Release(ctx)
-	if err := stale.(spotauth.LeaseDeleter).Delete(ctx); !errors.Is(err, spotauth.ErrLeaseLost) {
+	if err := stale.(deleter).Delete(ctx); !errors.Is(err, spotauth.ErrLeaseLost) {
 		t.Errorf("Delete by a holder whose lease expired, after another saved = %v; want ErrLeaseLost", err)
 	}
 	if got, _ := s.Load(ctx); !sameToken(got, testToken(5)) {
@@ -888,7 +867,7 @@ func TestLeaseDelete(t *testing.T) {
 	// stored anything deletes.
 	stale2 := deadHolder(t, c, 100*time.Millisecond)
 	waitLeaseGone(t, c, s)
-	if err := stale2.(spotauth.LeaseDeleter).Delete(ctx); err != nil {
+	if err := stale2.(deleter).Delete(ctx); err != nil {
 		t.Errorf("Delete by a holder whose lease expired, version unchanged = %v; want nil", err)
 	}
 	if _, err := s.Load(ctx); !errors.Is(err, spotauth.ErrTokenNotFound) {

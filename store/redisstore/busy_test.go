@@ -12,7 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/spotauth/spotauth"
 	"github.com/spotauth/spotauth/internal/redistest"
-	redisstore "github.com/spotauth/spotauth/store/redis"
+	"github.com/spotauth/spotauth/store/redisstore"
 )
 
 // TestLockBusyNamesHolder: a Lock whose context ends while another holds
@@ -23,10 +23,11 @@ func TestLockBusyNamesHolder(t *testing.T) {
 	srv := redistest.StartServer(t, redistest.Options{Args: []string{"--requirepass", password}})
 	url := "redis://:" + password + "@" + srv.Addr + "/0?lease_ttl=20s"
 	open := func() *redisstore.Store {
-		s, err := redisstore.NewFromURL(url, redisstore.WithPollInterval(50*time.Millisecond))
+		s, err := redisstore.NewFromURL(url, "default", nil)
 		if err != nil {
 			t.Fatalf("NewFromURL = %v", err)
 		}
+		redisstore.SetPollInterval(s, 50*time.Millisecond)
 		t.Cleanup(func() { s.Close() })
 		return s
 	}

@@ -1,4 +1,4 @@
-package file
+package filestore
 
 // Encode is encode, for tests that craft token files.
 var Encode = encode

@@ -24,14 +24,14 @@ func TestLeaseSaveRetryAfterLostReply(t *testing.T) {
 	c := redis.NewClient(&redis.Options{Addr: redistest.Start(t), MaxRetries: -1})
 	defer c.Close()
 	for _, tt := range []struct {
-		name string
-		opts []Option
+		name   string
+		sealer storecrypt.Sealer
 	}{
 		{"plain", nil},
-		{"encrypted", []Option{WithSealer(sealer)}},
+		{"encrypted", sealer},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := New(c, tt.name, append([]Option{WithLeaseTTL(time.Second)}, tt.opts...)...)
+			s, err := New(c, tt.name, &Options{LeaseTTL: time.Second, Sealer: tt.sealer})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,36 +1,32 @@
-// Package file stores spotauth tokens in files: one JSON file per profile,
-// in a directory of the user's own.
+// Package filestore stores spotauth tokens in files: one JSON file per
+// profile, in a directory of the user's own.
 //
-// Files are written atomically (a temporary file, fsync, rename; see
-// internal/atomicfile) with mode 0600, in a directory created with mode
-// 0700. A token file that group or others can read is refused on Load (as
-// ssh refuses such a key) with an error that says how to fix it; Save
+// Files are written atomically with mode 0600, in a directory created with
+// mode 0700. A token file that group or others can read is refused on Load
+// (as ssh refuses such a key) with an error that says how to fix it; Save
 // always writes 0600, so saving a token again also fixes it. An existing
 // directory is used as it is: the files' own mode protects them.
 //
-// The store is a [spotauth.LockingStore]. Its lease is an exclusive
-// advisory lock (flock(2) on Unix, LockFileEx on Windows through
-// github.com/gofrs/flock) on a lock file beside the token file, so that
-// processes sharing the directory, such as concurrent `spotauth token`
-// commands at expiry, make one refresh between them. The operating system
-// releases the lock when its holder dies, however it dies, so a lease never
-// outlives its process and needs no expiry. The holder writes its process
-// ID and host name into the lock file (on Unix), so that a wait that the
-// caller's context ends, behind a holder that hangs or was stopped, fails
-// with a [*spotauth.LeaseBusyError] naming it ("process 4242 (stopped)")
-// and saying what to do. Fencing uses a version counter in the file,
-// incremented by every save: a holder's save fails with
-// [spotauth.ErrLeaseLost] if the lease was released or the version changed.
+// A [Store] is a [spotauth.LockingStore], so that processes sharing the
+// directory, such as concurrent `spotauth token` commands at expiry, make
+// one refresh between them. Its lease is an exclusive advisory lock
+// (flock(2) on Unix, LockFileEx on Windows) on a lock file beside the token
+// file: the operating system releases it when its holder dies, however it
+// dies, so a lease never outlives its process. The lock works where
+// flock(2) does: on a local file system, not on every network one. A wait
+// that the caller's context ends, behind a holder that hangs or was
+// stopped, fails with a [*spotauth.LeaseBusyError] naming the holder
+// ("process 4242 (stopped)", on Unix) and saying what to do.
 //
-// A process killed between writing the temporary file and renaming it
-// leaves the new token in the temporary file alone. Whoever takes the lock
-// next (and [New], if the lock is free) finishes that write: a complete
-// temporary file newer than the token file replaces it, and other
-// temporary files of the profile are removed.
+// A process killed while it wrote the token leaves the new token in a
+// temporary file beside it; whoever takes the lock next (or [New], if the
+// lock is free) finishes that write.
 //
 // With [Options.Sealer], the token is encrypted at rest (for example with
-// store/storecrypt's AES-GCM), so that a copied file reveals no token.
-package file
+// store/storecrypt's AES-GCM), so that a copied file reveals no token. A
+// token written in clear before is read, and sealed at its next save; a
+// store without a Sealer refuses a sealed token (see package storecrypt).
+package filestore
 
 import (
 	"bytes"
@@ -49,25 +45,16 @@ import (
 
 	"github.com/spotauth/spotauth"
 	"github.com/spotauth/spotauth/internal/atomicfile"
+	"github.com/spotauth/spotauth/store/storecrypt"
 )
 
-// A Sealer encrypts tokens at rest. store/storecrypt's AESGCM is one; the
-// Redis store accepts the same interface.
-type Sealer interface {
-	// Seal returns the encrypted and authenticated form of plaintext.
-	Seal(plaintext []byte) ([]byte, error)
-	// Open returns the plaintext of a sealed value, or an error if it was
-	// sealed with another key or altered.
-	Open(sealed []byte) ([]byte, error)
-}
-
-// Options configure a [Store]. The zero value is usable.
+// Options configure a [Store]. A nil *Options means the zero value.
 type Options struct {
-	// Sealer, if set, encrypts the token in the file. Files written
-	// without a Sealer are still read (and sealed at the next save).
-	Sealer Sealer
-	// LockPoll is how often Lock retries a held lock (0 means 10 ms).
-	LockPoll time.Duration
+	// Sealer, if set, encrypts the token in the file, such as a
+	// [storecrypt.AESGCM]. A token written in clear before a Sealer was
+	// set is read, and sealed at the next save: the rule of package
+	// storecrypt, which the Redis store follows too.
+	Sealer storecrypt.Sealer
 }
 
 // Store is a token store of one profile in a directory. It is safe for
@@ -75,8 +62,7 @@ type Options struct {
 type Store struct {
 	path     string // token file
 	lockPath string
-	sealer   Sealer
-	poll     time.Duration
+	sealer   storecrypt.Sealer
 }
 
 // validProfile reports whether profile is 1 to 64 letters, digits, '.',
@@ -121,17 +107,17 @@ func New(dir, profile string, opts *Options) (*Store, error) {
 	s := &Store{
 		path:     filepath.Join(dir, profile+".json"),
 		lockPath: filepath.Join(dir, profile+".lock"),
-		poll:     10 * time.Millisecond,
 	}
 	if opts != nil {
 		s.sealer = opts.Sealer
-		if opts.LockPoll > 0 {
-			s.poll = opts.LockPoll
-		}
 	}
 	s.recoverIfFree()
 	return s, nil
 }
+
+// lockPoll is how often a wait for the lock tries it again: flock(2) has
+// no wait that a context can end.
+const lockPoll = 10 * time.Millisecond
 
 // recoverIfFree finishes the writes pending in temporary files (see
 // recoverPending) if there are any and the lock is free, so that Load,
@@ -206,7 +192,7 @@ func (s *Store) read() (*spotauth.Token, uint64, error) {
 }
 
 // decode parses a token file. Its errors never quote the content.
-func decode(data []byte, sealer Sealer) (*spotauth.Token, uint64, error) {
+func decode(data []byte, sealer storecrypt.Sealer) (*spotauth.Token, uint64, error) {
 	var r record
 	if err := json.Unmarshal(data, &r); err != nil {
 		return nil, 0, fmt.Errorf("not a spotauth token file (malformed JSON); log in again to rewrite it: %w", spotauth.ErrBadResponse)
@@ -224,7 +210,7 @@ func decode(data []byte, sealer Sealer) (*spotauth.Token, uint64, error) {
 		return nil, 0, errors.New("both sealed and plain token")
 	case r.Sealed != "":
 		if sealer == nil {
-			return nil, 0, errors.New("the token is encrypted and no key is configured")
+			return nil, 0, fmt.Errorf("the token is encrypted and no key is configured: %w", storecrypt.ErrNoKey)
 		}
 		sealed, err := base64.StdEncoding.DecodeString(r.Sealed)
 		if err != nil {
@@ -253,7 +239,7 @@ func decode(data []byte, sealer Sealer) (*spotauth.Token, uint64, error) {
 }
 
 // encode returns the file content for t at version.
-func encode(t *spotauth.Token, version uint64, sealer Sealer) ([]byte, error) {
+func encode(t *spotauth.Token, version uint64, sealer storecrypt.Sealer) ([]byte, error) {
 	raw, err := json.Marshal(t)
 	if err != nil {
 		return nil, fmt.Errorf("encode the token: %w", err)
@@ -274,6 +260,10 @@ func encode(t *spotauth.Token, version uint64, sealer Sealer) ([]byte, error) {
 	return json.Marshal(r)
 }
 
+// write replaces the token file with t at version, atomically: atomicfile
+// writes a temporary file, syncs it and renames it over the token file (a
+// rename that a killed process did not make is recovered: see recover.go).
+// The caller holds the lock.
 func (s *Store) write(t *spotauth.Token, version uint64) error {
 	data, err := encode(t, version, s.sealer)
 	if err != nil {
@@ -292,9 +282,8 @@ func (s *Store) Load(ctx context.Context) (*spotauth.Token, error) {
 	return t, err
 }
 
-// Save stores t, waiting for the lock (bounded by ctx) so that it does not
-// interleave with a lease holder's save; a lease held before it then fails
-// to save with ErrLeaseLost.
+// Save stores t, replacing any stored token. It waits for the lock
+// (bounded by ctx), so it waits while a lease is held.
 func (s *Store) Save(ctx context.Context, t *spotauth.Token) error {
 	if t == nil {
 		return errors.New("spotauth: file store: save of a nil token")
@@ -342,7 +331,7 @@ func (s *Store) withLock(ctx context.Context, f func() error) error {
 	return f()
 }
 
-// lock takes the lock file's exclusive lock, trying every s.poll until ctx
+// lock takes the lock file's exclusive lock, trying every lockPoll until ctx
 // is done; a wait that ctx ends gives a [*spotauth.LeaseBusyError] naming
 // the holder. The holder's process ID and host are then written into the
 // lock file, and writes that a killed holder left pending are recovered.
@@ -365,10 +354,10 @@ func (s *Store) lock(ctx context.Context) (*lockFile, error) {
 			break
 		}
 		if timer == nil {
-			timer = time.NewTimer(s.poll)
+			timer = time.NewTimer(lockPoll)
 			defer timer.Stop()
 		} else {
-			timer.Reset(s.poll)
+			timer.Reset(lockPoll)
 		}
 		select {
 		case <-ctx.Done():
@@ -389,6 +378,11 @@ func (s *Store) lock(ctx context.Context) (*lockFile, error) {
 // Lock takes the store's lease: the exclusive lock on the lock file,
 // waiting until it is free or ctx is done. A wait that ctx ends fails with
 // a [*spotauth.LeaseBusyError] naming the holder.
+//
+// The lease's Save and Delete write only while the lease is held and if no
+// other token was stored since Lock (by a writer that ignored the lock);
+// otherwise they fail with an error wrapping [spotauth.ErrLeaseLost] and
+// write nothing. Release unlocks; releasing twice is not an error.
 func (s *Store) Lock(ctx context.Context) (spotauth.Lease, error) {
 	lf, err := s.lock(ctx)
 	if err != nil {
@@ -440,7 +434,7 @@ func (l *lease) Save(ctx context.Context, t *spotauth.Token) error {
 }
 
 // Delete removes the stored token if the lease is held and the version is
-// unchanged (it implements [spotauth.LeaseDeleter]).
+// unchanged, fenced like Save.
 func (l *lease) Delete(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("spotauth: file store: %w", err)
@@ -475,14 +469,14 @@ func (l *lease) Release(context.Context) error {
 	return nil
 }
 
-// String returns "file.Store{path}".
+// String returns "filestore.Store{path}".
 func (s *Store) String() string {
 	if s == nil {
-		return "file.Store(nil)"
+		return "filestore.Store(nil)"
 	}
 	sealed := ""
 	if s.sealer != nil {
 		sealed = ", sealed"
 	}
-	return "file.Store{" + s.path + sealed + "}"
+	return "filestore.Store{" + s.path + sealed + "}"
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/spotauth/spotauth"
 	"github.com/spotauth/spotauth/internal/redistest"
-	redisstore "github.com/spotauth/spotauth/store/redis"
+	"github.com/spotauth/spotauth/store/redisstore"
 	"github.com/spotauth/spotauth/store/storecrypt"
 )
 
@@ -39,12 +39,12 @@ func saveDuringStall(t *testing.T, l spotauth.Lease, tok *spotauth.Token) {
 // production client with a short ReadTimeout would, while the other calls
 // keep the default ReadTimeout: a short ReadTimeout for every call would
 // fail the setup on a loaded machine.
-func stallStore(t *testing.T, opts ...redisstore.Option) (*redistest.Server, *redis.Client, *redisstore.Store) {
+func stallStore(t *testing.T, sealer storecrypt.Sealer) (*redistest.Server, *redis.Client, *redisstore.Store) {
 	t.Helper()
 	srv := redistest.StartServer(t, redistest.Options{})
 	c := redis.NewClient(&redis.Options{Addr: srv.Addr, MaxRetries: -1, ContextTimeoutEnabled: true})
 	t.Cleanup(func() { c.Close() })
-	s := newStoreOn(t, c, "default", append([]redisstore.Option{redisstore.WithLeaseTTL(stallTTL)}, opts...)...)
+	s := newStoreOn(t, c, "default", &redisstore.Options{LeaseTTL: stallTTL, Sealer: sealer})
 	return srv, c, s
 }
 
@@ -74,14 +74,14 @@ func isTimeout(err error) bool {
 func TestLeaseSaveSurvivesRedisStall(t *testing.T) {
 	sealer, _ := storecrypt.New(make([]byte, storecrypt.KeySize))
 	for _, tt := range []struct {
-		name string
-		opts []redisstore.Option
+		name   string
+		sealer storecrypt.Sealer
 	}{
 		{"plain", nil},
-		{"encrypted", []redisstore.Option{redisstore.WithSealer(sealer)}},
+		{"encrypted", sealer},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			srv, c, s := stallStore(t, tt.opts...)
+			srv, c, s := stallStore(t, tt.sealer)
 			ctx := ctxT(t, 20*time.Second)
 			if err := s.Save(ctx, testToken(1)); err != nil {
 				t.Fatal(err)
@@ -119,7 +119,7 @@ func TestLeaseSaveSurvivesRedisStall(t *testing.T) {
 // before the first holder retries: the retry fails with ErrLeaseLost and
 // overwrites nothing.
 func TestLeaseSaveAfterRedisStallRefusedWhenAnotherSaved(t *testing.T) {
-	srv, c, s := stallStore(t)
+	srv, c, s := stallStore(t, nil)
 	ctx := ctxT(t, 20*time.Second)
 	if err := s.Save(ctx, testToken(1)); err != nil {
 		t.Fatal(err)
@@ -129,7 +129,7 @@ func TestLeaseSaveAfterRedisStallRefusedWhenAnotherSaved(t *testing.T) {
 	stall(t, srv, func() { saveDuringStall(t, l, testToken(2)) })
 	waitLeaseGone(t, c, s)
 
-	other := newStoreOn(t, newClient(t, srv.Addr), "default") // another process
+	other := newStoreOn(t, newClient(t, srv.Addr), "default", nil) // another process
 	lo := mustLock(t, other)
 	if err := lo.Save(ctx, testToken(3)); err != nil {
 		t.Fatalf("other holder's lease.Save = %v", err)

@@ -1,4 +1,4 @@
-package file_test
+package filestore_test
 
 import (
 	"context"
@@ -13,14 +13,14 @@ import (
 	"time"
 
 	"github.com/spotauth/spotauth"
-	"github.com/spotauth/spotauth/store/file"
+	"github.com/spotauth/spotauth/store/filestore"
 	"github.com/spotauth/spotauth/store/storetest"
 )
 
 // runHoldChild is the lease holder of TestLockBusyStoppedHolder: it takes
 // the lease, says so, and holds it until killed.
 func runHoldChild() error {
-	s, err := file.New(os.Getenv(envDir), "default", nil)
+	s, err := filestore.New(os.Getenv(envDir), "default", nil)
 	if err != nil {
 		return err
 	}
@@ -104,14 +104,14 @@ func TestLeaseDeleteRefusedStale(t *testing.T) {
 	if err := os.Remove(filepath.Join(dir, "default.lock")); err != nil {
 		t.Fatal(err)
 	}
-	other, err := file.New(dir, "default", nil)
+	other, err := filestore.New(dir, "default", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := other.Save(ctx, storetest.SampleToken(2)); err != nil {
 		t.Fatalf("Save() by the other writer = %v", err)
 	}
-	if err := l.(spotauth.LeaseDeleter).Delete(ctx); !errors.Is(err, spotauth.ErrLeaseLost) {
+	if err := l.(deleter).Delete(ctx); !errors.Is(err, spotauth.ErrLeaseLost) {
 		t.Errorf("Lease Delete() after a newer save = %v; want ErrLeaseLost", err)
 	}
 	if got, err := s.Load(ctx); err != nil || !storetest.Equal(got, storetest.SampleToken(2)) {
@@ -128,7 +128,7 @@ func TestLeaseDeleteRefusedStale(t *testing.T) {
 		t.Fatal(err)
 	}
 	l2.Release(ctx)
-	if err := l.(spotauth.LeaseDeleter).Delete(ctx); !errors.Is(err, spotauth.ErrLeaseLost) {
+	if err := l.(deleter).Delete(ctx); !errors.Is(err, spotauth.ErrLeaseLost) {
 		t.Errorf("Delete() by a released lease = %v; want ErrLeaseLost", err)
 	}
 	if got, err := s.Load(ctx); err != nil || !storetest.Equal(got, storetest.SampleToken(3)) {
