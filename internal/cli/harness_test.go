@@ -12,8 +12,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/spotauth/spotauth"
 	"github.com/spotauth/spotauth/spotauthtest"
-	filestore "github.com/spotauth/spotauth/store/file"
+	"github.com/spotauth/spotauth/store/filestore"
 )
 
 // testEnv is one spotauth user: a config directory, environment variables
@@ -37,10 +38,10 @@ func newTestEnv(t *testing.T, configure func(*spotauthtest.Server)) *testEnv {
 	t.Cleanup(srv.Close)
 	dir := t.TempDir()
 	return &testEnv{t: t, srv: srv, dir: dir, vars: map[string]string{
-		envConfigDir:   dir,
-		envAccountsURL: srv.URL,
-		envAPIURL:      srv.URL,
-		envClientID:    srv.ClientID,
+		envConfigDir:         dir,
+		envAccountsURL:       srv.URL,
+		envAPIURL:            srv.URL,
+		spotauth.EnvClientID: srv.ClientID,
 	}}
 }
 

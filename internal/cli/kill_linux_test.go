@@ -25,7 +25,7 @@ import (
 
 	"github.com/spotauth/spotauth"
 	"github.com/spotauth/spotauth/spotauthtest"
-	filestore "github.com/spotauth/spotauth/store/file"
+	"github.com/spotauth/spotauth/store/filestore"
 )
 
 // Kill points of TestE2ERefreshKill9.

@@ -7,9 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spotauth/spotauth"
 	"github.com/spotauth/spotauth/internal/redistest"
 	"github.com/spotauth/spotauth/spotauthtest"
-	redisstore "github.com/spotauth/spotauth/store/redis"
+	"github.com/spotauth/spotauth/store/redisstore"
 )
 
 func TestRedisStore(t *testing.T) {
@@ -17,7 +18,7 @@ func TestRedisStore(t *testing.T) {
 	addr := redistest.Start(t)
 	e := newTestEnv(t, nil)
 	e.vars[envStore] = "redis://" + addr + "/3?prefix=t1"
-	e.vars[envClientSecret] = e.srv.ClientSecret
+	e.vars[spotauth.EnvClientSecret] = e.srv.ClientSecret
 	e.login("--scope", "user-read-private")
 	a := e.must("token")
 	e.must("token", "--client-credentials")
@@ -53,7 +54,7 @@ func TestE2ERedisConcurrentToken(t *testing.T) {
 	p := newProc(t, srv)
 	p.vars[envStore] = "redis://" + addr + "/0"
 	p.must("login")
-	st, err := redisstore.NewFromURL("redis://" + addr + "/0")
+	st, err := redisstore.NewFromURL("redis://"+addr+"/0", "default", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 
 	"github.com/spotauth/spotauth"
-	"github.com/spotauth/spotauth/store/file"
+	"github.com/spotauth/spotauth/store/filestore"
 	"github.com/spotauth/spotauth/store/storecrypt"
 )
 
@@ -17,11 +17,11 @@ func (nopCloser) Close() error { return nil }
 // is the file name without ".json".
 func openFileStore(path string, sealer *storecrypt.AESGCM) (spotauth.TokenStore, io.Closer, error) {
 	dir, name := filepath.Split(path)
-	opts := &file.Options{}
+	opts := &filestore.Options{}
 	if sealer != nil {
 		opts.Sealer = sealer
 	}
-	s, err := file.New(dir, name[:len(name)-len(filepath.Ext(name))], opts)
+	s, err := filestore.New(dir, name[:len(name)-len(filepath.Ext(name))], opts)
 	if err != nil {
 		return nil, nil, err
 	}

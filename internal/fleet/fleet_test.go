@@ -197,7 +197,7 @@ func checkHealthy(t *testing.T, f figures, window time.Duration, faults bool) {
 }
 
 // checkHealthyStore is checkHealthy; without exactExpiry (a store that keeps
-// whole seconds, such as store/file's JSON) it does not check that tokens
+// whole seconds, such as store/filestore's JSON) it does not check that tokens
 // live their whole life, since adopters see expiries up to 1 s early.
 func checkHealthyStore(t *testing.T, f figures, window time.Duration, faults, exactExpiry bool) {
 	t.Helper()
@@ -270,7 +270,7 @@ const (
 )
 
 func redisSpec(addr string, ttl time.Duration) string {
-	return fmt.Sprintf("redis://%s/0?prefix=fleet&profile=u1&lease_ttl=%s", addr, ttl)
+	return fmt.Sprintf("redis://%s/0?prefix=fleet&lease_ttl=%s", addr, ttl)
 }
 
 func TestFleetRedis(t *testing.T) {

@@ -23,7 +23,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/spotauth/spotauth"
 	"github.com/spotauth/spotauth/internal/redistest"
-	redisstore "github.com/spotauth/spotauth/store/redis"
+	"github.com/spotauth/spotauth/store/redisstore"
 	"github.com/spotauth/spotauth/store/storecrypt"
 )
 
@@ -157,9 +157,12 @@ type quietLogger struct{}
 
 func (quietLogger) Printf(context.Context, string, ...any) {}
 
+// fleetKey is the key of the token that the workers share in Redis.
+const fleetKey = "u1"
+
 // OpenStore opens the store a spec names: a redis:// URL (see
-// [redisstore.NewFromURL]) or "file:" and a path. A non-empty key (base64,
-// see [storecrypt.ParseKey]) encrypts the tokens.
+// [redisstore.NewFromURL]; the token is fleetKey) or "file:" and a path.
+// A non-empty key (base64, see [storecrypt.ParseKey]) encrypts the tokens.
 func OpenStore(spec, key string) (spotauth.TokenStore, io.Closer, error) {
 	var sealer *storecrypt.AESGCM
 	if key != "" {
@@ -174,11 +177,11 @@ func OpenStore(spec, key string) (spotauth.TokenStore, io.Closer, error) {
 	if strings.HasPrefix(spec, "file:") {
 		return openFileStore(strings.TrimPrefix(spec, "file:"), sealer)
 	}
-	var opts []redisstore.Option
+	opts := &redisstore.Options{}
 	if sealer != nil {
-		opts = append(opts, redisstore.WithSealer(sealer))
+		opts.Sealer = sealer
 	}
-	s, err := redisstore.NewFromURL(spec, opts...)
+	s, err := redisstore.NewFromURL(spec, fleetKey, opts)
 	if err != nil {
 		return nil, nil, err
 	}

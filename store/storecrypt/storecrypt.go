@@ -2,8 +2,22 @@
 // a leaked Redis dump, backup or token file reveals no token.
 //
 // A [Sealer] turns a plaintext (a token's JSON) into a sealed blob and back.
-// The Redis store (store/redis) and the file store (store/file) accept any
-// Sealer; [AESGCM] is the one this package provides.
+// The Redis store (store/redisstore) and the file store (store/filestore)
+// accept any Sealer; [AESGCM] is the one this package provides.
+//
+// # Stores with a Sealer
+//
+// Both stores follow one rule. A store with a Sealer seals every token it
+// saves. It reads a token stored in clear, as one stored before encryption
+// was enabled, and seals it at its next save (the next refresh or login),
+// so that encryption can be turned on without logging in again. A sealed
+// token that the Sealer cannot open (another key, altered data) is an error,
+// never a token. A store without a Sealer refuses a sealed token with an
+// error wrapping [ErrNoKey].
+//
+// Encryption keeps tokens secret from whoever can read the store (a dump,
+// a backup, a copied file); it does not authenticate the store's writers:
+// whoever can write to the store can store a token in clear.
 //
 // # Keys
 //
@@ -17,21 +31,7 @@
 // sharing a store needs the same key. To rotate, seal with the new key and
 // keep the old one for opening: New(newKey, oldKey) opens blobs sealed with
 // either and seals with the new one; tokens are re-sealed at their next
-// refresh.
-//
-// # Format
-//
-// A sealed blob is
-//
-//	"SAE" | version 0x01 | key ID (8 bytes) | nonce (12 bytes) | AES-GCM ciphertext and tag
-//
-// The first 12 bytes (magic, version, key ID) are authenticated as
-// additional data. The key ID is the first 8 bytes of
-// SHA-256("spotauth storecrypt key id" | key): it tells which key sealed a
-// blob without revealing the key, so a wrong key is reported as
-// [ErrWrongKey] rather than as a corrupt blob. Every Seal draws a fresh
-// random nonce from crypto/rand; at the rate tokens are refreshed, a key can
-// seal far more blobs than any store will ever write.
+// save (the next refresh).
 package storecrypt
 
 import (
@@ -46,7 +46,7 @@ import (
 	"strings"
 )
 
-// EnvKey is the environment variable the CLI reads the store key from.
+// EnvKey is the environment variable that [FromEnv] reads the key from.
 const EnvKey = "SPOTAUTH_STORE_KEY"
 
 // KeySize is the length of a key in bytes (AES-256).
@@ -58,7 +58,9 @@ const KeySize = 32
 type Sealer interface {
 	// Seal returns the sealed form of plaintext.
 	Seal(plaintext []byte) ([]byte, error)
-	// Open returns the plaintext of a sealed blob.
+	// Open returns the plaintext of a sealed blob. For data that is not a
+	// sealed blob at all, its error wraps [ErrNotSealed]: a store then
+	// reads the data as a token stored in clear (see the package doc).
 	Open(sealed []byte) ([]byte, error)
 }
 
@@ -76,10 +78,23 @@ var (
 	ErrDecrypt = errors.New("spotauth: stored token failed to decrypt (corrupt or altered)")
 	// ErrInvalidKey: a key is not 32 bytes of standard base64.
 	ErrInvalidKey = errors.New("spotauth: invalid store key")
-	// ErrNoKey: the key's environment variable is not set.
+	// ErrNoKey: no key is configured: the environment variable that
+	// FromEnv reads is not set, or a store without a Sealer found a sealed
+	// token.
 	ErrNoKey = errors.New("spotauth: no store key")
 )
 
+// A sealed blob is
+//
+//	"SAE" | version 0x01 | key ID (8 bytes) | nonce (12 bytes) | AES-GCM ciphertext and tag
+//
+// The first 12 bytes (magic, version, key ID) are authenticated as
+// additional data. The key ID (see KeyID) tells which key sealed a blob
+// without revealing the key, so that a wrong key is reported as
+// ErrWrongKey rather than as a corrupt blob. Every Seal draws a fresh
+// random nonce from crypto/rand; at the rate tokens are refreshed, a key
+// can seal far more blobs than any store will ever write (2^32 random
+// nonces per key keep the collision risk within NIST's bound).
 const (
 	magic      = "SAE"
 	version    = 1
@@ -125,8 +140,10 @@ func New(key []byte, old ...[]byte) (*AESGCM, error) {
 	return s, nil
 }
 
-// KeyID returns the 8-byte identifier of key stored in sealed blobs.
-func KeyID(key []byte) [keyIDSize]byte {
+// KeyID returns the identifier of key that sealed blobs carry and errors
+// show: the first 8 bytes of SHA-256("spotauth storecrypt key id" | key).
+// It tells which key sealed a blob without revealing the key.
+func KeyID(key []byte) [8]byte {
 	h := sha256.New()
 	h.Write([]byte("spotauth storecrypt key id"))
 	h.Write(key)
@@ -252,9 +269,6 @@ func (s *AESGCM) keyIDs() string {
 
 // String describes the sealer by its key IDs.
 func (s *AESGCM) String() string { return "storecrypt.AESGCM{keys: " + s.keyIDs() + "}" }
-
-// GoString is String, so that %#v shows no key material either.
-func (s *AESGCM) GoString() string { return s.String() }
 
 // Format makes every verb print String.
 func (s *AESGCM) Format(f fmt.State, _ rune) { f.Write([]byte(s.String())) }

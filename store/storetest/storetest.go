@@ -8,6 +8,8 @@
 //			return newEmptyStore(t)
 //		})
 //	}
+//
+// Stores that take a [storecrypt.Sealer] run [RunSealed] too.
 package storetest
 
 import (
@@ -26,8 +28,8 @@ import (
 // is called; the suite closes nothing, so newStore registers any cleanup
 // with t.Cleanup. Stores that implement [spotauth.LockingStore] also get
 // the lease tests: exclusivity, waiting bounded by the context, fencing (a
-// stale holder's save fails with [spotauth.ErrLeaseLost]) and idempotent
-// release.
+// stale holder's Save and Delete fail with [spotauth.ErrLeaseLost]) and
+// idempotent release.
 func Run(t *testing.T, newStore func(t *testing.T) spotauth.TokenStore) {
 	t.Helper()
 	t.Run("LoadEmpty", func(t *testing.T) { testLoadEmpty(t, newStore(t)) })
@@ -42,7 +44,9 @@ func Run(t *testing.T, newStore func(t *testing.T) spotauth.TokenStore) {
 		}
 		t.Run("Exclusive", func(t *testing.T) { testLeaseExclusive(t, newStore(t).(spotauth.LockingStore)) })
 		t.Run("LoadSave", func(t *testing.T) { testLeaseLoadSave(t, newStore(t).(spotauth.LockingStore)) })
+		t.Run("LoadAfterSave", func(t *testing.T) { testLeaseLoadAfterSave(t, newStore(t).(spotauth.LockingStore)) })
 		t.Run("StaleHolder", func(t *testing.T) { testLeaseStale(t, newStore(t).(spotauth.LockingStore)) })
+		t.Run("Delete", func(t *testing.T) { testLeaseDelete(t, newStore(t).(spotauth.LockingStore)) })
 		t.Run("LockCanceled", func(t *testing.T) { testCanceled(t, newStore(t)) })
 		t.Run("ReleaseTwice", func(t *testing.T) { testLeaseReleaseTwice(t, newStore(t).(spotauth.LockingStore)) })
 		t.Run("MutualExclusion", func(t *testing.T) { testLeaseMutex(t, newStore(t).(spotauth.LockingStore)) })
@@ -289,6 +293,20 @@ func testLeaseLoadSave(t *testing.T, s spotauth.LockingStore) {
 	}
 }
 
+// testLeaseLoadAfterSave: a holder's Load returns what its own Save
+// stored, even when it did not Load before.
+func testLeaseLoadAfterSave(t *testing.T, s spotauth.LockingStore) {
+	mustSave(t, s, SampleToken(1))
+	l := mustLock(t, s)
+	defer l.Release(ctxT(t))
+	if err := l.Save(ctxT(t), SampleToken(2)); err != nil {
+		t.Fatalf("Lease.Save() = %v; want nil", err)
+	}
+	if got := mustLoad(t, l); !Equal(got, SampleToken(2)) {
+		t.Errorf("Lease.Load() after Lease.Save(token 2), with no Load before = %s; want token 2", describe(got))
+	}
+}
+
 func testLeaseStale(t *testing.T, s spotauth.LockingStore) {
 	mustSave(t, s, SampleToken(0))
 	a := mustLock(t, s)
@@ -305,6 +323,50 @@ func testLeaseStale(t *testing.T, s spotauth.LockingStore) {
 	b.Release(ctxT(t))
 	if got := mustLoad(t, s); !Equal(got, SampleToken(1)) {
 		t.Errorf("Load() = %s; want the holder's token 1, not the stale holder's", describe(got))
+	}
+}
+
+// deleter is the Delete method of a Lease.
+type deleter interface {
+	Delete(ctx context.Context) error
+}
+
+func testLeaseDelete(t *testing.T, s spotauth.LockingStore) {
+	mustSave(t, s, SampleToken(1))
+	l := mustLock(t, s)
+	d, ok := l.(deleter)
+	if !ok {
+		l.Release(ctxT(t))
+		t.Skip("the lease has no Delete method")
+	}
+	if err := d.Delete(ctxT(t)); err != nil {
+		t.Fatalf("Lease.Delete() by the holder = %v; want nil", err)
+	}
+	if got, err := l.Load(ctxT(t)); !errors.Is(err, spotauth.ErrTokenNotFound) {
+		t.Errorf("Lease.Load() after Lease.Delete() = %s, %v; want ErrTokenNotFound", describe(got), err)
+	}
+	if err := l.Release(ctxT(t)); err != nil {
+		t.Fatalf("Release() = %v", err)
+	}
+	if got, err := s.Load(ctxT(t)); !errors.Is(err, spotauth.ErrTokenNotFound) {
+		t.Errorf("Load() after Lease.Delete() = %s, %v; want ErrTokenNotFound", describe(got), err)
+	}
+
+	// A released holder deletes nothing, not even a token stored since.
+	mustSave(t, s, SampleToken(2))
+	if err := d.Delete(ctxT(t)); !errors.Is(err, spotauth.ErrLeaseLost) {
+		t.Errorf("Lease.Delete() after Release = %v; want ErrLeaseLost", err)
+	}
+	b := mustLock(t, s)
+	if err := b.Save(ctxT(t), SampleToken(3)); err != nil {
+		t.Fatalf("Lease.Save() by the next holder = %v", err)
+	}
+	if err := d.Delete(ctxT(t)); !errors.Is(err, spotauth.ErrLeaseLost) {
+		t.Errorf("Lease.Delete() by a released holder while another holds the lease = %v; want ErrLeaseLost", err)
+	}
+	b.Release(ctxT(t))
+	if got := mustLoad(t, s); !Equal(got, SampleToken(3)) {
+		t.Errorf("Load() = %s; want the holder's token 3, not deleted by the stale holder", describe(got))
 	}
 }
 

@@ -1,4 +1,0 @@
-package file
-
-// Encode is encode, for tests that craft token files.
-var Encode = encode

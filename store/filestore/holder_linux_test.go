@@ -1,0 +1,104 @@
+package filestore_test
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/spotauth/spotauth/store/storetest"
+)
+
+// TestLockBusyStoppedHolder: behind a holder process stopped with
+// SIGSTOP, Lock, Save and Delete give up when their context ends, with a
+// LeaseBusyError naming the process as stopped and saying how to resume
+// it; once the holder is killed, the lock is free.
+func TestLockBusyStoppedHolder(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a process")
+	}
+	s, dir := newStore(t, nil)
+	ctx := context.Background()
+	if err := s.Save(ctx, storetest.SampleToken(1)); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), envChild+"=hold", envDir+"="+dir)
+	cmd.Stderr = os.Stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	killed := false
+	defer func() {
+		if !killed {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	}()
+	if line, err := bufio.NewReader(stdout).ReadString('\n'); line != "locked\n" {
+		t.Fatalf("holder said %q, %v; want locked", line, err)
+	}
+	pid := cmd.Process.Pid
+	if err := cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	// Wait until the kernel reports the child stopped (WUNTRACED reports
+	// a stop without reaping; cmd.Wait still reaps the exit).
+	var info syscall.WaitStatus
+	if _, err := syscall.Wait4(pid, &info, syscall.WUNTRACED, nil); err != nil || !info.Stopped() {
+		t.Fatalf("wait4(%d) = %v, status %v; want the holder stopped", pid, err, info)
+	}
+
+	lockPath := filepath.Join(dir, "default.lock")
+	p := strconv.Itoa(pid)
+	holder, hint := "process "+p+" (stopped)", "kill -CONT "+p
+	short := func() (context.Context, context.CancelFunc) {
+		return context.WithTimeout(ctx, 100*time.Millisecond)
+	}
+	c, cancel := short()
+	_, err = s.Lock(c)
+	cancel()
+	wantBusy(t, "Lock()", err, lockPath, holder, hint)
+	c, cancel = short()
+	err = s.Save(c, storetest.SampleToken(2))
+	cancel()
+	wantBusy(t, "Save()", err, lockPath, holder, hint)
+	c, cancel = short()
+	err = s.Delete(c)
+	cancel()
+	wantBusy(t, "Delete()", err, lockPath, holder, hint)
+	if got, err := s.Load(ctx); err != nil || !storetest.Equal(got, storetest.SampleToken(1)) {
+		t.Errorf("Load() after the failed waits = %v; want token 1", err)
+	}
+
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	killed = true
+	c, cancel = context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	l, err := s.Lock(c)
+	if err != nil {
+		t.Fatalf("Lock() after the holder was killed = %v; want the lease", err)
+	}
+	defer l.Release(ctx)
+	if err := l.Save(ctx, storetest.SampleToken(3)); err != nil {
+		t.Errorf("Lease Save() after the holder was killed = %v; want nil", err)
+	}
+	// The lock file now names this process.
+	b, _ := os.ReadFile(lockPath)
+	if f := strings.Fields(string(b)); len(f) == 0 || f[0] != strconv.Itoa(os.Getpid()) {
+		t.Errorf("lock file = %q; want this process's PID first", b)
+	}
+}
