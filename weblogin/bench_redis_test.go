@@ -8,7 +8,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/spotauth/spotauth"
 	"github.com/spotauth/spotauth/internal/redistest"
-	redisstore "github.com/spotauth/spotauth/store/redis"
+	"github.com/spotauth/spotauth/store/redisstore"
 )
 
 // BenchmarkRequestRedis: logged-in requests of 10,000 users whose tokens
@@ -22,7 +22,7 @@ func BenchmarkRequestRedis(b *testing.B) {
 	var counter redistest.Counter
 	client.AddHook(&counter)
 	stores := func(id string) (spotauth.TokenStore, error) {
-		return redisstore.New(client, "bench:"+StoreKey(id))
+		return redisstore.New(client, "bench:"+StoreKey(id), nil)
 	}
 	const users = 10000
 	a, reqs := benchAuth(b, users, users, stores)

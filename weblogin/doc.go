@@ -13,7 +13,7 @@
 //
 //	auth, err := weblogin.New(cfg, weblogin.Options{
 //		Keys:  keys, // weblogin.ParseKeys(os.Getenv("SESSION_KEYS"))
-//		Store: func(id string) (spotauth.TokenStore, error) { return redisstore.New(rdb, "user:"+weblogin.StoreKey(id)) },
+//		Store: func(id string) (spotauth.TokenStore, error) { return redisstore.New(rdb, "myapp:user:"+weblogin.StoreKey(id), nil) },
 //	})
 //	...
 //	mux.HandleFunc("GET /login", auth.Login)

@@ -13,7 +13,7 @@ import (
 
 	"github.com/spotauth/spotauth"
 	"github.com/spotauth/spotauth/spotauthtest"
-	filestore "github.com/spotauth/spotauth/store/file"
+	"github.com/spotauth/spotauth/store/filestore"
 	"github.com/spotauth/spotauth/weblogin"
 )
 

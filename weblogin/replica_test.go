@@ -34,7 +34,7 @@ import (
 	"github.com/spotauth/spotauth"
 	"github.com/spotauth/spotauth/internal/redistest"
 	"github.com/spotauth/spotauth/spotauthtest"
-	redisstore "github.com/spotauth/spotauth/store/redis"
+	"github.com/spotauth/spotauth/store/redisstore"
 	"github.com/spotauth/spotauth/weblogin"
 )
 
@@ -56,7 +56,7 @@ type replicaConfig struct {
 // under its own key in Redis.
 func redisUserStores(client redis.UniversalClient, prefix string) func(string) (spotauth.TokenStore, error) {
 	return func(id string) (spotauth.TokenStore, error) {
-		return redisstore.New(client, "user:"+weblogin.StoreKey(id), redisstore.WithPrefix(prefix))
+		return redisstore.New(client, prefix+":user:"+weblogin.StoreKey(id), nil)
 	}
 }
 
