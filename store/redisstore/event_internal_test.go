@@ -22,6 +22,8 @@ func TestParseEvent(t *testing.T) {
 		{"saved x", spotauth.StoreEvent{}, false},
 		{"", spotauth.StoreEvent{}, false},
 		{"other 1", spotauth.StoreEvent{}, false},
+		{"saved 4 {\"token\": 1}", spotauth.StoreEvent{Kind: spotauth.StoreSaved, Version: 4}, true},
+		{"deleted 4 x", spotauth.StoreEvent{}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -52,4 +54,23 @@ func FuzzParseEvent(f *testing.F) {
 			t.Errorf("parseEvent(%q) = %+v; reparse of %q = %+v, %v", s, e, back, e2, ok2)
 		}
 	})
+}
+
+func TestParseMessageToken(t *testing.T) {
+	for _, tc := range []struct{ in, token string }{
+		{"saved 4 {\"token\": {\"a\": 1}}", "{\"token\": {\"a\": 1}}"},
+		{"saved 4 SAE\x01 binary \x00 bytes", "SAE\x01 binary \x00 bytes"},
+		{"saved 4", ""},
+		{"deleted 5", ""},
+	} {
+		if _, tok, ok := parseMessage(tc.in); !ok || tok != tc.token {
+			t.Errorf("parseMessage(%q) = token %q, %v; want %q", tc.in, tok, ok, tc.token)
+		}
+	}
+}
+
+func TestGlobEscape(t *testing.T) {
+	if got := globEscape(`a*b?c[d]e\f`); got != `a\*b\?c\[d\]e\\f` {
+		t.Errorf("globEscape = %q", got)
+	}
 }

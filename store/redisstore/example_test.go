@@ -67,3 +67,30 @@ func ExampleNewFromURL_badURL() {
 	// Output:
 	// spotauth: redis store URL: redis://app:xxxxx@10.0.0.5:6379/2?pasword=xxxxx: redis: unexpected option: pasword
 }
+
+// A web server keeps a token per user: one Stores per process, and a store
+// per user opened from it, as often as needed. Neither connects: the
+// shared subscription starts at the first Lock that may wait.
+func ExampleStores() {
+	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+	defer client.Close()
+	users, err := redisstore.NewStores(client, "myapp:user:", nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer users.Close()
+	for _, id := range []string{"alice", "bob"} {
+		s, err := users.Store(id)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		_, _, events := s.Keys()
+		fmt.Println(events)
+		s.Close()
+	}
+	// Output:
+	// {myapp:user:alice}:events
+	// {myapp:user:bob}:events
+}

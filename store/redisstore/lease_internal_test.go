@@ -63,7 +63,7 @@ func TestLeaseSaveRetryAfterLostReply(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if v, err := leaseSaveScript.Run(ctx, c, []string{s.dataKey}, seen, b, s.channel).Int64(); err != nil || v != seen+1 {
+			if v, _, err := writeResult(leaseSaveScript.Run(ctx, c, s.keys(), seen, b, s.channel, l.value)); err != nil || v != seen+1 {
 				t.Fatalf("first attempt's script = %d, %v; want version %d", v, err, seen+1)
 			}
 			if err := l.Save(ctx, tok("other")); !errors.Is(err, spotauth.ErrLeaseLost) {

@@ -10,7 +10,7 @@
 //
 //	{key}:token   hash: the token (JSON, sealed if encrypted) and its version
 //	{key}:lease   string with a TTL: the refresh lease's holder, "host/pid/random"
-//	{key}:events  pub/sub channel: "saved N", "deleted N", "released"
+//	{key}:events  pub/sub channel: "saved N <token>", "deleted N", "released"
 //
 // # Refreshing once
 //
@@ -18,9 +18,13 @@
 // refreshes, so that a slow refresh (Spotify answering 429 or 503, retried)
 // keeps it; a holder that dies loses it within [Options.LeaseTTL], and a
 // waiter takes over. Waiters are woken by a pub/sub message when the lease
-// is released or a token saved. A Lock whose context ends while another
-// process holds the lease returns a [*spotauth.LeaseBusyError] naming the
-// holder: "process 4242 on host web-1 (lease expires in 1.2s)".
+// is released or a token saved. A lease's Save, or Delete, ends the lease
+// (the refresh is done) and its message carries the stored token: a Lock
+// waiting for that lease returns a [*spotauth.NewerTokenError] with the
+// token, which the refresh protocol adopts instead of taking the lease to
+// read it. A Lock whose context ends while another process holds the lease
+// returns a [*spotauth.LeaseBusyError] naming the holder: "process 4242 on
+// host web-1 (lease expires in 1.2s)".
 //
 // A lease's Save and Delete are fenced by the token's version, which every
 // write increments: they write only if nobody stored or deleted a token
@@ -48,10 +52,19 @@
 // drops its own at once, without a refresh request, and it adopts a token
 // that another process saved. Other programs can watch with [Store.Watch].
 //
+// # Many tokens
+//
+// A server that keeps a token per user opens the users' stores from one
+// [Stores], which gives each store's Lock and Watch one shared pub/sub
+// subscription instead of one per waiting Lock: at each expiry of a
+// user's token, a process then sends at most three commands, even when
+// every replica reaches the refresh point at once (see [Stores]).
+//
 // # Encryption
 //
 // With [Options.Sealer] (such as storecrypt's AES-GCM), tokens are sealed
-// before they are written, so that a Redis dump or replica reveals none. A token stored in clear before is read, and sealed at its
+// before they are written, so that a Redis dump or replica, or a pub/sub
+// message, reveals none. A token stored in clear before is read, and sealed at its
 // next save; a store without a sealer refuses a sealed token. Package
 // storecrypt states this rule, which the file store follows too.
 //
@@ -135,6 +148,8 @@ type Store struct {
 	renewers  sync.WaitGroup
 	closed    chan struct{}
 	closeOnce sync.Once
+
+	group *Stores // the Stores that opened it, if any: its subscription serves Lock and Watch
 }
 
 var (
@@ -250,26 +265,41 @@ func (s *Store) wrap(op string, err error) error {
 // lease.Save): the script finds the version moved but the stored bytes
 // equal to its own, and succeeds without writing.
 //
-// Traffic: at each expiry the refreshing process sends four commands
-// (Load, the acquire script, the fenced save, the release); a process that
-// finds the new token already stored sends one (Load), and one that waits
-// for the lease a few more. Every watching process reads the token once
-// when a "saved" event arrives, which adopts it and ends its wait for the
-// lease. internal/fleet (8 processes reaching the refresh point at the
-// same moment, jitter off: the worst case) measured 6.3 to 7.7 round trips
-// per process per expiry under -race, 8.5 before the sources watched the
-// store; spread by the default jitter, most processes adopt the token from
-// the event before their own refresh point.
+// The fenced save also deletes the lease key if it still holds the
+// lease's value, and publishes "saved N <token>": for waiters, the end of
+// the lease and its result at once, so that they adopt the token (a
+// NewerTokenError) rather than take the lease in turn to read it; the
+// lease's Release then sends nothing. A waiter remembers the version its
+// failed attempt saw, and only a newer save ends its wait; one whose
+// message was lost learns it at its next attempt (a NewerTokenError
+// without token: the caller loads it).
+//
+// Traffic: at each expiry the refreshing process sends three commands
+// (Load, the acquire script, the fenced save); a process that finds the
+// new token already stored sends one (Load); one that waits for the lease
+// sends two (Load, a failed attempt) if it listens on a Stores'
+// subscription, and a SUBSCRIBE, a second attempt and an UNSUBSCRIBE more
+// (on a new connection) if not. Every watching process reads the token
+// once when a "saved" event arrives, which adopts it and ends its wait for
+// the lease. weblogin's TestRedisRoundTripsPerExpiry (a store per user
+// from a Stores, on-demand sources, every process reaching the refresh
+// point during a 200 ms refresh) measures 2 + 1/N commands per process
+// per expiry for N processes (2.5, 2.1 and 2.0 at 2, 8 and 32), against
+// 5.0, 8.2 and 21.8 before (waiters took the lease one after another,
+// each release waking all the others). internal/fleet (8 watching
+// processes sharing one token, jitter off) measured 6.3 to 7.7 round
+// trips per process per expiry under -race before, 6.4 after.
 
 // Scripts. KEYS[1] is the data hash, KEYS[2] the lease; ARGV as noted.
 var (
-	// ARGV: lease value, TTL ms. Returns {1, version, token|false} or {0, pttl}.
+	// ARGV: lease value, TTL ms. Returns {1, version, token|false} or
+	// {0, pttl, version}.
 	acquireScript = redis.NewScript(`
 if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then
   local d = redis.call('HMGET', KEYS[1], 'version', 'token')
   return {1, tonumber(d[1]) or 0, d[2]}
 end
-return {0, redis.call('PTTL', KEYS[2])}`)
+return {0, redis.call('PTTL', KEYS[2]), tonumber(redis.call('HGET', KEYS[1], 'version')) or 0}`)
 
 	// ARGV: lease value, TTL ms. Returns 1 if renewed, 0 if lost.
 	renewScript = redis.NewScript(`
@@ -287,41 +317,54 @@ if redis.call('GET', KEYS[2]) == ARGV[1] then
 end
 return 0`)
 
-	// Fenced save: KEYS[1] only (the lease key is not consulted: fencing
-	// is by version). ARGV: seen version, token, channel. Returns the new
-	// version; or, if the version moved but the stored token is byte for
-	// byte ARGV's (this save already ran and its reply was lost), the
-	// current version without writing; else -2.
+	// Fenced save, which also ends the lease: the version, not the lease
+	// key, fences the write. ARGV: seen version, token, channel, lease
+	// value. Returns {new version, released}; or, if the version moved but
+	// the stored token is byte for byte ARGV's (this save already ran and
+	// its reply was lost), {current version, released} without writing;
+	// else {-2, 0}. released is 1 if the lease key held ARGV[4] and was
+	// deleted. The message carries the token, so that waiters adopt it
+	// without reading it.
 	leaseSaveScript = redis.NewScript(`
 local d = redis.call('HMGET', KEYS[1], 'version', 'token')
 local v = tonumber(d[1]) or 0
+local rel = 0
 if v ~= tonumber(ARGV[1]) then
-  if d[2] == ARGV[2] then return v end
-  return -2
+  if d[2] ~= ARGV[2] then return {-2, 0} end
+else
+  v = v + 1
+  redis.call('HSET', KEYS[1], 'token', ARGV[2], 'version', v)
+  redis.call('PUBLISH', ARGV[3], 'saved ' .. v .. ' ' .. ARGV[2])
 end
-v = v + 1
-redis.call('HSET', KEYS[1], 'token', ARGV[2], 'version', v)
-redis.call('PUBLISH', ARGV[3], 'saved ' .. v)
-return v`)
+if redis.call('GET', KEYS[2]) == ARGV[4] then
+  redis.call('DEL', KEYS[2])
+  rel = 1
+end
+return {v, rel}`)
 
 	// ARGV: token, channel. Returns the new version.
 	saveScript = redis.NewScript(`
 local v = redis.call('HINCRBY', KEYS[1], 'version', 1)
 redis.call('HSET', KEYS[1], 'token', ARGV[1])
-redis.call('PUBLISH', ARGV[2], 'saved ' .. v)
+redis.call('PUBLISH', ARGV[2], 'saved ' .. v .. ' ' .. ARGV[1])
 return v`)
 
-	// Fenced delete: KEYS[1] only, fenced by version like
-	// leaseSaveScript. ARGV: seen version, channel. Returns the new
-	// version or -2 (version moved).
+	// Fenced delete, which also ends the lease, like leaseSaveScript.
+	// ARGV: seen version, channel, lease value. Returns {new version,
+	// released} or {-2, 0} (version moved).
 	leaseDeleteScript = redis.NewScript(`
 local v = tonumber(redis.call('HGET', KEYS[1], 'version')) or 0
-if v ~= tonumber(ARGV[1]) then return -2 end
+if v ~= tonumber(ARGV[1]) then return {-2, 0} end
 v = v + 1
 redis.call('HSET', KEYS[1], 'version', v)
 redis.call('HDEL', KEYS[1], 'token')
 redis.call('PUBLISH', ARGV[2], 'deleted ' .. v)
-return v`)
+local rel = 0
+if redis.call('GET', KEYS[2]) == ARGV[3] then
+  redis.call('DEL', KEYS[2])
+  rel = 1
+end
+return {v, rel}`)
 
 	// ARGV: channel. Returns the new version.
 	deleteScript = redis.NewScript(`
@@ -501,7 +544,17 @@ func (s *Store) Lock(ctx context.Context) (spotauth.Lease, error) {
 	default:
 	}
 	l := &lease{s: s, value: leaseValue(), stop: make(chan struct{})}
-	ok, pttl, err := l.tryAcquire(ctx)
+	// A store of a Stores listens on the shared subscription from before
+	// its first attempt, so that no message after it is missed and no
+	// second attempt is needed.
+	var shared <-chan string
+	if s.group != nil {
+		if ch := s.group.listen(ctx, s.channel); ch != nil {
+			defer s.group.unlisten(s.channel, ch)
+			shared = ch
+		}
+	}
+	ok, pttl, seen, err := l.tryAcquire(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
 			// Ended before the lease was seen busy: a LeaseBusyError
@@ -514,25 +567,30 @@ func (s *Store) Lock(ctx context.Context) (spotauth.Lease, error) {
 		return l.start(), nil
 	}
 
-	// Subscribe before retrying, so that a release between the retry and
-	// the wait wakes us. If subscribing fails, poll.
 	var msgs <-chan *redis.Message
-	sub := s.client.Subscribe(ctx, s.channel)
-	defer sub.Close()
-	if _, err := sub.Receive(ctx); err == nil {
-		msgs = sub.Channel()
-	}
-	timer := time.NewTimer(s.poll) // Reset below; since Go 1.23 Reset drops a stale tick
-	defer timer.Stop()
-	for {
-		if ok, pttl, err = l.tryAcquire(ctx); err != nil {
+	if shared == nil {
+		// Subscribe, then try again, so that a release or save between
+		// the attempt and the wait wakes us. If subscribing fails, poll.
+		sub := s.client.Subscribe(ctx, s.channel)
+		defer sub.Close()
+		if _, err := sub.Receive(ctx); err == nil {
+			msgs = sub.Channel()
+		}
+		var v int64
+		if ok, pttl, v, err = l.tryAcquire(ctx); err != nil {
 			if ctx.Err() != nil {
-				return nil, s.busy(ctx, nil) // ended during the retry
+				return nil, s.busy(ctx, nil)
 			}
 			return nil, err
 		} else if ok {
 			return l.start(), nil
+		} else if v > seen {
+			return nil, &spotauth.NewerTokenError{Version: v} // saved meanwhile
 		}
+	}
+	timer := time.NewTimer(s.poll) // Reset below; since Go 1.23 Reset drops a stale tick
+	defer timer.Stop()
+	for {
 		wait := s.poll
 		if pttl > 0 && pttl+time.Millisecond < wait {
 			wait = pttl + time.Millisecond // the holder's lease runs out
@@ -540,23 +598,58 @@ func (s *Store) Lock(ctx context.Context) (spotauth.Lease, error) {
 		timer.Reset(wait)
 	waiting:
 		for {
+			var payload string
 			select {
 			case <-ctx.Done():
 				return nil, s.busy(ctx, nil)
 			case <-s.closed:
 				return nil, s.wrap("lock", errStoreClosed)
 			case m := <-msgs:
-				if m != nil {
-					if ev, ok := parseEvent(m.Payload); ok && ev.Kind == spotauth.StoreSaved {
-						continue // the holder saved but still holds the lease
-					}
+				if m == nil {
+					msgs = nil // the subscription ended: poll
+					continue
 				}
-				break waiting // released (or deleted): try again
+				payload = m.Payload
+			case payload = <-shared:
 			case <-timer.C:
 				break waiting
 			}
+			ev, blob, ok := parseMessage(payload)
+			switch {
+			case !ok:
+			case ev.Kind == spotauth.StoreSaved && ev.Version > seen:
+				// The holder's refresh is done: its token, in the
+				// message, is what the caller waits for.
+				return nil, s.newer(ev.Version, blob)
+			case ev.Kind == spotauth.StoreDeleted, ev.Kind == spotauth.StoreReleased:
+				break waiting // try again
+			}
+		}
+		var v int64
+		if ok, pttl, v, err = l.tryAcquire(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil, s.busy(ctx, nil) // ended during the retry
+			}
+			return nil, err
+		} else if ok {
+			return l.start(), nil
+		} else if v > seen {
+			// Saved by another holder, whose message was lost.
+			return nil, &spotauth.NewerTokenError{Version: v}
 		}
 	}
+}
+
+// newer returns the NewerTokenError of a save message: with its token, if
+// it carried one that this store can read.
+func (s *Store) newer(version int64, blob string) error {
+	e := &spotauth.NewerTokenError{Version: version}
+	if blob != "" {
+		if t, err := s.decode([]byte(blob)); err == nil {
+			e.Token = t
+		}
+	}
+	return e
 }
 
 var errStoreClosed = errors.New("store closed")
@@ -672,12 +765,16 @@ type lease struct {
 	version  int64      // version seen at acquire time or written by Save
 	token    []byte     // token read at acquire time, until the first Load, Save or Delete
 	hasToken bool
-	attempts []attempt // Saves since the last successful one: each may have run
-	released bool
-	stop     chan struct{} // closed by Release: stops the renewer
+	attempts []attempt     // Saves since the last successful one: each may have run
+	released bool          // by Release
+	ended    bool          // by a Save or Delete, which deleted the lease key
+	stopped  bool          // stop is closed
+	stop     chan struct{} // closed by Release or the end: stops the renewer
 }
 
-func (l *lease) tryAcquire(ctx context.Context) (ok bool, pttl time.Duration, err error) {
+// tryAcquire takes the lease if it is free. If not, it returns the
+// holder's remaining TTL and the stored token's version.
+func (l *lease) tryAcquire(ctx context.Context) (ok bool, pttl time.Duration, version int64, err error) {
 	res, err := acquireScript.Run(ctx, l.s.client, l.s.keys(), l.value, l.s.ttl.Milliseconds()).Slice()
 	if err != nil {
 		if ctx.Err() != nil {
@@ -689,14 +786,17 @@ func (l *lease) tryAcquire(ctx context.Context) (ok bool, pttl time.Duration, er
 			releaseScript.Run(rctx, l.s.client, l.s.keys(), l.value, l.s.channel)
 			cancel()
 		}
-		return false, 0, l.s.wrap("lock", err)
+		return false, 0, 0, l.s.wrap("lock", err)
 	}
 	if len(res) < 2 {
-		return false, 0, l.s.wrap("lock", fmt.Errorf("unexpected script reply %v", res))
+		return false, 0, 0, l.s.wrap("lock", fmt.Errorf("unexpected script reply %v", res))
 	}
 	n, _ := res[1].(int64)
 	if res[0] != int64(1) {
-		return false, time.Duration(n) * time.Millisecond, nil
+		if len(res) > 2 {
+			version, _ = res[2].(int64)
+		}
+		return false, time.Duration(n) * time.Millisecond, version, nil
 	}
 	l.version = n
 	if len(res) > 2 {
@@ -704,7 +804,7 @@ func (l *lease) tryAcquire(ctx context.Context) (ok bool, pttl time.Duration, er
 			l.token, l.hasToken = []byte(str), true
 		}
 	}
-	return true, 0, nil
+	return true, 0, n, nil
 }
 
 // start launches the renewer.
@@ -789,7 +889,7 @@ func (l *lease) Save(ctx context.Context, t *spotauth.Token) error {
 	if err != nil {
 		return err
 	}
-	v, err := leaseSaveScript.Run(ctx, l.s.client, []string{l.s.dataKey}, l.version, b, l.s.channel).Int64()
+	v, released, err := writeResult(leaseSaveScript.Run(ctx, l.s.client, l.s.keys(), l.version, b, l.s.channel, l.value))
 	if err != nil {
 		return l.s.wrap("save", err)
 	}
@@ -799,7 +899,36 @@ func (l *lease) Save(ctx context.Context, t *spotauth.Token) error {
 	// Stored: an earlier attempt that runs late finds the version moved
 	// and writes nothing.
 	l.version, l.attempts = v, nil
+	l.end(released)
 	return nil
+}
+
+// writeResult reads the {version, released} reply of a fenced write.
+func writeResult(c *redis.Cmd) (version int64, released bool, err error) {
+	res, err := c.Slice()
+	if err != nil {
+		return 0, false, err
+	}
+	if len(res) != 2 {
+		return 0, false, fmt.Errorf("unexpected script reply %v", res)
+	}
+	version, _ = res[0].(int64)
+	rel, _ := res[1].(int64)
+	return version, rel == 1, nil
+}
+
+// end records that a write deleted the lease key: the lease's work is
+// done, its renewer stops, and Release has nothing left to send. l.mu is
+// held.
+func (l *lease) end(released bool) {
+	if !released {
+		return
+	}
+	l.ended = true
+	if !l.stopped {
+		l.stopped = true
+		close(l.stop)
+	}
 }
 
 // attempt returns the bytes to send for plain: those of an earlier attempt
@@ -837,7 +966,7 @@ func (l *lease) Delete(ctx context.Context) error {
 	if l.released {
 		return l.s.wrap("delete", fmt.Errorf("%w: the lease was released", spotauth.ErrLeaseLost))
 	}
-	v, err := leaseDeleteScript.Run(ctx, l.s.client, []string{l.s.dataKey}, l.version, l.s.channel).Int64()
+	v, released, err := writeResult(leaseDeleteScript.Run(ctx, l.s.client, l.s.keys(), l.version, l.s.channel, l.value))
 	if err != nil {
 		return l.s.wrap("delete", err)
 	}
@@ -845,11 +974,13 @@ func (l *lease) Delete(ctx context.Context) error {
 		return l.s.wrap("delete", errVersionMoved)
 	}
 	l.version = v
+	l.end(released)
 	return nil
 }
 
 // Release gives the lease up (compare-and-delete) and wakes waiters.
-// Releasing twice is not an error.
+// Releasing twice is not an error. After a successful Save or Delete,
+// which ended the lease already, it sends nothing.
 func (l *lease) Release(ctx context.Context) error {
 	l.mu.Lock()
 	if l.released {
@@ -857,8 +988,15 @@ func (l *lease) Release(ctx context.Context) error {
 		return nil
 	}
 	l.released = true
-	close(l.stop)
+	if !l.stopped {
+		l.stopped = true
+		close(l.stop)
+	}
+	ended := l.ended
 	l.mu.Unlock()
+	if ended {
+		return nil
+	}
 	// Release even when ctx is already done (a caller that gave up
 	// waiting): otherwise waiters would wait for the TTL.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.s.ttl)
@@ -876,31 +1014,41 @@ func (l *lease) String() string { return "redisstore.lease{" + l.s.tag + "}" }
 // deletion, and of a token another process stored, at once.
 var _ spotauth.WatchingStore = (*Store)(nil)
 
-// parseEvent parses a message of the events channel: "saved N",
-// "deleted N" or "released". It returns false for a message that is not
-// an event.
+// parseEvent parses a message of the events channel: "saved N" (with the
+// token's bytes after a space since the message carries it), "deleted N"
+// or "released". It returns false for a message that is not an event.
 func parseEvent(payload string) (spotauth.StoreEvent, bool) {
-	kind, num, _ := strings.Cut(payload, " ")
-	var e spotauth.StoreEvent
+	e, _, ok := parseMessage(payload)
+	return e, ok
+}
+
+// parseMessage is parseEvent, which also returns the token's bytes that a
+// "saved" message carries ("" if none).
+func parseMessage(payload string) (e spotauth.StoreEvent, token string, ok bool) {
+	kind, rest, _ := strings.Cut(payload, " ")
+	num, token, _ := strings.Cut(rest, " ")
 	switch kind {
 	case "saved":
 		e.Kind = spotauth.StoreSaved
 	case "deleted":
 		e.Kind = spotauth.StoreDeleted
-	case "released":
-		if num != "" {
-			return spotauth.StoreEvent{}, false
+		if token != "" {
+			return spotauth.StoreEvent{}, "", false
 		}
-		return spotauth.StoreEvent{Kind: spotauth.StoreReleased}, true
+	case "released":
+		if rest != "" {
+			return spotauth.StoreEvent{}, "", false
+		}
+		return spotauth.StoreEvent{Kind: spotauth.StoreReleased}, "", true
 	default:
-		return spotauth.StoreEvent{}, false
+		return spotauth.StoreEvent{}, "", false
 	}
 	v, err := strconv.ParseInt(num, 10, 64)
 	if err != nil || v < 0 {
-		return spotauth.StoreEvent{}, false
+		return spotauth.StoreEvent{}, "", false
 	}
 	e.Version = v
-	return e, true
+	return e, token, true
 }
 
 // Watch subscribes to the token's events: every process watching learns at
@@ -912,6 +1060,9 @@ func parseEvent(payload string) (spotauth.StoreEvent, bool) {
 // the store as the truth and an event as a cue to read it. Watch returns
 // an error if it cannot subscribe.
 func (s *Store) Watch(ctx context.Context) (<-chan spotauth.StoreEvent, error) {
+	if s.group != nil {
+		return s.group.watch(ctx, s)
+	}
 	sub := s.client.Subscribe(ctx, s.channel)
 	if _, err := sub.Receive(ctx); err != nil {
 		sub.Close()
