@@ -21,9 +21,12 @@ func BenchmarkRequestRedis(b *testing.B) {
 	defer client.Close()
 	var counter redistest.Counter
 	client.AddHook(&counter)
-	stores := func(id string) (spotauth.TokenStore, error) {
-		return redisstore.New(client, "bench:"+StoreKey(id), nil)
+	byUser, err := redisstore.NewStores(client, "bench:", nil)
+	if err != nil {
+		b.Fatal(err)
 	}
+	defer byUser.Close()
+	stores := func(id string) (spotauth.TokenStore, error) { return byUser.TokenStore(StoreKey(id)) }
 	const users = 10000
 	a, reqs := benchAuth(b, users, users, stores)
 	h := a.RequireUser(tokenHandler)

@@ -53,11 +53,14 @@ type replicaConfig struct {
 }
 
 // redisUserStores returns an Options.Store that keeps each user's token
-// under its own key in Redis.
-func redisUserStores(client redis.UniversalClient, prefix string) func(string) (spotauth.TokenStore, error) {
-	return func(id string) (spotauth.TokenStore, error) {
-		return redisstore.New(client, prefix+":user:"+weblogin.StoreKey(id), nil)
+// under its own key in Redis, the users of a process sharing one
+// subscription, and a function that closes them.
+func redisUserStores(client redis.UniversalClient, prefix string) (func(string) (spotauth.TokenStore, error), func()) {
+	users, err := redisstore.NewStores(client, prefix+":user:", nil)
+	if err != nil {
+		panic(err)
 	}
+	return func(id string) (spotauth.TokenStore, error) { return users.TokenStore(weblogin.StoreKey(id)) }, func() { users.Close() }
 }
 
 // apiAnswer is what a replica's /api/me reports of one request.
@@ -127,9 +130,11 @@ func runReplica(c replicaConfig) error {
 	var stats replicaStats
 	stats.Replica = c.ID
 	cfg := &spotauth.Config{ClientID: c.ClientID, RedirectURL: c.RedirectURL, AccountsURL: c.AccountsURL}
+	stores, closeStores := redisUserStores(client, c.Prefix)
+	defer closeStores()
 	auth, err := weblogin.New(cfg, weblogin.Options{
 		Keys:   [][]byte{key},
-		Store:  redisUserStores(client, c.Prefix),
+		Store:  stores,
 		APIURL: c.AccountsURL,
 		OnRefresh: func(id string, t *spotauth.Token) {
 			mu.Lock()
