@@ -11,9 +11,11 @@
 // ([TokenSource]) that refreshes the user's token once per expiry across
 // replicas and retries a request once on 401.
 //
+//	users, err := redisstore.NewStores(rdb, "myapp:user:", nil) // one subscription for all users
+//	...
 //	auth, err := weblogin.New(cfg, weblogin.Options{
 //		Keys:  keys, // weblogin.ParseKeys(os.Getenv("SESSION_KEYS"))
-//		Store: func(id string) (spotauth.TokenStore, error) { return redisstore.New(rdb, "myapp:user:"+weblogin.StoreKey(id), nil) },
+//		Store: func(id string) (spotauth.TokenStore, error) { return users.TokenStore(weblogin.StoreKey(id)) },
 //	})
 //	...
 //	mux.HandleFunc("GET /login", auth.Login)
@@ -46,12 +48,13 @@
 // # Tokens
 //
 // Each user's token lives in a [spotauth.TokenStore] of its own, which
-// [Options.Store] opens by user ID: one key per user in Redis (see
-// store/redisstore), one file per user (store/filestore), or
-// [MemoryStores] for a single process; store/storecrypt encrypts them at
-// rest. Replicas share the stores, and refresh each user's token once per
-// expiry between them through the store's lease (see
-// [spotauth.Config.EnsureToken]).
+// [Options.Store] opens by user ID: one key per user in Redis (from a
+// redisstore.Stores, whose users share one subscription per process), one
+// file per user (store/filestore), or [MemoryStores] for a single process;
+// store/storecrypt encrypts them at rest. Replicas share the stores, and
+// refresh each user's token once per expiry between them through the
+// store's lease (see [spotauth.Config.EnsureToken]); with Redis, each
+// replica sends at most three commands per expiry of a user's token.
 //
 // The token sources of active users are kept in a bounded cache
 // ([Options.MaxUsers], least recently used out). They are on demand

@@ -14,6 +14,7 @@ import (
 	"github.com/spotauth/spotauth"
 	"github.com/spotauth/spotauth/spotauthtest"
 	"github.com/spotauth/spotauth/store/filestore"
+	"github.com/spotauth/spotauth/store/storecrypt"
 	"github.com/spotauth/spotauth/weblogin"
 )
 
@@ -212,25 +213,34 @@ func TestForgottenElsewhere(t *testing.T) {
 }
 
 // fileUserStores returns an Options.Store that keeps each user's token in
-// a file of its own in dir.
-func fileUserStores(dir string) func(string) (spotauth.TokenStore, error) {
+// a file of its own in dir, encrypted with sealer.
+func fileUserStores(dir string, sealer storecrypt.Sealer) func(string) (spotauth.TokenStore, error) {
 	return func(id string) (spotauth.TokenStore, error) {
-		return filestore.New(dir, weblogin.StoreKey(id), nil)
+		return filestore.New(dir, weblogin.StoreKey(id), &filestore.Options{Sealer: sealer})
 	}
 }
 
 // TestFileStores: two replicas on one host share a directory of token
-// files, one per user; the file store keeps whole seconds.
+// files, one per user, encrypted at rest; the file store keeps whole
+// seconds.
 func TestFileStores(t *testing.T) {
 	dir := t.TempDir()
-	store := func(o *weblogin.Options) { o.Store = fileUserStores(dir) }
+	sealer, err := storecrypt.New([]byte(strings.Repeat("s", storecrypt.KeySize)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := func(o *weblogin.Options) { o.Store = fileUserStores(dir, sealer) }
 	a := newEnv(t, envOptions{fakeClock: true, opts: store, server: func(s *spotauthtest.Server) { s.Refresh = spotauthtest.RefreshRotate }})
 	b := newEnv(t, envOptions{srv: a.srv, opts: store, cfg: func(c *spotauth.Config) { c.RedirectURL = a.cfg.RedirectURL }})
 	a.setUser("Older.Account")
 	br := newBrowser(t)
 	br.login(a, "/")
-	if _, err := os.Stat(filepath.Join(dir, weblogin.StoreKey("Older.Account")+".json")); err != nil {
+	raw, err := os.ReadFile(filepath.Join(dir, weblogin.StoreKey("Older.Account")+".json"))
+	if err != nil {
 		t.Fatalf("token file: %v", err)
+	}
+	if !strings.Contains(string(raw), `"sealed"`) || strings.Contains(string(raw), "access_token") || strings.Contains(string(raw), "refresh_token") {
+		t.Errorf("the token file is not encrypted: %.40q...", raw)
 	}
 	for round := 1; round <= 2; round++ {
 		a.srv.Clock.Advance(time.Hour)

@@ -35,6 +35,7 @@ import (
 	"github.com/spotauth/spotauth/internal/redistest"
 	"github.com/spotauth/spotauth/spotauthtest"
 	"github.com/spotauth/spotauth/store/redisstore"
+	"github.com/spotauth/spotauth/store/storecrypt"
 	"github.com/spotauth/spotauth/weblogin"
 )
 
@@ -50,13 +51,14 @@ type replicaConfig struct {
 	ClientID    string
 	RedirectURL string
 	Key         string // cookie key, base64
+	SealKey     string // token encryption key, base64 (storecrypt)
 }
 
 // redisUserStores returns an Options.Store that keeps each user's token
-// under its own key in Redis, the users of a process sharing one
-// subscription, and a function that closes them.
-func redisUserStores(client redis.UniversalClient, prefix string) (func(string) (spotauth.TokenStore, error), func()) {
-	users, err := redisstore.NewStores(client, prefix+":user:", nil)
+// under its own key in Redis, sealed by sealer if not nil, the users of a
+// process sharing one subscription, and a function that closes them.
+func redisUserStores(client redis.UniversalClient, prefix string, sealer storecrypt.Sealer) (func(string) (spotauth.TokenStore, error), func()) {
+	users, err := redisstore.NewStores(client, prefix+":user:", &redisstore.Options{Sealer: sealer})
 	if err != nil {
 		panic(err)
 	}
@@ -130,7 +132,15 @@ func runReplica(c replicaConfig) error {
 	var stats replicaStats
 	stats.Replica = c.ID
 	cfg := &spotauth.Config{ClientID: c.ClientID, RedirectURL: c.RedirectURL, AccountsURL: c.AccountsURL}
-	stores, closeStores := redisUserStores(client, c.Prefix)
+	sk, err := storecrypt.ParseKey(c.SealKey)
+	if err != nil {
+		return err
+	}
+	sealer, err := storecrypt.New(sk)
+	if err != nil {
+		return err
+	}
+	stores, closeStores := redisUserStores(client, c.Prefix, sealer)
 	defer closeStores()
 	auth, err := weblogin.New(cfg, weblogin.Options{
 		Keys:   [][]byte{key},
@@ -304,7 +314,7 @@ func TestReplicas(t *testing.T) {
 	public := "http://" + ln.Addr().String()
 	c := replicaConfig{RedisAddr: redisAddr, Prefix: fmt.Sprintf("weblogin-test-%d", time.Now().UnixNano()),
 		AccountsURL: srv.URL, ClientID: srv.ClientID, RedirectURL: public + "/callback",
-		Key: base64.StdEncoding.EncodeToString(testKey)}
+		Key: base64.StdEncoding.EncodeToString(testKey), SealKey: storecrypt.GenerateKey()}
 	var reps []*replica
 	var targets []*url.URL
 	for i := range replicas {
@@ -346,6 +356,13 @@ func TestReplicas(t *testing.T) {
 			crossed++
 		}
 		users[i] = user{id, b}
+	}
+	// The tokens are encrypted at rest.
+	admin := redis.NewClient(&redis.Options{Addr: redisAddr})
+	defer admin.Close()
+	raw, err := admin.HGet(context.Background(), "{"+c.Prefix+":user:"+weblogin.StoreKey(users[0].id)+"}:token", "token").Bytes()
+	if err != nil || !storecrypt.IsSealed(raw) {
+		t.Errorf("stored token of %s: sealed %v, %v; want sealed", users[0].id, storecrypt.IsSealed(raw), err)
 	}
 	if crossed == 0 {
 		t.Errorf("no login completed on another replica than the one it started on")

@@ -91,7 +91,7 @@ func measureRoundTrips(t *testing.T, addr string, procs int) roundTripFigures {
 	ctx := context.Background()
 
 	// Seed each user's key with a fresh token.
-	seedStores, closeSeed := redisUserStores(admin, prefix)
+	seedStores, closeSeed := redisUserStores(admin, prefix, nil)
 	defer closeSeed()
 	for u := range users {
 		id := fmt.Sprintf("rt-user%d", u)
@@ -119,7 +119,7 @@ func measureRoundTrips(t *testing.T, addr string, procs int) roundTripFigures {
 	for i := range ps {
 		p := &process{client: redis.NewClient(&redis.Options{Addr: addr}), counter: &redistest.Counter{}}
 		p.client.AddHook(p.counter)
-		open, closeStores := redisUserStores(p.client, prefix)
+		open, closeStores := redisUserStores(p.client, prefix, nil)
 		p.closeStores = closeStores
 		for u := range users {
 			st, err := open(fmt.Sprintf("rt-user%d", u))
