@@ -91,7 +91,7 @@ func refreshWindow(b *testing.B, callers int, baseline bool) window {
 	access, refresh := srv.IssueUserToken(srv.ClientID, []string{"user-read-private"}, false)
 	start := time.Now()
 	tok := &spotauth.Token{AccessToken: access, TokenType: "Bearer", RefreshToken: refresh, Expiry: start.Add(life)}
-	cfg := &spotauth.Config{ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, Endpoint: srv.Endpoint(), HTTPClient: srv.Client()}
+	cfg := &spotauth.Config{ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, Endpoint: spotauth.NewEndpoint(srv.URL), HTTPClient: srv.Client()}
 	// No jitter: the window opens at 3/4 of the life (a quarter of a
 	// short token's life is its window).
 	src := cfg.UserSource(tok, &spotauth.SourceOptions{Jitter: -1})

@@ -23,7 +23,7 @@ func ExampleConfig_UserSource() {
 	access, refresh := srv.IssueUserToken(srv.ClientID, []string{"user-read-private"}, false)
 	tok := &spotauth.Token{AccessToken: access, TokenType: "Bearer", RefreshToken: refresh, Expiry: time.Now().Add(time.Hour)}
 
-	cfg := &spotauth.Config{ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, Endpoint: srv.Endpoint(), HTTPClient: srv.Client()}
+	cfg := &spotauth.Config{ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, Endpoint: spotauth.NewEndpoint(srv.URL), HTTPClient: srv.Client()}
 	src := cfg.UserSource(tok, &spotauth.SourceOptions{
 		Store:   spotauth.NewMemoryStore(tok), // or store/file, store/redis
 		OnError: func(err error) { log.Print(err) },
@@ -49,7 +49,7 @@ func ExampleConfig_UserSource() {
 func ExampleConfig_AppSource() {
 	srv := spotauthtest.NewServer()
 	defer srv.Close()
-	cfg := &spotauth.Config{ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, Endpoint: srv.Endpoint(), HTTPClient: srv.Client()}
+	cfg := &spotauth.Config{ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, Endpoint: spotauth.NewEndpoint(srv.URL), HTTPClient: srv.Client()}
 	src := cfg.AppSource(nil)
 	defer src.Close()
 	for range 3 {
@@ -67,7 +67,7 @@ func Example_zmb3Spotify() {
 	srv := spotauthtest.NewServer()
 	defer srv.Close()
 	access, refresh := srv.IssueUserToken(srv.ClientID, []string{"user-read-private", "user-read-email"}, false)
-	cfg := &spotauth.Config{ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, Endpoint: srv.Endpoint(), HTTPClient: srv.Client()}
+	cfg := &spotauth.Config{ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, Endpoint: spotauth.NewEndpoint(srv.URL), HTTPClient: srv.Client()}
 	src := cfg.UserSource(&spotauth.Token{AccessToken: access, TokenType: "Bearer", RefreshToken: refresh, Expiry: time.Now().Add(time.Hour)}, nil)
 	defer src.Close()
 
@@ -92,7 +92,7 @@ func ExampleConfig_EnsureToken() {
 	store := spotauth.NewMemoryStore(&spotauth.Token{AccessToken: access, TokenType: "Bearer",
 		RefreshToken: refresh, Expiry: time.Now().Add(2 * time.Minute)}) // or store/file, store/redis
 
-	cfg := &spotauth.Config{ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, Endpoint: srv.Endpoint(), HTTPClient: srv.Client()}
+	cfg := &spotauth.Config{ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, Endpoint: spotauth.NewEndpoint(srv.URL), HTTPClient: srv.Client()}
 	ctx := context.Background()
 	for _, minValid := range []time.Duration{time.Minute, 10 * time.Minute, 10 * time.Minute} {
 		tok, err := cfg.EnsureToken(ctx, store, minValid)

@@ -91,7 +91,7 @@ func ExampleConfig_Exchange() {
 		ClientSecret: srv.ClientSecret,
 		RedirectURL:  srv.RedirectURI,
 		Scopes:       spotauth.NewScopes(spotauth.ScopeUserReadPrivate, spotauth.ScopeUserReadEmail),
-		Endpoint:     srv.Endpoint(), // spotauth.NewEndpoint(spotauth.SpotifyAccountsURL) in production
+		Endpoint:     spotauth.NewEndpoint(srv.URL), // spotauth.NewEndpoint(spotauth.SpotifyAccountsURL) in production
 		HTTPClient:   srv.Client(),
 	}
 	ctx := context.Background()
@@ -141,7 +141,7 @@ func ExampleConfig_Exchange_pkce() {
 	cfg := &spotauth.Config{
 		ClientID:    srv.ClientID,
 		RedirectURL: srv.RedirectURI,
-		Endpoint:    srv.Endpoint(),
+		Endpoint:    spotauth.NewEndpoint(srv.URL),
 		HTTPClient:  srv.Client(),
 	}
 	verifier := spotauth.GenerateVerifier()
@@ -178,7 +178,7 @@ func ExampleConfig_ClientCredentials() {
 	cfg := &spotauth.Config{
 		ClientID:     srv.ClientID,
 		ClientSecret: srv.ClientSecret,
-		Endpoint:     srv.Endpoint(),
+		Endpoint:     spotauth.NewEndpoint(srv.URL),
 		HTTPClient:   srv.Client(),
 	}
 	tok, err := cfg.ClientCredentials(context.Background())
@@ -204,7 +204,7 @@ func ExampleConfig_Refresh() {
 	cfg := &spotauth.Config{
 		ClientID:     srv.ClientID,
 		ClientSecret: srv.ClientSecret,
-		Endpoint:     srv.Endpoint(),
+		Endpoint:     spotauth.NewEndpoint(srv.URL),
 		HTTPClient:   srv.Client(),
 	}
 	ctx := context.Background()
@@ -242,7 +242,7 @@ func ExampleUserAuth_RequestRedirect() {
 	cfg := &spotauth.Config{
 		ClientID:   srv.ClientID,
 		Scopes:     spotauth.NewScopes(spotauth.ScopeUserReadPrivate),
-		Endpoint:   srv.Endpoint(),
+		Endpoint:   spotauth.NewEndpoint(srv.URL),
 		HTTPClient: srv.Client(),
 	}
 	// The tool listens on a free port and registers no port with Spotify.
@@ -309,7 +309,7 @@ func ExampleTokenError() {
 	cfg := &spotauth.Config{
 		ClientID:     srv.ClientID,
 		ClientSecret: srv.ClientSecret,
-		Endpoint:     srv.Endpoint(),
+		Endpoint:     spotauth.NewEndpoint(srv.URL),
 		HTTPClient:   srv.Client(),
 		Retry:        spotauth.RetryPolicy{BaseDelay: time.Millisecond},
 	}

@@ -538,7 +538,7 @@ func fakeConfig(srv *spotauthtest.Server) *spotauth.Config {
 		ClientID:     srv.ClientID,
 		ClientSecret: srv.ClientSecret,
 		RedirectURL:  srv.RedirectURI,
-		Endpoint:     srv.Endpoint(),
+		Endpoint:     spotauth.NewEndpoint(srv.URL),
 		HTTPClient:   srv.Client(),
 		Retry:        spotauth.RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond},
 		Now:          srv.Clock.Now,

@@ -234,7 +234,7 @@ func TestValidateRedirectURIAgreesWithFake(t *testing.T) {
 			if regErr != nil {
 				t.Fatalf("fake AddApp(%q) = %v; want it registered, as the library accepts it", tt.uri, regErr)
 			}
-			cfg := &spotauth.Config{ClientID: app.ClientID, RedirectURL: tt.uri, Endpoint: srv.Endpoint(), HTTPClient: srv.Client()}
+			cfg := &spotauth.Config{ClientID: app.ClientID, RedirectURL: tt.uri, Endpoint: spotauth.NewEndpoint(srv.URL), HTTPClient: srv.Client()}
 			ua, err := cfg.NewUserAuth(true)
 			if err != nil {
 				t.Fatalf("NewUserAuth(%q) = %v", tt.uri, err)

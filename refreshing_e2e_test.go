@@ -25,7 +25,7 @@ func e2e(t *testing.T, mode spotauthtest.RefreshMode) (*spotauthtest.Server, *sp
 	srv.Start()
 	t.Cleanup(srv.Close)
 	access, refresh := srv.IssueUserToken(srv.ClientID, []string{"user-read-private"}, false)
-	cfg := &spotauth.Config{ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, Endpoint: srv.Endpoint(), HTTPClient: srv.Client()}
+	cfg := &spotauth.Config{ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, Endpoint: spotauth.NewEndpoint(srv.URL), HTTPClient: srv.Client()}
 	tok := &spotauth.Token{AccessToken: access, TokenType: "Bearer", RefreshToken: refresh, Expiry: time.Now().Add(time.Hour),
 		Scope: spotauth.NewScopes(spotauth.ScopeUserReadPrivate)}
 	return srv, cfg, tok
@@ -274,7 +274,7 @@ func TestE2EAppSourceSharedStore(t *testing.T) {
 	srv.AccessTokenLifetime = 2 * time.Second
 	srv.Start()
 	t.Cleanup(srv.Close)
-	cfg := &spotauth.Config{ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, Endpoint: srv.Endpoint(), HTTPClient: srv.Client()}
+	cfg := &spotauth.Config{ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, Endpoint: spotauth.NewEndpoint(srv.URL), HTTPClient: srv.Client()}
 	store := spotauth.NewMemoryStore(nil)
 	a := cfg.AppSource(&spotauth.SourceOptions{Store: store})
 	closeSource(t, a)

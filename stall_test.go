@@ -29,7 +29,7 @@ func stallFake(life time.Duration) (*spotauthtest.Server, *spotauth.Config, *spo
 	srv.AccessTokenLifetime = life
 	srv.Start()
 	access, refresh := srv.IssueUserToken(srv.ClientID, []string{"user-read-private"}, false)
-	cfg := &spotauth.Config{ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, Endpoint: srv.Endpoint(), HTTPClient: srv.Client()}
+	cfg := &spotauth.Config{ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, Endpoint: spotauth.NewEndpoint(srv.URL), HTTPClient: srv.Client()}
 	tok := &spotauth.Token{AccessToken: access, TokenType: "Bearer", RefreshToken: refresh, Expiry: time.Now().Add(life)}
 	return srv, cfg, tok
 }

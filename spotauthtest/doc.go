@@ -5,7 +5,7 @@
 //	srv := spotauthtest.NewServer()
 //	defer srv.Close()
 //	cfg := spotauth.Config{ClientID: srv.ClientID, ClientSecret: srv.ClientSecret,
-//		Endpoint: srv.Endpoint(), HTTPClient: srv.Client()}
+//		Endpoint: spotauth.NewEndpoint(srv.URL), HTTPClient: srv.Client()}
 //
 // A [Server] serves, on a loopback address:
 //

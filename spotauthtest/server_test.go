@@ -48,15 +48,11 @@ func TestLifecycle(t *testing.T) {
 		_ = s.Client()
 		s.Close()
 	})
-	t.Run("URL and Endpoint", func(t *testing.T) {
+	t.Run("URL and Client", func(t *testing.T) {
 		s := spotauthtest.NewServer()
 		defer s.Close()
 		if !strings.HasPrefix(s.URL, "http://127.0.0.1:") || strings.HasSuffix(s.URL, "/") {
 			t.Errorf("URL = %q; want http://127.0.0.1:port without a trailing slash", s.URL)
-		}
-		ep := s.Endpoint()
-		if ep.AuthURL != s.URL+"/authorize" || ep.TokenURL != s.URL+"/api/token" {
-			t.Errorf("Endpoint() = %+v", ep)
 		}
 		if s.Client() != s.Client() {
 			t.Errorf("Client() returns a new client each call; want one")
@@ -118,7 +114,6 @@ func TestLifecycle(t *testing.T) {
 			s.Close()
 			s.Start()
 		}},
-		{"Endpoint before Start", func() { spotauthtest.NewUnstartedServer().Endpoint() }},
 		{"default app with a localhost redirect URI", func() {
 			s := spotauthtest.NewUnstartedServer()
 			defer s.Close()

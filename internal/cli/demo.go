@@ -87,7 +87,7 @@ func runDemo(ctx context.Context, opts *demoOptions) (err error) {
 	cfg := &spotauth.Config{
 		ClientID:    srv.ClientID,
 		RedirectURL: redirect,
-		Endpoint:    srv.Endpoint(),
+		Endpoint:    spotauth.NewEndpoint(srv.URL),
 		HTTPClient:  srv.Client(),
 	}
 	scopes := spotauth.NewScopes(spotauth.ScopeUserReadPrivate, spotauth.ScopeUserReadEmail)

@@ -70,7 +70,7 @@ func TestEnsureTokenSurvivesRedisStall(t *testing.T) {
 				t.Fatal(err)
 			}
 			pause := &pauseAfterAnswer{base: fake.Client().Transport, srv: red, d: stall}
-			cfg := &spotauth.Config{ClientID: fake.ClientID, ClientSecret: fake.ClientSecret, Endpoint: fake.Endpoint(),
+			cfg := &spotauth.Config{ClientID: fake.ClientID, ClientSecret: fake.ClientSecret, Endpoint: spotauth.NewEndpoint(fake.URL),
 				HTTPClient: &http.Client{Transport: pause}}
 
 			cctx, cancel := context.WithTimeout(ctx, timeout)
