@@ -140,8 +140,8 @@ func redirectTo(w http.ResponseWriter, redirectURI string, params ...string) {
 		b.WriteByte('=')
 		b.WriteString(url.QueryEscape(params[i+1]))
 	}
-	w.Header()["Location"] = []string{b.String()}
-	w.Header()["Cache-Control"] = hdrNoStore
+	w.Header().Set("Location", b.String())
+	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusFound)
 }
 
@@ -198,10 +198,9 @@ func (s *Server) serveConsentPage(w http.ResponseWriter, cfg *config, req *Autho
 	page := fmt.Sprintf(consentHTML,
 		html.EscapeString(req.ClientID), html.EscapeString(cfg.user.DisplayName),
 		html.EscapeString(cfg.user.ID), scopes.String(), consentPath, html.EscapeString(id))
-	h := w.Header()
-	h["Cache-Control"] = hdrNoStore
-	h["X-Frame-Options"] = []string{"DENY"}
-	writeBody(w, http.StatusOK, hdrHTML, []byte(page))
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Frame-Options", "DENY")
+	writeBody(w, http.StatusOK, "text/html; charset=utf-8", []byte(page))
 }
 
 const consentHTML = `<!DOCTYPE html>

@@ -50,9 +50,13 @@
 //     authentication, revoked or rotated away ("Refresh token revoked"),
 //     expired ("Refresh token expired").
 //   - An empty client_secret, or an empty secret in a Basic header, counts
-//     as no secret. Basic credentials are not URL-decoded.
-//   - Only the request body is read; parameters in the token URL's query
-//     are ignored. The first occurrence of a repeated parameter wins.
+//     as no secret. Basic credentials are read by [http.Request.BasicAuth]
+//     ("Basic", one space, base64) and are not URL-decoded.
+//   - The body is read by [http.Request.ParseForm], and only the body:
+//     parameters in the token URL's query are ignored. The first occurrence
+//     of a repeated parameter wins. A body the parser refuses (a bad
+//     %-escape, a raw semicolon, more than 64 KiB), or a malformed query
+//     string, counts as a request without parameters.
 //   - /api/token answers other methods than POST with 405 and
 //     {"error":"invalid_request",...}.
 //   - /v1/me answers a client-credentials token, which has no user, with 401

@@ -1,6 +1,7 @@
 package spotauthtest
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -339,8 +340,13 @@ func (s *Server) serveFault(w http.ResponseWriter, r *http.Request, f *Fault, ap
 		}
 		return []byte(token)
 	}
-	var body []byte
-	ctype := hdrJSON
+	// errorBody is the JSON error body of each endpoint.
+	errorBody := func(code, desc, msg string) any {
+		if api {
+			return newAPIError(status, msg)
+		}
+		return oauthError{code, desc}
+	}
 	switch f.Kind {
 	case FaultRateLimit:
 		if f.RetryAfter >= 0 {
@@ -348,42 +354,24 @@ func (s *Server) serveFault(w http.ResponseWriter, r *http.Request, f *Fault, ap
 			if f.RetryAfter == 0 {
 				secs = 1
 			}
-			w.Header()["Retry-After"] = []string{strconv.FormatInt(secs, 10)}
+			w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
 		}
-		body = appendAPIError(nil, status, "API rate limit exceeded")
+		writeJSON(w, status, newAPIError(status, "API rate limit exceeded"))
 	case FaultServerError:
-		if api {
-			body = appendAPIError(nil, status, "Server error.")
-		} else {
-			body = appendOAuthError(nil, "server_error", "Internal server error")
-		}
+		writeJSON(w, status, errorBody("server_error", "Internal server error", "Server error."))
 	case FaultUnavailable:
-		if api {
-			body = appendAPIError(nil, status, "Service unavailable")
-		} else {
-			body = appendOAuthError(nil, "temporarily_unavailable", "Service unavailable")
-		}
+		writeJSON(w, status, errorBody("temporarily_unavailable", "Service unavailable", "Service unavailable"))
 	case FaultMalformedJSON:
-		body = pick(malformedTokenBody, malformedMeBody)
+		writeBody(w, status, "application/json", pick(malformedTokenBody, malformedMeBody))
 	case FaultWrongShape:
-		body = pick(wrongShapeToken, wrongShapeMe)
+		writeBody(w, status, "application/json", pick(wrongShapeToken, wrongShapeMe))
 	case FaultEmptyBody:
+		writeBody(w, status, "application/json", nil)
 	case FaultHTML:
-		body, ctype = []byte(htmlFaultBody), hdrHTML
+		writeBody(w, status, "text/html; charset=utf-8", []byte(htmlFaultBody))
 	case FaultError:
-		code := f.Code
-		if code == "" {
-			code = "invalid_grant"
-		}
-		if api {
-			msg := f.Description
-			if msg == "" {
-				msg = code
-			}
-			body = appendAPIError(nil, status, msg)
-		} else {
-			body = appendOAuthError(nil, code, f.Description)
-		}
+		code := cmp.Or(f.Code, "invalid_grant")
+		writeJSON(w, status, errorBody(code, f.Description, cmp.Or(f.Description, code)))
 	case FaultTruncated:
 		full := pick(truncatedToken, truncatedMe)
 		c := s.hijack(w)
@@ -392,14 +380,11 @@ func (s *Server) serveFault(w http.ResponseWriter, r *http.Request, f *Fault, ap
 			strconv.Itoa(len(full)) + "\r\n\r\n"
 		_, _ = c.Write(append([]byte(head), full[:len(full)/2]...))
 		_ = c.Close()
-		return true
 	case FaultDrop:
 		s.hijackClose(w)
-		return true
 	default:
-		body = appendAPIError(nil, status, "unknown fault kind")
+		writeAPIError(w, status, "unknown fault kind")
 	}
-	writeBody(w, status, ctype, body)
 	return true
 }
 

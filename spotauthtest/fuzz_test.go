@@ -141,23 +141,23 @@ func FuzzRedirectMatch(f *testing.F) {
 	})
 }
 
-func TestAppendJSONString(t *testing.T) {
+func TestWriteJSON(t *testing.T) {
 	tests := []struct{ in, want string }{
-		{"plain", `"plain"`},
-		{`q"b\`, `"q\"b\\"`},
-		{"\n\t\r\x00\x1f\x7f", `"\n\t\r\u0000\u001f\u007f"`},
-		{"<&>", `"<&>"`},
-		{"\xff", `"\ufffd"`},
-		{"é\u2028", `"é\u2028"`},
+		{"plain", `{"error":"plain"}`},
+		{`q"b\`, `{"error":"q\"b\\"}`},
+		{"\n\t\r\x00\x1f", `{"error":"\n\t\r\u0000\u001f"}`},
+		{"<&>", `{"error":"<&>"}`},
+		{"\xff", `{"error":"\ufffd"}`},
+		{"é\u2028", `{"error":"é\u2028"}`},
 	}
 	for _, tt := range tests {
-		got := string(appendJSONString(nil, tt.in))
-		if got != tt.want {
-			t.Errorf("appendJSONString(%q) = %s; want %s", tt.in, got, tt.want)
+		rec := httptest.NewRecorder()
+		writeJSON(rec, 400, oauthError{Error: tt.in})
+		if got := rec.Body.String(); got != tt.want {
+			t.Errorf("writeJSON(%q) wrote %s; want %s", tt.in, got, tt.want)
 		}
-		var back string
-		if err := json.Unmarshal([]byte(got), &back); err != nil {
-			t.Errorf("appendJSONString(%q) = %s: not JSON: %v", tt.in, got, err)
+		if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
+			t.Errorf("writeJSON: Content-Type = %q; want application/json", ct)
 		}
 	}
 }

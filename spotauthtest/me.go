@@ -1,7 +1,6 @@
 package spotauthtest
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -97,13 +96,8 @@ func (s *Server) serveMe(w http.ResponseWriter, r *http.Request) {
 	if e.grant.private {
 		resp.Country, resp.Product = u.Country, u.Product
 	}
-	body, err := json.Marshal(resp)
-	if err != nil {
-		writeAPIError(w, http.StatusInternalServerError, "Server error.")
-		return
-	}
 	st.stats.meOK.Add(1)
-	writeBody(w, http.StatusOK, hdrJSON, body)
+	writeJSON(w, http.StatusOK, resp)
 }
 
 func (s *Server) unauthorized(w http.ResponseWriter, msg string) {

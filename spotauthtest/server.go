@@ -1,7 +1,9 @@
 package spotauthtest
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -144,8 +146,6 @@ type Server struct {
 	connMu     sync.Mutex        // guards fresh
 	fresh      map[net.Conn]bool // connections that have not sent a request yet
 	freshCount atomic.Int64      // len(fresh), read without the lock
-
-	lastBasic atomic.Pointer[basicCache] // the last Authorization: Basic value decoded
 }
 
 // config is the snapshot of the configuration fields that handlers read.
@@ -493,4 +493,54 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeText(w, http.StatusNotFound, "404 page not found")
 	}
+}
+
+// oauthError is a token endpoint error body (RFC 6749 §5.2).
+type oauthError struct {
+	Error       string `json:"error"`
+	Description string `json:"error_description,omitempty"`
+}
+
+// apiError is a Web API error body: {"error":{"status":...,"message":...}}.
+type apiError struct {
+	Error struct {
+		Status  int    `json:"status"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+func newAPIError(status int, msg string) apiError {
+	var e apiError
+	e.Error.Status, e.Error.Message = status, msg
+	return e
+}
+
+// writeJSON writes v as compact JSON. Like Spotify, and unlike
+// json.Marshal, it leaves <, > and & unescaped.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		panic("spotauthtest: " + err.Error()) // the fake's own types always encode
+	}
+	writeBody(w, status, "application/json", bytes.TrimSuffix(b.Bytes(), []byte("\n")))
+}
+
+// writeBody writes a complete response with the given content type.
+func writeBody(w http.ResponseWriter, status int, ctype string, body []byte) {
+	w.Header().Set("Content-Type", ctype)
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// writeText writes a text/plain page, as Spotify's /authorize does for
+// invalid requests.
+func writeText(w http.ResponseWriter, status int, text string) {
+	writeBody(w, status, "text/plain; charset=utf-8", []byte(text))
+}
+
+// writeAPIError writes a Web API error.
+func writeAPIError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, newAPIError(status, msg))
 }

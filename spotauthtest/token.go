@@ -4,11 +4,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"io"
-	"mime"
 	"net/http"
-	"net/url"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -53,123 +49,50 @@ const (
 	descRefreshExpired    = "Refresh token expired"
 )
 
-// tokenForm holds the parameters the token endpoint reads; the first
-// occurrence of a parameter wins, others are ignored.
+// tokenForm holds the parameters the token endpoint reads.
 type tokenForm struct {
 	grantType, code, redirectURI, clientID, clientSecret, codeVerifier, refreshToken string
-	hasGrant, hasRedirect, hasVerifier                                               bool
 }
 
-// parseTokenForm parses an application/x-www-form-urlencoded body. It
-// reports false for a body that is not well-formed (a bad %-escape).
-func parseTokenForm(body string) (f tokenForm, ok bool) {
-	for body != "" {
-		var pair string
-		pair, body, _ = strings.Cut(body, "&")
-		if pair == "" {
-			continue
-		}
-		k, v, _ := strings.Cut(pair, "=")
-		k, err := url.QueryUnescape(k)
-		if err != nil {
-			return tokenForm{}, false
-		}
-		var dst *string
-		switch k {
-		case "grant_type":
-			if f.hasGrant {
-				continue
-			}
-			f.hasGrant, dst = true, &f.grantType
-		case "code":
-			dst = &f.code
-		case "redirect_uri":
-			if f.hasRedirect {
-				continue
-			}
-			f.hasRedirect, dst = true, &f.redirectURI
-		case "client_id":
-			dst = &f.clientID
-		case "client_secret":
-			dst = &f.clientSecret
-		case "code_verifier":
-			if f.hasVerifier {
-				continue
-			}
-			f.hasVerifier, dst = true, &f.codeVerifier
-		case "refresh_token":
-			dst = &f.refreshToken
-		default:
-			if _, err := url.QueryUnescape(v); err != nil {
-				return tokenForm{}, false
-			}
-			continue
-		}
-		v, err = url.QueryUnescape(v)
-		if err != nil {
-			return tokenForm{}, false
-		}
-		if *dst == "" {
-			*dst = v
-		}
+// readTokenForm reads the form body of a POST with net/http's parser: the
+// first occurrence of a parameter wins. A body that is not a well-formed
+// application/x-www-form-urlencoded form of at most maxBody bytes (JSON, a
+// bad %-escape, a raw semicolon) gives an empty form, as if it had no
+// parameters at all; so does a malformed query string.
+func readTokenForm(w http.ResponseWriter, r *http.Request) tokenForm {
+	if r.Method != http.MethodPost {
+		return tokenForm{}
 	}
-	return f, true
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	if err := r.ParseForm(); err != nil {
+		return tokenForm{}
+	}
+	v := r.PostForm
+	return tokenForm{
+		grantType:    v.Get("grant_type"),
+		code:         v.Get("code"),
+		redirectURI:  v.Get("redirect_uri"),
+		clientID:     v.Get("client_id"),
+		clientSecret: v.Get("client_secret"),
+		codeVerifier: v.Get("code_verifier"),
+		refreshToken: v.Get("refresh_token"),
+	}
 }
 
-// clientAuth is the parsed Authorization header of a token request.
+// clientAuth is the Authorization header of a token request.
 type clientAuth struct {
-	present, bad bool
+	present, bad bool // bad: present but not valid Basic credentials
 	id, secret   string
 }
 
-// basicCache remembers the last Basic header decoded: most requests of a
-// test or benchmark repeat the same one.
-type basicCache struct {
-	header string
-	auth   clientAuth
-}
-
-// parseBasic parses h, reusing the last result when the header repeats.
-func (s *Server) parseBasic(h []string) clientAuth {
-	if len(h) == 0 || h[0] == "" {
+// readClientAuth reads the header with [http.Request.BasicAuth]: the
+// credentials are not URL-decoded.
+func readClientAuth(r *http.Request) clientAuth {
+	if r.Header.Get("Authorization") == "" {
 		return clientAuth{}
 	}
-	if c := s.lastBasic.Load(); c != nil && c.header == h[0] {
-		return c.auth
-	}
-	a := parseBasic(h)
-	s.lastBasic.Store(&basicCache{header: h[0], auth: a})
-	return a
-}
-
-func parseBasic(h []string) clientAuth {
-	if len(h) == 0 || h[0] == "" {
-		return clientAuth{}
-	}
-	v := h[0]
-	if len(v) < 6 || !strings.EqualFold(v[:6], "basic ") {
-		return clientAuth{present: true, bad: true}
-	}
-	dec, err := base64.StdEncoding.DecodeString(strings.TrimSpace(v[6:]))
-	if err != nil {
-		return clientAuth{present: true, bad: true}
-	}
-	id, secret, ok := strings.Cut(string(dec), ":")
-	if !ok {
-		return clientAuth{present: true, bad: true}
-	}
-	return clientAuth{present: true, id: id, secret: secret}
-}
-
-func isFormContentType(ct []string) bool {
-	if len(ct) == 0 {
-		return false
-	}
-	if ct[0] == "application/x-www-form-urlencoded" {
-		return true
-	}
-	mt, _, err := mime.ParseMediaType(ct[0])
-	return err == nil && mt == "application/x-www-form-urlencoded"
+	id, secret, ok := r.BasicAuth()
+	return clientAuth{present: true, bad: !ok, id: id, secret: secret}
 }
 
 // tokenResult is the outcome of a token request.
@@ -196,19 +119,8 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	n := st.stats.token.Add(1)
 	now := s.now()
 
-	var f tokenForm
-	bp := getBuf()
-	defer putBuf(bp)
-	if r.Method == http.MethodPost && isFormContentType(r.Header["Content-Type"]) {
-		b, err := readBody(r.Body, (*bp)[:0])
-		*bp = b
-		if err == nil {
-			if ff, ok := parseTokenForm(string(b)); ok {
-				f = ff
-			}
-		}
-	}
-	a := s.parseBasic(r.Header["Authorization"])
+	f := readTokenForm(w, r)
+	a := readClientAuth(r)
 	res := tokenResult{grantIdx: grantIndex(f.grantType)}
 	res.auth = authStyle(&f, &a)
 	res.clientID = f.clientID
@@ -243,35 +155,6 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	s.record(now, n, f.grantType, &res) // before the client can see the answer
 	s.writeTokenResult(w, &res)
 }
-
-// readBody appends body to b, up to maxBody bytes.
-func readBody(body io.Reader, b []byte) ([]byte, error) {
-	for {
-		if len(b) > maxBody {
-			return b, errTooLarge
-		}
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-		m, err := body.Read(b[len(b):min(cap(b), maxBody+1)])
-		b = b[:len(b)+m]
-		if err == io.EOF {
-			if len(b) > maxBody {
-				return b, errTooLarge
-			}
-			return b, nil
-		}
-		if err != nil {
-			return b, err
-		}
-	}
-}
-
-type bodyError string
-
-func (e bodyError) Error() string { return string(e) }
-
-const errTooLarge = bodyError("spotauthtest: request body too large")
 
 func authStyle(f *tokenForm, a *clientAuth) AuthStyle {
 	switch {
@@ -530,34 +413,29 @@ func s256(verifier string) string {
 	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
+// tokenResponse is the body of a successful token request (spec §2.4).
+type tokenResponse struct {
+	AccessToken  string  `json:"access_token"`
+	TokenType    string  `json:"token_type"`
+	Scope        *string `json:"scope,omitempty"` // nil: no scope member
+	ExpiresIn    int64   `json:"expires_in"`
+	RefreshToken string  `json:"refresh_token,omitempty"`
+}
+
 // writeTokenResult writes a success or an error body.
 func (s *Server) writeTokenResult(w http.ResponseWriter, res *tokenResult) {
-	bp := getBuf()
-	b := (*bp)[:0]
-	h := w.Header()
-	if res.status == http.StatusOK {
-		h["Cache-Control"] = hdrNoStore
-		b = append(b, `{"access_token":"`...)
-		b = append(b, res.access...)
-		b = append(b, `","token_type":"Bearer"`...)
-		if res.scope != nil {
-			b = append(b, `,"scope":`...)
-			b = appendJSONString(b, *res.scope)
-		}
-		b = append(b, `,"expires_in":`...)
-		b = strconv.AppendInt(b, res.expiresIn, 10)
-		if res.refresh != "" {
-			b = append(b, `,"refresh_token":"`...)
-			b = append(b, res.refresh...)
-			b = append(b, '"')
-		}
-		b = append(b, '}')
-	} else {
-		b = appendOAuthError(b, res.errCode, res.errDesc)
+	if res.status != http.StatusOK {
+		writeJSON(w, res.status, oauthError{res.errCode, res.errDesc})
+		return
 	}
-	writeBody(w, res.status, hdrJSON, b)
-	*bp = b
-	putBuf(bp)
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, res.status, tokenResponse{
+		AccessToken:  res.access,
+		TokenType:    "Bearer",
+		Scope:        res.scope,
+		ExpiresIn:    res.expiresIn,
+		RefreshToken: res.refresh,
+	})
 }
 
 // issueAccess mints an access token for clientID, of grant g (nil for
