@@ -3,7 +3,6 @@ package spotauthtest
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
 	"strings"
 )
@@ -23,7 +22,7 @@ var (
 
 // App is a registered client, as on Spotify's developer dashboard.
 //
-// Its String, GoString and Format methods never show ClientSecret.
+// Its String and GoString methods never show ClientSecret.
 type App struct {
 	ClientID     string
 	ClientSecret string   // empty: a public client, PKCE only
@@ -48,16 +47,6 @@ func (a App) String() string {
 
 // GoString is String: %#v never shows the secret either.
 func (a App) GoString() string { return a.String() }
-
-// Format implements fmt.Formatter so that every verb (%v, %+v, %#v, %s, %q)
-// prints [App.String].
-func (a App) Format(f fmt.State, verb rune) {
-	if verb == 'q' {
-		fmt.Fprintf(f, "%q", a.String())
-		return
-	}
-	_, _ = io.WriteString(f, a.String())
-}
 
 // Standard scopes (19) and Open Access partner scopes (5), from Spotify's
 // documentation. The fake keeps its own list: it must not share the

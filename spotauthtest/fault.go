@@ -101,9 +101,8 @@ type faultState struct {
 	tokenQ    []queuedFault
 	meQ       []queuedFault
 	tokenArm  atomic.Int64 // queued token faults + 1 if a rule is set
-	meArm     atomic.Int64
+	meArm     atomic.Int64 // queued /v1/me faults
 	tokenRule atomic.Pointer[func(TokenRequest) *Fault]
-	meRule    atomic.Pointer[func(*http.Request) *Fault]
 }
 
 func (fs *faultState) armed(token bool) bool {
@@ -146,7 +145,7 @@ func (fs *faultState) nextToken(req TokenRequest) *Fault {
 	return nil
 }
 
-func (fs *faultState) nextMe(r *http.Request) *Fault {
+func (fs *faultState) nextMe() *Fault {
 	fs.mu.Lock()
 	f, ok := pop(&fs.meQ, "")
 	if ok {
@@ -155,9 +154,6 @@ func (fs *faultState) nextMe(r *http.Request) *Fault {
 	fs.mu.Unlock()
 	if ok {
 		return &f
-	}
-	if rule := fs.meRule.Load(); rule != nil {
-		return (*rule)(r)
 	}
 	return nil
 }
@@ -215,28 +211,9 @@ func (s *Server) SetTokenFaultRule(rule func(TokenRequest) *Fault) {
 	fs.tokenArm.Add(1)
 }
 
-// SetMeFaultRule is [Server.SetTokenFaultRule] for /v1/me; the rule sees
-// the request (whose Authorization header holds a token: do not log it).
-func (s *Server) SetMeFaultRule(rule func(*http.Request) *Fault) {
-	s.init()
-	fs := &s.st.faults
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	if old := fs.meRule.Load(); old != nil {
-		fs.meArm.Add(-1)
-	}
-	if rule == nil {
-		fs.meRule.Store(nil)
-		return
-	}
-	fs.meRule.Store(&rule)
-	fs.meArm.Add(1)
-}
-
 // ClearFaults removes queued faults and rules.
 func (s *Server) ClearFaults() {
 	s.SetTokenFaultRule(nil)
-	s.SetMeFaultRule(nil)
 	fs := &s.st.faults
 	fs.mu.Lock()
 	defer fs.mu.Unlock()

@@ -43,7 +43,7 @@ func (s *Server) serveMe(w http.ResponseWriter, r *http.Request) {
 	st := s.st
 	st.stats.me.Add(1)
 	if st.faults.armed(false) {
-		if f := st.faults.nextMe(r); f != nil {
+		if f := st.faults.nextMe(); f != nil {
 			if s.serveFault(w, r, f, true, func(int) { st.stats.faults[f.Kind].Add(1) }) {
 				return
 			}

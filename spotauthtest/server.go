@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"sync"
@@ -74,10 +73,6 @@ type AuthorizeRequest struct {
 	hasState bool
 }
 
-// DefaultLogLimit is the number of entries [Server.TokenLog] keeps when
-// [Server.LogLimit] is zero.
-const DefaultLogLimit = 10000
-
 // Server is a fake Accounts service and a fake Web API (/v1/me).
 //
 // Create it with [NewServer], or with [NewUnstartedServer], set fields, and
@@ -127,9 +122,6 @@ type Server struct {
 	// A zero RefreshTokenLifetime means six calendar months
 	// (authorization time .AddDate(0, 6, 0)).
 	CodeLifetime, AccessTokenLifetime, RefreshTokenLifetime time.Duration
-	// LogLimit is how many entries [Server.TokenLog] keeps (the newest);
-	// zero means [DefaultLogLimit], negative disables the log.
-	LogLimit int
 
 	initOnce sync.Once
 	st       *state
@@ -237,11 +229,7 @@ func (s *Server) snapshot() {
 	}
 	c.expiresIn = int64((c.accessLife + time.Second - 1) / time.Second)
 	s.cfg.Store(c)
-	n := s.LogLimit
-	if n == 0 {
-		n = DefaultLogLimit
-	}
-	s.st.log.setLimit(n)
+	s.st.log.setLimit(logLimit)
 }
 
 // prepare readies the handlers without listening; s.mu held.
@@ -396,7 +384,7 @@ func (s *Server) Client() *http.Client {
 }
 
 // Update runs f, which may change the configuration fields (User,
-// AutoApprove, Deny, Decide, Refresh, the lifetimes and LogLimit), and
+// AutoApprove, Deny, Decide, Refresh and the lifetimes), and
 // makes the running server use them. Concurrent requests see either the
 // old or the new configuration. Changing URL, Listener, Clock or the
 // default app's fields has no effect once started.
@@ -408,9 +396,6 @@ func (s *Server) Update(f func(s *Server)) {
 		s.snapshot() // else Start, or the first use, takes the snapshot
 	}
 }
-
-// SetRefreshMode sets the refresh mode of a running server.
-func (s *Server) SetRefreshMode(m RefreshMode) { s.Update(func(s *Server) { s.Refresh = m }) }
 
 // conf returns the configuration snapshot, making one if Start has not.
 func (s *Server) conf() *config {
@@ -436,16 +421,6 @@ func (s *Server) String() string {
 
 // GoString is String: %#v shows no secret or token either.
 func (s *Server) GoString() string { return s.String() }
-
-// Format implements fmt.Formatter so that every verb prints
-// [Server.String], never the client secret or the tokens held.
-func (s *Server) Format(f fmt.State, verb rune) {
-	if verb == 'q' {
-		fmt.Fprintf(f, "%q", s.String())
-		return
-	}
-	_, _ = io.WriteString(f, s.String())
-}
 
 // AddApp registers an app, checking its redirect URIs by Spotify's rules:
 // https, custom schemes, or http on the loopback IP literals 127.0.0.1 and

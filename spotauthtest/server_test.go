@@ -230,7 +230,7 @@ func TestConcurrent(t *testing.T) {
 					}
 					s.RevokeGrant(rt)
 				case 3:
-					s.SetRefreshMode(spotauthtest.RefreshMode(i % 2))
+					s.Update(func(s *spotauthtest.Server) { s.Refresh = spotauthtest.RefreshMode(i % 2) })
 					_ = s.Stats()
 					_ = s.TokenLog()
 					postToken(t, s, "", url.Values{"grant_type": {"password"}})

@@ -169,8 +169,11 @@ func (l *requestLog) add(e LogEntry) {
 	l.wrapped = true
 }
 
-// TokenLog returns a copy of the newest token requests, oldest first (at
-// most [Server.LogLimit]).
+// logLimit is how many entries [Server.TokenLog] keeps.
+const logLimit = 10000
+
+// TokenLog returns a copy of the newest token requests (at most 10,000),
+// oldest first.
 func (s *Server) TokenLog() []LogEntry {
 	s.init()
 	l := &s.st.log

@@ -148,8 +148,8 @@ func TestTokenErrors(t *testing.T) {
 		}
 	})
 	t.Run("rotated away", func(t *testing.T) {
-		s.SetRefreshMode(spotauthtest.RefreshRotate)
-		defer s.SetRefreshMode(spotauthtest.RefreshStable)
+		s.Update(func(s *spotauthtest.Server) { s.Refresh = spotauthtest.RefreshRotate })
+		defer s.Update(func(s *spotauthtest.Server) { s.Refresh = spotauthtest.RefreshStable })
 		_, old := s.IssueUserToken(cid, nil, false)
 		if r := refresh(t, s, old); r.status != 200 {
 			t.Fatalf("first refresh = %d %s", r.status, r.body)
