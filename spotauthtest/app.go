@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -87,6 +89,45 @@ func (a *app) allows(scope string) bool {
 	return standardScopes[scope] || (a.openAccess && openAccessScopes[scope])
 }
 
+// grantable returns scopes in order without duplicates, or the first one
+// the app may not be granted.
+func (a *app) grantable(scopes []string) (out []string, illegal string) {
+	for _, sc := range scopes {
+		if !a.allows(sc) {
+			return nil, sc
+		}
+		if !slices.Contains(out, sc) {
+			out = append(out, sc)
+		}
+	}
+	return out, ""
+}
+
+// AddApp registers an app, checking its redirect URIs by Spotify's rules:
+// https, custom schemes, or http on the loopback IP literals 127.0.0.1 and
+// [::1]; never localhost, never a fragment. A loopback URI registered
+// without a port matches any port at /authorize. AddApp may be called
+// before or after Start. Errors match [ErrInvalidApp],
+// [ErrInsecureRedirectURI] or [ErrInvalidRedirectURI].
+func (s *Server) AddApp(a App) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.initLocked()
+	return s.addAppLocked(a)
+}
+
+func (s *Server) addAppLocked(a App) error {
+	ap, err := newApp(a)
+	if err != nil {
+		return err
+	}
+	if s.apps[a.ClientID] != nil {
+		return fmt.Errorf("%w: client ID %q already registered", ErrInvalidApp, a.ClientID)
+	}
+	s.apps[a.ClientID] = ap
+	return nil
+}
+
 func newApp(a App) (*app, error) {
 	if a.ClientID == "" {
 		return nil, fmt.Errorf("%w: empty client ID", ErrInvalidApp)
@@ -166,28 +207,19 @@ func insecureRedirect(raw string) bool {
 
 // matchRedirect implements the fake's matching algorithm (spec §5): byte
 // equality with a registered URI, or a registered portless loopback URI
-// with any port added.
+// with a port of 1 to 5 digits, 1 to 65535, added.
 func (a *app) matchRedirect(raw string) bool {
-	for _, r := range a.redirects {
-		if r == raw {
-			return true
-		}
+	if slices.Contains(a.redirects, raw) {
+		return true
 	}
 	for _, hp := range a.anyPort {
-		rest, ok := strings.CutPrefix(raw, hp[0])
-		if !ok || len(rest) < 2 || rest[0] != ':' {
+		rest, ok := strings.CutPrefix(raw, hp[0]+":")
+		if !ok {
 			continue
 		}
-		i := 1
-		port := 0
-		for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' && i <= 6 {
-			port = port*10 + int(rest[i]-'0')
-			i++
-		}
-		if i == 1 || port < 1 || port > 65535 {
-			continue
-		}
-		if rest[i:] == hp[1] {
+		port, ok := strings.CutSuffix(rest, hp[1])
+		if n, err := strconv.Atoi(port); ok && err == nil && n >= 1 && n <= 65535 &&
+			len(port) <= 5 && strings.Trim(port, "0123456789") == "" {
 			return true
 		}
 	}

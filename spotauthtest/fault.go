@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -96,71 +94,41 @@ type queuedFault struct {
 	grant string // "" matches any request
 }
 
-type faultState struct {
-	mu        sync.Mutex // guards the queues
-	tokenQ    []queuedFault
-	meQ       []queuedFault
-	tokenArm  atomic.Int64 // queued token faults + 1 if a rule is set
-	meArm     atomic.Int64 // queued /v1/me faults
-	tokenRule atomic.Pointer[func(TokenRequest) *Fault]
+// faults holds what [Server.FailToken], [Server.FailGrant], [Server.FailMe]
+// and [Server.SetTokenFaultRule] set up; guarded by Server.mu.
+type faults struct {
+	token, me []queuedFault
+	rule      func(TokenRequest) *Fault
 }
 
-func (fs *faultState) armed(token bool) bool {
-	if token {
-		return fs.tokenArm.Load() > 0
-	}
-	return fs.meArm.Load() > 0
-}
-
-// pop takes the first queued fault that applies to grant.
-func pop(q *[]queuedFault, grant string) (Fault, bool) {
+// popFault takes the first fault of q that applies to grant.
+func popFault(q *[]queuedFault, grant string) *Fault {
 	for i := range *q {
 		e := &(*q)[i]
 		if e.grant != "" && e.grant != grant {
 			continue
 		}
 		f := e.f
-		e.n--
-		if e.n == 0 {
+		if e.n--; e.n == 0 {
 			*q = append((*q)[:i:i], (*q)[i+1:]...)
 		}
-		return f, true
-	}
-	return Fault{}, false
-}
-
-func (fs *faultState) nextToken(req TokenRequest) *Fault {
-	fs.mu.Lock()
-	f, ok := pop(&fs.tokenQ, req.Grant)
-	if ok {
-		fs.tokenArm.Add(-1)
-	}
-	fs.mu.Unlock()
-	if ok {
 		return &f
-	}
-	if rule := fs.tokenRule.Load(); rule != nil {
-		return (*rule)(req)
 	}
 	return nil
 }
 
-func (fs *faultState) nextMe() *Fault {
-	fs.mu.Lock()
-	f, ok := pop(&fs.meQ, "")
-	if ok {
-		fs.meArm.Add(-1)
+// nextToken returns the queued fault for a token request, or the rule to
+// ask when there is none.
+func (fs *faults) nextToken(grant string) (*Fault, func(TokenRequest) *Fault) {
+	if f := popFault(&fs.token, grant); f != nil {
+		return f, nil
 	}
-	fs.mu.Unlock()
-	if ok {
-		return &f
-	}
-	return nil
+	return nil, fs.rule
 }
 
 // FailToken injects f into the next n requests to /api/token, after any
 // faults already queued. Queued faults come before the rule.
-func (s *Server) FailToken(n int, f Fault) { s.queue(true, "", n, f) }
+func (s *Server) FailToken(n int, f Fault) { s.queue(&s.faults.token, "", n, f) }
 
 // FailGrant injects f into the next n token requests whose grant_type is
 // grant, such as [GrantRefreshToken]: for example, to fail the next
@@ -169,26 +137,17 @@ func (s *Server) FailGrant(grant string, n int, f Fault) {
 	if grant == "" {
 		panic("spotauthtest: FailGrant with an empty grant type")
 	}
-	s.queue(true, grant, n, f)
+	s.queue(&s.faults.token, grant, n, f)
 }
 
 // FailMe injects f into the next n requests to /v1/me.
-func (s *Server) FailMe(n int, f Fault) { s.queue(false, "", n, f) }
+func (s *Server) FailMe(n int, f Fault) { s.queue(&s.faults.me, "", n, f) }
 
-func (s *Server) queue(token bool, grant string, n int, f Fault) {
-	if n <= 0 {
-		return
-	}
-	s.init()
-	fs := &s.st.faults
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	if token {
-		fs.tokenQ = append(fs.tokenQ, queuedFault{f, n, grant})
-		fs.tokenArm.Add(int64(n))
-	} else {
-		fs.meQ = append(fs.meQ, queuedFault{f, n, ""})
-		fs.meArm.Add(int64(n))
+func (s *Server) queue(q *[]queuedFault, grant string, n int, f Fault) {
+	if n > 0 {
+		s.lock()
+		defer s.mu.Unlock()
+		*q = append(*q, queuedFault{f, n, grant})
 	}
 }
 
@@ -196,34 +155,16 @@ func (s *Server) queue(token bool, grant string, n int, f Fault) {
 // queued fault answers; a nil result serves the request normally. nil
 // removes the rule. The rule runs concurrently for concurrent requests.
 func (s *Server) SetTokenFaultRule(rule func(TokenRequest) *Fault) {
-	s.init()
-	fs := &s.st.faults
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	if old := fs.tokenRule.Load(); old != nil {
-		fs.tokenArm.Add(-1)
-	}
-	if rule == nil {
-		fs.tokenRule.Store(nil)
-		return
-	}
-	fs.tokenRule.Store(&rule)
-	fs.tokenArm.Add(1)
+	s.lock()
+	defer s.mu.Unlock()
+	s.faults.rule = rule
 }
 
-// ClearFaults removes queued faults and rules.
+// ClearFaults removes queued faults and the rule.
 func (s *Server) ClearFaults() {
-	s.SetTokenFaultRule(nil)
-	fs := &s.st.faults
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	for _, q := range fs.tokenQ {
-		fs.tokenArm.Add(-int64(q.n))
-	}
-	for _, q := range fs.meQ {
-		fs.meArm.Add(-int64(q.n))
-	}
-	fs.tokenQ, fs.meQ = nil, nil
+	s.lock()
+	defer s.mu.Unlock()
+	s.faults = faults{}
 }
 
 // Fixed fault bodies.
@@ -307,6 +248,9 @@ func (s *Server) serveFault(w http.ResponseWriter, r *http.Request, f *Fault, ap
 		return true
 	}
 	if f.Kind == FaultNone {
+		s.lock()
+		s.stats.Faults[FaultNone]++
+		s.mu.Unlock()
 		return false
 	}
 	status := faultStatus(f)

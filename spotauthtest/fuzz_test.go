@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -200,14 +201,15 @@ func TestNewToken(t *testing.T) {
 	}
 }
 
-func TestShardedMapSweep(t *testing.T) {
-	m := newShardedMap[int]()
+func TestTableSweep(t *testing.T) {
+	var tb table[int]
 	for i := range 200000 {
-		m.put(string(rune('a'+i%26))+strings.Repeat("x", i%7)+string(rune(i)), i, func(v int) bool { return v < i-1000 })
+		tb.put(strconv.Itoa(i), i, func(v int) bool { return v < i-1000 })
 	}
-	n := 0
-	m.each(func(string, int) { n++ })
-	if n > 150000 {
-		t.Errorf("after 200000 puts with dead entries swept, %d remain; want the sweep to drop most", n)
+	if n := len(tb.m); n > 4096 {
+		t.Errorf("after 200000 puts, all but the last 1000 dead, %d entries remain; want the sweep to drop most", n)
+	}
+	if _, ok := tb.get("199999"); !ok {
+		t.Errorf("the newest entry was swept")
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// maxBody bounds the token request body the fake reads.
+// maxBody bounds the form bodies the fake reads.
 const maxBody = 64 << 10
 
 // AuthStyle is how a token request authenticated its client, as recorded
@@ -95,70 +95,9 @@ func readClientAuth(r *http.Request) clientAuth {
 	return clientAuth{present: true, bad: !ok, id: id, secret: secret}
 }
 
-// tokenResult is the outcome of a token request.
-type tokenResult struct {
-	status    int
-	errCode   string
-	errDesc   string
-	grantIdx  int
-	clientID  string // a registered client's ID, or a sanitized copy
-	auth      AuthStyle
-	fault     FaultKind
-	faulted   bool
-	access    string
-	scope     *string // nil: no "scope" member
-	refresh   string  // empty: no "refresh_token" member
-	expiresIn int64
-}
-
-// serveToken handles POST /api/token: grant_type, then client
-// authentication, then the grant's own parameters (spec §2.1).
-func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
-	cfg := s.conf()
-	st := s.st
-	n := st.stats.token.Add(1)
-	now := s.now()
-
-	f := readTokenForm(w, r)
-	a := readClientAuth(r)
-	res := tokenResult{grantIdx: grantIndex(f.grantType)}
-	res.auth = authStyle(&f, &a)
-	res.clientID = f.clientID
-	if a.present && !a.bad {
-		res.clientID = a.id
-	}
-	if ap := s.app(res.clientID); ap != nil {
-		res.clientID = ap.id
-	} else {
-		res.clientID = sanitizeForLog(res.clientID)
-	}
-
-	if st.faults.armed(true) {
-		req := TokenRequest{N: n, Grant: grantName(res.grantIdx, f.grantType), ClientID: res.clientID, Auth: res.auth}
-		if fault := st.faults.nextToken(req); fault != nil {
-			if s.serveFault(w, r, fault, false, func(status int) {
-				res.faulted, res.fault, res.status = true, fault.Kind, status
-				s.record(now, n, f.grantType, &res)
-			}) {
-				return
-			}
-			st.stats.faults[FaultNone].Add(1)
-		}
-	}
-
-	if r.Method != http.MethodPost {
-		w.Header()["Allow"] = []string{"POST"}
-		res.status, res.errCode, res.errDesc = http.StatusMethodNotAllowed, "invalid_request", "Only POST is supported"
-	} else {
-		s.grantToken(now, cfg, &f, &a, &res)
-	}
-	s.record(now, n, f.grantType, &res) // before the client can see the answer
-	s.writeTokenResult(w, &res)
-}
-
-func authStyle(f *tokenForm, a *clientAuth) AuthStyle {
+func authStyle(f tokenForm, a clientAuth) AuthStyle {
 	switch {
-	case a.present && a.bad:
+	case a.bad:
 		return AuthMalformed
 	case a.present && (f.clientID != "" || f.clientSecret != ""):
 		return AuthBoth
@@ -172,246 +111,8 @@ func authStyle(f *tokenForm, a *clientAuth) AuthStyle {
 	return AuthNone
 }
 
-// Grant indexes for counters.
-const (
-	grantAC = iota
-	grantRT
-	grantCC
-	grantOther
-	numGrants
-)
-
-var grantNames = [numGrants]string{GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials, "other"}
-
-func grantIndex(g string) int {
-	switch g {
-	case GrantAuthorizationCode:
-		return grantAC
-	case GrantRefreshToken:
-		return grantRT
-	case GrantClientCredentials:
-		return grantCC
-	}
-	return grantOther
-}
-
-// grantName returns a constant for the known grants and a short, cloned
-// copy of anything else, so that logs do not pin request bodies.
-func grantName(idx int, raw string) string {
-	if idx != grantOther {
-		return grantNames[idx]
-	}
-	return sanitizeForLog(raw)
-}
-
-// sanitizeForLog returns a copy of s cut to 64 bytes.
-func sanitizeForLog(s string) string {
-	if len(s) > 64 {
-		s = s[:64]
-	}
-	return strings.Clone(s)
-}
-
-func (res *tokenResult) fail(status int, code, desc string) {
-	res.status, res.errCode, res.errDesc = status, code, desc
-}
-
-// grantToken runs the checks in Spotify's order and fills res.
-func (s *Server) grantToken(now time.Time, cfg *config, f *tokenForm, a *clientAuth, res *tokenResult) {
-	// 1. grant_type.
-	if f.grantType == "" {
-		res.fail(400, "unsupported_grant_type", descGrantMissing)
-		return
-	}
-	if res.grantIdx == grantOther {
-		res.fail(400, "unsupported_grant_type", "grant_type "+f.grantType+" is not supported")
-		return
-	}
-
-	// 2. Client authentication: what can be checked without the grant.
-	if a.bad {
-		res.fail(400, "invalid_client", descInvalidClient)
-		return
-	}
-	id, secret := f.clientID, f.clientSecret
-	if a.present {
-		if (f.clientID != "" && f.clientID != a.id) || (f.clientSecret != "" && f.clientSecret != a.secret) {
-			res.fail(400, "invalid_client", descInvalidClient)
-			return
-		}
-		id, secret = a.id, a.secret
-	}
-	ap := s.app(id)
-	if ap == nil {
-		res.fail(400, "invalid_client", descInvalidClient)
-		return
-	}
-	authed := false
-	if secret != "" {
-		if ap.secret == "" || subtle.ConstantTimeCompare([]byte(secret), []byte(ap.secret)) != 1 {
-			res.fail(400, "invalid_client", descInvalidSecret)
-			return
-		}
-		authed = true
-	}
-
-	// 3. The grant's own parameters.
-	switch res.grantIdx {
-	case grantCC:
-		if !authed {
-			res.fail(400, "invalid_client", descInvalidClient)
-			return
-		}
-		res.access = s.issueAccess(now, cfg, ap.id, nil)
-	case grantAC:
-		s.exchangeCode(now, cfg, ap, authed, f, res)
-		if res.status != 0 {
-			return
-		}
-	case grantRT:
-		s.refreshGrant(now, cfg, ap, authed, f, res)
-		if res.status != 0 {
-			return
-		}
-	}
-	res.status = http.StatusOK
-	res.expiresIn = cfg.expiresIn
-}
-
-func (s *Server) exchangeCode(now time.Time, cfg *config, ap *app, authed bool, f *tokenForm, res *tokenResult) {
-	st := s.st
-	ce, ok := st.codes.get(f.code)
-	if !ok || ce.clientID != ap.id {
-		res.fail(400, "invalid_grant", descInvalidCode)
-		return
-	}
-	if !now.Before(ce.expires) {
-		res.fail(400, "invalid_grant", descCodeExpired)
-		return
-	}
-	if f.redirectURI != ce.redirectURI {
-		res.fail(400, "invalid_grant", descInvalidRedirect)
-		return
-	}
-	if ce.challenge != "" {
-		if f.codeVerifier == "" {
-			res.fail(400, "invalid_request", descVerifierRequired)
-			return
-		}
-		if !validVerifier(f.codeVerifier) || subtle.ConstantTimeCompare([]byte(s256(f.codeVerifier)), []byte(ce.challenge)) != 1 {
-			res.fail(400, "invalid_grant", descVerifierIncorrect)
-			return
-		}
-	} else if !authed {
-		res.fail(400, "invalid_client", descInvalidClient)
-		return
-	}
-	// Single use: only one exchange can take the code.
-	if _, ok := st.codes.take(f.code); !ok {
-		res.fail(400, "invalid_grant", descInvalidCode)
-		return
-	}
-	g := s.newGrant(now, ap.id, ce.user, ce.scopes, ce.challenge != "")
-	res.scope = &g.scope
-	res.refresh = g.current
-	res.access = s.issueAccess(now, cfg, ap.id, g)
-}
-
-func (s *Server) refreshGrant(now time.Time, cfg *config, ap *app, authed bool, f *tokenForm, res *tokenResult) {
-	st := s.st
-	g, ok := st.refresh.get(f.refreshToken)
-	if !ok || g.clientID != ap.id {
-		res.fail(400, "invalid_grant", descInvalidRefresh)
-		return
-	}
-	if !g.pkce && !authed {
-		res.fail(400, "invalid_client", descInvalidClient)
-		return
-	}
-	if g.revoked.Load() {
-		res.fail(400, "invalid_grant", descRefreshRevoked)
-		return
-	}
-	g.mu.Lock()
-	if g.current != f.refreshToken {
-		g.mu.Unlock()
-		res.fail(400, "invalid_grant", descRefreshRevoked)
-		return
-	}
-	if s.refreshExpired(now, cfg, g) {
-		g.mu.Unlock()
-		res.fail(400, "invalid_grant", descRefreshExpired)
-		return
-	}
-	if cfg.refresh == RefreshRotate {
-		rt := newToken(prefixRefresh)
-		g.current = rt
-		st.refresh.put(rt, g, s.deadGrant(now, cfg))
-		res.refresh = rt
-	}
-	g.mu.Unlock()
-	res.scope = &g.scope
-	res.access = s.issueAccess(now, cfg, ap.id, g)
-}
-
-// refreshExpired reports whether g's refresh token is past its lifetime,
-// counted from the authorization, or was expired by ExpireRefreshTokens.
-func (s *Server) refreshExpired(now time.Time, cfg *config, g *grant) bool {
-	if g.epoch < s.st.refreshEpoch.Load() {
-		return true
-	}
-	var deadline time.Time
-	if cfg.defaultRefreshLifetime {
-		deadline = g.authorizedAt.AddDate(0, 6, 0)
-	} else {
-		deadline = g.authorizedAt.Add(cfg.refreshLife)
-	}
-	return !now.Before(deadline)
-}
-
-// deadGrant reports grants that a long-running server may forget: a month
-// past their refresh-token lifetime. Until then their refresh tokens are
-// answered with "Refresh token expired" or "revoked", not "Invalid".
-func (s *Server) deadGrant(now time.Time, cfg *config) func(*grant) bool {
-	return func(g *grant) bool {
-		return s.refreshExpired(now.Add(-30*24*time.Hour), cfg, g) && g.epoch >= s.st.refreshEpoch.Load()
-	}
-}
-
-// validVerifier applies RFC 7636 §4.1: 43 to 128 characters from
-// A-Z a-z 0-9 - . _ ~.
-func validVerifier(v string) bool {
-	if len(v) < 43 || len(v) > 128 {
-		return false
-	}
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~') {
-			return false
-		}
-	}
-	return true
-}
-
-// validChallenge: 43 characters of base64url (an S256 digest, no padding).
-func validChallenge(c string) bool {
-	if len(c) != 43 {
-		return false
-	}
-	for i := 0; i < len(c); i++ {
-		ch := c[i]
-		if !(ch >= 'A' && ch <= 'Z' || ch >= 'a' && ch <= 'z' || ch >= '0' && ch <= '9' || ch == '-' || ch == '_') {
-			return false
-		}
-	}
-	return true
-}
-
-// s256 is the server's own BASE64URL-NOPAD(SHA256(verifier)).
-func s256(verifier string) string {
-	sum := sha256.Sum256([]byte(verifier))
-	return base64.RawURLEncoding.EncodeToString(sum[:])
-}
+// logSafe returns a copy of s cut to 64 bytes, for logs and fault rules.
+func logSafe(s string) string { return strings.Clone(s[:min(len(s), 64)]) }
 
 // tokenResponse is the body of a successful token request (spec §2.4).
 type tokenResponse struct {
@@ -422,59 +123,181 @@ type tokenResponse struct {
 	RefreshToken string  `json:"refresh_token,omitempty"`
 }
 
-// writeTokenResult writes a success or an error body.
-func (s *Server) writeTokenResult(w http.ResponseWriter, res *tokenResult) {
-	if res.status != http.StatusOK {
-		writeJSON(w, res.status, oauthError{res.errCode, res.errDesc})
+// serveToken handles POST /api/token: an injected fault, or grant_type,
+// then client authentication, then the grant's own parameters (spec §2.1).
+func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
+	f := readTokenForm(w, r)
+	a := readClientAuth(r)
+	clientID := f.clientID
+	if a.present && !a.bad {
+		clientID = a.id
+	}
+
+	s.lockApps()
+	now := s.Clock.Now()
+	s.stats.TokenRequests++
+	e := LogEntry{Time: now, N: int64(s.stats.TokenRequests), Grant: logSafe(f.grantType),
+		ClientID: logSafe(clientID), Auth: authStyle(f, a)}
+	if ap := s.apps[clientID]; ap != nil {
+		e.ClientID = ap.id
+	}
+	fault, rule := s.faults.nextToken(e.Grant)
+	s.mu.Unlock()
+
+	if fault == nil && rule != nil {
+		fault = rule(TokenRequest{N: e.N, Grant: e.Grant, ClientID: e.ClientID, Auth: e.Auth})
+	}
+	if fault != nil && s.serveFault(w, r, fault, false, func(status int) {
+		e.Status, e.Fault, e.Faulted = status, fault.Kind, true
+		s.record(e)
+	}) {
+		return
+	}
+
+	var resp *tokenResponse
+	var fail *oauthError
+	e.Status = http.StatusBadRequest
+	s.mu.Lock()
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		e.Status, fail = http.StatusMethodNotAllowed, &oauthError{"invalid_request", "Only POST is supported"}
+	} else if resp, fail = s.grantLocked(now, f, a); fail == nil {
+		e.Status = http.StatusOK
+	}
+	s.mu.Unlock()
+	if fail != nil {
+		e.Error = fail.Error
+	}
+	s.record(e) // before the client can see the answer
+	if fail != nil {
+		writeJSON(w, e.Status, fail)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, res.status, tokenResponse{
-		AccessToken:  res.access,
-		TokenType:    "Bearer",
-		Scope:        res.scope,
-		ExpiresIn:    res.expiresIn,
-		RefreshToken: res.refresh,
-	})
+	writeJSON(w, http.StatusOK, resp)
 }
 
-// issueAccess mints an access token for clientID, of grant g (nil for
-// client credentials).
-func (s *Server) issueAccess(now time.Time, cfg *config, clientID string, g *grant) string {
-	st := s.st
-	tok := newToken(prefixAccess)
-	epoch := st.accessEpoch.Load()
-	st.access.put(tok, &accessEntry{clientID: clientID, grant: g, expires: now.Add(cfg.accessLife), epoch: epoch},
-		func(e *accessEntry) bool {
-			return !now.Before(e.expires) || e.epoch < epoch || (e.grant != nil && e.grant.revoked.Load())
-		})
-	return tok
-}
-
-// newGrant records a user's authorization of an app and mints its refresh
-// token.
-func (s *Server) newGrant(now time.Time, clientID string, user User, scopes []string, pkce bool) *grant {
-	st := s.st
-	g := &grant{
-		clientID:     clientID,
-		user:         user,
-		scope:        strings.Join(scopes, " "),
-		pkce:         pkce,
-		authorizedAt: now,
-		epoch:        st.refreshEpoch.Load(),
-		current:      newToken(prefixRefresh),
+// grantLocked runs the checks in Spotify's order and issues the tokens;
+// s.mu held.
+func (s *Server) grantLocked(now time.Time, f tokenForm, a clientAuth) (*tokenResponse, *oauthError) {
+	// 1. grant_type.
+	switch f.grantType {
+	case GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials:
+	case "":
+		return nil, &oauthError{"unsupported_grant_type", descGrantMissing}
+	default:
+		return nil, &oauthError{"unsupported_grant_type", "grant_type " + f.grantType + " is not supported"}
 	}
-	for _, sc := range scopes {
-		switch sc {
-		case "user-read-email":
-			g.email = true
-		case "user-read-private":
-			g.private = true
+
+	// 2. Client authentication, as far as it can be checked without the grant.
+	id, secret := f.clientID, f.clientSecret
+	if a.present {
+		if a.bad || f.clientID != "" && f.clientID != a.id || f.clientSecret != "" && f.clientSecret != a.secret {
+			return nil, &oauthError{"invalid_client", descInvalidClient}
 		}
+		id, secret = a.id, a.secret
 	}
-	st.refresh.put(g.current, g, s.deadGrant(now, s.conf()))
-	st.grantsMu.Lock()
-	st.grants = append(st.grants, g)
-	st.grantsMu.Unlock()
-	return g
+	ap := s.apps[id]
+	if ap == nil {
+		return nil, &oauthError{"invalid_client", descInvalidClient}
+	}
+	authed := secret != ""
+	if authed && (ap.secret == "" || subtle.ConstantTimeCompare([]byte(secret), []byte(ap.secret)) != 1) {
+		return nil, &oauthError{"invalid_client", descInvalidSecret}
+	}
+
+	// 3. The grant's own parameters.
+	var g *grant
+	var refresh string
+	var fail *oauthError
+	switch f.grantType {
+	case GrantClientCredentials:
+		if !authed {
+			fail = &oauthError{"invalid_client", descInvalidClient}
+		}
+	case GrantAuthorizationCode:
+		if g, fail = s.exchangeCodeLocked(now, ap, authed, f); g != nil {
+			refresh = g.current
+		}
+	case GrantRefreshToken:
+		g, refresh, fail = s.refreshLocked(now, ap, authed, f)
+	}
+	if fail != nil {
+		return nil, fail
+	}
+	resp := &tokenResponse{
+		AccessToken:  s.issueAccessLocked(now, g),
+		TokenType:    "Bearer",
+		ExpiresIn:    int64((s.accessLifetime() + time.Second - 1) / time.Second),
+		RefreshToken: refresh,
+	}
+	if g != nil {
+		resp.Scope = &g.scope
+	}
+	return resp, nil
+}
+
+// exchangeCodeLocked redeems an authorization code for a new grant. Only a
+// successful exchange consumes the code.
+func (s *Server) exchangeCodeLocked(now time.Time, ap *app, authed bool, f tokenForm) (*grant, *oauthError) {
+	c, ok := s.codes.get(f.code)
+	pkce := ok && c.challenge != ""
+	switch {
+	case !ok || c.clientID != ap.id:
+		return nil, &oauthError{"invalid_grant", descInvalidCode}
+	case !now.Before(c.expires):
+		return nil, &oauthError{"invalid_grant", descCodeExpired}
+	case f.redirectURI != c.redirectURI:
+		return nil, &oauthError{"invalid_grant", descInvalidRedirect}
+	case pkce && f.codeVerifier == "":
+		return nil, &oauthError{"invalid_request", descVerifierRequired}
+	case pkce && (!validVerifier(f.codeVerifier) ||
+		subtle.ConstantTimeCompare([]byte(s256(f.codeVerifier)), []byte(c.challenge)) != 1):
+		return nil, &oauthError{"invalid_grant", descVerifierIncorrect}
+	case !pkce && !authed:
+		return nil, &oauthError{"invalid_client", descInvalidClient}
+	}
+	s.codes.take(f.code)
+	return s.newGrantLocked(now, ap.id, c.user, c.scopes, pkce), nil
+}
+
+// refreshLocked checks a refresh token and, in rotate mode, replaces it:
+// rotated is then the new one.
+func (s *Server) refreshLocked(now time.Time, ap *app, authed bool, f tokenForm) (g *grant, rotated string, fail *oauthError) {
+	g, ok := s.grants.get(f.refreshToken)
+	switch {
+	case !ok || g.clientID != ap.id:
+		return nil, "", &oauthError{"invalid_grant", descInvalidRefresh}
+	case !g.pkce && !authed:
+		return nil, "", &oauthError{"invalid_client", descInvalidClient}
+	case g.revoked || g.current != f.refreshToken:
+		return nil, "", &oauthError{"invalid_grant", descRefreshRevoked}
+	case s.refreshExpired(g, now):
+		return nil, "", &oauthError{"invalid_grant", descRefreshExpired}
+	}
+	if s.Refresh == RefreshRotate {
+		g.current = newToken(prefixRefresh)
+		s.putGrantLocked(now, g.current, g)
+		rotated = g.current
+	}
+	return g, rotated, nil
+}
+
+// validVerifier applies RFC 7636 §4.1: 43 to 128 characters from
+// A-Z a-z 0-9 - . _ ~.
+func validVerifier(v string) bool {
+	return len(v) >= 43 && len(v) <= 128 && strings.Trim(v, base64URL+".~") == ""
+}
+
+// validChallenge: 43 characters of base64url (an S256 digest, no padding).
+func validChallenge(c string) bool {
+	return len(c) == 43 && strings.Trim(c, base64URL) == ""
+}
+
+const base64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+// s256 is the server's own BASE64URL-NOPAD(SHA256(verifier)).
+func s256(verifier string) string {
+	sum := sha256.Sum256([]byte(verifier))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
