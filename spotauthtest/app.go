@@ -54,22 +54,21 @@ func (a App) GoString() string { return a.String() }
 // documentation. The fake keeps its own list: it must not share the
 // client's idea of what is valid.
 var (
-	standardScopes = map[string]bool{
-		"ugc-image-upload": true, "user-read-playback-state": true,
-		"user-modify-playback-state": true, "user-read-currently-playing": true,
-		"app-remote-control": true, "streaming": true,
-		"playlist-read-private": true, "playlist-read-collaborative": true,
-		"playlist-modify-private": true, "playlist-modify-public": true,
-		"user-follow-modify": true, "user-follow-read": true,
-		"user-read-playback-position": true, "user-top-read": true,
-		"user-read-recently-played": true, "user-library-modify": true,
-		"user-library-read": true, "user-read-email": true, "user-read-private": true,
-	}
-	openAccessScopes = map[string]bool{
-		"user-soa-link": true, "user-soa-unlink": true, "soa-manage-entitlements": true,
-		"soa-manage-partner": true, "soa-create-partner": true,
-	}
+	standardScopes = strings.Fields(`ugc-image-upload user-read-playback-state
+		user-modify-playback-state user-read-currently-playing app-remote-control streaming
+		playlist-read-private playlist-read-collaborative playlist-modify-private
+		playlist-modify-public user-follow-modify user-follow-read user-read-playback-position
+		user-top-read user-read-recently-played user-library-modify user-library-read
+		user-read-email user-read-private`)
+	openAccessScopes = strings.Fields(`user-soa-link user-soa-unlink soa-manage-entitlements
+		soa-manage-partner soa-create-partner`)
 )
+
+// knownScope reports whether sc is a standard scope, or an Open Access one
+// when openAccess is set.
+func knownScope(sc string, openAccess bool) bool {
+	return slices.Contains(standardScopes, sc) || openAccess && slices.Contains(openAccessScopes, sc)
+}
 
 // app is the server's validated form of an App.
 type app struct {
@@ -86,7 +85,7 @@ func (a *app) allows(scope string) bool {
 	if a.allowed != nil {
 		return a.allowed[scope]
 	}
-	return standardScopes[scope] || (a.openAccess && openAccessScopes[scope])
+	return knownScope(scope, a.openAccess)
 }
 
 // grantable returns scopes in order without duplicates, or the first one
@@ -152,7 +151,7 @@ func newApp(a App) (*app, error) {
 	if a.AllowedScopes != nil {
 		ap.allowed = make(map[string]bool, len(a.AllowedScopes))
 		for _, sc := range a.AllowedScopes {
-			if !standardScopes[sc] && !(a.OpenAccess && openAccessScopes[sc]) {
+			if !knownScope(sc, a.OpenAccess) {
 				return nil, fmt.Errorf("%w: app %q: allowed scope %q is unknown, or Open Access without OpenAccess",
 					ErrInvalidApp, a.ClientID, sc)
 			}
@@ -182,27 +181,17 @@ func checkRegisteredRedirect(raw string) error {
 }
 
 // insecureRedirect reports whether raw breaks Spotify's security rules:
-// http on anything but the loopback IP literals, or the host localhost
-// whatever the scheme. An unparsable URI is not "insecure"; it simply
-// matches nothing.
+// http on anything but the loopback IP literals 127.0.0.1 and [::1], or the
+// host localhost whatever the scheme. An unparsable URI is not "insecure";
+// it simply matches nothing.
 func insecureRedirect(raw string) bool {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return false
 	}
 	host := u.Hostname()
-	if strings.EqualFold(strings.TrimSuffix(host, "."), "localhost") {
-		return true
-	}
-	if u.Scheme == "http" {
-		// Only the IP literals as written: "127.0.0.1" or "[::1]".
-		h := u.Host
-		if i := strings.LastIndexByte(h, ':'); i >= 0 && !strings.HasSuffix(h, "]") {
-			h = h[:i]
-		}
-		return h != "127.0.0.1" && h != "[::1]"
-	}
-	return false
+	return strings.EqualFold(strings.TrimSuffix(host, "."), "localhost") ||
+		u.Scheme == "http" && host != "127.0.0.1" && host != "::1"
 }
 
 // matchRedirect implements the fake's matching algorithm (spec §5): byte

@@ -20,9 +20,11 @@
 //   - GET /v1/me: the Web API's current-user profile, checking the bearer
 //     token, so that clients can be tested end to end.
 //
-// Tests control time with a [Clock]; inject latency, 429, 5xx, bad bodies
-// and dropped connections with [Server.FailToken], [Server.FailMe] and
-// fault rules; revoke grants ([Server.RevokeGrant], [Server.RevokeGrants]);
+// Tests control time with a [Clock], which can drive the client under test
+// as well (it has the Now and AfterFunc methods of spotauth's Clock);
+// inject latency, 429, 5xx, bad bodies and dropped connections with
+// [Server.FailToken], [Server.FailGrant], [Server.FailMe] and
+// [Server.SetTokenFaultRule]; revoke grants ([Server.RevokeGrant], [Server.RevokeGrants]);
 // expire tokens; mint tokens and codes without the browser flow
 // ([Server.IssueUserToken], [Server.IssueAppToken], [Server.IssueCode]);
 // play the browser ([Server.Authorize]); and assert on [Server.Stats] and

@@ -179,73 +179,41 @@ const (
 	truncatedMe        = `{"display_name":"Test User","id":"spotauthtest-user","type":"user","uri":"spotify:user:spotauthtest-user"}`
 )
 
-// Outcomes of waitFault.
-const (
-	waited     = iota // the delay passed: answer
-	clientGone        // the request's context ended
-	closing           // the server is closing: drop the connection
-)
-
-// waitFault holds the response back for f.Delay.
-func (s *Server) waitFault(r *http.Request, f *Fault) int {
-	if f.Delay <= 0 {
-		return waited
-	}
-	t := time.NewTimer(f.Delay)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return waited
-	case <-r.Context().Done():
-		return clientGone
-	case <-s.closing:
-		return closing
-	}
-}
-
-// faultStatus is the status f sends; 0 for none (dropped connection).
+// faultStatus is the status f answers with; 0 for none.
 func faultStatus(f *Fault) int {
-	def := 0
 	switch f.Kind {
-	case FaultRateLimit:
-		def = http.StatusTooManyRequests
-	case FaultServerError:
-		def = http.StatusInternalServerError
-	case FaultUnavailable:
-		def = http.StatusServiceUnavailable
-	case FaultMalformedJSON, FaultWrongShape, FaultEmptyBody:
-		def = http.StatusOK
-	case FaultHTML:
-		def = http.StatusBadGateway
-	case FaultError:
-		def = http.StatusBadRequest
+	case FaultNone, FaultDrop:
+		return 0
 	case FaultTruncated:
 		return http.StatusOK
-	case FaultDrop, FaultNone:
-		return 0
-	default:
-		return http.StatusInternalServerError
 	}
-	if f.Status != 0 {
-		return f.Status
+	statuses := [numFaultKinds]int{FaultRateLimit: 429, FaultServerError: 500, FaultUnavailable: 503,
+		FaultMalformedJSON: 200, FaultWrongShape: 200, FaultEmptyBody: 200, FaultHTML: 502, FaultError: 400}
+	if f.Kind < 0 || f.Kind >= numFaultKinds {
+		return cmp.Or(f.Status, 500)
 	}
-	return def
+	return cmp.Or(f.Status, statuses[f.Kind])
 }
 
-// serveFault answers with f after its delay, unless f is FaultNone, in
-// which case it returns false once the delay has passed and the request
-// is to be served normally. record is called before anything is sent,
-// with the status that will be sent (0 for none), so that counters are
-// up to date when the client sees the answer.
+// serveFault answers with f after its delay and reports true, unless f is
+// FaultNone: then it reports false once the delay has passed, and the
+// request is served normally. record is called before anything is sent,
+// with the status that will be sent (0 for none), so that counters are up
+// to date when the client sees the answer. api selects /v1/me's bodies.
 func (s *Server) serveFault(w http.ResponseWriter, r *http.Request, f *Fault, api bool, record func(status int)) bool {
-	switch s.waitFault(r, f) {
-	case clientGone:
-		record(0)
-		return true
-	case closing:
-		record(0)
-		s.hijackClose(w)
-		return true
+	if f.Delay > 0 {
+		t := time.NewTimer(f.Delay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-r.Context().Done(): // the client gave up
+			record(0)
+			return true
+		case <-s.closing:
+			record(0)
+			s.dropConn(w, nil)
+			return true
+		}
 	}
 	if f.Kind == FaultNone {
 		s.lock()
@@ -261,7 +229,6 @@ func (s *Server) serveFault(w http.ResponseWriter, r *http.Request, f *Fault, ap
 		}
 		return []byte(token)
 	}
-	// errorBody is the JSON error body of each endpoint.
 	errorBody := func(code, desc, msg string) any {
 		if api {
 			return newAPIError(status, msg)
@@ -271,11 +238,8 @@ func (s *Server) serveFault(w http.ResponseWriter, r *http.Request, f *Fault, ap
 	switch f.Kind {
 	case FaultRateLimit:
 		if f.RetryAfter >= 0 {
-			secs := int64((f.RetryAfter + time.Second - 1) / time.Second)
-			if f.RetryAfter == 0 {
-				secs = 1
-			}
-			w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+			secs := max(1, (f.RetryAfter+time.Second-1)/time.Second)
+			w.Header().Set("Retry-After", strconv.FormatInt(int64(secs), 10))
 		}
 		writeJSON(w, status, newAPIError(status, "API rate limit exceeded"))
 	case FaultServerError:
@@ -295,42 +259,25 @@ func (s *Server) serveFault(w http.ResponseWriter, r *http.Request, f *Fault, ap
 		writeJSON(w, status, errorBody(code, f.Description, cmp.Or(f.Description, code)))
 	case FaultTruncated:
 		full := pick(truncatedToken, truncatedMe)
-		c := s.hijack(w)
-		defer s.hijacks.Done()
-		head := "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
-			strconv.Itoa(len(full)) + "\r\n\r\n"
-		_, _ = c.Write(append([]byte(head), full[:len(full)/2]...))
-		_ = c.Close()
+		head := "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + strconv.Itoa(len(full)) + "\r\n\r\n"
+		s.dropConn(w, append([]byte(head), full[:len(full)/2]...))
 	case FaultDrop:
-		s.hijackClose(w)
+		s.dropConn(w, nil)
 	default:
 		writeAPIError(w, status, "unknown fault kind")
 	}
 	return true
 }
 
-// hijack takes over the connection, counted in s.hijacks so that Close
-// waits for it; the caller calls s.hijacks.Done. nil if the writer cannot
-// be hijacked, in which case the handler is aborted.
-func (s *Server) hijack(w http.ResponseWriter) interface {
-	Write([]byte) (int, error)
-	Close() error
-} {
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		panic(http.ErrAbortHandler)
-	}
+// dropConn takes the connection over, writes partial and closes it, so
+// that the client gets no complete answer. Close waits for it.
+func (s *Server) dropConn(w http.ResponseWriter, partial []byte) {
 	s.hijacks.Add(1)
-	c, _, err := hj.Hijack()
+	defer s.hijacks.Done()
+	c, _, err := http.NewResponseController(w).Hijack()
 	if err != nil {
-		s.hijacks.Done()
-		panic(http.ErrAbortHandler)
+		panic(http.ErrAbortHandler) // net/http closes the connection
 	}
-	return c
-}
-
-func (s *Server) hijackClose(w http.ResponseWriter) {
-	c := s.hijack(w)
+	_, _ = c.Write(partial)
 	_ = c.Close()
-	s.hijacks.Done()
 }

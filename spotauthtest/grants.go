@@ -1,6 +1,7 @@
 package spotauthtest
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
@@ -26,11 +27,6 @@ type state struct {
 type table[V any] struct {
 	m       map[string]V
 	sweepAt int
-}
-
-func (t *table[V]) get(k string) (V, bool) {
-	v, ok := t.m[k]
-	return v, ok
 }
 
 func (t *table[V]) put(k string, v V, dead func(V) bool) {
@@ -104,20 +100,13 @@ func newToken(prefix string) string {
 	return prefix + base64.RawURLEncoding.EncodeToString(raw[:])
 }
 
-// The lifetimes in force; s.mu held.
-
+// codeLifetime and accessLifetime are the lifetimes in force; s.mu held.
 func (s *Server) codeLifetime() time.Duration {
-	if s.CodeLifetime > 0 {
-		return s.CodeLifetime
-	}
-	return 10 * time.Minute
+	return cmp.Or(max(s.CodeLifetime, 0), 10*time.Minute)
 }
 
 func (s *Server) accessLifetime() time.Duration {
-	if s.AccessTokenLifetime > 0 {
-		return s.AccessTokenLifetime
-	}
-	return time.Hour
+	return cmp.Or(max(s.AccessTokenLifetime, 0), time.Hour)
 }
 
 // refreshDeadline is when g's refresh tokens expire: their lifetime
@@ -256,7 +245,7 @@ func mustScopes(op string, ap *app, scopes []string) []string {
 func (s *Server) RevokeGrant(refreshToken string) bool {
 	s.lock()
 	defer s.mu.Unlock()
-	g, ok := s.grants.get(refreshToken)
+	g, ok := s.grants.m[refreshToken]
 	if ok {
 		g.revoked = true
 	}
@@ -303,7 +292,7 @@ func (s *Server) ExpireRefreshTokens() {
 func (s *Server) CurrentRefreshToken(refreshToken string) (current string, ok bool) {
 	s.lock()
 	defer s.mu.Unlock()
-	g, found := s.grants.get(refreshToken)
+	g, found := s.grants.m[refreshToken]
 	if !found || g.revoked {
 		return "", false
 	}

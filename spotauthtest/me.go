@@ -68,7 +68,7 @@ func (s *Server) serveMe(w http.ResponseWriter, r *http.Request) {
 	}
 
 	s.mu.Lock()
-	e, ok := s.access.get(strings.TrimSpace(tok))
+	e, ok := s.access.m[strings.TrimSpace(tok)]
 	ok = ok && s.accessValid(e, s.Clock.Now())
 	var g grant
 	if ok && e.grant != nil {

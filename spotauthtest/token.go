@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -33,50 +34,20 @@ const (
 	GrantClientCredentials = "client_credentials"
 )
 
-// Token error descriptions, exactly as the fake (and where known Spotify)
-// sends them.
-const (
-	descGrantMissing      = "grant_type parameter is missing"
-	descInvalidClient     = "Invalid client"
-	descInvalidSecret     = "Invalid client secret"
-	descInvalidCode       = "Invalid authorization code"
-	descCodeExpired       = "Authorization code expired"
-	descInvalidRedirect   = "Invalid redirect URI"
-	descVerifierRequired  = "code_verifier required"
-	descVerifierIncorrect = "code_verifier was incorrect"
-	descInvalidRefresh    = "Invalid refresh token"
-	descRefreshRevoked    = "Refresh token revoked"
-	descRefreshExpired    = "Refresh token expired"
-)
-
-// tokenForm holds the parameters the token endpoint reads.
-type tokenForm struct {
-	grantType, code, redirectURI, clientID, clientSecret, codeVerifier, refreshToken string
-}
-
-// readTokenForm reads the form body of a POST with net/http's parser: the
-// first occurrence of a parameter wins. A body that is not a well-formed
-// application/x-www-form-urlencoded form of at most maxBody bytes (JSON, a
-// bad %-escape, a raw semicolon) gives an empty form, as if it had no
-// parameters at all; so does a malformed query string.
-func readTokenForm(w http.ResponseWriter, r *http.Request) tokenForm {
+// readTokenForm reads the form body of a POST with net/http's parser. A
+// body that is not a well-formed application/x-www-form-urlencoded form of
+// at most maxBody bytes (JSON, a bad %-escape, a raw semicolon) gives an
+// empty form, as if it had no parameters at all; so does a malformed query
+// string. The first occurrence of a parameter wins (url.Values.Get).
+func readTokenForm(w http.ResponseWriter, r *http.Request) url.Values {
 	if r.Method != http.MethodPost {
-		return tokenForm{}
+		return nil
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 	if err := r.ParseForm(); err != nil {
-		return tokenForm{}
+		return nil
 	}
-	v := r.PostForm
-	return tokenForm{
-		grantType:    v.Get("grant_type"),
-		code:         v.Get("code"),
-		redirectURI:  v.Get("redirect_uri"),
-		clientID:     v.Get("client_id"),
-		clientSecret: v.Get("client_secret"),
-		codeVerifier: v.Get("code_verifier"),
-		refreshToken: v.Get("refresh_token"),
-	}
+	return r.PostForm
 }
 
 // clientAuth is the Authorization header of a token request.
@@ -95,21 +66,25 @@ func readClientAuth(r *http.Request) clientAuth {
 	return clientAuth{present: true, bad: !ok, id: id, secret: secret}
 }
 
-func authStyle(f tokenForm, a clientAuth) AuthStyle {
-	switch {
+func authStyle(f url.Values, a clientAuth) AuthStyle {
+	switch id, secret := f.Get("client_id"), f.Get("client_secret"); {
 	case a.bad:
 		return AuthMalformed
-	case a.present && (f.clientID != "" || f.clientSecret != ""):
+	case a.present && (id != "" || secret != ""):
 		return AuthBoth
 	case a.present:
 		return AuthBasic
-	case f.clientSecret != "":
+	case secret != "":
 		return AuthBody
-	case f.clientID != "":
+	case id != "":
 		return AuthPublic
 	}
 	return AuthNone
 }
+
+// errInvalidClient answers an unknown client, or one that did not
+// authenticate where it must. Spotify answers 400 here, never 401.
+var errInvalidClient = &oauthError{"invalid_client", "Invalid client"}
 
 // logSafe returns a copy of s cut to 64 bytes, for logs and fault rules.
 func logSafe(s string) string { return strings.Clone(s[:min(len(s), 64)]) }
@@ -128,7 +103,7 @@ type tokenResponse struct {
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	f := readTokenForm(w, r)
 	a := readClientAuth(r)
-	clientID := f.clientID
+	clientID := f.Get("client_id")
 	if a.present && !a.bad {
 		clientID = a.id
 	}
@@ -136,7 +111,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	s.lockApps()
 	now := s.Clock.Now()
 	s.stats.TokenRequests++
-	e := LogEntry{Time: now, N: int64(s.stats.TokenRequests), Grant: logSafe(f.grantType),
+	e := LogEntry{Time: now, N: int64(s.stats.TokenRequests), Grant: logSafe(f.Get("grant_type")),
 		ClientID: logSafe(clientID), Auth: authStyle(f, a)}
 	if ap := s.apps[clientID]; ap != nil {
 		e.ClientID = ap.id
@@ -179,41 +154,42 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 
 // grantLocked runs the checks in Spotify's order and issues the tokens;
 // s.mu held.
-func (s *Server) grantLocked(now time.Time, f tokenForm, a clientAuth) (*tokenResponse, *oauthError) {
+func (s *Server) grantLocked(now time.Time, f url.Values, a clientAuth) (*tokenResponse, *oauthError) {
 	// 1. grant_type.
-	switch f.grantType {
+	grantType := f.Get("grant_type")
+	switch grantType {
 	case GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials:
 	case "":
-		return nil, &oauthError{"unsupported_grant_type", descGrantMissing}
+		return nil, &oauthError{"unsupported_grant_type", "grant_type parameter is missing"}
 	default:
-		return nil, &oauthError{"unsupported_grant_type", "grant_type " + f.grantType + " is not supported"}
+		return nil, &oauthError{"unsupported_grant_type", "grant_type " + grantType + " is not supported"}
 	}
 
 	// 2. Client authentication, as far as it can be checked without the grant.
-	id, secret := f.clientID, f.clientSecret
+	id, secret := f.Get("client_id"), f.Get("client_secret")
 	if a.present {
-		if a.bad || f.clientID != "" && f.clientID != a.id || f.clientSecret != "" && f.clientSecret != a.secret {
-			return nil, &oauthError{"invalid_client", descInvalidClient}
+		if a.bad || id != "" && id != a.id || secret != "" && secret != a.secret {
+			return nil, errInvalidClient
 		}
 		id, secret = a.id, a.secret
 	}
 	ap := s.apps[id]
 	if ap == nil {
-		return nil, &oauthError{"invalid_client", descInvalidClient}
+		return nil, errInvalidClient
 	}
 	authed := secret != ""
 	if authed && (ap.secret == "" || subtle.ConstantTimeCompare([]byte(secret), []byte(ap.secret)) != 1) {
-		return nil, &oauthError{"invalid_client", descInvalidSecret}
+		return nil, &oauthError{"invalid_client", "Invalid client secret"}
 	}
 
 	// 3. The grant's own parameters.
 	var g *grant
 	var refresh string
 	var fail *oauthError
-	switch f.grantType {
+	switch grantType {
 	case GrantClientCredentials:
 		if !authed {
-			fail = &oauthError{"invalid_client", descInvalidClient}
+			fail = errInvalidClient
 		}
 	case GrantAuthorizationCode:
 		if g, fail = s.exchangeCodeLocked(now, ap, authed, f); g != nil {
@@ -239,41 +215,42 @@ func (s *Server) grantLocked(now time.Time, f tokenForm, a clientAuth) (*tokenRe
 
 // exchangeCodeLocked redeems an authorization code for a new grant. Only a
 // successful exchange consumes the code.
-func (s *Server) exchangeCodeLocked(now time.Time, ap *app, authed bool, f tokenForm) (*grant, *oauthError) {
-	c, ok := s.codes.get(f.code)
+func (s *Server) exchangeCodeLocked(now time.Time, ap *app, authed bool, f url.Values) (*grant, *oauthError) {
+	code, verifier := f.Get("code"), f.Get("code_verifier")
+	c, ok := s.codes.m[code]
 	pkce := ok && c.challenge != ""
 	switch {
 	case !ok || c.clientID != ap.id:
-		return nil, &oauthError{"invalid_grant", descInvalidCode}
+		return nil, &oauthError{"invalid_grant", "Invalid authorization code"}
 	case !now.Before(c.expires):
-		return nil, &oauthError{"invalid_grant", descCodeExpired}
-	case f.redirectURI != c.redirectURI:
-		return nil, &oauthError{"invalid_grant", descInvalidRedirect}
-	case pkce && f.codeVerifier == "":
-		return nil, &oauthError{"invalid_request", descVerifierRequired}
-	case pkce && (!validVerifier(f.codeVerifier) ||
-		subtle.ConstantTimeCompare([]byte(s256(f.codeVerifier)), []byte(c.challenge)) != 1):
-		return nil, &oauthError{"invalid_grant", descVerifierIncorrect}
+		return nil, &oauthError{"invalid_grant", "Authorization code expired"}
+	case f.Get("redirect_uri") != c.redirectURI:
+		return nil, &oauthError{"invalid_grant", "Invalid redirect URI"}
+	case pkce && verifier == "":
+		return nil, &oauthError{"invalid_request", "code_verifier required"}
+	case pkce && (!validVerifier(verifier) || subtle.ConstantTimeCompare([]byte(s256(verifier)), []byte(c.challenge)) != 1):
+		return nil, &oauthError{"invalid_grant", "code_verifier was incorrect"}
 	case !pkce && !authed:
-		return nil, &oauthError{"invalid_client", descInvalidClient}
+		return nil, errInvalidClient
 	}
-	s.codes.take(f.code)
+	s.codes.take(code)
 	return s.newGrantLocked(now, ap.id, c.user, c.scopes, pkce), nil
 }
 
 // refreshLocked checks a refresh token and, in rotate mode, replaces it:
 // rotated is then the new one.
-func (s *Server) refreshLocked(now time.Time, ap *app, authed bool, f tokenForm) (g *grant, rotated string, fail *oauthError) {
-	g, ok := s.grants.get(f.refreshToken)
+func (s *Server) refreshLocked(now time.Time, ap *app, authed bool, f url.Values) (g *grant, rotated string, fail *oauthError) {
+	rt := f.Get("refresh_token")
+	g, ok := s.grants.m[rt]
 	switch {
 	case !ok || g.clientID != ap.id:
-		return nil, "", &oauthError{"invalid_grant", descInvalidRefresh}
+		return nil, "", &oauthError{"invalid_grant", "Invalid refresh token"}
 	case !g.pkce && !authed:
-		return nil, "", &oauthError{"invalid_client", descInvalidClient}
-	case g.revoked || g.current != f.refreshToken:
-		return nil, "", &oauthError{"invalid_grant", descRefreshRevoked}
+		return nil, "", errInvalidClient
+	case g.revoked || g.current != rt:
+		return nil, "", &oauthError{"invalid_grant", "Refresh token revoked"}
 	case s.refreshExpired(g, now):
-		return nil, "", &oauthError{"invalid_grant", descRefreshExpired}
+		return nil, "", &oauthError{"invalid_grant", "Refresh token expired"}
 	}
 	if s.Refresh == RefreshRotate {
 		g.current = newToken(prefixRefresh)
