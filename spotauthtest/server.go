@@ -80,12 +80,11 @@ type Server struct {
 	// with an --addr flag sets it. Close closes it.
 	Listener net.Listener
 
-	// Clock is the server's time; nil means the system clock. Set it before
-	// Start; move it at any time with its methods.
-	Clock *Clock
-
 	// The fields below may be set before Start, or at any time through
 	// [Server.Update].
+
+	// Clock is the server's time; nil means the system clock.
+	Clock *Clock
 
 	// User is the consenting test user; the zero value means [DefaultUser].
 	User User
@@ -202,15 +201,14 @@ func (s *Server) Start() {
 		}
 		s.Listener = l
 	}
-	// httptest runs the listener and closes connections on Close.
+	s.URL = "http://" + urlHost(s.Listener.Addr())
+	s.started = true
+	// httptest serves the listener, and closes connections on Close.
 	s.hs = &httptest.Server{Listener: s.Listener, Config: &http.Server{
 		Handler:           http.HandlerFunc(s.serveHTTP),
 		ReadHeaderTimeout: 10 * time.Second,
-		MaxHeaderBytes:    64 << 10,
 	}}
 	s.hs.Start()
-	s.URL = "http://" + urlHost(s.Listener.Addr())
-	s.started = true
 }
 
 // urlHost returns the host:port to put in URLs for a listener's address:
@@ -277,11 +275,11 @@ func (s *Server) Client() *http.Client {
 	return s.client
 }
 
-// Update runs f, which may change the configuration fields (User,
-// AutoApprove, Deny, Decide, Refresh and the lifetimes), while no request
-// is being answered: requests see either the old or the new configuration.
-// Changing URL, Listener, Clock or the default app's fields has no effect
-// once started. f must not call the server's methods.
+// Update runs f, which may change the configuration fields (Clock, User,
+// AutoApprove, Deny, Decide, Refresh and the lifetimes), under the lock
+// that requests read them with. Changing URL, Listener or the default
+// app's fields has no effect once started. f must not call the server's
+// methods.
 func (s *Server) Update(f func(s *Server)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
