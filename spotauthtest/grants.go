@@ -97,7 +97,7 @@ const (
 func newToken(prefix string) string {
 	var raw [32]byte
 	_, _ = rand.Read(raw[:]) // never fails
-	return prefix + base64.RawURLEncoding.EncodeToString(raw[:])
+	return string(base64.RawURLEncoding.AppendEncode([]byte(prefix), raw[:]))
 }
 
 // codeLifetime and accessLifetime are the lifetimes in force; s.mu held.
