@@ -88,11 +88,9 @@ func (s *Server) TokenLog() []LogEntry {
 	return append([]LogEntry{}, s.log...)
 }
 
-// record counts a token request that was answered, or abandoned, and logs
-// it. TokenRequests was counted on arrival.
-func (s *Server) record(e LogEntry) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// recordLocked counts a token request that was answered, or abandoned,
+// and logs it; s.mu held. TokenRequests was counted on arrival.
+func (s *Server) recordLocked(e LogEntry) {
 	st := &s.stats
 	grant := e.Grant
 	switch grant {

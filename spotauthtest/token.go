@@ -124,7 +124,9 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	}
 	if fault != nil && s.serveFault(w, r, fault, false, func(status int) {
 		e.Status, e.Fault, e.Faulted = status, fault.Kind, true
-		s.record(e)
+		s.mu.Lock()
+		s.recordLocked(e)
+		s.mu.Unlock()
 	}) {
 		return
 	}
@@ -139,11 +141,11 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	} else if resp, fail = s.grantLocked(now, f, a); fail == nil {
 		e.Status = http.StatusOK
 	}
-	s.mu.Unlock()
 	if fail != nil {
 		e.Error = fail.Error
 	}
-	s.record(e) // before the client can see the answer
+	s.recordLocked(e) // before the client can see the answer
+	s.mu.Unlock()
 	if fail != nil {
 		writeJSON(w, e.Status, fail)
 		return
