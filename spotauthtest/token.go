@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -86,8 +87,14 @@ func authStyle(f url.Values, a clientAuth) AuthStyle {
 // authenticate where it must. Spotify answers 400 here, never 401.
 var errInvalidClient = &oauthError{"invalid_client", "Invalid client"}
 
-// logSafe returns a copy of s cut to 64 bytes, for logs and fault rules.
-func logSafe(s string) string { return strings.Clone(s[:min(len(s), 64)]) }
+// logSafe returns s as the log and fault rules may keep it: one of known,
+// or a copy cut to 64 bytes, so that no entry pins a request's body.
+func logSafe(s string, known ...string) string {
+	if i := slices.Index(known, s); i >= 0 {
+		return known[i]
+	}
+	return strings.Clone(s[:min(len(s), 64)])
+}
 
 // tokenResponse is the body of a successful token request (spec §2.4).
 type tokenResponse struct {
@@ -111,10 +118,12 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	s.lockApps()
 	now := s.Clock.Now()
 	s.stats.TokenRequests++
-	e := LogEntry{Time: now, N: int64(s.stats.TokenRequests), Grant: logSafe(f.Get("grant_type")),
-		ClientID: logSafe(clientID), Auth: authStyle(f, a)}
+	e := LogEntry{Time: now, N: int64(s.stats.TokenRequests), Auth: authStyle(f, a),
+		Grant: logSafe(f.Get("grant_type"), GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials)}
 	if ap := s.apps[clientID]; ap != nil {
 		e.ClientID = ap.id
+	} else {
+		e.ClientID = logSafe(clientID)
 	}
 	fault, rule := s.faults.nextToken(e.Grant)
 	s.mu.Unlock()
