@@ -9,8 +9,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/spotauth/spotauth"
 )
 
 // Default app registered by [NewServer].
@@ -395,15 +393,6 @@ func (s *Server) Client() *http.Client {
 		}
 	}
 	return s.client
-}
-
-// Endpoint returns the server's Accounts endpoint: URL+"/authorize" and
-// URL+"/api/token". It panics before Start.
-func (s *Server) Endpoint() spotauth.Endpoint {
-	if s.URL == "" {
-		panic("spotauthtest: Endpoint called before Start")
-	}
-	return spotauth.Endpoint{AuthURL: s.URL + "/authorize", TokenURL: s.URL + "/api/token"}
 }
 
 // Update runs f, which may change the configuration fields (User,
