@@ -20,7 +20,7 @@ func (s *RefreshingSource) publish(st *state) {
 		s.stopTimer()
 		s.stopTimer = nil
 	}
-	if st.err != nil || st.dueMono == math.MaxInt64 || st.dueMono == math.MinInt64 {
+	if s.opts.OnDemand || st.err != nil || st.dueMono == math.MaxInt64 || st.dueMono == math.MinInt64 {
 		return
 	}
 	_, mono := s.now()

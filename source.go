@@ -53,6 +53,12 @@ type SourceOptions struct {
 	// wait for this source, and must not modify the token.
 	OnRefresh func(*Token)
 	OnError   func(error)
+	// OnDemand makes the source idle between calls: no timer and no
+	// store watch, so that an idle source costs no goroutine and sends no
+	// request. The first call in the refresh window starts the refresh,
+	// and a deletion of the stored token is seen at that refresh. For
+	// servers that keep a source per user.
+	OnDemand bool
 }
 
 // RefreshingSource is a token that refreshes itself, safe for concurrent use;
@@ -131,7 +137,7 @@ func newSource(clock Clock, renew renewFunc, t *Token, opts *SourceOptions) *Ref
 		s.origin = clock.Now()
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	if ws, ok := s.opts.Store.(WatchingStore); ok {
+	if ws, ok := s.opts.Store.(WatchingStore); ok && !s.opts.OnDemand {
 		s.wg.Add(1)
 		go s.watch(ws)
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/spotauth/spotauth"
 	"github.com/spotauth/spotauth/internal/atomicfile"
 )
 
@@ -39,6 +40,12 @@ type apiError struct {
 
 func (e *apiError) Error() string {
 	return fmt.Sprintf("spotauth: Web API answered %d: %s", e.Status, e.Message)
+}
+
+// refusedToken reports an answer that refuses the token itself (401) or
+// its scopes (403): logging in again helps, trying again does not.
+func (e *apiError) refusedToken() bool {
+	return e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden
 }
 
 // fetchMe calls GET /v1/me with the access token.
@@ -72,7 +79,7 @@ func fetchMe(ctx context.Context, hc *http.Client, apiURL, accessToken string) (
 	}
 	var a account
 	if err := json.Unmarshal(body, &a); err != nil || a.ID == "" {
-		return nil, fmt.Errorf("spotauth: GET /v1/me: unexpected answer (not a user object)")
+		return nil, fmt.Errorf("spotauth: GET /v1/me: unexpected answer (not a user object): %w", spotauth.ErrBadResponse)
 	}
 	return &a, nil
 }

@@ -12,7 +12,8 @@ import (
 )
 
 type accountsServerOptions struct {
-	f             *Factory
+	IO *IOStreams
+
 	Addr          string
 	ClientID      string
 	ClientSecret  string
@@ -24,7 +25,7 @@ type accountsServerOptions struct {
 }
 
 func newAccountsServerCmd(f *Factory, runF func(context.Context, *accountsServerOptions) error) *cobra.Command {
-	opts := &accountsServerOptions{f: f}
+	opts := &accountsServerOptions{IO: f.IO}
 	cmd := &cobra.Command{
 		Use:   "accounts-server",
 		Short: "Run a fake Spotify Accounts service and Web API until interrupted",
@@ -62,7 +63,7 @@ assignments on stdout, and how to use it on stderr.`,
 func runAccountsServer(ctx context.Context, opts *accountsServerOptions) error {
 	ln, err := net.Listen("tcp", opts.Addr)
 	if err != nil {
-		return withCode(ExitError, fmt.Errorf("spotauth: cannot listen on %s: %w", opts.Addr, err), "Choose another --addr, e.g. 127.0.0.1:0 for a free port.")
+		return withHint(fmt.Errorf("spotauth: cannot listen on %s: %w", opts.Addr, err), "Choose another --addr, e.g. 127.0.0.1:0 for a free port.")
 	}
 	srv := spotauthtest.NewUnstartedServer()
 	if err := configureFake(srv, ln, opts); err != nil {
@@ -72,7 +73,7 @@ func runAccountsServer(ctx context.Context, opts *accountsServerOptions) error {
 	srv.Start()
 	defer srv.Close()
 
-	out := opts.f.IO.Out
+	out := opts.IO.Out
 	fmt.Fprintf(out, "SPOTAUTH_ACCOUNTS_URL=%s\n", srv.URL)
 	fmt.Fprintf(out, "SPOTAUTH_API_URL=%s\n", srv.URL)
 	fmt.Fprintf(out, "SPOTIFY_CLIENT_ID=%s\n", opts.ClientID)
@@ -80,7 +81,7 @@ func runAccountsServer(ctx context.Context, opts *accountsServerOptions) error {
 		fmt.Fprintf(out, "SPOTIFY_CLIENT_SECRET=%s\n", opts.ClientSecret)
 	}
 	fmt.Fprintf(out, "SPOTIFY_REDIRECT_URI=%s\n", opts.RedirectURIs[0])
-	io := opts.f.IO
+	io := opts.IO
 	io.Printf("spotauthtest fake Accounts service and Web API listening on %s\n", srv.URL)
 	if ta, ok := ln.Addr().(*net.TCPAddr); ok && !ta.IP.IsLoopback() {
 		io.Printf("warning: %s is not a loopback address: other machines can reach this fake service and get its tokens.\n", opts.Addr)
@@ -98,5 +99,21 @@ func runAccountsServer(ctx context.Context, opts *accountsServerOptions) error {
 	}
 	<-ctx.Done()
 	io.Printf("Stopping.\n")
+	return nil
+}
+
+// configureFake sets up the accounts-server's fake before Start: it
+// listens on ln and registers one app with every redirect URI. An app the
+// fake refuses is a usage error: its settings are the command's flags.
+func configureFake(srv *spotauthtest.Server, ln net.Listener, opts *accountsServerOptions) error {
+	srv.Listener = ln
+	srv.ClientID = "" // no default app: register ours with all its URIs
+	srv.AutoApprove = opts.AutoApprove
+	srv.AccessTokenLifetime = opts.TokenLifetime
+	err := srv.AddApp(spotauthtest.App{ClientID: opts.ClientID, ClientSecret: opts.ClientSecret, RedirectURIs: opts.RedirectURIs})
+	if err != nil {
+		return withHint(&usageError{fmt.Errorf("spotauth: accounts-server: %w", err)},
+			"Use --client-id without braces or spaces, and redirect URIs by Spotify's rules (https, or http://127.0.0.1[:port]/path; never localhost).")
+	}
 	return nil
 }

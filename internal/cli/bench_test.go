@@ -22,7 +22,7 @@ func BenchmarkTokenProcess(b *testing.B) {
 	if err := st.Save(context.Background(), tok); err != nil {
 		b.Fatal(err)
 	}
-	env := []string{"PATH=" + os.Getenv("PATH"), envConfigDir + "=" + dir, envClientID + "=bench"}
+	env := []string{"PATH=" + os.Getenv("PATH"), envConfigDir + "=" + dir, spotauth.EnvClientID + "=bench"}
 	run := func(path string, args ...string) {
 		cmd := exec.Command(path, args...)
 		cmd.Env = env

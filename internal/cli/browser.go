@@ -57,10 +57,3 @@ func (b *systemBrowser) Browse(url string) error {
 	browser.Stdout, browser.Stderr = b.stderr, b.stderr
 	return browser.OpenURL(url)
 }
-
-func (f *Factory) browser() Browser {
-	if f.Browser != nil {
-		return f.Browser
-	}
-	return &systemBrowser{env: f.Env, stderr: f.IO.ErrOut}
-}

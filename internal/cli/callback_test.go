@@ -184,11 +184,11 @@ func TestReadPasted(t *testing.T) {
 			var got string
 			select {
 			case r := <-results:
-				red, err := spotauth.ParseRedirect(r.raw)
+				code, err := spotauth.ParseCode(r.raw)
 				if err != nil {
-					t.Fatalf("ParseRedirect(%q) error %v", r.raw, err)
+					t.Fatalf("ParseCode(%q) error %v", r.raw, err)
 				}
-				got = red.Code
+				got = code
 				if r.via != "paste" || r.reply != nil {
 					t.Errorf("result = %+v; want via paste without reply", r)
 				}

@@ -122,15 +122,15 @@ func TestDoctor(t *testing.T) {
 		want  []string
 	}{
 		{name: "good", code: 0, want: []string{"[ok  ] client ID spotauthtest-client", "knows client ID and redirect URI", "No problems found"}},
-		{name: "localhost", vars: map[string]string{envRedirectURI: "http://localhost:8888/callback"}, code: ExitConfig,
+		{name: "localhost", vars: map[string]string{spotauth.EnvRedirectURI: "http://localhost:8888/callback"}, code: ExitConfig,
 			want: []string{"[FAIL] redirect URI http://localhost:8888/callback", "127.0.0.1"}},
-		{name: "http non-loopback", vars: map[string]string{envRedirectURI: "http://example.com/callback"}, code: ExitConfig,
+		{name: "http non-loopback", vars: map[string]string{spotauth.EnvRedirectURI: "http://example.com/callback"}, code: ExitConfig,
 			want: []string{"[FAIL]", "loopback"}},
-		{name: "no client id", vars: map[string]string{envClientID: ""}, code: ExitConfig, want: []string{"[FAIL] no client ID", "--client-id"}},
-		{name: "unknown client id", vars: map[string]string{envClientID: "ghost"}, code: ExitConfig, want: []string{"does not know client ID ghost"}},
-		{name: "unregistered redirect", vars: map[string]string{envRedirectURI: "http://127.0.0.1:9999/other"}, code: ExitConfig,
+		{name: "no client id", vars: map[string]string{spotauth.EnvClientID: ""}, code: ExitConfig, want: []string{"[FAIL] no client ID", "--client-id"}},
+		{name: "unknown client id", vars: map[string]string{spotauth.EnvClientID: "ghost"}, code: ExitConfig, want: []string{"does not know client ID ghost"}},
+		{name: "unregistered redirect", vars: map[string]string{spotauth.EnvRedirectURI: "http://127.0.0.1:9999/other"}, code: ExitConfig,
 			want: []string{"is not registered", "[warn] login needs port 9999 free"}},
-		{name: "secret", vars: map[string]string{envClientSecret: "s"}, code: 0, want: []string{"[warn] a client secret is configured", "PKCE needs no secret"}},
+		{name: "secret", vars: map[string]string{spotauth.EnvClientSecret: "s"}, code: 0, want: []string{"[warn] a client secret is configured", "PKCE needs no secret"}},
 		{name: "unreachable", vars: map[string]string{envAccountsURL: "http://127.0.0.1:1"}, code: ExitConfig, want: []string{"unreachable"}},
 		{name: "world-readable token file", code: ExitConfig, setup: func(e *testEnv) {
 			e.login()
@@ -174,7 +174,7 @@ func TestAccountsServer(t *testing.T) {
 		for _, c := range root.Commands() {
 			if c.Name() == "accounts-server" {
 				c.RunE = func(cmd *cobraCommand, args []string) error {
-					opts := &accountsServerOptions{f: f, Addr: "127.0.0.1:0", ClientID: "my-app", RedirectURIs: []string{"http://127.0.0.1/cb", "http://[::1]/cb"},
+					opts := &accountsServerOptions{IO: f.IO, Addr: "127.0.0.1:0", ClientID: "my-app", RedirectURIs: []string{"http://127.0.0.1/cb", "http://[::1]/cb"},
 						TokenLifetime: time.Minute, AutoApprove: true, ready: func(u string) { ready <- u }}
 					return runAccountsServer(cmd.Context(), opts)
 				}
@@ -191,7 +191,7 @@ func TestAccountsServer(t *testing.T) {
 		t.Fatal("accounts-server did not start")
 	}
 	// A client in "any language" (here: spotauth itself) logs in against it.
-	e.vars[envAccountsURL], e.vars[envAPIURL], e.vars[envClientID], e.vars[envRedirectURI] = base, base, "my-app", "http://127.0.0.1/cb"
+	e.vars[envAccountsURL], e.vars[envAPIURL], e.vars[spotauth.EnvClientID], e.vars[spotauth.EnvRedirectURI] = base, base, "my-app", "http://127.0.0.1/cb"
 	b := &httpBrowser{}
 	r := e.run(runOpts{browser: b}, "login")
 	if r.code != 0 {

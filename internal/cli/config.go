@@ -4,28 +4,30 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
+	"github.com/spotauth/spotauth"
 	"github.com/spotauth/spotauth/internal/ini"
 )
 
-// Environment variables spotauth reads. The SPOTIFY_ ones are tekore's.
+// Environment variables spotauth reads besides tekore's credentials
+// (spotauth.EnvClientID, spotauth.EnvClientSecret, spotauth.EnvRedirectURI).
+// A config file may set them too.
 const (
-	envClientID     = "SPOTIFY_CLIENT_ID"
-	envClientSecret = "SPOTIFY_CLIENT_SECRET"
-	envRedirectURI  = "SPOTIFY_REDIRECT_URI"
-	envAccountsURL  = "SPOTAUTH_ACCOUNTS_URL"
-	envAPIURL       = "SPOTAUTH_API_URL"
-	envProfile      = "SPOTAUTH_PROFILE"
-	envStore        = "SPOTAUTH_STORE"
-	envConfigDir    = "SPOTAUTH_CONFIG_DIR"
+	envAccountsURL = "SPOTAUTH_ACCOUNTS_URL"
+	envAPIURL      = "SPOTAUTH_API_URL"
+	envProfile     = "SPOTAUTH_PROFILE"
+	envStore       = "SPOTAUTH_STORE"
+	envConfigDir   = "SPOTAUTH_CONFIG_DIR"
 )
 
 // Defaults of the settings.
 const (
-	defaultAccountsURL = "https://accounts.spotify.com"
+	defaultAccountsURL = spotauth.SpotifyAccountsURL
 	defaultAPIURL      = "https://api.spotify.com"
 	defaultProfile     = "default"
 	defaultRedirectURI = "http://127.0.0.1/callback"
@@ -66,7 +68,7 @@ func resolveSettings(g *globalFlags, changed func(name string) bool, env LookupE
 	if s.ConfigDir == "" {
 		dir, err := os.UserConfigDir()
 		if err != nil {
-			return nil, withCode(ExitConfig, fmt.Errorf("spotauth: no config directory: %w", err),
+			return nil, withHint(&configError{fmt.Errorf("spotauth: no config directory: %w", err)},
 				"Set %s to a directory for spotauth's tokens and configuration.", envConfigDir)
 		}
 		s.ConfigDir = filepath.Join(dir, "spotauth")
@@ -79,14 +81,14 @@ func resolveSettings(g *globalFlags, changed func(name string) bool, env LookupE
 	}
 	switch {
 	case g.ConfigFile != "":
-		m, err := readINIFile(g.ConfigFile, section)
+		m, err := readConfigFile(g.ConfigFile, section)
 		if err != nil {
-			return nil, withCode(ExitConfig, err, "Fix or remove --config %s (a tekore-style INI file with SPOTIFY_CLIENT_ID=... under [%s]).", g.ConfigFile, section)
+			return nil, withHint(err, "Fix or remove --config %s (a tekore-style INI file with %s=... under [%s]).", g.ConfigFile, spotauth.EnvClientID, section)
 		}
 		file, s.ConfigFile = m, g.ConfigFile
 	default:
 		name := filepath.Join(s.ConfigDir, configFileName)
-		m, err := readINIFile(name, section)
+		m, err := readConfigFile(name, section)
 		switch {
 		case err == nil:
 			file, s.ConfigFile = m, name
@@ -94,7 +96,7 @@ func resolveSettings(g *globalFlags, changed func(name string) bool, env LookupE
 		case errors.Is(err, errNoSection) && !changed("config-section"):
 			// The default file need not have a [DEFAULT] section.
 		default:
-			return nil, withCode(ExitConfig, err, "Fix or remove %s.", name)
+			return nil, withHint(err, "Fix or remove %s.", name)
 		}
 	}
 
@@ -110,9 +112,9 @@ func resolveSettings(g *globalFlags, changed func(name string) bool, env LookupE
 			*dst, s.source[flagName] = def, "default"
 		}
 	}
-	pick(&s.ClientID, "client-id", g.ClientID, envClientID, "")
-	pick(&s.ClientSecret, "client-secret", g.ClientSecret, envClientSecret, "")
-	pick(&s.RedirectURI, "redirect-uri", g.RedirectURI, envRedirectURI, defaultRedirectURI)
+	pick(&s.ClientID, "client-id", g.ClientID, spotauth.EnvClientID, "")
+	pick(&s.ClientSecret, "client-secret", g.ClientSecret, spotauth.EnvClientSecret, "")
+	pick(&s.RedirectURI, "redirect-uri", g.RedirectURI, spotauth.EnvRedirectURI, defaultRedirectURI)
 	pick(&s.AccountsURL, "accounts-url", g.AccountsURL, envAccountsURL, defaultAccountsURL)
 	pick(&s.APIURL, "api-url", g.APIURL, envAPIURL, defaultAPIURL)
 	pick(&s.Profile, "profile", g.Profile, envProfile, defaultProfile)
@@ -140,48 +142,83 @@ func validProfile(p string) error {
 	return nil
 }
 
-// errNoSection: the INI file lacks the requested section.
-var errNoSection = errors.New("spotauth: no such section")
-
-// readINIFile reads section of a tekore-style INI file, with the keys of
-// DEFAULT as fallback, through the same reader as spotauth.ReadConfigFile
-// (Python configparser's rules). Keys are upper-cased, as configparser
-// compares them case-insensitively; a key spelled exactly in upper case
-// wins over other spellings, as in tekore.
-func readINIFile(name, section string) (map[string]string, error) {
-	data, err := os.ReadFile(name)
-	if err != nil {
-		return nil, fmt.Errorf("spotauth: config file: %w", err)
-	}
-	m, err := parseINI(data, section)
-	if err != nil {
-		return nil, fmt.Errorf("spotauth: config file %s: %w", name, err)
-	}
-	return m, nil
+// configKeys are the keys spotauth reads from a config file: tekore's
+// credentials and spotauth's own settings, under their environment names.
+var configKeys = []string{
+	spotauth.EnvClientID, spotauth.EnvClientSecret, spotauth.EnvRedirectURI,
+	envAccountsURL, envAPIURL, envProfile, envStore,
 }
 
-// parseINI parses data and returns the keys of section, with those of
-// DEFAULT as fallback. Values never appear in its errors.
-func parseINI(data []byte, section string) (map[string]string, error) {
+// readConfigFile reads the keys spotauth uses from section of a
+// tekore-style INI file, with the keys of DEFAULT as fallback, through the
+// parser and key rule of spotauth.ReadConfigFile (Python configparser's
+// syntax; a key spelt exactly wins over other spellings). Unlike
+// ReadConfigFile it does not require a client ID, which may come from
+// elsewhere, and reads spotauth's own settings too. Errors are
+// configuration errors; they name the file, never a value.
+func readConfigFile(name, section string) (map[string]string, error) {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, &configError{fmt.Errorf("spotauth: config file: %w", err)}
+	}
+	return parseConfig(data, name, section)
+}
+
+// parseConfig is [readConfigFile] for the file's content.
+func parseConfig(data []byte, name, section string) (map[string]string, error) {
 	f, err := ini.Parse(data)
 	if err != nil {
-		return nil, err
+		return nil, &configError{fmt.Errorf("spotauth: config file %s: %w", name, err)}
 	}
 	if !f.HasSection(section) {
-		return nil, fmt.Errorf("%w [%s]", errNoSection, section)
+		return nil, fmt.Errorf("%w: no section [%s] in %s", errNoSection, section, name)
 	}
 	out := map[string]string{}
-	exact := map[string]bool{}
-	for _, k := range f.Keys(section) {
-		v, _, err := f.Get(section, k)
+	for _, key := range configKeys {
+		v, ok, err := f.Lookup(section, key)
 		if err != nil {
-			return nil, err
+			return nil, &configError{fmt.Errorf("spotauth: config file %s: %w", name, err)}
 		}
-		uk := strings.ToUpper(k)
-		if _, seen := out[uk]; seen && (exact[uk] || k != uk) {
-			continue
+		if ok {
+			out[key] = strings.TrimSpace(v)
 		}
-		out[uk], exact[uk] = strings.TrimSpace(v), k == uk
 	}
 	return out, nil
+}
+
+// errNoSection: a config file lacks the section asked for.
+var errNoSection = fmt.Errorf("%w: config section not found", spotauth.ErrInvalidConfig)
+
+// newConfig returns the spotauth.Config of the resolved settings. A
+// missing client ID is an error wrapping [spotauth.ErrInvalidConfig] that
+// says where to set one.
+func newConfig(s *settings, hc *http.Client, now func() time.Time) (*spotauth.Config, error) {
+	if s.ClientID == "" {
+		return nil, withHint(fmt.Errorf("%w: no client ID", spotauth.ErrInvalidConfig),
+			"Pass --client-id, set %s, or add %s = ... to %s.\nFind the client ID of your app at https://developer.spotify.com/dashboard.",
+			spotauth.EnvClientID, spotauth.EnvClientID, configFilePathHint(s))
+	}
+	return &spotauth.Config{
+		ClientID:     s.ClientID,
+		ClientSecret: s.ClientSecret,
+		RedirectURL:  s.RedirectURI,
+		AccountsURL:  s.AccountsURL,
+		HTTPClient:   hc,
+		Clock:        nowClock(now),
+	}, nil
+}
+
+// nowClock is a spotauth.Clock that reads now (tests set it) and uses the
+// system's timers.
+type nowClock func() time.Time
+
+func (c nowClock) Now() time.Time { return c() }
+
+func (nowClock) AfterFunc(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
+
+func configFilePathHint(s *settings) string {
+	if s.ConfigFile != "" {
+		return s.ConfigFile
+	}
+	return s.ConfigDir + "/" + configFileName
 }

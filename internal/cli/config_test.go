@@ -5,8 +5,11 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/spotauth/spotauth"
 )
 
 func TestResolveSettingsPrecedence(t *testing.T) {
@@ -44,15 +47,15 @@ func TestResolveSettingsPrecedence(t *testing.T) {
 		{
 			name:  "env over file",
 			flags: globalFlags{ConfigFile: ini},
-			env: map[string]string{envConfigDir: dir, envClientID: "env-id", envAccountsURL: "http://127.0.0.1:1/", envAPIURL: "http://127.0.0.1:2",
-				envProfile: "p1", envStore: "/tmp/x", envRedirectURI: "http://127.0.0.1/env"},
+			env: map[string]string{envConfigDir: dir, spotauth.EnvClientID: "env-id", envAccountsURL: "http://127.0.0.1:1/", envAPIURL: "http://127.0.0.1:2",
+				envProfile: "p1", envStore: "/tmp/x", spotauth.EnvRedirectURI: "http://127.0.0.1/env"},
 			want: settings{ClientID: "env-id", ClientSecret: "file-secret", RedirectURI: "http://127.0.0.1/env", AccountsURL: "http://127.0.0.1:1", APIURL: "http://127.0.0.1:2", Profile: "p1", Store: "/tmp/x"},
 		},
 		{
 			name:    "flags over env",
 			flags:   globalFlags{ConfigFile: ini, ClientID: "flag-id", ClientSecret: "", Profile: "p2", AccountsURL: "http://127.0.0.1:3"},
 			changed: []string{"client-id", "client-secret", "profile", "accounts-url"},
-			env:     map[string]string{envConfigDir: dir, envClientID: "env-id", envClientSecret: "env-secret", envProfile: "p1"},
+			env:     map[string]string{envConfigDir: dir, spotauth.EnvClientID: "env-id", spotauth.EnvClientSecret: "env-secret", envProfile: "p1"},
 			want:    settings{ClientID: "flag-id", ClientSecret: "", RedirectURI: "http://127.0.0.1:9/file", AccountsURL: "http://127.0.0.1:3", APIURL: defaultAPIURL, Profile: "p2"},
 			source:  map[string]string{"client-id": "flag --client-id", "client-secret": "flag --client-secret", "redirect-uri": "config file " + ini},
 		},
@@ -132,66 +135,67 @@ func TestResolveSettingsErrors(t *testing.T) {
 	}
 }
 
-func TestParseINI(t *testing.T) {
+func TestParseConfig(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name, in, section string
 		want              map[string]string
 		wantErr           error
 	}{
-		{"basic", "[DEFAULT]\na = 1\n", "DEFAULT", map[string]string{"A": "1"}, nil},
-		{"comments and colon", "# c\n; c\n[DEFAULT]\nKey: v v \n", "DEFAULT", map[string]string{"KEY": "v v"}, nil},
-		{"crlf and bom", "\ufeff[DEFAULT]\r\nk=v\r\n", "DEFAULT", map[string]string{"K": "v"}, nil},
-		{"continuation", "[DEFAULT]\nk = a\n  b\n", "DEFAULT", map[string]string{"K": "a\nb"}, nil},
-		{"section override", "[DEFAULT]\nk=1\nj=2\n[s]\nk=3\n", "s", map[string]string{"K": "3", "J": "2"}, nil},
+		{"basic", "[DEFAULT]\nSPOTIFY_CLIENT_ID = 1\n", "DEFAULT", map[string]string{"SPOTIFY_CLIENT_ID": "1"}, nil},
+		{"comments and colon", "# c\n; c\n[DEFAULT]\nSPOTAUTH_STORE: v v \n", "DEFAULT", map[string]string{"SPOTAUTH_STORE": "v v"}, nil},
+		{"crlf and bom", "\ufeff[DEFAULT]\r\nSPOTAUTH_PROFILE=v\r\n", "DEFAULT", map[string]string{"SPOTAUTH_PROFILE": "v"}, nil},
+		{"continuation", "[DEFAULT]\nSPOTAUTH_API_URL = a\n  b\n", "DEFAULT", map[string]string{"SPOTAUTH_API_URL": "a\nb"}, nil},
+		{"section override", "[DEFAULT]\nSPOTIFY_CLIENT_ID=1\nSPOTAUTH_STORE=2\n[s]\nSPOTIFY_CLIENT_ID=3\n", "s", map[string]string{"SPOTIFY_CLIENT_ID": "3", "SPOTAUTH_STORE": "2"}, nil},
+		{"other spelling", "[DEFAULT]\nspotify_client_id = low\n", "DEFAULT", map[string]string{"SPOTIFY_CLIENT_ID": "low"}, nil},
+		{"exact spelling wins", "[DEFAULT]\nspotify_client_id = low\nSPOTIFY_CLIENT_ID = up\n", "DEFAULT", map[string]string{"SPOTIFY_CLIENT_ID": "up"}, nil},
+		{"other keys ignored", "[DEFAULT]\nSPOTIFY_USER_REFRESH = r\nX = y\n", "DEFAULT", map[string]string{}, nil},
 		{"no section", "[DEFAULT]\nk=1\n", "other", nil, errNoSection},
 		{"empty file", "", "DEFAULT", map[string]string{}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseINI([]byte(tt.in), tt.section)
+			got, err := parseConfig([]byte(tt.in), "f.ini", tt.section)
 			if tt.wantErr != nil {
-				if !errors.Is(err, tt.wantErr) {
-					t.Fatalf("parseINI(%q) error %v; want %v", tt.in, err, tt.wantErr)
+				if !errors.Is(err, tt.wantErr) || exitCode(err) != ExitConfig {
+					t.Fatalf("parseConfig(%q) error %v (exit %d); want %v (exit %d)", tt.in, err, exitCode(err), tt.wantErr, ExitConfig)
 				}
 				return
 			}
 			if err != nil {
-				t.Fatalf("parseINI(%q) error %v", tt.in, err)
+				t.Fatalf("parseConfig(%q) error %v", tt.in, err)
 			}
-			if len(got) != len(tt.want) {
-				t.Fatalf("parseINI(%q) = %v; want %v", tt.in, got, tt.want)
-			}
-			for k, v := range tt.want {
-				if got[k] != v {
-					t.Errorf("parseINI(%q)[%q] = %q; want %q", tt.in, k, got[k], v)
-				}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("parseConfig(%q) = %q; want %q", tt.in, got, tt.want)
 			}
 		})
 	}
 	for _, bad := range []string{"k=v\n", "[DEFAULT]\nnovalue\n", "[DEFAULT\n", "[]\n", "[DEFAULT]\n=v\n"} {
-		if _, err := parseINI([]byte(bad), "DEFAULT"); err == nil {
-			t.Errorf("parseINI(%q) = nil error; want one", bad)
+		if _, err := parseConfig([]byte(bad), "f.ini", "DEFAULT"); err == nil || exitCode(err) != ExitConfig {
+			t.Errorf("parseConfig(%q) = %v; want a configuration error", bad, err)
 		}
 	}
 }
 
-func FuzzParseINI(f *testing.F) {
+func FuzzParseConfig(f *testing.F) {
 	f.Add("[DEFAULT]\nSPOTIFY_CLIENT_ID = x\n", "DEFAULT")
-	f.Add("[a]\nk: v\n  cont\n[DEFAULT]\nj=1\n", "a")
+	f.Add("[a]\nSPOTAUTH_STORE: v\n  cont\n[DEFAULT]\nj=1\n", "a")
 	f.Add("\ufeff# c\r\n[DEFAULT]\r\n", "DEFAULT")
-	f.Add("k=secretvalue", "DEFAULT")
+	f.Add("SPOTIFY_CLIENT_SECRET=secretvalue", "DEFAULT")
 	f.Fuzz(func(t *testing.T, in, section string) {
-		m, err := parseINI([]byte(in), section)
+		m, err := parseConfig([]byte(in), "f.ini", section)
 		if err != nil {
 			if strings.Contains(in, "secretvalue") && strings.Contains(err.Error(), "secretvalue") {
-				t.Errorf("parseINI error %q shows a value", err)
+				t.Errorf("parseConfig error %q shows a value", err)
+			}
+			if exitCode(err) != ExitConfig {
+				t.Errorf("parseConfig(%q) error %v has exit %d; want %d", in, err, exitCode(err), ExitConfig)
 			}
 			return
 		}
 		for k := range m {
-			if k != strings.ToUpper(k) {
-				t.Errorf("parseINI key %q not upper-cased", k)
+			if !slices.Contains(configKeys, k) {
+				t.Errorf("parseConfig gave key %q; want only %q", k, configKeys)
 			}
 		}
 	})

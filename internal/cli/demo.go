@@ -13,15 +13,16 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/spotauth/spotauth"
+	"github.com/spotauth/spotauth/internal/redact"
 	"github.com/spotauth/spotauth/spotauthtest"
 )
 
 type demoOptions struct {
-	f *Factory
+	IO *IOStreams
 }
 
 func newDemoCmd(f *Factory, runF func(context.Context, *demoOptions) error) *cobra.Command {
-	opts := &demoOptions{f: f}
+	opts := &demoOptions{IO: f.IO}
 	return &cobra.Command{
 		Use:   "demo",
 		Short: "Run a whole login offline against an embedded fake Accounts service",
@@ -45,16 +46,16 @@ It needs no flags, environment, network or Spotify account, and stores nothing.`
 	}
 }
 
-// redact shows what a token looks like without revealing it.
-func redact(tok string) string {
+// shown shows what a token looks like without revealing it.
+func shown(tok string) string {
 	if tok == "" {
 		return "(none)"
 	}
-	return spotauth.RedactSecret(tok)
+	return redact.Secret(tok)
 }
 
 func runDemo(ctx context.Context, opts *demoOptions) (err error) {
-	out := opts.f.IO.Out
+	out := opts.IO.Out
 	start := time.Now()
 	last := start
 	step := func(format string, args ...any) {
@@ -63,7 +64,7 @@ func runDemo(ctx context.Context, opts *demoOptions) (err error) {
 		last = now
 	}
 	fail := func(what string, err error) error {
-		return withCode(ExitError, fmt.Errorf("spotauth: demo: %s: %w", what, err), "This is a bug in spotauth; please report it with the output above.")
+		return withHint(fmt.Errorf("spotauth: demo: %s: %w", what, err), "This is a bug in spotauth; please report it with the output above.")
 	}
 
 	srv := spotauthtest.NewUnstartedServer()
@@ -87,7 +88,7 @@ func runDemo(ctx context.Context, opts *demoOptions) (err error) {
 	cfg := &spotauth.Config{
 		ClientID:    srv.ClientID,
 		RedirectURL: redirect,
-		Endpoint:    srv.Endpoint(),
+		AccountsURL: srv.URL,
 		HTTPClient:  srv.Client(),
 	}
 	scopes := spotauth.NewScopes(spotauth.ScopeUserReadPrivate, spotauth.ScopeUserReadEmail)
@@ -96,7 +97,7 @@ func runDemo(ctx context.Context, opts *demoOptions) (err error) {
 		return fail("authorization URL", err)
 	}
 	authURL := ua.URL
-	step("PKCE authorization URL (public client, no secret; verifier %s):\n           %s", redact(ua.Verifier()), authURL)
+	step("PKCE authorization URL (public client, no secret; verifier %s):\n           %s", shown(ua.Verifier), authURL)
 
 	// The "browser": follows /authorize's redirect to the loopback listener.
 	browserDone := make(chan error, 1)
@@ -125,21 +126,21 @@ func runDemo(ctx context.Context, opts *demoOptions) (err error) {
 	case <-ctx.Done():
 		return fail("consent", ctx.Err())
 	}
-	red, err := spotauth.ParseRedirect(res.raw)
+	code, err := spotauth.ParseCode(res.raw)
 	if err != nil {
 		res.reply <- err
 		return fail("redirect", err)
 	}
-	step("consent auto-approved; the redirect brought code %s and the state", redact(red.Code))
+	step("consent auto-approved; the redirect brought code %s and the state", shown(code))
 
-	tok, err := ua.RequestRedirect(ctx, res.raw)
+	tok, err := ua.Exchange(ctx, res.raw)
 	res.reply <- err
 	if err != nil {
 		return fail("code exchange", err)
 	}
 	<-browserDone
 	step("checked the state and exchanged the code with the verifier: access token %s, refresh token %s, scopes %q, expires in %v",
-		redact(tok.AccessToken), redact(tok.RefreshToken), tok.Scope.String(), time.Until(tok.Expiry).Round(time.Second))
+		shown(tok.AccessToken), shown(tok.RefreshToken), tok.Scope.String(), time.Until(tok.Expiry).Round(time.Second))
 
 	acct, err := fetchMe(ctx, srv.Client(), srv.URL, tok.AccessToken)
 	if err != nil {
@@ -152,7 +153,7 @@ func runDemo(ctx context.Context, opts *demoOptions) (err error) {
 		return fail("refresh", err)
 	}
 	step("refreshed: new access token %s (different: %v), refresh token kept: %v",
-		redact(nt.AccessToken), nt.AccessToken != tok.AccessToken, nt.RefreshToken == tok.RefreshToken || nt.RefreshToken == "")
+		shown(nt.AccessToken), nt.AccessToken != tok.AccessToken, nt.RefreshToken == tok.RefreshToken || nt.RefreshToken == "")
 
 	app := *cfg
 	app.ClientSecret = srv.ClientSecret
@@ -161,7 +162,7 @@ func runDemo(ctx context.Context, opts *demoOptions) (err error) {
 		return fail("client credentials", err)
 	}
 	step("client-credentials app token (with the client secret): %s, expires in %v",
-		redact(at.AccessToken), time.Until(at.Expiry).Round(time.Second))
+		shown(at.AccessToken), time.Until(at.Expiry).Round(time.Second))
 	fmt.Fprintf(out, "Done in %v. Every flow ran offline; nothing was stored.\n", time.Since(start).Round(time.Millisecond))
 	return nil
 }

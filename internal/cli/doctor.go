@@ -4,23 +4,25 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/spotauth/spotauth"
 )
 
 type doctorOptions struct {
-	f       *Factory
+	IO         *IOStreams
+	HTTPClient *http.Client
+	Settings   func() (*settings, error)
+
 	Offline bool
 }
 
 func newDoctorCmd(f *Factory, runF func(context.Context, *doctorOptions) error) *cobra.Command {
-	opts := &doctorOptions{f: f}
+	opts := &doctorOptions{IO: f.IO, HTTPClient: f.httpClient(), Settings: f.Settings}
 	cmd := &cobra.Command{
 		Use:   "doctor",
 		Short: "Check the configuration and say what to change",
@@ -41,51 +43,45 @@ comes with what to change. Exits 6 when a check fails.`,
 	return cmd
 }
 
-type finding struct {
-	level string // "ok", "warn", "FAIL"
-	what  string
-	fix   string
-}
-
 func runDoctor(ctx context.Context, opts *doctorOptions) error {
-	f := opts.f
-	s, err := f.Settings()
+	s, err := opts.Settings()
 	if err != nil {
 		return err
 	}
 	var fs []finding
-	add := func(level, what, fix string) { fs = append(fs, finding{level, what, fix}) }
+	add := func(level, what, fix string) { fs = append(fs, finding{level: level, what: what, fix: fix}) }
 
 	// Client ID.
 	if s.ClientID == "" {
-		add("FAIL", "no client ID", fmt.Sprintf("Pass --client-id, set %s, or add %s = ... to %s (the ID is on your app's page at https://developer.spotify.com/dashboard).", envClientID, envClientID, configFilePathHint(s)))
+		add(levelFail, "no client ID", fmt.Sprintf("Pass --client-id, set %s, or add %s = ... to %s (the ID is on your app's page at https://developer.spotify.com/dashboard).",
+			spotauth.EnvClientID, spotauth.EnvClientID, configFilePathHint(s)))
 	} else {
-		add("ok", fmt.Sprintf("client ID %s (from %s)", s.ClientID, s.source["client-id"]), "")
+		add(levelOK, fmt.Sprintf("client ID %s (from %s)", s.ClientID, s.source["client-id"]), "")
 	}
 
 	// Client secret.
 	if s.ClientSecret != "" {
-		add("warn", fmt.Sprintf("a client secret is configured (from %s): login uses the secret flow, not PKCE", s.source["client-secret"]),
-			fmt.Sprintf("For a command-line or desktop app, PKCE needs no secret: unset %s (or pass --pkce to login). Keep the secret only for spotauth token --client-credentials, and never ship it.", envClientSecret))
+		add(levelWarn, fmt.Sprintf("a client secret is configured (from %s): login uses the secret flow, not PKCE", s.source["client-secret"]),
+			fmt.Sprintf("For a command-line or desktop app, PKCE needs no secret: unset %s (or pass --pkce to login). Keep the secret only for spotauth token --client-credentials, and never ship it.", spotauth.EnvClientSecret))
 	} else {
-		add("ok", "no client secret: login uses PKCE", "")
+		add(levelOK, "no client secret: login uses PKCE", "")
 	}
 
 	// Redirect URI.
 	rd, rerr := parseLoopbackRedirect(s.RedirectURI)
 	switch {
 	case rerr != nil:
-		add("FAIL", fmt.Sprintf("redirect URI %s (from %s): %v", s.RedirectURI, s.source["redirect-uri"], rerr), hintFor(rerr))
+		_, hint := classify(rerr)
+		add(levelFail, fmt.Sprintf("redirect URI %s (from %s): %v", s.RedirectURI, s.source["redirect-uri"], rerr), hint)
 	case rd.port != 0:
-		add("ok", fmt.Sprintf("redirect URI %s (fixed port %d, from %s)", s.RedirectURI, rd.port, s.source["redirect-uri"]),
-			"")
-		add("warn", fmt.Sprintf("login needs port %d free on %s", rd.port, rd.host),
+		add(levelOK, fmt.Sprintf("redirect URI %s (fixed port %d, from %s)", s.RedirectURI, rd.port, s.source["redirect-uri"]), "")
+		add(levelWarn, fmt.Sprintf("login needs port %d free on %s", rd.port, rd.host),
 			fmt.Sprintf("Register %s without a port (http://%s%s) so spotauth can pick a free one.", s.RedirectURI, hostForURL(rd.host), rd.path()))
 	default:
-		add("ok", fmt.Sprintf("redirect URI %s (any port, from %s)", s.RedirectURI, s.source["redirect-uri"]), "")
+		add(levelOK, fmt.Sprintf("redirect URI %s (any port, from %s)", s.RedirectURI, s.source["redirect-uri"]), "")
 	}
 	if rd != nil && (rd.u.Path == "" || rd.u.Path == "/") {
-		add("warn", "the redirect URI has no path", "A path such as /callback is clearer; register http://127.0.0.1/callback and use it.")
+		add(levelWarn, "the redirect URI has no path", "A path such as /callback is clearer; register http://127.0.0.1/callback and use it.")
 	}
 
 	// Files.
@@ -95,7 +91,8 @@ func runDoctor(ctx context.Context, opts *doctorOptions) error {
 	loc, lerr := parseStore(s.Store, s.ConfigDir)
 	switch {
 	case lerr != nil:
-		add("FAIL", fmt.Sprintf("token store %q: %v", s.Store, lerr), hintFor(lerr))
+		_, hint := classify(lerr)
+		add(levelFail, fmt.Sprintf("token store %q: %v", s.Store, lerr), hint)
 	case loc.kind == "file":
 		fs = append(fs, checkDirMode(loc.dir)...)
 		for _, kind := range []tokenKind{userToken, appToken} {
@@ -105,122 +102,63 @@ func runDoctor(ctx context.Context, opts *doctorOptions) error {
 			}
 		}
 	default:
-		add("ok", "token store "+loc.String(), "")
+		add(levelOK, "token store "+loc.String(), "")
 	}
 
 	// Accounts service.
 	if !opts.Offline && s.ClientID != "" && rerr == nil {
-		fs = append(fs, checkAccounts(ctx, f, s))
+		fs = append(fs, checkAccounts(ctx, opts.HTTPClient, s))
 	} else if !opts.Offline {
-		fs = append(fs, reachable(ctx, f, s))
+		fs = append(fs, reachable(ctx, opts.HTTPClient, s))
 	}
 
 	failed := 0
-	out := f.IO.Out
+	out := opts.IO.Out
 	for _, x := range fs {
 		fmt.Fprintf(out, "[%-4s] %s\n", x.level, x.what)
-		if x.fix != "" && x.level != "ok" {
+		if x.fix != "" && x.level != levelOK {
 			for _, line := range strings.Split(x.fix, "\n") {
 				fmt.Fprintf(out, "       %s\n", line)
 			}
 		}
-		if x.level == "FAIL" {
+		if x.level == levelFail {
 			failed++
 		}
 	}
 	if failed > 0 {
-		return withCode(ExitConfig, fmt.Errorf("spotauth: doctor found %d problem(s)", failed), "Change what the FAIL lines say, then run spotauth doctor again.")
+		return withHint(&configError{fmt.Errorf("spotauth: doctor found %d problem(s)", failed)}, "Change what the FAIL lines say, then run spotauth doctor again.")
 	}
 	fmt.Fprintln(out, "No problems found.")
 	return nil
 }
 
-func hostForURL(h string) string {
-	if strings.Contains(h, ":") {
-		return "[" + h + "]"
-	}
-	return h
-}
-
 func checkDirMode(dir string) []finding {
 	fi, err := os.Stat(dir)
 	if errors.Is(err, os.ErrNotExist) {
-		return []finding{{"ok", "token directory " + dir + " (created at first login)", ""}}
+		return []finding{{level: levelOK, what: "token directory " + dir + " (created at first login)"}}
 	}
 	if err != nil {
-		return []finding{{"FAIL", fmt.Sprintf("token directory %s: %v", dir, err), "Make it readable by you: chmod 700 " + dir}}
+		return []finding{{levelFail, fmt.Sprintf("token directory %s: %v", dir, err), "Make it readable by you: chmod 700 " + dir, err}}
 	}
 	if fi.Mode().Perm()&0o077 != 0 {
-		return []finding{{"warn", fmt.Sprintf("token directory %s is accessible to others (mode %v)", dir, fi.Mode().Perm()), "Run: chmod 700 " + dir}}
+		return []finding{{level: levelWarn, what: fmt.Sprintf("token directory %s is accessible to others (mode %v)", dir, fi.Mode().Perm()), fix: "Run: chmod 700 " + dir}}
 	}
-	return []finding{{"ok", "token directory " + dir, ""}}
+	return []finding{{level: levelOK, what: "token directory " + dir}}
 }
 
 func checkFileMode(name, what string, secret bool) []finding {
 	fi, err := os.Stat(name)
 	if err != nil {
-		return []finding{{"FAIL", fmt.Sprintf("%s %s: %v", what, name, err), "Create it or point spotauth elsewhere."}}
+		return []finding{{levelFail, fmt.Sprintf("%s %s: %v", what, name, err), "Create it or point spotauth elsewhere.", err}}
 	}
 	fh, err := os.Open(name)
 	if err != nil {
-		return []finding{{"FAIL", fmt.Sprintf("%s %s is unreadable: %v", what, name, err), "Run: chmod 600 " + name + " (as its owner)"}}
+		return []finding{{levelFail, fmt.Sprintf("%s %s is unreadable: %v", what, name, err), "Run: chmod 600 " + name + " (as its owner)", err}}
 	}
 	fh.Close()
 	if secret && fi.Mode().Perm()&0o077 != 0 {
-		return []finding{{"FAIL", fmt.Sprintf("%s %s holds secrets and is readable by others (mode %v)", what, name, fi.Mode().Perm()), "Run: chmod 600 " + name}}
+		return []finding{{levelFail, fmt.Sprintf("%s %s holds secrets and is readable by others (mode %v)", what, name, fi.Mode().Perm()), "Run: chmod 600 " + name,
+			&configError{fmt.Errorf("spotauth: %s %s is readable by others", what, name)}}}
 	}
-	return []finding{{"ok", fmt.Sprintf("%s %s (mode %v)", what, name, fi.Mode().Perm()), ""}}
-}
-
-// checkAccounts asks /authorize about the client ID and redirect URI,
-// without following redirects: Spotify (and spotauthtest) answer 400 with
-// a text body for an unknown client or an unregistered redirect URI, and
-// redirect (or show a page) otherwise.
-func checkAccounts(ctx context.Context, f *Factory, s *settings) finding {
-	q := url.Values{"client_id": {s.ClientID}, "response_type": {"code"}, "redirect_uri": {s.RedirectURI}, "state": {"spotauth-doctor"}}
-	hc := *f.httpClient()
-	hc.Timeout = 10 * time.Second
-	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.AccountsURL+"/authorize?"+q.Encode(), nil)
-	if err != nil {
-		return finding{"FAIL", fmt.Sprintf("accounts URL %q: %v", s.AccountsURL, err), "Fix --accounts-url / " + envAccountsURL + "."}
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return finding{"FAIL", fmt.Sprintf("Accounts service %s unreachable: %v", s.AccountsURL, err), "Check the network, proxy settings and --accounts-url / " + envAccountsURL + "."}
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	text := strings.TrimSpace(string(body))
-	switch {
-	case resp.StatusCode < 400:
-		return finding{"ok", fmt.Sprintf("Accounts service %s knows client ID and redirect URI", s.AccountsURL), ""}
-	case strings.Contains(text, "Invalid client") && !strings.Contains(text, "redirect"):
-		return finding{"FAIL", fmt.Sprintf("Accounts service %s does not know client ID %s", s.AccountsURL, s.ClientID), "Copy the client ID from your app's page at https://developer.spotify.com/dashboard."}
-	case strings.Contains(text, "Invalid redirect URI"):
-		return finding{"FAIL", fmt.Sprintf("redirect URI %s is not registered for the app", s.RedirectURI), "Add exactly " + s.RedirectURI + " to the app's Redirect URIs at https://developer.spotify.com/dashboard (no port: any port works)."}
-	case strings.Contains(text, "Insecure redirect URI"):
-		return finding{"FAIL", fmt.Sprintf("Accounts service calls redirect URI %s insecure", s.RedirectURI), "Use http://127.0.0.1/callback: loopback IP literals may use http, localhost may not."}
-	default:
-		return finding{"warn", fmt.Sprintf("Accounts service %s answered %d to the authorization check", s.AccountsURL, resp.StatusCode), "Check --accounts-url / " + envAccountsURL + "; it should be https://accounts.spotify.com or a spotauth accounts-server."}
-	}
-}
-
-// reachable checks only that the token endpoint answers.
-func reachable(ctx context.Context, f *Factory, s *settings) finding {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.AccountsURL+"/api/token", strings.NewReader(""))
-	if err != nil {
-		return finding{"FAIL", fmt.Sprintf("accounts URL %q: %v", s.AccountsURL, err), "Fix --accounts-url / " + envAccountsURL + "."}
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := f.httpClient().Do(req)
-	if err != nil {
-		return finding{"FAIL", fmt.Sprintf("Accounts service %s unreachable: %v", s.AccountsURL, err), "Check the network, proxy settings and --accounts-url / " + envAccountsURL + "."}
-	}
-	resp.Body.Close()
-	return finding{"ok", fmt.Sprintf("Accounts service %s reachable", s.AccountsURL), ""}
+	return []finding{{level: levelOK, what: fmt.Sprintf("%s %s (mode %v)", what, name, fi.Mode().Perm())}}
 }

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spotauth/spotauth"
 	"github.com/spotauth/spotauth/spotauthtest"
 )
 
@@ -100,7 +101,7 @@ func newProc(t testing.TB, srv *spotauthtest.Server) *proc {
 		helperEnv:    "approve",
 	}}
 	if srv != nil {
-		p.vars[envAccountsURL], p.vars[envAPIURL], p.vars[envClientID] = srv.URL, srv.URL, srv.ClientID
+		p.vars[envAccountsURL], p.vars[envAPIURL], p.vars[spotauth.EnvClientID] = srv.URL, srv.URL, srv.ClientID
 	}
 	return p
 }

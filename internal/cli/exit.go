@@ -10,8 +10,8 @@ import (
 	"github.com/spotauth/spotauth"
 )
 
-// Exit codes of spotauth. They are chosen in one place, [exitCode], from
-// the error a command returns, and listed in "spotauth --help".
+// Exit codes of spotauth. Commands return errors; [classify] alone turns
+// them into these codes, and they are listed in "spotauth --help".
 const (
 	// ExitOK: success.
 	ExitOK = 0
@@ -48,75 +48,163 @@ const exitCodesHelp = `Exit codes:
      run "spotauth doctor"
 `
 
-// cliError is an error with an exit code and a hint that says what to do
-// next. Its Error is the message alone; the hint is printed below it.
-type cliError struct {
-	code int
+// usageError is a bad command line: an unknown command or flag, a wrong
+// number of arguments, a flag value out of range. Cobra's own errors are
+// wrapped in it by [newRootCmd], which sees them by where they come from
+// (the flag parser, an Args check), not by their text.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+// usageErrorf returns a usage error with a hint.
+func usageErrorf(hint, format string, args ...any) error {
+	return withHint(&usageError{fmt.Errorf("spotauth: "+format, args...)}, "%s", hint)
+}
+
+// configError is a setting spotauth cannot use for which the library has
+// no error of its own: the config directory, a --store URL, a report of
+// doctor. The library's configuration errors (no client ID, an invalid
+// redirect URI, a missing config section) are recognized by their
+// sentinels instead.
+type configError struct{ err error }
+
+func (e *configError) Error() string { return e.err.Error() }
+func (e *configError) Unwrap() error { return e.err }
+
+// missingScopesError reports that a token lacks scopes a command needs.
+type missingScopesError struct {
+	Profile string
+	Missing spotauth.Scopes
+}
+
+func (e *missingScopesError) Error() string {
+	return fmt.Sprintf("spotauth: the token of profile %s lacks the scopes %s", e.Profile, e.Missing)
+}
+
+// hintError attaches to an error what the user should do next, where
+// that depends on the command (the login line of the profile, the token
+// store, the flag to change). It does not change the exit code, which
+// comes from the error it wraps.
+type hintError struct {
 	err  error
 	hint string
 }
 
-func (e *cliError) Error() string { return e.err.Error() }
-func (e *cliError) Unwrap() error { return e.err }
+func (e *hintError) Error() string { return e.err.Error() }
+func (e *hintError) Unwrap() error { return e.err }
 
-// withCode attaches an exit code and a hint to err.
-func withCode(code int, err error, hint string, args ...any) error {
-	if err == nil {
-		return nil
+// withHint attaches a hint to err; nil stays nil, and an empty hint
+// leaves err as it is.
+func withHint(err error, format string, args ...any) error {
+	hint := fmt.Sprintf(format, args...)
+	if err == nil || hint == "" {
+		return err
 	}
-	return &cliError{code: code, err: err, hint: fmt.Sprintf(hint, args...)}
+	return &hintError{err: err, hint: hint}
 }
 
-// usageErrorf returns a usage error (exit 2).
-func usageErrorf(hint, format string, args ...any) error {
-	return &cliError{code: ExitUsage, err: fmt.Errorf("spotauth: "+format, args...), hint: hint}
+// classify is the one place where an error becomes an exit code and a
+// hint. The code comes from the error's types and the sentinels it wraps,
+// tried in this order (the first that matches wins):
+//
+//	2 usage    *usageError, spotauth.ErrUnknownScope
+//	1 error    context.Canceled (an interrupt), spotauth.ErrLeaseBusy
+//	           (another process holds the store's lock), a listener that
+//	           cannot be opened (*net.OpError "listen")
+//	3 auth     spotauth.ErrTokenNotFound, ErrReauthorize, ErrNoRefreshToken,
+//	           *missingScopesError, a Web API 401 or 403 (*apiError)
+//	5 network  a *spotauth.StoreError caused by the network (Redis unreachable
+//	           or timing out: a net.Error, context.DeadlineExceeded)
+//	1 error    any other *spotauth.StoreError: a damaged or unreadable token
+//	           file is a local problem, whatever sentinel the store wrapped
+//	4 denied   *spotauth.AuthorizeError, ErrAccessDenied, ErrStateMismatch,
+//	           ErrMalformedRedirect, ErrRepeatedParameter, ErrMissingCode
+//	6 config   *configError, spotauth.ErrInvalidClient, ErrInvalidConfig,
+//	           ErrNoClientID, ErrConfigSection, ErrInvalidRedirectURI
+//	5 network  spotauth.ErrRateLimited, ErrServerError, ErrBadResponse,
+//	           context.DeadlineExceeded, another Web API error (*apiError),
+//	           a net.Error (unreachable Accounts service, Web API or Redis)
+//	1 error    anything else (a login timeout, an unwritable directory)
+//
+// The hint is, in this order: what the holder of a busy lock says to do
+// ([spotauth.LeaseBusyError.Hint]), the hint a command attached
+// ([withHint]), or one for the kind of error.
+func classify(err error) (code int, hint string) {
+	if err == nil {
+		return ExitOK, ""
+	}
+	code = exitCode(err)
+	if busy, ok := errors.AsType[*spotauth.LeaseBusyError](err); ok && busy.Hint != "" {
+		return code, busy.Hint
+	}
+	if h, ok := errors.AsType[*hintError](err); ok {
+		return code, h.hint
+	}
+	return code, defaultHint(err, code)
 }
 
-// exitCode maps an error to the documented exit code.
+// exitCode is the code half of [classify].
 func exitCode(err error) int {
-	if err == nil {
-		return ExitOK
+	is := func(targets ...error) bool {
+		for _, t := range targets {
+			if errors.Is(err, t) {
+				return true
+			}
+		}
+		return false
 	}
-	var ce *cliError
-	if errors.As(err, &ce) {
-		return ce.code
-	}
-	var ae *spotauth.AuthorizeError
+	api, isAPI := errors.AsType[*apiError](err)
 	switch {
-	case errors.Is(err, spotauth.ErrReauthorize), errors.Is(err, spotauth.ErrTokenNotFound),
-		errors.Is(err, spotauth.ErrNoRefreshToken):
-		return ExitAuth
-	case errors.Is(err, spotauth.ErrAccessDenied), errors.Is(err, spotauth.ErrStateMismatch),
-		errors.Is(err, spotauth.ErrMalformedRedirect), errors.Is(err, spotauth.ErrRepeatedParameter), errors.Is(err, spotauth.ErrMissingCode),
-		errors.As(err, &ae):
-		return ExitDenied
-	case errors.Is(err, spotauth.ErrInvalidClient), errors.Is(err, spotauth.ErrInvalidRedirectURI), errors.Is(err, spotauth.ErrInvalidConfig):
-		return ExitConfig
-	case errors.Is(err, spotauth.ErrUnknownScope):
+	case err == nil:
+		return ExitOK
+	case isA[*usageError](err), is(spotauth.ErrUnknownScope):
 		return ExitUsage
-	case errors.Is(err, spotauth.ErrRateLimited), errors.Is(err, spotauth.ErrServerError),
-		errors.Is(err, spotauth.ErrBadResponse), errors.Is(err, context.DeadlineExceeded):
-		return ExitNetwork
-	}
-	var ne net.Error
-	if errors.As(err, &ne) {
-		return ExitNetwork
-	}
-	var oe *net.OpError
-	if errors.As(err, &oe) {
+	case is(context.Canceled, spotauth.ErrLeaseBusy), isListenError(err):
+		return ExitError
+	case is(spotauth.ErrTokenNotFound, spotauth.ErrReauthorize, spotauth.ErrNoRefreshToken),
+		isA[*missingScopesError](err), isAPI && api.refusedToken():
+		return ExitAuth
+	case isA[*spotauth.StoreError](err):
+		if isA[net.Error](err) || is(context.DeadlineExceeded) {
+			return ExitNetwork
+		}
+		return ExitError
+	case isA[*spotauth.AuthorizeError](err), is(spotauth.ErrAccessDenied, spotauth.ErrStateMismatch,
+		spotauth.ErrMalformedRedirect, spotauth.ErrMissingCode):
+		return ExitDenied
+	case isA[*configError](err), is(spotauth.ErrInvalidClient, spotauth.ErrInvalidConfig, spotauth.ErrInvalidRedirectURI):
+		return ExitConfig
+	case is(spotauth.ErrRateLimited, spotauth.ErrServerError, spotauth.ErrBadResponse, context.DeadlineExceeded),
+		isAPI, isA[net.Error](err):
 		return ExitNetwork
 	}
 	return ExitError
 }
 
-// hintFor returns what to do next for err: the hint it carries, or one
-// derived from its kind.
-func hintFor(err error) string {
-	var ce *cliError
-	if errors.As(err, &ce) && ce.hint != "" {
-		return ce.hint
+func isA[E error](err error) bool {
+	_, ok := errors.AsType[E](err)
+	return ok
+}
+
+// isListenError reports a listener that could not be opened (a busy port,
+// an address not on this machine): a local problem, not the network's.
+func isListenError(err error) bool {
+	oe, ok := errors.AsType[*net.OpError](err)
+	return ok && oe.Op == "listen"
+}
+
+// defaultHint says what to do about err when no command said better.
+func defaultHint(err error, code int) string {
+	switch {
+	case errors.Is(err, spotauth.ErrUnknownScope):
+		return "Run spotauth scopes for the valid names and presets."
+	case errors.Is(err, spotauth.ErrInvalidClient):
+		return "Check the client ID and secret (--client-id, --client-secret, " + spotauth.EnvClientID + ", " + spotauth.EnvClientSecret + "); run spotauth doctor."
+	case errors.Is(err, context.Canceled):
+		return "Run the command again."
 	}
-	switch exitCode(err) {
+	switch code {
 	case ExitAuth:
 		return "Run: spotauth login"
 	case ExitDenied:
@@ -131,16 +219,17 @@ func hintFor(err error) string {
 	return "Run spotauth doctor to check the configuration; spotauth --help lists the commands."
 }
 
-// printError writes err and its hint to w's stream.
-func printError(s *IOStreams, err error) {
+// printError writes err and its hint (from [classify]) to the error
+// stream.
+func printError(s *IOStreams, err error, hint string) {
 	// Wrapped library errors repeat the prefix: say it once.
 	msg := strings.ReplaceAll(err.Error(), ": spotauth: ", ": ")
 	if !strings.HasPrefix(msg, "spotauth: ") {
 		msg = "spotauth: " + msg
 	}
 	s.Printf("%s\n", msg)
-	if h := hintFor(err); h != "" {
-		for _, line := range strings.Split(h, "\n") {
+	if hint != "" {
+		for _, line := range strings.Split(hint, "\n") {
 			s.Printf("  %s\n", line)
 		}
 	}

@@ -80,8 +80,8 @@ func TestTokenFlags(t *testing.T) {
 		t.Errorf("token options = %+v", *got)
 	}
 	got = nil
-	if err := execute(t, f, newTokenCmd(f, func(_ context.Context, o *tokenOptions) error { got = o; return nil })); err != nil || got.MinValid != spotauth.DefaultExpiryMargin {
-		t.Errorf("token default --min-valid = %v, %v; want %v", got, err, spotauth.DefaultExpiryMargin)
+	if err := execute(t, f, newTokenCmd(f, func(_ context.Context, o *tokenOptions) error { got = o; return nil })); err != nil || got.MinValid != expiryMargin {
+		t.Errorf("token default --min-valid = %v, %v; want %v", got, err, expiryMargin)
 	}
 }
 
@@ -95,9 +95,9 @@ func TestParseScopeArgs(t *testing.T) {
 		{nil, spotauth.Scopes{}, nil},
 		{[]string{"user-read-private, user-read-email"}, spotauth.NewScopes(spotauth.ScopeUserReadPrivate, spotauth.ScopeUserReadEmail), nil},
 		{[]string{"user-read-private user-top-read", "user-top-read"}, spotauth.NewScopes(spotauth.ScopeUserReadPrivate, spotauth.ScopeUserTopRead), nil},
-		{[]string{"READ"}, spotauth.Read, nil},
-		{[]string{"read,write"}, spotauth.Every, nil},
-		{[]string{"every", "streaming"}, spotauth.Every.Union(spotauth.NewScopes(spotauth.ScopeStreaming)), nil},
+		{[]string{"READ"}, spotauth.ReadScopes(), nil},
+		{[]string{"read,write"}, spotauth.ReadScopes().Union(spotauth.WriteScopes()), nil},
+		{[]string{"every", "streaming"}, spotauth.ReadScopes().Union(spotauth.WriteScopes()).Union(spotauth.NewScopes(spotauth.ScopeStreaming)), nil},
 		{[]string{"user-read-birthdate"}, spotauth.Scopes{}, spotauth.ErrUnknownScope},
 	}
 	for _, tt := range tests {

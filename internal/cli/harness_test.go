@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/spotauth/spotauth"
 	"github.com/spotauth/spotauth/spotauthtest"
 	filestore "github.com/spotauth/spotauth/store/file"
 )
@@ -37,10 +38,10 @@ func newTestEnv(t *testing.T, configure func(*spotauthtest.Server)) *testEnv {
 	t.Cleanup(srv.Close)
 	dir := t.TempDir()
 	return &testEnv{t: t, srv: srv, dir: dir, vars: map[string]string{
-		envConfigDir:   dir,
-		envAccountsURL: srv.URL,
-		envAPIURL:      srv.URL,
-		envClientID:    srv.ClientID,
+		envConfigDir:         dir,
+		envAccountsURL:       srv.URL,
+		envAPIURL:            srv.URL,
+		spotauth.EnvClientID: srv.ClientID,
 	}}
 }
 

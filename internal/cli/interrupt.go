@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -18,4 +20,15 @@ import (
 // nothing half-way (files are replaced atomically).
 func interruptible(ctx context.Context) (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+}
+
+// interruption is why ctx ended: an error matching ctx.Err(), so that an
+// interrupted command exits as canceled, and naming the signal when one
+// ended it (signal.NotifyContext's cause matches no context error).
+func interruption(ctx context.Context) error {
+	err, cause := ctx.Err(), context.Cause(ctx)
+	if cause == nil || errors.Is(cause, err) {
+		return err
+	}
+	return fmt.Errorf("%w (%w)", cause, err)
 }

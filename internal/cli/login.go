@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"strconv"
 	"strings"
 	"syscall"
@@ -16,9 +17,14 @@ import (
 )
 
 type loginOptions struct {
-	f            *Factory
-	IO           *IOStreams
-	Browser      Browser
+	IO         *IOStreams
+	Env        LookupEnv // SSH_CONNECTION and USER, for the ssh -L line
+	Browser    Browser
+	HTTPClient *http.Client
+	Now        func() time.Time
+	Settings   func() (*settings, error)
+	OpenStore  storeOpener
+
 	Scopes       []string
 	PKCE         bool
 	ShowDialog   bool
@@ -28,7 +34,15 @@ type loginOptions struct {
 }
 
 func newLoginCmd(f *Factory, runF func(context.Context, *loginOptions) error) *cobra.Command {
-	opts := &loginOptions{f: f, IO: f.IO}
+	opts := &loginOptions{
+		IO:         f.IO,
+		Env:        f.Env,
+		Browser:    f.browser(),
+		HTTPClient: f.httpClient(),
+		Now:        f.clock(),
+		Settings:   f.Settings,
+		OpenStore:  f.openStore,
+	}
 	cmd := &cobra.Command{
 		Use:   "login",
 		Short: "Log in to Spotify in the browser and store the token",
@@ -54,7 +68,6 @@ PKCE is used when there is no client secret, or with --pkce.`,
 			if opts.RedirectPort < 0 || opts.RedirectPort > 65535 {
 				return usageErrorf("Pass a port between 1 and 65535.", "invalid --redirect-port %d", opts.RedirectPort)
 			}
-			opts.Browser = f.browser()
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -73,82 +86,12 @@ PKCE is used when there is no client secret, or with --pkce.`,
 	return cmd
 }
 
-// parseScopeArgs parses --scope values: scope names and the presets read,
-// write and every, separated by spaces or commas.
-func parseScopeArgs(args []string) (spotauth.Scopes, error) {
-	var out spotauth.Scopes
-	var names []string
-	for _, a := range args {
-		for _, w := range strings.FieldsFunc(a, func(r rune) bool { return r == ' ' || r == ',' || r == '\t' }) {
-			if p, ok := spotauth.ScopePreset(w); ok {
-				out = out.Union(p)
-			} else {
-				names = append(names, w)
-			}
-		}
-	}
-	if len(names) > 0 {
-		sc, err := spotauth.ParseScopes(strings.Join(names, " "))
-		if err != nil {
-			return spotauth.Scopes{}, withCode(ExitUsage, err, "Run spotauth scopes for the valid names and presets.")
-		}
-		out = out.Union(sc)
-	}
-	return out, nil
-}
-
-// loginLine is the command that logs in again with scopes, repeating the
-// flags given on this command line (never the secret's value).
-func loginLine(s *settings, scopes spotauth.Scopes) string {
-	var b strings.Builder
-	b.WriteString("spotauth login")
-	for _, name := range []string{"profile", "client-id", "accounts-url", "api-url", "redirect-uri", "store"} {
-		if !strings.HasPrefix(s.source[name], "flag") {
-			continue
-		}
-		var v string
-		switch name {
-		case "profile":
-			v = s.Profile
-		case "client-id":
-			v = s.ClientID
-		case "accounts-url":
-			v = s.AccountsURL
-		case "api-url":
-			v = s.APIURL
-		case "redirect-uri":
-			v = s.RedirectURI
-		case "store":
-			v = storeDesc(s)
-		}
-		fmt.Fprintf(&b, " --%s %s", name, shellQuote(v))
-	}
-	if strings.HasPrefix(s.source["client-secret"], "flag") {
-		b.WriteString(" --client-secret ...")
-	}
-	if scopes.Len() > 0 {
-		fmt.Fprintf(&b, " --scope %s", shellQuote(strings.ReplaceAll(scopes.String(), " ", ",")))
-	}
-	return b.String()
-}
-
-// shellQuote quotes s for a POSIX shell when needed.
-func shellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_.,/:=@%+", r))
-	}) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
 func runLogin(ctx context.Context, opts *loginOptions) error {
-	f := opts.f
-	s, err := f.Settings()
+	s, err := opts.Settings()
 	if err != nil {
 		return err
 	}
-	cfg, err := f.config(s)
+	cfg, err := newConfig(s, opts.HTTPClient, opts.Now)
 	if err != nil {
 		return err
 	}
@@ -168,7 +111,7 @@ func runLogin(ctx context.Context, opts *loginOptions) error {
 		}
 		port = opts.RedirectPort
 	}
-	st, err := f.openStore(ctx, s, userToken)
+	st, err := opts.OpenStore(s, userToken)
 	if err != nil {
 		return err
 	}
@@ -176,16 +119,16 @@ func runLogin(ctx context.Context, opts *loginOptions) error {
 	ln, err := net.Listen("tcp", net.JoinHostPort(rd.host, strconv.Itoa(port)))
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
-			return withCode(ExitError, fmt.Errorf("spotauth: port %d on %s is busy", port, rd.host),
+			return withHint(fmt.Errorf("spotauth: port %d on %s is busy: %w", port, rd.host, err),
 				"Stop the program using it, or register another redirect URI (e.g. http://127.0.0.1/callback without a port)\nand pass it with --redirect-uri or --redirect-port.")
 		}
-		return withCode(ExitError, fmt.Errorf("spotauth: cannot listen for the redirect: %w", err), "Check that %s is usable on this machine.", rd.host)
+		return withHint(fmt.Errorf("spotauth: cannot listen for the redirect: %w", err), "Check that %s is usable on this machine.", rd.host)
 	}
 	actualPort := ln.Addr().(*net.TCPAddr).Port
 	redirect, err := rd.withPort(actualPort)
 	if err != nil {
 		ln.Close()
-		return withCode(ExitConfig, err, "Use a redirect URI such as http://127.0.0.1/callback.")
+		return withHint(err, "Use a redirect URI such as http://127.0.0.1/callback.")
 	}
 
 	usePKCE := opts.PKCE || cfg.ClientSecret == ""
@@ -196,7 +139,7 @@ func runLogin(ctx context.Context, opts *loginOptions) error {
 	ua, err := cfg.NewUserAuth(usePKCE, authOpts...)
 	if err != nil {
 		ln.Close()
-		return withCode(ExitConfig, err, "Run spotauth doctor to see what to change.")
+		return err
 	}
 	authURL := ua.URL
 
@@ -205,13 +148,9 @@ func runLogin(ctx context.Context, opts *loginOptions) error {
 	// then), or an unreachable Accounts service.
 	pre := *s
 	pre.RedirectURI = redirect
-	if fd := checkAccounts(ctx, f, &pre); fd.level == "FAIL" {
+	if fd := checkAccounts(ctx, opts.HTTPClient, &pre); fd.level == levelFail {
 		ln.Close()
-		code := ExitConfig
-		if strings.Contains(fd.what, "unreachable") {
-			code = ExitNetwork
-		}
-		return withCode(code, errors.New("spotauth: "+fd.what), "%s", fd.fix)
+		return fd.asError()
 	}
 
 	results := make(chan redirectResult)
@@ -223,7 +162,7 @@ func runLogin(ctx context.Context, opts *loginOptions) error {
 
 	io := opts.IO
 	io.Printf("Open this URL in a browser to log in to Spotify (profile %s):\n\n  %s\n\n", s.Profile, authURL)
-	ssh := f.Env.get("SSH_CONNECTION") != ""
+	ssh := opts.Env.get("SSH_CONNECTION") != ""
 	pasting := false
 	startPaste := func(reason string) {
 		if pasting {
@@ -231,7 +170,7 @@ func runLogin(ctx context.Context, opts *loginOptions) error {
 		}
 		pasting = true
 		io.Printf("%s\n", reason)
-		io.Printf("If the browser runs on another machine, forward the port first:\n  %s\n", sshLine(f.Env, rd.host, actualPort))
+		io.Printf("If the browser runs on another machine, forward the port first:\n  %s\n", sshLine(opts.Env, rd.host, actualPort))
 		io.Printf("Or paste here the whole URL the browser ended on after approving (it may show an error page), then press Enter:\n")
 		go readPasted(io.In, io.ErrOut, results, done)
 	}
@@ -259,10 +198,10 @@ wait:
 				startPaste(fmt.Sprintf("Could not open a browser (%v); open the URL above yourself.", err))
 			}
 		case <-timer.C:
-			return withCode(ExitError, fmt.Errorf("spotauth: no redirect from the browser within %v; nothing was stored", opts.Timeout),
+			return withHint(fmt.Errorf("spotauth: no redirect from the browser within %v; nothing was stored", opts.Timeout),
 				"Run spotauth login again and approve within the time, or pass a longer --timeout.\nCheck that the app's redirect URI matches %s.", s.RedirectURI)
 		case <-ctx.Done():
-			return withCode(ExitError, fmt.Errorf("spotauth: login interrupted; nothing was stored: %w", context.Cause(ctx)), "Run spotauth login again.")
+			return withHint(fmt.Errorf("spotauth: login interrupted; nothing was stored: %w", interruption(ctx)), "Run spotauth login again.")
 		}
 	}
 	reply := func(err error) error {
@@ -272,28 +211,26 @@ wait:
 		return err
 	}
 
-	tok, err := ua.RequestRedirect(ctx, res.raw)
+	tok, err := ua.Exchange(ctx, res.raw)
 	if err != nil {
-		var te *spotauth.TokenError
-		if errors.As(err, &te) || exitCode(err) == ExitNetwork {
-			return reply(withCode(exitCode(err), fmt.Errorf("spotauth: could not exchange the code for a token: %w", err),
-				"%s", exchangeHint(err, s)))
+		if exitCode(err) == ExitDenied { // the redirect itself said no, or is not one
+			return reply(loginRedirectError(err, s, scopes))
 		}
-		return reply(loginRedirectError(err, s, scopes))
+		return reply(withHint(fmt.Errorf("spotauth: could not exchange the code for a token: %w", err), "%s", exchangeHint(err, s)))
 	}
 	if usePKCE {
 		tok.PKCE = true
 	}
 	if tok.AuthorizedAt.IsZero() {
-		tok.AuthorizedAt = f.now()
+		tok.AuthorizedAt = opts.Now()
 	}
 	if err := boundedStoreOp(ctx, func(ctx context.Context) error { return st.Save(ctx, tok) }); err != nil {
-		return reply(withCode(ExitError, fmt.Errorf("spotauth: could not store the token: %w", err),
-			"%s", busyHint(err, fmt.Sprintf("Check the token store (%s) and run spotauth login again.", storeDesc(s)))))
+		return reply(withHint(fmt.Errorf("spotauth: could not store the token: %w", storeFailed("save", err)),
+			"Check the token store (%s) and run spotauth login again.", storeDesc(s)))
 	}
 	_ = reply(nil)
 
-	acct, _ := fetchMe(ctx, f.httpClient(), s.APIURL, tok.AccessToken)
+	acct, _ := fetchMe(ctx, opts.HTTPClient, s.APIURL, tok.AccessToken)
 	if acct != nil {
 		_ = saveAccount(s, acct)
 		io.Printf("Logged in to Spotify as %s (profile %s).\n", acct.describe(), s.Profile)
@@ -302,7 +239,7 @@ wait:
 		io.Printf("Logged in to Spotify (profile %s).\n", s.Profile)
 	}
 	io.Printf("  Scopes:  %s\n", scopesText(tok.Scope))
-	io.Printf("  Expires: %s (refreshed automatically by spotauth token)\n", describeTime(tok.Expiry, f.now()))
+	io.Printf("  Expires: %s (refreshed automatically by spotauth token)\n", describeTime(tok.Expiry, opts.Now()))
 	if usePKCE {
 		io.Printf("  Flow:    authorization code with PKCE\n")
 	} else {
@@ -311,74 +248,34 @@ wait:
 	return nil
 }
 
-func scopesText(sc spotauth.Scopes) string {
-	if sc.Len() == 0 {
-		return "(none: public data only)"
-	}
-	return sc.String()
-}
-
-func describeTime(t, now time.Time) string {
-	if t.IsZero() {
-		return "unknown"
-	}
-	d := t.Sub(now).Round(time.Second)
-	if d < 0 {
-		return fmt.Sprintf("%s (%s ago)", t.Local().Format(time.RFC3339), humanDuration(-d))
-	}
-	return fmt.Sprintf("%s (in %s)", t.Local().Format(time.RFC3339), humanDuration(d))
-}
-
-// humanDuration shows days for long durations: "181 days", "3h0m0s".
-func humanDuration(d time.Duration) string {
-	if d >= 48*time.Hour {
-		return fmt.Sprintf("%d days", int(d.Hours()/24))
-	}
-	return d.String()
-}
-
 // sshLine is the port-forward command that lets a browser on the user's
 // own machine reach the loopback listener on this (remote) one.
 func sshLine(env LookupEnv, host string, port int) string {
 	target := "user@host"
 	if c := strings.Fields(env.get("SSH_CONNECTION")); len(c) == 4 {
-		target = c[2]
-		if strings.Contains(target, ":") {
-			target = "[" + target + "]"
-		}
+		target = hostForURL(c[2])
 		if u := env.get("USER"); u != "" {
 			target = u + "@" + target
 		}
 	}
-	if strings.Contains(host, ":") {
-		host = "[" + host + "]"
-	}
-	return fmt.Sprintf("ssh -L %d:%s:%d %s", port, host, port, target)
+	return fmt.Sprintf("ssh -L %d:%s:%d %s", port, hostForURL(host), port, target)
 }
 
+// loginRedirectError says what went wrong with a redirect that refused the
+// login or was not a usable one.
 func loginRedirectError(err error, s *settings, scopes spotauth.Scopes) error {
 	var ae *spotauth.AuthorizeError
 	switch {
 	case errors.As(err, &ae) && ae.Code == "access_denied":
-		return withCode(ExitDenied, fmt.Errorf("spotauth: authorization denied in the browser; nothing was stored: %w", err),
+		return withHint(fmt.Errorf("spotauth: authorization denied in the browser; nothing was stored: %w", err),
 			"To log in, run %s and choose Agree (or Approve).", loginLine(s, scopes))
 	case errors.As(err, &ae):
-		return withCode(ExitDenied, fmt.Errorf("spotauth: the Accounts service refused the authorization (%s); nothing was stored: %w", ae.Code, err),
+		return withHint(fmt.Errorf("spotauth: the Accounts service refused the authorization (%s); nothing was stored: %w", ae.Code, err),
 			"Check the app's settings and scopes (spotauth doctor), then run %s.", loginLine(s, scopes))
 	case errors.Is(err, spotauth.ErrStateMismatch):
-		return withCode(ExitDenied, fmt.Errorf("spotauth: the redirect's state does not match this login (an old tab or a forged request); nothing was stored: %w", err),
+		return withHint(fmt.Errorf("spotauth: the redirect's state does not match this login (an old tab or a forged request); nothing was stored: %w", err),
 			"Close old login tabs and run %s again.", loginLine(s, scopes))
 	}
-	return withCode(ExitDenied, fmt.Errorf("spotauth: unusable redirect; nothing was stored: %w", err),
+	return withHint(fmt.Errorf("spotauth: unusable redirect; nothing was stored: %w", err),
 		"Run %s again and let the browser finish, or paste the whole URL it ended on.", loginLine(s, scopes))
-}
-
-func exchangeHint(err error, s *settings) string {
-	switch {
-	case errors.Is(err, spotauth.ErrInvalidClient):
-		return "Check the client ID and secret (--client-id, --client-secret, " + envClientID + ", " + envClientSecret + "); run spotauth doctor."
-	case errors.Is(err, spotauth.ErrInvalidGrant):
-		return "The code expired or the redirect URI differs from the registered one; run " + loginLine(s, spotauth.Scopes{}) + " again."
-	}
-	return "Check the network and --accounts-url (" + s.AccountsURL + "), then run spotauth login again."
 }

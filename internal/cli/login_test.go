@@ -100,7 +100,7 @@ func TestLoginTokenRefreshLogout(t *testing.T) {
 func TestLoginConfidentialClient(t *testing.T) {
 	t.Parallel()
 	e := newTestEnv(t, nil)
-	e.vars[envClientSecret] = e.srv.ClientSecret
+	e.vars[spotauth.EnvClientSecret] = e.srv.ClientSecret
 	r := e.login()
 	if !strings.Contains(r.err, "with client secret") {
 		t.Errorf("login stderr = %q; want the secret flow", r.err)
@@ -170,7 +170,7 @@ func TestLoginFailures(t *testing.T) {
 		},
 		{
 			name:    "localhost redirect",
-			vars:    map[string]string{envRedirectURI: "http://localhost:8888/callback"},
+			vars:    map[string]string{spotauth.EnvRedirectURI: "http://localhost:8888/callback"},
 			code:    ExitConfig,
 			wantErr: []string{"localhost", "127.0.0.1"},
 		},
@@ -182,19 +182,19 @@ func TestLoginFailures(t *testing.T) {
 		},
 		{
 			name:    "no client id",
-			vars:    map[string]string{envClientID: ""},
+			vars:    map[string]string{spotauth.EnvClientID: ""},
 			code:    ExitConfig,
-			wantErr: []string{"no client ID", "--client-id", envClientID},
+			wantErr: []string{"no client ID", "--client-id", spotauth.EnvClientID},
 		},
 		{
 			name:    "wrong client id",
-			vars:    map[string]string{envClientID: "nobody"},
+			vars:    map[string]string{spotauth.EnvClientID: "nobody"},
 			code:    ExitConfig,
 			wantErr: []string{"does not know client ID nobody", "developer.spotify.com/dashboard"},
 		},
 		{
 			name:    "unregistered redirect URI",
-			vars:    map[string]string{envRedirectURI: "http://127.0.0.1/elsewhere"},
+			vars:    map[string]string{spotauth.EnvRedirectURI: "http://127.0.0.1/elsewhere"},
 			code:    ExitConfig,
 			wantErr: []string{"is not registered", "Redirect URIs"},
 		},
@@ -206,7 +206,7 @@ func TestLoginFailures(t *testing.T) {
 		},
 		{
 			name:    "conflicting redirect port",
-			vars:    map[string]string{envRedirectURI: "http://127.0.0.1:1234/callback"},
+			vars:    map[string]string{spotauth.EnvRedirectURI: "http://127.0.0.1:1234/callback"},
 			args:    []string{"--redirect-port", "4321"},
 			code:    ExitUsage,
 			wantErr: []string{"conflicts"},
@@ -470,10 +470,10 @@ func TestTokenClientCredentials(t *testing.T) {
 	t.Parallel()
 	e := newTestEnv(t, nil)
 	r := e.run(runOpts{}, "token", "--client-credentials")
-	if r.code != ExitConfig || !strings.Contains(r.err, envClientSecret) {
-		t.Errorf("token --client-credentials without secret = exit %d %q; want %d naming %s", r.code, r.err, ExitConfig, envClientSecret)
+	if r.code != ExitConfig || !strings.Contains(r.err, spotauth.EnvClientSecret) {
+		t.Errorf("token --client-credentials without secret = exit %d %q; want %d naming %s", r.code, r.err, ExitConfig, spotauth.EnvClientSecret)
 	}
-	e.vars[envClientSecret] = e.srv.ClientSecret
+	e.vars[spotauth.EnvClientSecret] = e.srv.ClientSecret
 	a := e.must("token", "--client-credentials")
 	b := e.must("token", "--client-credentials", "--json")
 	if n := e.srv.Stats().Grants["client_credentials"]; n != 1 {
@@ -564,7 +564,7 @@ func TestProfilesAndLogoutAll(t *testing.T) {
 func TestSecretsNeverPrinted(t *testing.T) {
 	t.Parallel()
 	e := newTestEnv(t, nil)
-	e.vars[envClientSecret] = e.srv.ClientSecret
+	e.vars[spotauth.EnvClientSecret] = e.srv.ClientSecret
 	var all strings.Builder
 	collect := func(r result) { all.WriteString(r.out + r.err) }
 	collect(e.login("--scope", "read"))
@@ -583,7 +583,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 func TestTokenClientCredentialsConcurrent(t *testing.T) {
 	t.Parallel()
 	e := newTestEnv(t, nil)
-	e.vars[envClientSecret] = e.srv.ClientSecret
+	e.vars[spotauth.EnvClientSecret] = e.srv.ClientSecret
 	var wg sync.WaitGroup
 	outs := make([]result, 6)
 	for i := range outs {
@@ -625,7 +625,7 @@ func TestLoginIPv6AndShowDialog(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	e.vars[envClientID], e.vars[envRedirectURI] = "v6-app", "http://[::1]/cb"
+	e.vars[spotauth.EnvClientID], e.vars[spotauth.EnvRedirectURI] = "v6-app", "http://[::1]/cb"
 	b := &recordingBrowser{followBrowser: e.follow()}
 	r := e.run(runOpts{browser: b}, "login", "--show-dialog")
 	if r.code != 0 {
@@ -643,7 +643,7 @@ func TestLoginIPv6AndShowDialog(t *testing.T) {
 func TestConfigFileFlag(t *testing.T) {
 	t.Parallel()
 	e := newTestEnv(t, nil)
-	delete(e.vars, envClientID)
+	delete(e.vars, spotauth.EnvClientID)
 	ini := filepath.Join(t.TempDir(), "tekore.cfg")
 	os.WriteFile(ini, []byte("[DEFAULT]\nSPOTIFY_CLIENT_ID = wrong\n\n[spotauth]\nSPOTIFY_CLIENT_ID = "+e.srv.ClientID+"\n"), 0o600)
 	r := e.must("--config", ini, "--config-section", "spotauth", "doctor")

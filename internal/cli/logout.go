@@ -12,12 +12,15 @@ import (
 )
 
 type logoutOptions struct {
-	f   *Factory
+	IO        *IOStreams
+	Settings  func() (*settings, error)
+	OpenStore storeOpener
+
 	All bool
 }
 
 func newLogoutCmd(f *Factory, runF func(context.Context, *logoutOptions) error) *cobra.Command {
-	opts := &logoutOptions{f: f}
+	opts := &logoutOptions{IO: f.IO, Settings: f.Settings, OpenStore: f.openStore}
 	cmd := &cobra.Command{
 		Use:   "logout",
 		Short: "Remove the stored tokens of the profile (or of all profiles)",
@@ -37,8 +40,7 @@ withdraw the app's access itself, remove it at https://www.spotify.com/account/a
 }
 
 func runLogout(ctx context.Context, opts *logoutOptions) error {
-	f := opts.f
-	s, err := f.Settings()
+	s, err := opts.Settings()
 	if err != nil {
 		return err
 	}
@@ -54,7 +56,7 @@ func runLogout(ctx context.Context, opts *logoutOptions) error {
 		ps.Profile = p
 		had := false
 		for _, kind := range []tokenKind{userToken, appToken} {
-			st, err := f.openStore(ctx, &ps, kind)
+			st, err := opts.OpenStore(&ps, kind)
 			if err != nil {
 				return err
 			}
@@ -62,20 +64,20 @@ func runLogout(ctx context.Context, opts *logoutOptions) error {
 				had = true
 			}
 			if err := boundedStoreOp(ctx, st.Delete); err != nil {
-				return withCode(ExitError, fmt.Errorf("spotauth: could not remove the tokens of profile %s: %w", p, err),
-					"%s", busyHint(err, fmt.Sprintf("Check the token store (%s) and try again.", storeDesc(&ps))))
+				return withHint(fmt.Errorf("spotauth: could not remove the tokens of profile %s: %w", p, storeFailed("delete", err)),
+					"Check the token store (%s) and try again.", storeDesc(&ps))
 			}
 		}
 		_ = removeAccount(&ps)
 		if had {
 			removed++
-			f.IO.Printf("Removed the tokens of profile %s.\n", p)
+			opts.IO.Printf("Removed the tokens of profile %s.\n", p)
 		}
 	}
 	if removed == 0 {
-		f.IO.Printf("No stored tokens to remove (profile %s).\n", strings.Join(profiles, ", "))
+		opts.IO.Printf("No stored tokens to remove (profile %s).\n", strings.Join(profiles, ", "))
 	}
-	f.IO.Printf("To withdraw the app's access at Spotify too, remove it at https://www.spotify.com/account/apps/.\n")
+	opts.IO.Printf("To withdraw the app's access at Spotify too, remove it at https://www.spotify.com/account/apps/.\n")
 	return nil
 }
 
@@ -91,7 +93,7 @@ func knownProfiles(s *settings) ([]string, error) {
 	for _, dir := range dirs {
 		entries, err := os.ReadDir(dir)
 		if err != nil && !os.IsNotExist(err) {
-			return nil, withCode(ExitError, fmt.Errorf("spotauth: %w", err), "Check that %s is readable.", dir)
+			return nil, withHint(fmt.Errorf("spotauth: %w", err), "Check that %s is readable.", dir)
 		}
 		for _, e := range entries {
 			name := e.Name()

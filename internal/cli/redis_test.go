@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spotauth/spotauth"
 	"github.com/spotauth/spotauth/internal/redistest"
 	"github.com/spotauth/spotauth/spotauthtest"
 	redisstore "github.com/spotauth/spotauth/store/redis"
@@ -17,7 +18,7 @@ func TestRedisStore(t *testing.T) {
 	addr := redistest.Start(t)
 	e := newTestEnv(t, nil)
 	e.vars[envStore] = "redis://" + addr + "/3?prefix=t1"
-	e.vars[envClientSecret] = e.srv.ClientSecret
+	e.vars[spotauth.EnvClientSecret] = e.srv.ClientSecret
 	e.login("--scope", "user-read-private")
 	a := e.must("token")
 	e.must("token", "--client-credentials")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -12,11 +13,15 @@ import (
 )
 
 type refreshOptions struct {
-	f *Factory
+	IO         *IOStreams
+	HTTPClient *http.Client
+	Now        func() time.Time
+	Settings   func() (*settings, error)
+	OpenStore  storeOpener
 }
 
 func newRefreshCmd(f *Factory, runF func(context.Context, *refreshOptions) error) *cobra.Command {
-	opts := &refreshOptions{f: f}
+	opts := &refreshOptions{IO: f.IO, HTTPClient: f.httpClient(), Now: f.clock(), Settings: f.Settings, OpenStore: f.openStore}
 	return &cobra.Command{
 		Use:   "refresh",
 		Short: "Refresh the user token now",
@@ -34,38 +39,37 @@ this command is for checking that the refresh token still works.`,
 }
 
 func runRefresh(ctx context.Context, opts *refreshOptions) error {
-	f := opts.f
-	s, err := f.Settings()
+	s, err := opts.Settings()
 	if err != nil {
 		return err
 	}
-	cfg, err := f.config(s)
+	cfg, err := newConfig(s, opts.HTTPClient, opts.Now)
 	if err != nil {
 		return err
 	}
-	st, err := f.openStore(ctx, s, userToken)
+	st, err := opts.OpenStore(s, userToken)
 	if err != nil {
 		return err
 	}
-	old, err := f.loadUser(ctx, s, st)
+	old, err := loadUser(ctx, s, st)
 	if err != nil {
 		return err
 	}
-	t, err := refreshUser(ctx, f, s, cfg, st, old, -1)
+	warnAuthorizationEnd(opts.IO, opts.Now(), s, old)
+	t, err := refreshUser(ctx, s, cfg, st, old, -1)
 	if err != nil {
 		return err
 	}
-	f.IO.Printf("Refreshed the token of profile %s; it expires %s.\n", s.Profile, describeTime(t.Expiry, f.now()))
+	opts.IO.Printf("Refreshed the token of profile %s; it expires %s.\n", s.Profile, describeTime(t.Expiry, opts.Now()))
 	return nil
 }
 
-// fresh reports whether t stays valid for at least minValid. A negative
-// minValid means never fresh (forced refresh).
-func fresh(t *spotauth.Token, minValid time.Duration, now time.Time) bool {
-	if minValid < 0 || t == nil || t.AccessToken == "" {
-		return false
-	}
-	return t.Expiry.IsZero() || t.Expiry.Sub(now) > minValid
+// validFor reports whether t is valid now and stays so for at least
+// minValid, as EnsureToken judges it, so that a cached token is printed
+// without building a Config. A token without expiry never expires; a
+// negative minValid means never (a forced refresh).
+func validFor(t *spotauth.Token, minValid time.Duration, now time.Time) bool {
+	return minValid >= 0 && t != nil && t.AccessToken != "" && (t.Expiry.IsZero() || t.Expiry.Sub(now) > minValid)
 }
 
 // refreshUser makes sure the stored user token stays valid for minValid
@@ -75,7 +79,7 @@ func fresh(t *spotauth.Token, minValid time.Duration, now time.Time) bool {
 // refresh token saved (and a failed save retried) before the token is
 // returned; on invalid_grant the stored token deleted if it is still the
 // refused one. old, the token loaded before, gives the hints their scopes.
-func refreshUser(ctx context.Context, f *Factory, s *settings, cfg *spotauth.Config, st spotauth.TokenStore, old *spotauth.Token, minValid time.Duration) (*spotauth.Token, error) {
+func refreshUser(ctx context.Context, s *settings, cfg *spotauth.Config, st spotauth.TokenStore, old *spotauth.Token, minValid time.Duration) (*spotauth.Token, error) {
 	t, err := cfg.EnsureToken(ctx, st, minValid)
 	if err == nil {
 		return t, nil
@@ -87,32 +91,47 @@ func refreshUser(ctx context.Context, f *Factory, s *settings, cfg *spotauth.Con
 	return nil, refreshError(err, s, scopes)
 }
 
-// refreshError gives a failed refresh (or app-token request) its exit code
-// and hint.
+// refreshError says what went wrong with a refresh (or app-token
+// request), with the profile's login line where logging in again helps.
 func refreshError(err error, s *settings, scopes spotauth.Scopes) error {
-	var busy *spotauth.LeaseBusyError
-	var se *spotauth.StoreError
+	store := fmt.Sprintf("Check the token store (%s) and try again.", storeDesc(s))
+	se, isStore := errors.AsType[*spotauth.StoreError](err)
 	switch {
-	case errors.As(err, &busy):
-		return withCode(ExitError, fmt.Errorf("spotauth: could not refresh the token: %w", err),
-			"%s", busyHint(err, "Try again; if it persists, check the token store ("+storeDesc(s)+")."))
+	case errors.Is(err, spotauth.ErrLeaseBusy):
+		return withHint(fmt.Errorf("spotauth: could not refresh the token: %w", err),
+			"Try again; if it persists, check the token store (%s).", storeDesc(s))
 	case errors.Is(err, spotauth.ErrReauthorize) || errors.Is(err, spotauth.ErrInvalidGrant):
-		return withCode(ExitAuth, fmt.Errorf("spotauth: the authorization of profile %s is no longer valid (revoked, or past its 6 months); the stored token was removed: %w", s.Profile, err),
+		return withHint(fmt.Errorf("spotauth: the authorization of profile %s is no longer valid (revoked, or past its 6 months); the stored token was removed: %w", s.Profile, err),
 			"Log in again: %s", loginLine(s, scopes))
 	case errors.Is(err, spotauth.ErrTokenNotFound):
-		return withCode(ExitAuth, fmt.Errorf("spotauth: not logged in (profile %s)", s.Profile), "Run: %s", loginLine(s, scopes))
+		return notLoggedIn(s, scopes)
 	case errors.Is(err, spotauth.ErrNoRefreshToken):
-		return withCode(ExitAuth, fmt.Errorf("%w (profile %s)", spotauth.ErrNoRefreshToken, s.Profile),
-			"Run: %s", loginLine(s, scopes))
+		return withHint(fmt.Errorf("%w (profile %s)", spotauth.ErrNoRefreshToken, s.Profile), "Run: %s", loginLine(s, scopes))
 	case errors.Is(err, spotauth.ErrInvalidClient):
-		return withCode(ExitConfig, fmt.Errorf("spotauth: refresh refused: %w", err),
+		return withHint(fmt.Errorf("spotauth: refresh refused: %w", err),
 			"Check the client ID and secret: they must be those of the app you logged in with (spotauth doctor).")
-	case errors.As(err, &se) && se.Op == "save":
-		return withCode(storeErrCode(err), fmt.Errorf("spotauth: could not store the refreshed token: %w", err),
-			"Check the token store (%s) and try again.", storeDesc(s))
-	case errors.As(err, &se):
-		return withCode(storeErrCode(err), err, "Check the token store (%s) and try again.", storeDesc(s))
+	case isStore && se.Op == "save":
+		return withHint(fmt.Errorf("spotauth: could not store the refreshed token: %w", err), "%s", store)
+	case isStore:
+		return withHint(err, "%s", store)
 	}
-	return withCode(exitCode(err), fmt.Errorf("spotauth: could not refresh the token: %w", err),
+	return withHint(fmt.Errorf("spotauth: could not refresh the token: %w", err),
 		"Check the network and --accounts-url (%s), then try again; the stored token was kept.", s.AccountsURL)
 }
+
+// exchangeHint says what to do after a failed request for a new token (a
+// code exchange, client credentials); "" leaves the hint to [classify].
+func exchangeHint(err error, s *settings) string {
+	switch {
+	case errors.Is(err, spotauth.ErrInvalidClient):
+		return "" // classify's
+	case errors.Is(err, spotauth.ErrInvalidGrant):
+		return "The code expired or the redirect URI differs from the registered one; run " + loginLine(s, spotauth.Scopes{}) + " again."
+	}
+	return "Check the network and --accounts-url (" + s.AccountsURL + "), then run spotauth login again."
+}
+
+// expiryMargin is how long a token must stay valid for status and token
+// (by default) to use it without a refresh: Spotify advises refreshing when
+// less than a minute remains.
+const expiryMargin = time.Minute

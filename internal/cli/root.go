@@ -1,88 +1,19 @@
 // Package cli implements the spotauth command-line tool: one file per
 // command, with the streams, environment and browser injected so that
-// every command runs in-process in tests.
+// every command runs in-process in tests, and a file for each helper they
+// share (exit codes in exit.go, settings in config.go, token stores in
+// store.go, the login line, scope arguments, ...).
 package cli
 
 import (
 	"context"
-	"errors"
-	"io"
-	"net/http"
+	"fmt"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/spotauth/spotauth"
 )
-
-// Factory carries what every command needs: streams, environment, browser,
-// and the settings resolved lazily from flags, environment and config file.
-type Factory struct {
-	IO        *IOStreams
-	Env       LookupEnv
-	Browser   Browser      // nil: the system browser, honouring $BROWSER
-	HTTP      *http.Client // nil: a client with a 30 s timeout
-	Now       func() time.Time
-	flags     globalFlags
-	root      *cobra.Command
-	once      sync.Once
-	settings  *settings
-	settingsE error
-	closers   []io.Closer
-}
-
-// Settings resolves the configuration once.
-func (f *Factory) Settings() (*settings, error) {
-	f.once.Do(func() {
-		changed := func(name string) bool {
-			fl := f.root.PersistentFlags().Lookup(name)
-			return fl != nil && fl.Changed
-		}
-		f.settings, f.settingsE = resolveSettings(&f.flags, changed, f.Env)
-	})
-	return f.settings, f.settingsE
-}
-
-func (f *Factory) now() time.Time {
-	if f.Now != nil {
-		return f.Now()
-	}
-	return time.Now()
-}
-
-func (f *Factory) httpClient() *http.Client {
-	if f.HTTP != nil {
-		return f.HTTP
-	}
-	return &http.Client{Timeout: 30 * time.Second}
-}
-
-// config returns the spotauth.Config of the resolved settings. needID
-// makes a missing client ID an error.
-func (f *Factory) config(s *settings) (*spotauth.Config, error) {
-	if s.ClientID == "" {
-		return nil, withCode(ExitConfig, errors.New("spotauth: no client ID"),
-			"Pass --client-id, set %s, or add %s = ... to %s.\nFind the client ID of your app at https://developer.spotify.com/dashboard.",
-			envClientID, envClientID, configFilePathHint(s))
-	}
-	return &spotauth.Config{
-		ClientID:     s.ClientID,
-		ClientSecret: s.ClientSecret,
-		RedirectURL:  s.RedirectURI,
-		Endpoint:     spotauth.NewEndpoint(s.AccountsURL),
-		HTTPClient:   f.httpClient(),
-		Now:          f.Now,
-	}, nil
-}
-
-func configFilePathHint(s *settings) string {
-	if s.ConfigFile != "" {
-		return s.ConfigFile
-	}
-	return s.ConfigDir + "/" + configFileName
-}
 
 // Main runs spotauth with args (without the program name) and returns the
 // exit code. env is os.LookupEnv in the real process.
@@ -92,36 +23,18 @@ func Main(ctx context.Context, args []string, io *IOStreams, env LookupEnv) int 
 }
 
 // Run is Main with a ready Factory, so tests can inject a Browser or an
-// HTTP client.
+// HTTP client. The exit code and the hint printed with an error come from
+// [classify].
 func Run(ctx context.Context, args []string, f *Factory) int {
 	root := newRootCmd(f, args)
 	root.SetArgs(args)
-	cmd, err := root.ExecuteContextC(ctx)
+	_, err := root.ExecuteContextC(ctx)
 	f.closeAll()
+	code, hint := classify(err)
 	if err != nil {
-		if isCobraUsageError(err) {
-			err = &cliError{code: ExitUsage, err: err, hint: "Run " + cmd.CommandPath() + " --help for usage."}
-		}
-		printError(f.IO, err)
-		return exitCode(err)
+		printError(f.IO, err, hint)
 	}
-	return ExitOK
-}
-
-// isCobraUsageError recognizes cobra's own errors for unknown commands and
-// wrong arguments, which are plain errors.
-func isCobraUsageError(err error) bool {
-	var ce *cliError
-	if errors.As(err, &ce) {
-		return false
-	}
-	msg := err.Error()
-	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires ", "invalid argument", "flag needs an argument", "required flag", "if any flags in the group"} {
-		if strings.Contains(msg, p) {
-			return true
-		}
-	}
-	return false
+	return code
 }
 
 const rootLong = `spotauth logs you in to Spotify once and hands valid access tokens to scripts:
@@ -164,12 +77,17 @@ func newRootCmd(f *Factory, args []string) *cobra.Command {
 	root.SetOut(f.IO.Out)
 	root.SetErr(f.IO.ErrOut)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return &cliError{code: ExitUsage, err: err, hint: "Run " + c.CommandPath() + " --help for usage."}
+		return withHint(&usageError{err}, "Run %s --help for usage.", c.CommandPath())
 	})
+	// The root runs only to refuse an unknown command (it has no Args
+	// check of cobra's that would call it one, by text) or to show help.
+	root.Args = unknownCommand
+	root.SuggestionsMinimumDistance = 2 // cobra's default for its own unknown-command error
+	root.RunE = func(cmd *cobra.Command, args []string) error { return cmd.Help() }
 	pf := root.PersistentFlags()
-	pf.StringVar(&f.flags.ClientID, "client-id", "", "Spotify app client ID ($"+envClientID+")")
-	pf.StringVar(&f.flags.ClientSecret, "client-secret", "", "Spotify app client secret; leave empty for PKCE ($"+envClientSecret+")")
-	pf.StringVar(&f.flags.RedirectURI, "redirect-uri", "", "loopback redirect URI registered for the app ($"+envRedirectURI+", default "+defaultRedirectURI+")")
+	pf.StringVar(&f.flags.ClientID, "client-id", "", "Spotify app client ID ($"+spotauth.EnvClientID+")")
+	pf.StringVar(&f.flags.ClientSecret, "client-secret", "", "Spotify app client secret; leave empty for PKCE ($"+spotauth.EnvClientSecret+")")
+	pf.StringVar(&f.flags.RedirectURI, "redirect-uri", "", "loopback redirect URI registered for the app ($"+spotauth.EnvRedirectURI+", default "+defaultRedirectURI+")")
 	pf.StringVar(&f.flags.ConfigFile, "config", "", "tekore-style INI config file (default $"+envConfigDir+"/"+configFileName+" if present)")
 	pf.StringVar(&f.flags.ConfigSection, "config-section", "DEFAULT", "section of the config file")
 	pf.StringVar(&f.flags.AccountsURL, "accounts-url", "", "Accounts service URL ($"+envAccountsURL+", default "+defaultAccountsURL+")")
@@ -193,17 +111,57 @@ func newRootCmd(f *Factory, args []string) *cobra.Command {
 		{"demo", func() *cobra.Command { return newDemoCmd(f, nil) }},
 		{"version", func() *cobra.Command { return newVersionCmd(f) }},
 	}
+	built := false
 	for _, c := range commands {
 		if len(args) > 0 && args[0] == c.name {
 			root.AddCommand(c.make())
 			root.CompletionOptions.DisableDefaultCmd = true
-			return root
+			built = true
+			break
 		}
 	}
-	for _, c := range commands {
-		root.AddCommand(c.make())
+	if !built {
+		for _, c := range commands {
+			root.AddCommand(c.make())
+		}
 	}
+	// Cobra adds these when it executes; adding them now lets
+	// argumentsAreUsage reach their Args checks too.
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd(args...)
+	argumentsAreUsage(root)
 	return root
+}
+
+// unknownCommand is the root's Args check: any argument is a command
+// spotauth does not have.
+func unknownCommand(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	hint := "Run spotauth --help for the commands."
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		hint = "Did you mean spotauth " + strings.Join(s, " or spotauth ") + "?\n" + hint
+	}
+	return withHint(&usageError{fmt.Errorf("spotauth: unknown command %q", args[0])}, "%s", hint)
+}
+
+// argumentsAreUsage makes the error of every command's Args check, its
+// own or one of cobra's (cobra.NoArgs and the like, which return plain
+// errors), a usage error.
+func argumentsAreUsage(cmd *cobra.Command) {
+	if check := cmd.Args; check != nil {
+		cmd.Args = func(c *cobra.Command, args []string) error {
+			err := check(c, args)
+			if err == nil || isA[*usageError](err) {
+				return err
+			}
+			return withHint(&usageError{err}, "Run %s --help for usage.", c.CommandPath())
+		}
+	}
+	for _, c := range cmd.Commands() {
+		argumentsAreUsage(c)
+	}
 }
 
 // noArgs rejects positional arguments with a usage error.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -12,17 +13,18 @@ import (
 )
 
 type scopesOptions struct {
-	f    *Factory
+	IO *IOStreams
+
 	JSON bool
 }
 
 // allScopes lists the standard scopes, then the Open Access ones.
 func allScopes() []spotauth.Scope {
-	return append(spotauth.StandardScopes().Slice(), spotauth.OpenAccessScopes().Slice()...)
+	return slices.AppendSeq(slices.Collect(spotauth.StandardScopes().All()), spotauth.OpenAccessScopes().All())
 }
 
 func newScopesCmd(f *Factory, runF func(context.Context, *scopesOptions) error) *cobra.Command {
-	opts := &scopesOptions{f: f}
+	opts := &scopesOptions{IO: f.IO}
 	cmd := &cobra.Command{
 		Use:   "scopes",
 		Short: "List every scope with its description, and the presets",
@@ -51,18 +53,18 @@ func presets() []struct {
 	return []struct {
 		Name   string
 		Scopes spotauth.Scopes
-	}{{"read", spotauth.Read}, {"write", spotauth.Write}, {"every", spotauth.Every}}
+	}{{"read", spotauth.ReadScopes()}, {"write", spotauth.WriteScopes()}, {"every", spotauth.ReadScopes().Union(spotauth.WriteScopes())}}
 }
 
 func runScopes(opts *scopesOptions) error {
-	out := opts.f.IO.Out
+	out := opts.IO.Out
 	if opts.JSON {
 		var v struct {
 			Scopes  []scopeJSON         `json:"scopes"`
 			Presets map[string][]string `json:"presets"`
 		}
 		for _, sc := range allScopes() {
-			v.Scopes = append(v.Scopes, scopeJSON{string(sc), sc.Description(), sc.IsOpenAccess()})
+			v.Scopes = append(v.Scopes, scopeJSON{string(sc), sc.Description(), spotauth.OpenAccessScopes().Contains(sc)})
 		}
 		v.Presets = map[string][]string{}
 		for _, p := range presets() {

@@ -14,13 +14,18 @@ import (
 )
 
 type statusOptions struct {
-	f     *Factory
+	IO         *IOStreams
+	HTTPClient *http.Client
+	Now        func() time.Time
+	Settings   func() (*settings, error)
+	OpenStore  storeOpener
+
 	JSON  bool
 	Check bool
 }
 
 func newStatusCmd(f *Factory, runF func(context.Context, *statusOptions) error) *cobra.Command {
-	opts := &statusOptions{f: f}
+	opts := &statusOptions{IO: f.IO, HTTPClient: f.httpClient(), Now: f.clock(), Settings: f.Settings, OpenStore: f.openStore}
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show the login state of the profile (never a token)",
@@ -66,37 +71,29 @@ type check struct {
 	Error string `json:"error,omitempty"`
 }
 
-func rfc3339(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(time.RFC3339)
-}
-
 func runStatus(ctx context.Context, opts *statusOptions) error {
-	f := opts.f
-	s, err := f.Settings()
+	s, err := opts.Settings()
 	if err != nil {
 		return err
 	}
-	st, err := f.openStore(ctx, s, userToken)
+	st, err := opts.OpenStore(s, userToken)
 	if err != nil {
 		return err
 	}
 	js := statusJSON{Profile: s.Profile, ClientID: s.ClientID, Store: storeDesc(s), Scopes: []string{}}
-	now := f.now()
+	now := opts.Now()
 	t, loadErr := st.Load(ctx)
 	if loadErr != nil && !errors.Is(loadErr, spotauth.ErrTokenNotFound) {
-		return withCode(storeErrCode(loadErr), loadErr, "Check the token store (%s).", storeDesc(s))
+		return withHint(storeFailed("load", loadErr), "Check the token store (%s).", storeDesc(s))
 	}
-	if app, err := f.openStore(ctx, s, appToken); err == nil {
+	if app, err := opts.OpenStore(s, appToken); err == nil {
 		if at, err := app.Load(ctx); err == nil {
 			js.AppTokenExpiresAt = rfc3339(at.Expiry)
 		}
 	}
 	var result error
 	if loadErr == nil {
-		f.warnAuthorizationEnd(s, t)
+		warnAuthorizationEnd(opts.IO, now, s, t)
 		js.LoggedIn = true
 		js.Account = loadAccount(s)
 		for sc := range t.Scope.All() {
@@ -110,7 +107,7 @@ func runStatus(ctx context.Context, opts *statusOptions) error {
 		js.AuthorizationEndsAt = rfc3339(authorizationEnd(t))
 		if opts.Check {
 			js.Check = &check{OK: true}
-			acct, err := checkToken(ctx, f, s, st, t)
+			acct, err := checkToken(ctx, opts, s, st, t)
 			if err != nil {
 				js.Check = &check{Error: err.Error()}
 				result = err
@@ -120,19 +117,19 @@ func runStatus(ctx context.Context, opts *statusOptions) error {
 			}
 		}
 	} else {
-		result = withCode(ExitAuth, fmt.Errorf("spotauth: not logged in (profile %s)", s.Profile), "Run: %s", loginLine(s, spotauth.Scopes{}))
+		result = notLoggedIn(s, spotauth.Scopes{})
 	}
 
 	if opts.JSON {
 		data, _ := json.MarshalIndent(js, "", "  ")
-		fmt.Fprintf(f.IO.Out, "%s\n", data)
+		fmt.Fprintf(opts.IO.Out, "%s\n", data)
 		if result != nil {
 			// The JSON says it all; keep the exit code, print only the hint.
 			return result
 		}
 		return nil
 	}
-	out := f.IO.Out
+	out := opts.IO.Out
 	fmt.Fprintf(out, "Profile:        %s\n", js.Profile)
 	fmt.Fprintf(out, "Client ID:      %s\n", orNone(js.ClientID))
 	fmt.Fprintf(out, "Token store:    %s\n", js.Store)
@@ -165,34 +162,27 @@ func runStatus(ctx context.Context, opts *statusOptions) error {
 	return result
 }
 
-func orNone(s string) string {
-	if s == "" {
-		return "(none)"
-	}
-	return s
-}
-
 // checkToken proves the token works: refresh if it is expiring, then
 // GET /v1/me.
-func checkToken(ctx context.Context, f *Factory, s *settings, st spotauth.TokenStore, t *spotauth.Token) (*account, error) {
-	if !fresh(t, spotauth.DefaultExpiryMargin, f.now()) {
-		cfg, err := f.config(s)
+func checkToken(ctx context.Context, opts *statusOptions, s *settings, st spotauth.TokenStore, t *spotauth.Token) (*account, error) {
+	if !validFor(t, expiryMargin, opts.Now()) {
+		cfg, err := newConfig(s, opts.HTTPClient, opts.Now)
 		if err != nil {
 			return nil, err
 		}
-		if t, err = refreshUser(ctx, f, s, cfg, st, t, spotauth.DefaultExpiryMargin); err != nil {
+		if t, err = refreshUser(ctx, s, cfg, st, t, expiryMargin); err != nil {
 			return nil, err
 		}
 	}
-	acct, err := fetchMe(ctx, f.httpClient(), s.APIURL, t.AccessToken)
-	var ae *apiError
+	acct, err := fetchMe(ctx, opts.HTTPClient, s.APIURL, t.AccessToken)
+	ae, isAPI := errors.AsType[*apiError](err)
 	switch {
-	case errors.As(err, &ae) && ae.Status == http.StatusUnauthorized:
-		return nil, withCode(ExitAuth, err, "The Web API refused the token; run: %s", loginLine(s, t.Scope))
-	case errors.As(err, &ae) && ae.Status == http.StatusForbidden:
-		return nil, withCode(ExitAuth, err, "The token lacks a scope /v1/me needs; run: %s", loginLine(s, t.Scope))
+	case isAPI && ae.Status == http.StatusUnauthorized:
+		return nil, withHint(err, "The Web API refused the token; run: %s", loginLine(s, t.Scope))
+	case isAPI && ae.Status == http.StatusForbidden:
+		return nil, withHint(err, "The token lacks a scope /v1/me needs; run: %s", loginLine(s, t.Scope))
 	case err != nil:
-		return nil, withCode(ExitNetwork, err, "Check the network and --api-url (%s).", s.APIURL)
+		return nil, withHint(err, "Check the network and --api-url (%s).", s.APIURL)
 	}
 	return acct, nil
 }

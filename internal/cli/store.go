@@ -1,16 +1,22 @@
 package cli
 
+// This file is the only one that knows the store packages: it parses
+// --store and opens the file or Redis store of a profile.
+
 import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"path/filepath"
 	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/spotauth/spotauth"
 	filestore "github.com/spotauth/spotauth/store/file"
+	redisstore "github.com/spotauth/spotauth/store/redis"
 )
 
 // tokenKind separates the two tokens a profile holds.
@@ -20,6 +26,11 @@ const (
 	userToken tokenKind = "user" // from login: refreshable, carries scopes
 	appToken  tokenKind = "app"  // from client credentials
 )
+
+// A storeOpener opens the store of one token of the profile. Commands get
+// [Factory.openStore], which closes the store when the command ends;
+// tests may give them another.
+type storeOpener func(s *settings, kind tokenKind) (spotauth.TokenStore, error)
 
 // storeLocation is the parsed --store value.
 type storeLocation struct {
@@ -82,54 +93,67 @@ func tokenFile(dir, profile string, kind tokenKind) string {
 	return filepath.Join(dir, storeName(profile, kind)+".json")
 }
 
-// openStore opens the store of one token of the profile.
-func (f *Factory) openStore(ctx context.Context, s *settings, kind tokenKind) (spotauth.TokenStore, error) {
+// openStore opens the store of one token of the profile, without
+// contacting it: a file store in a directory, or a Redis store whose key
+// is the token's [storeName] under the URL's prefix. The caller closes
+// what implements io.Closer.
+func openStore(s *settings, kind tokenKind) (spotauth.TokenStore, error) {
 	loc, err := parseStore(s.Store, s.ConfigDir)
 	if err != nil {
 		return nil, err
 	}
-	switch loc.kind {
-	case "redis":
-		st, err := f.openRedisStore(ctx, loc.url, s.Profile, kind)
+	if loc.kind == "redis" {
+		st, err := redisstore.NewFromURL(loc.url, redisstore.WithKey(storeName(s.Profile, kind)))
 		if err != nil {
-			return nil, withCode(ExitConfig, err, "Check --store / %s (redis://[user:password@]host:port/db).", envStore)
-		}
-		return st, nil
-	default:
-		st, err := filestore.New(loc.dir, storeName(s.Profile, kind), nil)
-		if err != nil {
-			return nil, withCode(ExitError, err,
-				"Make %s writable or choose another with --store or %s.", loc.dir, envConfigDir)
+			return nil, withHint(&configError{err}, "Check --store / %s (redis://[user:password@]host:port/db).", envStore)
 		}
 		return st, nil
 	}
+	st, err := filestore.New(loc.dir, storeName(s.Profile, kind), nil)
+	if err != nil {
+		return nil, withHint(err, "Make %s writable or choose another with --store or %s.", loc.dir, envConfigDir)
+	}
+	return st, nil
 }
 
-// loadUser loads the user token of the profile; not logged in gives an
-// ExitAuth error with the login line.
-func (f *Factory) loadUser(ctx context.Context, s *settings, st spotauth.TokenStore) (*spotauth.Token, error) {
+// quietRedis stops go-redis from logging its retries to stderr; the
+// store's error already says what failed. Process-wide, so Main calls it,
+// not Run.
+func quietRedis() { redis.SetLogger(discardLogger{}) }
+
+type discardLogger struct{}
+
+func (discardLogger) Printf(context.Context, string, ...any) {}
+
+// loadUser loads the user token of the profile. Not being logged in is an
+// error wrapping [spotauth.ErrTokenNotFound] whose hint is the login line;
+// other failures are [storeFailed] errors.
+func loadUser(ctx context.Context, s *settings, st spotauth.TokenStore) (*spotauth.Token, error) {
 	t, err := st.Load(ctx)
-	if errors.Is(err, spotauth.ErrTokenNotFound) {
-		return nil, withCode(ExitAuth, fmt.Errorf("spotauth: not logged in (profile %s)", s.Profile),
-			"Run: %s", loginLine(s, spotauth.Scopes{}))
+	switch {
+	case errors.Is(err, spotauth.ErrTokenNotFound):
+		return nil, notLoggedIn(s, spotauth.Scopes{})
+	case err != nil:
+		return nil, withHint(storeFailed("load", err), "Check the token store (%s), or log in again: %s", storeDesc(s), loginLine(s, spotauth.Scopes{}))
 	}
-	if err != nil {
-		return nil, withCode(storeErrCode(err), err, "Check the token store (%s), or log in again: %s", storeDesc(s), loginLine(s, spotauth.Scopes{}))
-	}
-	f.warnAuthorizationEnd(s, t)
 	return t, nil
 }
 
-// storeErrCode is the exit code of a store failure: network when the
-// store (Redis) could not be reached, else a plain error (a damaged or
-// unreadable file).
-func storeErrCode(err error) int {
-	var ne net.Error
-	var oe *net.OpError
-	if errors.As(err, &ne) || errors.As(err, &oe) {
-		return ExitNetwork
+// storeFailed wraps the error of a store operation the CLI calls itself in
+// a [spotauth.StoreError], as [spotauth.Config.EnsureToken] does: the
+// failure is then the store's, whatever sentinel the store's error wraps
+// (the file store calls a damaged file spotauth.ErrBadResponse).
+func storeFailed(op string, err error) error {
+	if err == nil || isA[*spotauth.StoreError](err) {
+		return err
 	}
-	return ExitError
+	return &spotauth.StoreError{Op: op, Err: err}
+}
+
+// notLoggedIn is the error of a profile without a user token.
+func notLoggedIn(s *settings, scopes spotauth.Scopes) error {
+	return withHint(fmt.Errorf("spotauth: not logged in (profile %s): %w", s.Profile, spotauth.ErrTokenNotFound),
+		"Run: %s", loginLine(s, scopes))
 }
 
 func storeDesc(s *settings) string {
@@ -141,20 +165,14 @@ func storeDesc(s *settings) string {
 }
 
 // boundedStoreOp runs a store operation that may wait for the store's lock
-// (a save or delete), for at most spotauth.DefaultRefreshTimeout: a lock
+// (a save or delete), for at most storeOpTimeout: a lock
 // held by a stopped process must not make the command wait forever.
 func boundedStoreOp(ctx context.Context, op func(context.Context) error) error {
-	ctx, cancel := context.WithTimeout(ctx, spotauth.DefaultRefreshTimeout)
+	ctx, cancel := context.WithTimeout(ctx, storeOpTimeout)
 	defer cancel()
 	return op(ctx)
 }
 
-// busyHint returns the hint of a *spotauth.LeaseBusyError in err (what to
-// do about the holder of the store's lock), or else fallback.
-func busyHint(err error, fallback string) string {
-	var busy *spotauth.LeaseBusyError
-	if errors.As(err, &busy) && busy.Hint != "" {
-		return busy.Hint
-	}
-	return fallback
-}
+// storeOpTimeout bounds a save or delete that waits for the store's lock,
+// as the library bounds a refresh.
+const storeOpTimeout = 30 * time.Second

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -13,7 +15,12 @@ import (
 )
 
 type tokenOptions struct {
-	f                 *Factory
+	IO         *IOStreams
+	HTTPClient *http.Client
+	Now        func() time.Time
+	Settings   func() (*settings, error)
+	OpenStore  storeOpener
+
 	JSON              bool
 	ClientCredentials bool
 	MinValid          time.Duration
@@ -21,7 +28,7 @@ type tokenOptions struct {
 }
 
 func newTokenCmd(f *Factory, runF func(context.Context, *tokenOptions) error) *cobra.Command {
-	opts := &tokenOptions{f: f}
+	opts := &tokenOptions{IO: f.IO, HTTPClient: f.httpClient(), Now: f.clock(), Settings: f.Settings, OpenStore: f.openStore}
 	cmd := &cobra.Command{
 		Use:   "token",
 		Short: "Print a valid access token",
@@ -51,7 +58,7 @@ needs the client secret), cached and reused until it expires.`,
 	fl := cmd.Flags()
 	fl.BoolVar(&opts.JSON, "json", false, "print JSON: access_token, token_type, expires_at, scope (never the refresh token)")
 	fl.BoolVar(&opts.ClientCredentials, "client-credentials", false, "print an app token (client-credentials grant) instead of the user's")
-	fl.DurationVar(&opts.MinValid, "min-valid", spotauth.DefaultExpiryMargin, "refresh first if the token expires within this duration")
+	fl.DurationVar(&opts.MinValid, "min-valid", expiryMargin, "refresh first if the token expires within this duration")
 	fl.StringArrayVar(&opts.RequireScopes, "require-scope", nil, "fail unless the token has these scopes (names or presets; repeatable)")
 	return cmd
 }
@@ -64,9 +71,9 @@ type tokenJSON struct {
 	Scope       string `json:"scope"`
 }
 
-func printToken(f *Factory, t *spotauth.Token, asJSON bool) error {
+func printToken(out io.Writer, t *spotauth.Token, asJSON bool) error {
 	if !asJSON {
-		_, err := fmt.Fprintln(f.IO.Out, t.AccessToken)
+		_, err := fmt.Fprintln(out, t.AccessToken)
 		return err
 	}
 	j := tokenJSON{AccessToken: t.AccessToken, TokenType: t.TokenType, Scope: t.Scope.String()}
@@ -77,13 +84,12 @@ func printToken(f *Factory, t *spotauth.Token, asJSON bool) error {
 		j.ExpiresAt = t.Expiry.UTC().Format(time.RFC3339)
 	}
 	data, _ := json.Marshal(j)
-	_, err := fmt.Fprintf(f.IO.Out, "%s\n", data)
+	_, err := fmt.Fprintf(out, "%s\n", data)
 	return err
 }
 
 func runToken(ctx context.Context, opts *tokenOptions) error {
-	f := opts.f
-	s, err := f.Settings()
+	s, err := opts.Settings()
 	if err != nil {
 		return err
 	}
@@ -94,56 +100,54 @@ func runToken(ctx context.Context, opts *tokenOptions) error {
 	if err != nil {
 		return err
 	}
-	st, err := f.openStore(ctx, s, userToken)
+	st, err := opts.OpenStore(s, userToken)
 	if err != nil {
 		return err
 	}
-	t, err := f.loadUser(ctx, s, st)
+	t, err := loadUser(ctx, s, st)
 	if err != nil {
 		return err
 	}
-	if missing := t.Scope.Missing(required); missing.Len() > 0 {
-		return withCode(ExitAuth, fmt.Errorf("spotauth: the token of profile %s lacks the scopes %s", s.Profile, missing),
+	warnAuthorizationEnd(opts.IO, opts.Now(), s, t)
+	if missing := required.Difference(t.Scope); missing.Len() > 0 {
+		return withHint(&missingScopesError{Profile: s.Profile, Missing: missing},
 			"Log in again with them: %s", loginLine(s, t.Scope.Union(required)))
 	}
-	if !fresh(t, opts.MinValid, f.now()) {
+	if !validFor(t, opts.MinValid, opts.Now()) {
 		// Only now is the configuration needed: the cached path stays light.
-		cfg, err := f.config(s)
+		cfg, err := newConfig(s, opts.HTTPClient, opts.Now)
 		if err != nil {
 			return err
 		}
-		if t, err = refreshUser(ctx, f, s, cfg, st, t, opts.MinValid); err != nil {
+		if t, err = refreshUser(ctx, s, cfg, st, t, opts.MinValid); err != nil {
 			return err
 		}
 	}
-	return printToken(f, t, opts.JSON)
+	return printToken(opts.IO.Out, t, opts.JSON)
 }
 
 // runAppToken prints a client-credentials token, cached in the profile's
 // app-token slot and reused until it expires.
 func runAppToken(ctx context.Context, opts *tokenOptions, s *settings) error {
-	f := opts.f
-	cfg, err := f.config(s)
+	cfg, err := newConfig(s, opts.HTTPClient, opts.Now)
 	if err != nil {
 		return err
 	}
 	if cfg.ClientSecret == "" {
-		return withCode(ExitConfig, errors.New("spotauth: app tokens (client credentials) need the client secret"),
-			"Pass --client-secret or set %s (it is on the app's page at https://developer.spotify.com/dashboard).", envClientSecret)
+		return withHint(&configError{errors.New("spotauth: app tokens (client credentials) need the client secret")},
+			"Pass --client-secret or set %s (it is on the app's page at https://developer.spotify.com/dashboard).", spotauth.EnvClientSecret)
 	}
-	st, err := f.openStore(ctx, s, appToken)
+	st, err := opts.OpenStore(s, appToken)
 	if err != nil {
 		return err
 	}
 	// One request between concurrent processes, under the store's lease.
 	t, err := cfg.EnsureAppToken(ctx, st, opts.MinValid)
 	if err != nil {
-		var se *spotauth.StoreError
-		if errors.Is(err, spotauth.ErrLeaseBusy) || errors.As(err, &se) {
+		if isA[*spotauth.StoreError](err) || errors.Is(err, spotauth.ErrLeaseBusy) {
 			return refreshError(err, s, spotauth.Scopes{})
 		}
-		return withCode(exitCode(err), fmt.Errorf("spotauth: could not get an app token: %w", err),
-			"%s", exchangeHint(err, s))
+		return withHint(fmt.Errorf("spotauth: could not get an app token: %w", err), "%s", exchangeHint(err, s))
 	}
-	return printToken(f, t, opts.JSON)
+	return printToken(opts.IO.Out, t, opts.JSON)
 }

@@ -22,20 +22,20 @@ func authorizationEnd(t *spotauth.Token) time.Time {
 
 // warnAuthorizationEnd prints a warning on stderr when the authorization
 // ends within 14 days.
-func (f *Factory) warnAuthorizationEnd(s *settings, t *spotauth.Token) {
+func warnAuthorizationEnd(io *IOStreams, now time.Time, s *settings, t *spotauth.Token) {
 	end := authorizationEnd(t)
 	if end.IsZero() {
 		return
 	}
-	left := end.Sub(f.now())
+	left := end.Sub(now)
 	if left > authorizationWarning {
 		return
 	}
 	if left <= 0 {
-		f.IO.Printf("warning: the 6-month authorization of profile %s ended on %s; run: %s\n",
+		io.Printf("warning: the 6-month authorization of profile %s ended on %s; run: %s\n",
 			s.Profile, end.Local().Format("2006-01-02"), loginLine(s, t.Scope))
 		return
 	}
-	f.IO.Printf("warning: the 6-month authorization of profile %s ends on %s (in %d days); run before then: %s\n",
+	io.Printf("warning: the 6-month authorization of profile %s ends on %s (in %d days); run before then: %s\n",
 		s.Profile, end.Local().Format("2006-01-02 15:04"), int(left.Hours()/24)+1, loginLine(s, t.Scope))
 }

@@ -308,6 +308,30 @@ func (f *File) Raw(sect, key string) (string, bool) {
 	return "", false
 }
 
+// Lookup is [File.Get] for the key spelt name or, when the section (with
+// DEFAULT) has none, for the one key equal to name without regard to case:
+// tekore matches keys case-sensitively, while a hand-written file may say
+// spotify_client_id. With several such keys and no exact one, the key is
+// missing. It is the rule of spotauth.ReadConfigFile, for readers of keys
+// other than the credentials (the CLI's SPOTAUTH_ settings).
+func (f *File) Lookup(sect, name string) (string, bool, error) {
+	key := name
+	var fold []string
+	for _, k := range f.Keys(sect) {
+		if k == name {
+			fold = nil
+			break
+		}
+		if strings.EqualFold(k, name) {
+			fold = append(fold, k)
+		}
+	}
+	if len(fold) == 1 {
+		key = fold[0]
+	}
+	return f.Get(sect, key)
+}
+
 // Get returns the value of key in the section, or in DEFAULT, interpolated
 // as configparser's BasicInterpolation does. It reports false when the
 // section or key is missing, and fails on a malformed interpolation (whose

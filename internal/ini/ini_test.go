@@ -79,6 +79,30 @@ func TestGet(t *testing.T) {
 	}
 }
 
+func TestLookup(t *testing.T) {
+	f := mustParse(t, "[DEFAULT]\nSPOTIFY_CLIENT_ID = exact\nspotify_client_id = lower\nspotauth_store = folded\n[s]\nKey = a\nKEY = b\nOwn = own\n")
+	tests := []struct {
+		sect, name string
+		want       string
+		ok         bool
+	}{
+		{"DEFAULT", "SPOTIFY_CLIENT_ID", "exact", true}, // the exact spelling wins
+		{"DEFAULT", "SPOTAUTH_STORE", "folded", true},   // else the one that folds to it
+		{"s", "SPOTAUTH_STORE", "folded", true},         // inherited from DEFAULT
+		{"s", "OWN", "own", true},
+		{"s", "key", "", false}, // two keys fold to it and none is exact
+		{"s", "Key", "a", true},
+		{"DEFAULT", "NOSUCH", "", false},
+		{"nosuch", "SPOTIFY_CLIENT_ID", "", false},
+	}
+	for _, tt := range tests {
+		got, ok, err := f.Lookup(tt.sect, tt.name)
+		if err != nil || got != tt.want || ok != tt.ok {
+			t.Errorf("Lookup(%q, %q) = %q, %v, %v; want %q, %v, nil", tt.sect, tt.name, got, ok, err, tt.want, tt.ok)
+		}
+	}
+}
+
 func TestParseSyntax(t *testing.T) {
 	tests := []struct {
 		name, text string

@@ -1,0 +1,44 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spotauth/spotauth"
+)
+
+// loginLine is the command that logs in again with scopes, repeating the
+// flags given on this command line (never the secret's value). Hints print
+// it wherever the user has to log in.
+func loginLine(s *settings, scopes spotauth.Scopes) string {
+	var b strings.Builder
+	b.WriteString("spotauth login")
+	for _, name := range []string{"profile", "client-id", "accounts-url", "api-url", "redirect-uri", "store"} {
+		if !strings.HasPrefix(s.source[name], "flag") {
+			continue
+		}
+		var v string
+		switch name {
+		case "profile":
+			v = s.Profile
+		case "client-id":
+			v = s.ClientID
+		case "accounts-url":
+			v = s.AccountsURL
+		case "api-url":
+			v = s.APIURL
+		case "redirect-uri":
+			v = s.RedirectURI
+		case "store":
+			v = storeDesc(s)
+		}
+		fmt.Fprintf(&b, " --%s %s", name, shellQuote(v))
+	}
+	if strings.HasPrefix(s.source["client-secret"], "flag") {
+		b.WriteString(" --client-secret ...")
+	}
+	if scopes.Len() > 0 {
+		fmt.Fprintf(&b, " --scope %s", shellQuote(strings.ReplaceAll(scopes.String(), " ", ",")))
+	}
+	return b.String()
+}
