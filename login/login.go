@@ -165,6 +165,7 @@ type flow struct {
 	cands      chan *candidate // redirects, from the listener and from In
 	done       chan struct{}   // closed when Run no longer waits
 	pasteEnd   chan error      // In ended (EOF or a read error)
+	inEnded    bool            // pasteEnd was received: hints offer no paste
 	mismatches int
 	final      *candidate // the one that ended the login
 }
@@ -288,6 +289,7 @@ func (f *flow) run(ctx context.Context) (*spotauth.Token, error) {
 				f.hints()
 			}
 		case err := <-f.pasteEnd:
+			f.inEnded = true
 			if f.addr == "" { // paste-only: nothing else can end the wait
 				if err == nil {
 					err = io.ErrUnexpectedEOF
@@ -361,7 +363,7 @@ func (f *flow) hints() {
 		return // paste-only: said already
 	}
 	fmt.Fprintf(f.out, "If the browser runs on another machine, forward the port first:\n  %s\n", sshForward(f.getenv, f.addr))
-	if f.o.In != nil {
+	if f.o.In != nil && !f.inEnded {
 		fmt.Fprintf(f.out, "Or paste here the whole URL the browser ended on after approving (it may show an error page), then press Enter.\n")
 	}
 }
