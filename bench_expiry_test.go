@@ -156,11 +156,12 @@ func latencySource(tb testing.TB, lib string, srv *spotauthtest.Server, lifetime
 	expiry := time.Now().Add(lifetime)
 	access, refresh := srv.IssueUserToken(srv.ClientID, nil, false)
 	if lib == "spotauth" {
-		c := &spotauth.Config{ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, Endpoint: srv.Endpoint(), HTTPClient: srv.Client()}
+		c := &spotauth.Config{ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, AccountsURL: srv.URL, HTTPClient: srv.Client()}
 		s := c.UserSource(&spotauth.Token{AccessToken: access, TokenType: "Bearer", RefreshToken: refresh, Expiry: expiry}, nil)
 		tb.Cleanup(func() { s.Close() })
+		o := s.OAuth2() // the same form as x/oauth2's below
 		return func() (string, time.Time, error) {
-			t, err := s.Token()
+			t, err := o.Token()
 			if err != nil {
 				return "", time.Time{}, err
 			}
@@ -170,7 +171,7 @@ func latencySource(tb testing.TB, lib string, srv *spotauthtest.Server, lifetime
 	conf := &oauth2.Config{
 		ClientID:     srv.ClientID,
 		ClientSecret: srv.ClientSecret,
-		Endpoint:     oauth2.Endpoint{TokenURL: srv.Endpoint().TokenURL, AuthStyle: oauth2.AuthStyleInHeader},
+		Endpoint:     oauth2.Endpoint{TokenURL: srv.URL + "/api/token", AuthStyle: oauth2.AuthStyleInHeader},
 	}
 	tok := &oauth2.Token{AccessToken: access, TokenType: "Bearer", RefreshToken: refresh, Expiry: expiry}
 	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, srv.Client())

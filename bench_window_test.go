@@ -1,6 +1,7 @@
 package spotauth_test
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"slices"
@@ -91,12 +92,12 @@ func refreshWindow(b *testing.B, callers int, baseline bool) window {
 	access, refresh := srv.IssueUserToken(srv.ClientID, []string{"user-read-private"}, false)
 	start := time.Now()
 	tok := &spotauth.Token{AccessToken: access, TokenType: "Bearer", RefreshToken: refresh, Expiry: start.Add(life)}
-	cfg := &spotauth.Config{ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, Endpoint: srv.Endpoint(), HTTPClient: srv.Client()}
+	cfg := &spotauth.Config{ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, AccountsURL: srv.URL, HTTPClient: srv.Client()}
 	// No jitter: the window opens at 3/4 of the life (a quarter of a
 	// short token's life is its window).
 	src := cfg.UserSource(tok, &spotauth.SourceOptions{Jitter: -1})
 	defer src.Close()
-	call := src.Token
+	call := src.OAuth2().Token
 	if baseline {
 		bare := &bareSource{deadline: math.MaxInt64}
 		bare.tok.Store(&oauth2.Token{AccessToken: access, Expiry: tok.Expiry.Add(time.Hour)})
@@ -133,7 +134,7 @@ func refreshWindow(b *testing.B, callers int, baseline bool) window {
 	// Until the refreshed token is published, and 50 ms more.
 	var w window
 	for deadline := start.Add(life); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
-		if got, err := src.Token(); err == nil && got.AccessToken != access {
+		if got, err := src.Token(context.Background()); err == nil && got.AccessToken != access {
 			w.refresh = time.Since(opens)
 			time.Sleep(50 * time.Millisecond)
 			break

@@ -2,11 +2,10 @@ package spotauth
 
 import (
 	"sync"
-
 	"time"
 )
 
-// fakeClock is a controllable MonotonicClock. Advance moves both clocks and
+// fakeClock is a controllable monotonicClock. Advance moves both clocks and
 // fires due timers synchronously (in the caller's goroutine); Suspend moves
 // the wall clock only, as a system suspend does; SetWall sets the wall clock
 // (a jump). Timers follow the monotonic clock, as Go's do.
@@ -40,7 +39,7 @@ func (c *fakeClock) Monotonic() time.Duration {
 	return c.mono
 }
 
-func (c *fakeClock) AfterFunc(d time.Duration, f func()) interface{ Stop() bool } {
+func (c *fakeClock) AfterFunc(d time.Duration, f func()) (stop func() bool) {
 	c.mu.Lock()
 	t := &fakeTimer{c: c, at: c.mono + d, f: f}
 	c.timers = append(c.timers, t)
@@ -48,7 +47,7 @@ func (c *fakeClock) AfterFunc(d time.Duration, f func()) interface{ Stop() bool 
 	if d <= 0 {
 		go c.fire() // in its own goroutine, as AfterFunc promises
 	}
-	return t
+	return t.Stop
 }
 
 func (t *fakeTimer) Stop() bool {
@@ -79,6 +78,12 @@ func (c *fakeClock) Suspend(d time.Duration) {
 // JumpWall moves the wall clock by d (backwards if negative) without time
 // passing.
 func (c *fakeClock) JumpWall(d time.Duration) { c.Suspend(d) }
+
+// Interface checks: the fake drives a source as the system clock does.
+var (
+	_ monotonicClock = (*fakeClock)(nil)
+	_ monotonicClock = systemClock{}
+)
 
 // pendingTimers returns the number of timers not fired nor stopped.
 func (c *fakeClock) pendingTimers() int {

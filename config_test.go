@@ -2,29 +2,57 @@ package spotauth_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
-	"errors"
+	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/spotauth/spotauth"
 )
 
-func TestNewEndpoint(t *testing.T) {
+// TestAccountsURL: AccountsURL is a base URL; "" means Spotify's, and
+// trailing slashes are dropped, for /authorize and /api/token alike.
+func TestAccountsURL(t *testing.T) {
+	var gotPath atomic.Value
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotPath.Store(r.URL.Path)
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"access_token":"BQF","token_type":"Bearer","expires_in":3600}`)
+	}))
+	defer srv.Close()
 	tests := []struct {
-		base string
-		want spotauth.Endpoint
+		base      string
+		authorize string
+		tokenPath string // "" when not requested
 	}{
-		{"https://accounts.spotify.com", spotauth.Endpoint{AuthURL: "https://accounts.spotify.com/authorize", TokenURL: "https://accounts.spotify.com/api/token"}},
-		{"http://127.0.0.1:8080/", spotauth.Endpoint{AuthURL: "http://127.0.0.1:8080/authorize", TokenURL: "http://127.0.0.1:8080/api/token"}},
-		{"https://proxy.example/spotify//", spotauth.Endpoint{AuthURL: "https://proxy.example/spotify/authorize", TokenURL: "https://proxy.example/spotify/api/token"}},
+		{"", "https://accounts.spotify.com/authorize?", ""},
+		{spotauth.SpotifyAccountsURL, "https://accounts.spotify.com/authorize?", ""},
+		{"http://127.0.0.1:8080/", "http://127.0.0.1:8080/authorize?", ""},
+		{"https://proxy.example/spotify//", "https://proxy.example/spotify/authorize?", ""},
+		{srv.URL, srv.URL + "/authorize?", "/api/token"},
+		{srv.URL + "/spotify//", srv.URL + "/spotify/authorize?", "/spotify/api/token"},
 	}
 	for _, tt := range tests {
-		if got := spotauth.NewEndpoint(tt.base); got != tt.want {
-			t.Errorf("NewEndpoint(%q) = %+v; want %+v", tt.base, got, tt.want)
+		cfg := spotauth.Config{ClientID: "id", ClientSecret: "secret", AccountsURL: tt.base, HTTPClient: srv.Client()}
+		if got := cfg.AuthCodeURL("st"); !strings.HasPrefix(got, tt.authorize+"client_id=id&") {
+			t.Errorf("Config{AccountsURL: %q}.AuthCodeURL() = %s; want it to start %sclient_id=id&", tt.base, got, tt.authorize)
+		}
+		if tt.tokenPath == "" {
+			continue
+		}
+		if _, err := cfg.ClientCredentials(context.Background()); err != nil {
+			t.Errorf("Config{AccountsURL: %q}.ClientCredentials() = %v", tt.base, err)
+		}
+		if got, _ := gotPath.Load().(string); got != tt.tokenPath {
+			t.Errorf("Config{AccountsURL: %q} sent the token request to %q; want %q", tt.base, got, tt.tokenPath)
 		}
 	}
 }
@@ -48,8 +76,8 @@ func TestAuthCodeURL(t *testing.T) {
 		{"redirect option", base, "st", []spotauth.AuthCodeOption{spotauth.RedirectURLOption("myapp://cb")},
 			"https://accounts.spotify.com/authorize?client_id=abc123&response_type=code&redirect_uri=myapp%3A%2F%2Fcb&state=st"},
 		{"verifier option ignored", base, "st", []spotauth.AuthCodeOption{spotauth.VerifierOption(testVerifier), nil}, prefix + "&state=st"},
-		{"custom endpoint with query", spotauth.Config{ClientID: "id", Endpoint: spotauth.Endpoint{AuthURL: "http://127.0.0.1:1/authorize?x=1"}}, "st", nil,
-			"http://127.0.0.1:1/authorize?x=1&client_id=id&response_type=code&state=st"},
+		{"accounts URL", spotauth.Config{ClientID: "id", AccountsURL: "http://127.0.0.1:1/"}, "st", nil,
+			"http://127.0.0.1:1/authorize?client_id=id&response_type=code&state=st"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -123,60 +151,6 @@ func TestS256Challenge(t *testing.T) {
 	}
 }
 
-func TestGenerateVerifierAndState(t *testing.T) {
-	seen := map[string]bool{}
-	for range 50 {
-		v := spotauth.GenerateVerifier()
-		if len(v) != 43 {
-			t.Errorf("GenerateVerifier() = %q, %d characters; want 43", v, len(v))
-		}
-		if err := spotauth.ValidateVerifier(v); err != nil {
-			t.Errorf("ValidateVerifier(GenerateVerifier()) = %v; want nil", err)
-		}
-		s := spotauth.GenState()
-		if b, err := base64.RawURLEncoding.DecodeString(s); err != nil || len(b) != 32 {
-			t.Errorf("GenState() = %q; want 32 bytes base64url without padding (err %v)", s, err)
-		}
-		if seen[v] || seen[s] {
-			t.Errorf("GenerateVerifier/GenState repeated a value")
-		}
-		seen[v], seen[s] = true, true
-	}
-}
-
-func TestValidateVerifier(t *testing.T) {
-	tests := []struct {
-		v  string
-		ok bool
-	}{
-		{testVerifier, true},
-		{strings.Repeat("a", 43), true},
-		{strings.Repeat("A", 128), true},
-		{strings.Repeat("-._~", 11), true},
-		{strings.Repeat("a", 42), false},
-		{strings.Repeat("a", 129), false},
-		{"", false},
-		{strings.Repeat("a", 42) + "=", false},
-		{strings.Repeat("a", 42) + "+", false},
-		{strings.Repeat("a", 42) + " ", false},
-		{strings.Repeat("a", 41) + "é", false},
-	}
-	for _, tt := range tests {
-		err := spotauth.ValidateVerifier(tt.v)
-		if (err == nil) != tt.ok {
-			t.Errorf("ValidateVerifier(%q) = %v; want ok=%t", tt.v, err, tt.ok)
-		}
-		if err != nil {
-			if !errors.Is(err, spotauth.ErrInvalidVerifier) {
-				t.Errorf("ValidateVerifier(%q) = %v; want ErrInvalidVerifier", tt.v, err)
-			}
-			if len(tt.v) > 10 && strings.Contains(err.Error(), tt.v) {
-				t.Errorf("ValidateVerifier(%q) error repeats the verifier: %v", tt.v, err)
-			}
-		}
-	}
-}
-
 // TestConfigRedaction checks every way of printing a Config.
 func TestConfigRedaction(t *testing.T) {
 	const secret = "very-secret-value-42"
@@ -186,8 +160,6 @@ func TestConfigRedaction(t *testing.T) {
 	var logJSON bytes.Buffer
 	slog.New(slog.NewJSONHandler(&logJSON, nil)).Info("config", "cfg", cfg)
 	outputs := map[string]string{
-		"String":    cfg.String(),
-		"GoString":  cfg.GoString(),
 		"%v":        fmt.Sprintf("%v", cfg),
 		"%+v":       fmt.Sprintf("%+v", cfg),
 		"%#v":       fmt.Sprintf("%#v", cfg),
@@ -211,11 +183,15 @@ func TestConfigRedaction(t *testing.T) {
 			t.Errorf("Config printed with %s = %s; want the client ID shown", name, out)
 		}
 	}
-	if !strings.Contains(cfg.String(), "[redacted]") {
-		t.Errorf("Config.String() = %s; want [redacted] for the secret", cfg.String())
+	if got := fmt.Sprint(cfg); !strings.Contains(got, "[redacted]") {
+		t.Errorf("Sprint(Config) = %s; want [redacted] for the secret", got)
 	}
 	empty := spotauth.Config{ClientID: "x"}
-	if strings.Contains(empty.String(), "[redacted]") {
-		t.Errorf("Config{}.String() = %s; want no [redacted] for an empty secret", empty.String())
+	if got := fmt.Sprint(empty); strings.Contains(got, "[redacted]") {
+		t.Errorf("Sprint(Config{}) = %s; want no [redacted] for an empty secret", got)
+	}
+	// encoding/json (slog's JSON handler) leaves the secret out.
+	if b, err := json.Marshal(cfg); err != nil || strings.Contains(string(b), secret) || !strings.Contains(string(b), "abc123") {
+		t.Errorf("json.Marshal(Config) = %s, %v; want the client ID and no secret", b, err)
 	}
 }

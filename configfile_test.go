@@ -2,6 +2,7 @@ package spotauth
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -42,21 +43,75 @@ func cfgTestFile(t *testing.T, content string) string {
 	return path
 }
 
+// appSettings are tekore's four settings, as ReadConfigFile returns them
+// in a Config and a Token, flattened so that tests compare them with ==.
+type appSettings struct {
+	ClientID, ClientSecret, RedirectURL, RefreshToken string
+}
+
+// errShape marks a Config or Token of the wrong shape (see readSettings).
+var errShape = errors.New("wrong shape")
+
+// readSettings calls ReadConfigFile and checks the shape of what it
+// returns: a Config with only the three settings, and a token holding only
+// the refresh token (PKCE when there is no secret), nil without one.
+func readSettings(path, section string) (appSettings, error) {
+	c, tok, err := ReadConfigFile(path, section)
+	if err != nil {
+		if c != nil || tok != nil {
+			return appSettings{}, fmt.Errorf("%w: ReadConfigFile returned %v and %v with its error %w", errShape, c, tok, err)
+		}
+		return appSettings{}, err
+	}
+	return settingsOf(c, tok)
+}
+
+// settingsOf flattens the Config and Token of ReadConfigFile or
+// ConfigFromEnv, and checks their shape (see readSettings).
+func settingsOf(c *Config, tok *Token) (appSettings, error) {
+	if c == nil {
+		return appSettings{}, fmt.Errorf("%w: nil Config without an error", errShape)
+	}
+	got := appSettings{ClientID: c.ClientID, ClientSecret: c.ClientSecret, RedirectURL: c.RedirectURL}
+	rest := *c
+	rest.ClientID, rest.ClientSecret, rest.RedirectURL = "", "", ""
+	if rest.Scopes.Len() != 0 || rest.AccountsURL != "" || rest.HTTPClient != nil || rest.Retry != (RetryPolicy{}) || rest.Clock != nil {
+		return got, fmt.Errorf("%w: Config %v has more than the client ID, secret and redirect URI", errShape, c)
+	}
+	if tok != nil {
+		if tok.RefreshToken == "" || tok.AccessToken != "" || tok.PKCE != (c.ClientSecret == "") || tok.Valid() {
+			return got, fmt.Errorf("%w: token %v; want a refresh token only, PKCE without a secret", errShape, tok)
+		}
+		got.RefreshToken = tok.RefreshToken
+	}
+	return got, nil
+}
+
+// writeSettings calls WriteConfigFile with a Config of s's client ID,
+// secret and redirect URI, and a token of its refresh token (nil if empty).
+func writeSettings(path, section string, s appSettings) error {
+	var tok *Token
+	if s.RefreshToken != "" {
+		tok = &Token{RefreshToken: s.RefreshToken}
+	}
+	return WriteConfigFile(path, section, &Config{ClientID: s.ClientID, ClientSecret: s.ClientSecret, RedirectURL: s.RedirectURL}, tok)
+}
+
 func TestReadConfigFile(t *testing.T) {
 	path := cfgTestFile(t, cfgTestTekore)
 	tests := []struct {
 		section string
-		want    Credentials
+		want    appSettings
 	}{
-		{"", Credentials{"df_id", "df_secret", "df_uri", "df_refresh"}},
-		{"DEFAULT", Credentials{"df_id", "df_secret", "df_uri", "df_refresh"}},
+		{"", appSettings{"df_id", "df_secret", "df_uri", "df_refresh"}},
+		{"DEFAULT", appSettings{"df_id", "df_secret", "df_uri", "df_refresh"}},
 		// Sections inherit DEFAULT's keys, as in configparser.
-		{"ANOTHER", Credentials{"df_id", "df_secret", "df_uri", "df_refresh"}},
-		{"OWN", Credentials{"own_id", "df_secret", "http://127.0.0.1:8080/cb?x=%20", "df_refresh"}},
+		{"ANOTHER", appSettings{"df_id", "df_secret", "df_uri", "df_refresh"}},
+		{"OWN", appSettings{"own_id", "df_secret", "http://127.0.0.1:8080/cb?x=%20", "df_refresh"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.section, func(t *testing.T) {
-			got, err := ReadConfigFile(path, tt.section)
+			got, err := readSettings(path, tt.section)
 			if err != nil || got != tt.want {
 				t.Errorf("ReadConfigFile(%q) = %#v, %v; want %#v", tt.section, got, err, tt.want)
 			}
@@ -66,11 +121,11 @@ func TestReadConfigFile(t *testing.T) {
 
 func TestReadConfigFileKeyCase(t *testing.T) {
 	path := cfgTestFile(t, "[s]\nspotify_client_id = lower\nSpotify_Client_Secret = mixed\n[t]\nSPOTIFY_CLIENT_ID = exact\nspotify_client_id = lower\n")
-	got, err := ReadConfigFile(path, "s")
+	got, err := readSettings(path, "s")
 	if err != nil || got.ClientID != "lower" || got.ClientSecret != "mixed" {
 		t.Errorf("ReadConfigFile(s) = %#v, %v; want keys matched without regard to case", got, err)
 	}
-	got, err = ReadConfigFile(path, "t")
+	got, err = readSettings(path, "t")
 	if err != nil || got.ClientID != "exact" {
 		t.Errorf("ReadConfigFile(t) = %#v, %v; want the exact key preferred", got, err)
 	}
@@ -86,11 +141,11 @@ func TestReadConfigFileErrors(t *testing.T) {
 		contains []string
 	}{
 		{"no file", "\x00nofile", "", fs.ErrNotExist, []string{"spotauth: "}},
-		{"missing section", cfgTestTekore, "NOTSECTION", ErrConfigSection, []string{"[NOTSECTION]", "DEFAULT, ANOTHER, MISSING, OWN"}},
-		{"section case", cfgTestTekore, "another", ErrConfigSection, []string{"[another]"}},
-		{"missing client id in DEFAULT", "[DEFAULT]\nSPOTIFY_CLIENT_SECRET = SECRETvalue\n", "", ErrNoClientID, []string{"SPOTIFY_CLIENT_ID", "[DEFAULT]"}},
-		{"empty file", "", "", ErrNoClientID, []string{"SPOTIFY_CLIENT_ID"}},
-		{"empty client id", "[s]\nSPOTIFY_CLIENT_ID =\nSPOTIFY_CLIENT_SECRET = SECRETvalue\n", "s", ErrNoClientID, []string{"[s]"}},
+		{"missing section", cfgTestTekore, "NOTSECTION", ErrInvalidConfig, []string{"[NOTSECTION]", "DEFAULT, ANOTHER, MISSING, OWN"}},
+		{"section case", cfgTestTekore, "another", ErrInvalidConfig, []string{"[another]"}},
+		{"missing client id in DEFAULT", "[DEFAULT]\nSPOTIFY_CLIENT_SECRET = SECRETvalue\n", "", ErrInvalidConfig, []string{"SPOTIFY_CLIENT_ID", "[DEFAULT]"}},
+		{"empty file", "", "", ErrInvalidConfig, []string{"SPOTIFY_CLIENT_ID"}},
+		{"empty client id", "[s]\nSPOTIFY_CLIENT_ID =\nSPOTIFY_CLIENT_SECRET = SECRETvalue\n", "s", ErrInvalidConfig, []string{"[s]"}},
 		{"syntax", "[s]\nSPOTIFY_CLIENT_ID = x\nSECRETvalue-without-delimiter\n", "s", nil, []string{"line 3"}},
 		{"no header", "SPOTIFY_CLIENT_SECRET = SECRETvalue\n", "", nil, []string{"line 1"}},
 		{"bad interpolation", "[s]\nSPOTIFY_CLIENT_ID = x\nSPOTIFY_CLIENT_SECRET = 100%SECRETvalue\n", "s", nil, []string{"SPOTIFY_CLIENT_SECRET", "%%"}},
@@ -103,7 +158,7 @@ func TestReadConfigFileErrors(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			_, err := ReadConfigFile(path, tt.section)
+			_, err := readSettings(path, tt.section)
 			if err == nil {
 				t.Fatalf("ReadConfigFile(%q) = nil error; want one", tt.section)
 			}
@@ -135,8 +190,8 @@ spotify_client_secret = old_secret
 WHATEVER = something
 `
 	path := cfgTestFile(t, orig)
-	c := Credentials{ClientSecret: "new_secret", RedirectURI: "http://127.0.0.1:8080/cb?q=100%", RefreshToken: "AQCnew"}
-	if err := WriteConfigFile(path, "", c); err != nil {
+	c := appSettings{ClientSecret: "new_secret", RedirectURL: "http://127.0.0.1:8080/cb?q=100%", RefreshToken: "AQCnew"}
+	if err := writeSettings(path, "", c); err != nil {
 		t.Fatal(err)
 	}
 	data, _ := os.ReadFile(path)
@@ -155,8 +210,8 @@ WHATEVER = something
 	if string(data) != want {
 		t.Errorf("file after WriteConfigFile =\n%s\nwant\n%s", data, want)
 	}
-	got, err := ReadConfigFile(path, "")
-	if wantC := (Credentials{"df_id", "new_secret", "http://127.0.0.1:8080/cb?q=100%", "AQCnew"}); err != nil || got != wantC {
+	got, err := readSettings(path, "")
+	if wantC := (appSettings{"df_id", "new_secret", "http://127.0.0.1:8080/cb?q=100%", "AQCnew"}); err != nil || got != wantC {
 		t.Errorf("ReadConfigFile after write = %#v, %v; want %#v", got, err, wantC)
 	}
 	if runtime.GOOS != "windows" {
@@ -167,14 +222,26 @@ WHATEVER = something
 
 	// A new file and a new section.
 	path2 := filepath.Join(t.TempDir(), "new.cfg")
-	all := Credentials{"id", "secret", "https://example.com/callback", "AQC"}
-	if err := WriteConfigFile(path2, "app", all); err != nil {
+	all := appSettings{"id", "secret", "https://example.com/callback", "AQC"}
+	if err := writeSettings(path2, "app", all); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := ReadConfigFile(path2, "app"); err != nil || got != all {
+	if got, err := readSettings(path2, "app"); err != nil || got != all {
 		t.Errorf("ReadConfigFile(new file) = %#v, %v; want %#v", got, err, all)
 	}
-	if err := WriteConfigFile(path2, "", Credentials{ClientID: "default-id"}); err != nil {
+	// What ReadConfigFile returns writes back unchanged.
+	cfg, tok, err := ReadConfigFile(path2, "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path3 := filepath.Join(t.TempDir(), "copy.cfg")
+	if err := WriteConfigFile(path3, "app", cfg, tok); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := readSettings(path3, "app"); err != nil || got != all {
+		t.Errorf("ReadConfigFile(file written from ReadConfigFile's values) = %#v, %v; want %#v", got, err, all)
+	}
+	if err := writeSettings(path2, "", appSettings{ClientID: "default-id"}); err != nil {
 		t.Fatal(err)
 	}
 	data, _ = os.ReadFile(path2)
@@ -185,7 +252,7 @@ WHATEVER = something
 
 func TestWriteConfigFileErrors(t *testing.T) {
 	bad := cfgTestFile(t, "not an ini file\n")
-	if err := WriteConfigFile(bad, "", Credentials{ClientID: "x"}); err == nil || !strings.Contains(err.Error(), "line 1") {
+	if err := writeSettings(bad, "", appSettings{ClientID: "x"}); err == nil || !strings.Contains(err.Error(), "line 1") {
 		t.Errorf("WriteConfigFile(broken file) = %v; want a syntax error", err)
 	}
 	if data, _ := os.ReadFile(bad); string(data) != "not an ini file\n" {
@@ -194,18 +261,18 @@ func TestWriteConfigFileErrors(t *testing.T) {
 	path := cfgTestFile(t, "")
 	for _, tt := range []struct {
 		section string
-		c       Credentials
+		c       appSettings
 	}{
-		{"a]b", Credentials{ClientID: "x"}},
-		{"s", Credentials{ClientID: " x"}},
-		{"s", Credentials{ClientID: "x", ClientSecret: "s3cr3t\nvalue"}},
+		{"a]b", appSettings{ClientID: "x"}},
+		{"s", appSettings{ClientID: " x"}},
+		{"s", appSettings{ClientID: "x", ClientSecret: "s3cr3t\nvalue"}},
 	} {
-		err := WriteConfigFile(path, tt.section, tt.c)
+		err := writeSettings(path, tt.section, tt.c)
 		if err == nil || strings.Contains(err.Error(), "s3cr3t") {
 			t.Errorf("WriteConfigFile(%q, %v) = %v; want an error without the value", tt.section, tt.c, err)
 		}
 	}
-	if err := WriteConfigFile(filepath.Join(t.TempDir(), "no", "dir.cfg"), "", Credentials{ClientID: "x"}); err == nil {
+	if err := writeSettings(filepath.Join(t.TempDir(), "no", "dir.cfg"), "", appSettings{ClientID: "x"}); err == nil {
 		t.Errorf("WriteConfigFile into a missing directory = nil; want an error")
 	}
 }
@@ -219,8 +286,8 @@ func TestConfigFileTekoreInterop(t *testing.T) {
 		t.Skip("python3 not installed")
 	}
 	path := cfgTestFile(t, cfgTestTekore)
-	c := Credentials{"id", "se%cret", "http://127.0.0.1:43117/callback?a=%20", "AQC-_x"}
-	if err := WriteConfigFile(path, "NEW", c); err != nil {
+	c := appSettings{"id", "se%cret", "http://127.0.0.1:43117/callback?a=%20", "AQC-_x"}
+	if err := writeSettings(path, "NEW", c); err != nil {
 		t.Fatal(err)
 	}
 	const script = `
@@ -236,7 +303,7 @@ print("\n".join(s.get(k) for k in ("SPOTIFY_CLIENT_ID", "SPOTIFY_CLIENT_SECRET",
 	if err != nil {
 		t.Fatalf("python3: %v", err)
 	}
-	if got, want := string(out), strings.Join([]string{c.ClientID, c.ClientSecret, c.RedirectURI, c.RefreshToken}, "\n")+"\n"; got != want {
+	if got, want := string(out), strings.Join([]string{c.ClientID, c.ClientSecret, c.RedirectURL, c.RefreshToken}, "\n")+"\n"; got != want {
 		t.Errorf("configparser read %q; want %q", got, want)
 	}
 }
@@ -256,7 +323,10 @@ func FuzzConfigFile(f *testing.F) {
 		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		before, beforeErr := ReadConfigFile(path, section)
+		before, beforeErr := readSettings(path, section)
+		if errors.Is(beforeErr, errShape) {
+			t.Fatalf("ReadConfigFile(%q): %v", text, beforeErr)
+		}
 		if beforeErr != nil {
 			// Errors name keys, sections and the file, never a value.
 			for _, line := range strings.Split(text, "\n") {
@@ -265,19 +335,23 @@ func FuzzConfigFile(f *testing.F) {
 				}
 			}
 		}
-		c := Credentials{ClientID: id, ClientSecret: secret, RedirectURI: redirect, RefreshToken: refresh}
-		if err := WriteConfigFile(path, section, c); err != nil {
+		c := appSettings{ClientID: id, ClientSecret: secret, RedirectURL: redirect, RefreshToken: refresh}
+		if err := writeSettings(path, section, c); err != nil {
 			if data, _ := os.ReadFile(path); string(data) != text {
 				t.Fatalf("WriteConfigFile(%q, %q, %v) = %v and changed the file", text, section, c, err)
 			}
 			return
 		}
-		if beforeErr != nil && !errors.Is(beforeErr, ErrNoClientID) && !errors.Is(beforeErr, ErrConfigSection) {
+		if beforeErr != nil && !errors.Is(beforeErr, ErrInvalidConfig) {
 			return // a value that did not read (a bad interpolation) still does not
 		}
-		after, err := ReadConfigFile(path, section)
+		after, err := readSettings(path, section)
+		if errors.Is(err, errShape) {
+			t.Fatalf("ReadConfigFile after WriteConfigFile(%q, %q, %v): %v", text, section, c, err)
+		}
 		if err != nil {
-			if errors.Is(err, ErrNoClientID) && id == "" && before.ClientID == "" {
+			noClientID := errors.Is(err, ErrInvalidConfig) && strings.Contains(err.Error(), "key "+EnvClientID+" is missing or empty")
+			if noClientID && id == "" && before.ClientID == "" {
 				return // nothing gave a client ID
 			}
 			data, _ := os.ReadFile(path)
@@ -286,7 +360,7 @@ func FuzzConfigFile(f *testing.F) {
 		for _, fv := range []struct{ name, wrote, old, got string }{
 			{EnvClientID, id, before.ClientID, after.ClientID},
 			{EnvClientSecret, secret, before.ClientSecret, after.ClientSecret},
-			{EnvRedirectURI, redirect, before.RedirectURI, after.RedirectURI},
+			{EnvRedirectURI, redirect, before.RedirectURL, after.RedirectURL},
 			{EnvUserRefresh, refresh, before.RefreshToken, after.RefreshToken},
 		} {
 			want := fv.wrote

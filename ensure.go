@@ -38,10 +38,7 @@ func (c *Config) ensure(ctx context.Context, store TokenStore, minValid time.Dur
 	if store == nil {
 		return nil, fmt.Errorf("%w: no token store", ErrInvalidConfig)
 	}
-	validFor := func(t *Token) bool {
-		return minValid >= 0 && t != nil && t.AccessToken != "" &&
-			(t.Expiry.IsZero() || t.Expiry.Sub(c.now()) > minValid)
-	}
+	validFor := func(t *Token) bool { return minValid >= 0 && t.validFor(c.now(), minValid) }
 	cur, err := store.Load(ctx)
 	switch {
 	case err == nil && validFor(cur):

@@ -112,21 +112,36 @@ func TestAuthorizeError(t *testing.T) {
 	}
 }
 
-func TestRedirectErrorTypes(t *testing.T) {
-	rpe := &spotauth.RepeatedParameterError{Param: "state", Count: 2}
-	if got, want := rpe.Error(), `spotauth: redirect parameter "state" appears 2 times, want once`; got != want {
-		t.Errorf("RepeatedParameterError.Error() = %q; want %q", got, want)
+// TestMalformedRedirectErrors: a malformed redirect is an error wrapping
+// ErrMalformedRedirect whose message says why, without the URL (which
+// carries the code).
+func TestMalformedRedirectErrors(t *testing.T) {
+	const code = "AQBsecretCODE0123456789"
+	tests := []struct {
+		name, url, want string
+	}{
+		{"repeated state", "?code=" + code + "&state=a&state=b", `spotauth: malformed redirect URL: parameter "state" appears 2 times, want once`},
+		{"repeated code", "?code=" + code + "&code=" + code + "&code=x&state=a", `spotauth: malformed redirect URL: parameter "code" appears 3 times, want once`},
+		{"repeated error", "?error=a&error=b&state=s", `spotauth: malformed redirect URL: parameter "error" appears 2 times, want once`},
+		{"empty", "  ", "spotauth: malformed redirect URL: empty"},
+		{"bad URL", "http://[::1/cb?code=" + code, "spotauth: malformed redirect URL: cannot parse the URL: "},
+		{"bad query", "?code=" + code + "%zz&state=s", "spotauth: malformed redirect URL: cannot parse the query: "},
 	}
-	if !errors.Is(rpe, spotauth.ErrRepeatedParameter) || errors.Is(rpe, spotauth.ErrMalformedRedirect) {
-		t.Errorf("RepeatedParameterError matches the wrong sentinels")
-	}
-	inner := errors.New("inner")
-	mre := &spotauth.MalformedRedirectError{Reason: "bad", Err: inner}
-	if got, want := mre.Error(), "spotauth: malformed redirect URL: bad"; got != want {
-		t.Errorf("MalformedRedirectError.Error() = %q; want %q", got, want)
-	}
-	if !errors.Is(mre, spotauth.ErrMalformedRedirect) || !errors.Is(mre, inner) {
-		t.Errorf("MalformedRedirectError does not match ErrMalformedRedirect and its cause")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := spotauth.ParseRedirect(tt.url)
+			if !errors.Is(err, spotauth.ErrMalformedRedirect) {
+				t.Fatalf("ParseRedirect(%q) = %v; want ErrMalformedRedirect", tt.url, err)
+			}
+			if got := err.Error(); !strings.HasPrefix(got, tt.want) || strings.Contains(got, code) {
+				t.Errorf("ParseRedirect(%q) error = %q; want it to start %q, without the code", tt.url, got, tt.want)
+			}
+			for _, other := range []error{spotauth.ErrStateMismatch, spotauth.ErrMissingCode, spotauth.ErrAccessDenied} {
+				if errors.Is(err, other) {
+					t.Errorf("ParseRedirect(%q) error matches %v too", tt.url, other)
+				}
+			}
+		})
 	}
 }
 
@@ -135,8 +150,9 @@ func TestSentinelsPrefix(t *testing.T) {
 		spotauth.ErrInvalidGrant, spotauth.ErrInvalidClient, spotauth.ErrInvalidRequest, spotauth.ErrUnsupportedGrantType,
 		spotauth.ErrInvalidScope, spotauth.ErrAccessDenied, spotauth.ErrRateLimited, spotauth.ErrServerError,
 		spotauth.ErrBadResponse, spotauth.ErrReauthorize, spotauth.ErrStateMismatch, spotauth.ErrMissingCode,
-		spotauth.ErrRepeatedParameter, spotauth.ErrNoRefreshToken, spotauth.ErrInvalidRedirectURI,
-		spotauth.ErrInvalidVerifier, spotauth.ErrInvalidConfig, spotauth.ErrMalformedRedirect, spotauth.ErrAuthCompleted,
+		spotauth.ErrNoRefreshToken, spotauth.ErrTokenNotFound, spotauth.ErrUnknownScope, spotauth.ErrInvalidRedirectURI,
+		spotauth.ErrLeaseLost, spotauth.ErrLeaseBusy, spotauth.ErrClosed,
+		spotauth.ErrInvalidConfig, spotauth.ErrMalformedRedirect, spotauth.ErrAuthCompleted,
 	} {
 		if !strings.HasPrefix(err.Error(), "spotauth: ") {
 			t.Errorf("sentinel %q lacks the spotauth: prefix", err)
@@ -227,7 +243,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 			if err != nil {
 				return nil, err
 			}
-			return ua.RequestRedirect(context.Background(), "http://127.0.0.1:43117/callback?code="+code+"&state="+ua.State)
+			return ua.Exchange(context.Background(), "http://127.0.0.1:43117/callback?code="+code+"&state="+ua.State)
 		},
 	}
 	for shapeName, shape := range shapes {
@@ -236,7 +252,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 				srv := newRetryTestServer(t, shape)
 				cfg := &spotauth.Config{
 					ClientID: testClientID, ClientSecret: secret, RedirectURL: testRedirect,
-					Endpoint: spotauth.NewEndpoint(srv.URL), HTTPClient: srv.Client(),
+					AccountsURL: srv.URL, HTTPClient: srv.Client(),
 					Retry: spotauth.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond},
 				}
 				tok, err := flow(cfg)

@@ -23,9 +23,14 @@ func ExampleConfig_UserSource() {
 	access, refresh := srv.IssueUserToken(srv.ClientID, []string{"user-read-private"}, false)
 	tok := &spotauth.Token{AccessToken: access, TokenType: "Bearer", RefreshToken: refresh, Expiry: time.Now().Add(time.Hour)}
 
-	cfg := &spotauth.Config{ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, Endpoint: srv.Endpoint(), HTTPClient: srv.Client()}
+	store := &spotauth.MemoryStore{} // or store/file, store/redis
+	if err := store.Save(context.Background(), tok); err != nil {
+		log.Fatal(err)
+	}
+
+	cfg := &spotauth.Config{ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, AccountsURL: srv.URL, HTTPClient: srv.Client()}
 	src := cfg.UserSource(tok, &spotauth.SourceOptions{
-		Store:   spotauth.NewMemoryStore(tok), // or store/file, store/redis
+		Store:   store,
 		OnError: func(err error) { log.Print(err) },
 	})
 	defer src.Close()
@@ -49,11 +54,11 @@ func ExampleConfig_UserSource() {
 func ExampleConfig_AppSource() {
 	srv := spotauthtest.NewServer()
 	defer srv.Close()
-	cfg := &spotauth.Config{ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, Endpoint: srv.Endpoint(), HTTPClient: srv.Client()}
+	cfg := &spotauth.Config{ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, AccountsURL: srv.URL, HTTPClient: srv.Client()}
 	src := cfg.AppSource(nil)
 	defer src.Close()
 	for range 3 {
-		if _, err := src.TokenContext(context.Background()); err != nil {
+		if _, err := src.Token(context.Background()); err != nil {
 			log.Fatal(err)
 		}
 	}
@@ -67,7 +72,7 @@ func Example_zmb3Spotify() {
 	srv := spotauthtest.NewServer()
 	defer srv.Close()
 	access, refresh := srv.IssueUserToken(srv.ClientID, []string{"user-read-private", "user-read-email"}, false)
-	cfg := &spotauth.Config{ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, Endpoint: srv.Endpoint(), HTTPClient: srv.Client()}
+	cfg := &spotauth.Config{ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, AccountsURL: srv.URL, HTTPClient: srv.Client()}
 	src := cfg.UserSource(&spotauth.Token{AccessToken: access, TokenType: "Bearer", RefreshToken: refresh, Expiry: time.Now().Add(time.Hour)}, nil)
 	defer src.Close()
 
@@ -89,11 +94,14 @@ func ExampleConfig_EnsureToken() {
 	srv := spotauthtest.NewServer()
 	defer srv.Close()
 	access, refresh := srv.IssueUserToken(srv.ClientID, []string{"user-read-private"}, false)
-	store := spotauth.NewMemoryStore(&spotauth.Token{AccessToken: access, TokenType: "Bearer",
-		RefreshToken: refresh, Expiry: time.Now().Add(2 * time.Minute)}) // or store/file, store/redis
-
-	cfg := &spotauth.Config{ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, Endpoint: srv.Endpoint(), HTTPClient: srv.Client()}
 	ctx := context.Background()
+	store := &spotauth.MemoryStore{} // or store/file, store/redis
+	if err := store.Save(ctx, &spotauth.Token{AccessToken: access, TokenType: "Bearer",
+		RefreshToken: refresh, Expiry: time.Now().Add(2 * time.Minute)}); err != nil {
+		log.Fatal(err)
+	}
+
+	cfg := &spotauth.Config{ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, AccountsURL: srv.URL, HTTPClient: srv.Client()}
 	for _, minValid := range []time.Duration{time.Minute, 10 * time.Minute, 10 * time.Minute} {
 		tok, err := cfg.EnsureToken(ctx, store, minValid)
 		if err != nil {

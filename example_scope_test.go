@@ -34,22 +34,26 @@ func ExampleParseScopes_unknown() {
 	// [user-read-birthdate user-reed-private]
 }
 
-func ExampleParseScopesLenient() {
+func ExampleScopes_UnmarshalText() {
 	// Keep scopes this version does not know, such as ones Spotify adds later.
-	scopes := spotauth.ParseScopesLenient("user-top-read some-future-scope")
+	var scopes spotauth.Scopes
+	if err := scopes.UnmarshalText([]byte("user-top-read some-future-scope")); err != nil {
+		panic(err)
+	}
 	fmt.Println(scopes)
-	fmt.Println(scopes.Unknown())
+	known := spotauth.StandardScopes().Union(spotauth.OpenAccessScopes())
+	fmt.Println(scopes.Difference(known))
 	// Output:
 	// some-future-scope user-top-read
 	// some-future-scope
 }
 
-func ExampleScopes_Missing() {
+func ExampleScopes_Difference() {
 	granted := spotauth.NewScopes(spotauth.ScopeUserReadPrivate, spotauth.ScopeUserTopRead)
 	required := spotauth.NewScopes(spotauth.ScopeUserTopRead, spotauth.ScopePlaylistModifyPrivate)
-	if missing := granted.Missing(required); !missing.IsEmpty() {
+	if !granted.ContainsAll(required) {
 		// Ask the user to authorize again, for everything at once.
-		fmt.Println("step-up login for:", missing)
+		fmt.Println("step-up login for:", required.Difference(granted))
 		fmt.Println("request:", granted.Union(required))
 	}
 	// Output:
@@ -57,10 +61,9 @@ func ExampleScopes_Missing() {
 	// request: playlist-modify-private user-read-private user-top-read
 }
 
-func ExampleScopePreset() {
-	read, _ := spotauth.ScopePreset("read")
-	write, _ := spotauth.ScopePreset("write")
-	every, _ := spotauth.ScopePreset("every")
+func ExampleReadScopes() {
+	read, write := spotauth.ReadScopes(), spotauth.WriteScopes()
+	every := read.Union(write)
 	fmt.Println(read.Len(), write.Len(), every.Len())
 	fmt.Println(write)
 	fmt.Println(every.Contains(spotauth.ScopeStreaming))
@@ -71,19 +74,21 @@ func ExampleScopePreset() {
 }
 
 func ExampleScope_Description() {
+	openAccess := spotauth.OpenAccessScopes()
 	for sc := range spotauth.NewScopes(spotauth.ScopeUserReadEmail, spotauth.ScopeUserSOALink).All() {
-		fmt.Printf("%-16s open access: %-5t %s\n", sc, sc.IsOpenAccess(), sc.Description())
+		fmt.Printf("%-16s open access: %-5t %s\n", sc, openAccess.Contains(sc), sc.Description())
 	}
 	// Output:
 	// user-read-email  open access: false Read the user's email address.
 	// user-soa-link    open access: true  Open Access: link a partner user account to a Spotify account.
 }
 
-func ExampleScopes_MarshalJSON() {
-	b, _ := json.Marshal(map[string]spotauth.Scopes{"scope": spotauth.Write.Intersect(spotauth.NewScopes(spotauth.ScopeUserLibraryModify, spotauth.ScopeUGCImageUpload))})
+// In JSON, a set of scopes is one string, as in Spotify's "scope" field.
+func ExampleScopes_MarshalText() {
+	b, _ := json.Marshal(map[string]spotauth.Scopes{"scope": spotauth.NewScopes(spotauth.ScopeUserLibraryModify, spotauth.ScopeUGCImageUpload)})
 	fmt.Println(string(b))
 	var s spotauth.Scopes
-	_ = json.Unmarshal([]byte(`["user-top-read", "user-read-email"]`), &s)
+	_ = json.Unmarshal([]byte(`"user-top-read,user-read-email"`), &s)
 	fmt.Println(s)
 	// Output:
 	// {"scope":"ugc-image-upload user-library-modify"}

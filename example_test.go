@@ -13,6 +13,38 @@ import (
 	"github.com/spotauth/spotauth/spotauthtest"
 )
 
+// The common path: a user logs in with PKCE (no client secret needed), and
+// a RefreshingSource keeps the token valid for Web API requests.
+func Example() {
+	srv := spotauthtest.NewServer() // a fake Accounts service: leave AccountsURL "" in production
+	defer srv.Close()
+	cfg := &spotauth.Config{ClientID: srv.ClientID, RedirectURL: srv.RedirectURI, AccountsURL: srv.URL, HTTPClient: srv.Client()}
+
+	ua, err := cfg.NewUserAuth(true) // send the user's browser to ua.URL
+	if err != nil {
+		log.Fatal(err)
+	}
+	landed, err := srv.Authorize(ua.URL, true) // the user approves; the browser lands on the redirect URI
+	if err != nil {
+		log.Fatal(err)
+	}
+	tok, err := ua.Exchange(context.Background(), landed.String())
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	src := cfg.UserSource(tok, nil) // refreshes before expiry; Close when done
+	defer src.Close()
+	resp, err := src.Client(srv.Client()).Get(srv.URL + "/v1/me")
+	if err != nil {
+		log.Fatal(err)
+	}
+	resp.Body.Close()
+	fmt.Println(resp.Status)
+	// Output:
+	// 200 OK
+}
+
 // Spotify accepts https, http on a loopback IP literal, and custom schemes;
 // it refuses localhost whatever the scheme.
 func ExampleValidateRedirectURI() {
@@ -50,21 +82,24 @@ func ExampleWithRedirectPort() {
 	// http://127.0.0.1:43117/callback
 }
 
-// ParseRedirect accepts the whole URL or just the query a user pastes.
+// ParseRedirect accepts the whole URL or just the query a user pastes. An
+// error redirect gives its state and an *AuthorizeError; the state is the
+// caller's to check (UserAuth.Exchange does) before anything else.
 func ExampleParseRedirect() {
 	for _, pasted := range []string{
 		"http://127.0.0.1:43117/callback?code=AQBxyz&state=Zk3q",
+		"code=AQBxyz&state=Zk3q",
 		"?error=access_denied&state=Zk3q",
+		"?code=AQBxyz&state=Zk3q&state=other",
 	} {
-		r, err := spotauth.ParseRedirect(pasted)
-		if err != nil {
-			panic(err)
-		}
-		fmt.Printf("code=%q state=%q error=%q\n", r.Code, r.State, r.Error)
+		code, state, err := spotauth.ParseRedirect(pasted)
+		fmt.Printf("code=%q state=%q err=%v\n", code, state, err)
 	}
 	// Output:
-	// code="AQBxyz" state="Zk3q" error=""
-	// code="" state="Zk3q" error="access_denied"
+	// code="AQBxyz" state="Zk3q" err=<nil>
+	// code="AQBxyz" state="Zk3q" err=<nil>
+	// code="" state="Zk3q" err=spotauth: authorization failed: access_denied (the user denied access)
+	// code="" state="" err=spotauth: malformed redirect URL: parameter "state" appears 2 times, want once
 }
 
 func ExampleBasicAuth() {
@@ -91,13 +126,13 @@ func ExampleConfig_Exchange() {
 		ClientSecret: srv.ClientSecret,
 		RedirectURL:  srv.RedirectURI,
 		Scopes:       spotauth.NewScopes(spotauth.ScopeUserReadPrivate, spotauth.ScopeUserReadEmail),
-		Endpoint:     srv.Endpoint(), // spotauth.NewEndpoint(spotauth.SpotifyAccountsURL) in production
+		AccountsURL:  srv.URL, // "" (SpotifyAccountsURL) in production
 		HTTPClient:   srv.Client(),
 	}
 	ctx := context.Background()
 
 	// 1. Send the user's browser to the consent page, with a fresh state.
-	state := spotauth.GenState()
+	state := spotauth.GenerateState()
 	authURL := cfg.AuthCodeURL(state)
 
 	// 2. Spotify redirects the browser to RedirectURL; the fake's Authorize
@@ -108,12 +143,12 @@ func ExampleConfig_Exchange() {
 	}
 
 	// 3. Check the state, then exchange the code at once.
-	if got, _ := spotauth.ParseState(redirect.String()); got != state {
+	code, gotState, err := spotauth.ParseRedirect(redirect.String())
+	if gotState != state {
 		log.Fatal("state mismatch")
 	}
-	code, err := spotauth.ParseCode(redirect.String())
 	if err != nil {
-		log.Fatal(err)
+		log.Fatal(err) // an *AuthorizeError if the user refused
 	}
 	tok, err := cfg.Exchange(ctx, code)
 	if err != nil {
@@ -141,11 +176,11 @@ func ExampleConfig_Exchange_pkce() {
 	cfg := &spotauth.Config{
 		ClientID:    srv.ClientID,
 		RedirectURL: srv.RedirectURI,
-		Endpoint:    srv.Endpoint(),
+		AccountsURL: srv.URL,
 		HTTPClient:  srv.Client(),
 	}
 	verifier := spotauth.GenerateVerifier()
-	state := spotauth.GenState()
+	state := spotauth.GenerateState()
 	authURL := cfg.AuthCodeURL(state, spotauth.S256ChallengeOption(verifier))
 
 	redirect, err := srv.Authorize(authURL, true)
@@ -178,7 +213,7 @@ func ExampleConfig_ClientCredentials() {
 	cfg := &spotauth.Config{
 		ClientID:     srv.ClientID,
 		ClientSecret: srv.ClientSecret,
-		Endpoint:     srv.Endpoint(),
+		AccountsURL:  srv.URL,
 		HTTPClient:   srv.Client(),
 	}
 	tok, err := cfg.ClientCredentials(context.Background())
@@ -204,7 +239,7 @@ func ExampleConfig_Refresh() {
 	cfg := &spotauth.Config{
 		ClientID:     srv.ClientID,
 		ClientSecret: srv.ClientSecret,
-		Endpoint:     srv.Endpoint(),
+		AccountsURL:  srv.URL,
 		HTTPClient:   srv.Client(),
 	}
 	ctx := context.Background()
@@ -233,17 +268,17 @@ func ExampleConfig_Refresh() {
 // landed on (as a command-line tool's loopback listener, or a user pasting
 // it, sees it). The state check, the error check and the exchange happen
 // in Spotify's order.
-func ExampleUserAuth_RequestRedirect() {
+func ExampleUserAuth_Exchange() {
 	srv := spotauthtest.NewUnstartedServer()
 	srv.AutoApprove = true // the fake redirects at once, without a consent page
 	srv.Start()
 	defer srv.Close()
 
 	cfg := &spotauth.Config{
-		ClientID:   srv.ClientID,
-		Scopes:     spotauth.NewScopes(spotauth.ScopeUserReadPrivate),
-		Endpoint:   srv.Endpoint(),
-		HTTPClient: srv.Client(),
+		ClientID:    srv.ClientID,
+		Scopes:      spotauth.NewScopes(spotauth.ScopeUserReadPrivate),
+		AccountsURL: srv.URL,
+		HTTPClient:  srv.Client(),
 	}
 	// The tool listens on a free port and registers no port with Spotify.
 	redirectURI, err := spotauth.WithRedirectPort(srv.RedirectURI, 43117)
@@ -269,7 +304,7 @@ func ExampleUserAuth_RequestRedirect() {
 	landed := resp.Header.Get("Location")
 	fmt.Println("redirected to:", strings.Split(landed, "?")[0])
 
-	tok, err := ua.RequestRedirect(context.Background(), landed)
+	tok, err := ua.Exchange(context.Background(), landed)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -277,7 +312,7 @@ func ExampleUserAuth_RequestRedirect() {
 	fmt.Println("scopes:", tok.Scope)
 
 	// An attempt completes once: a replayed redirect is refused.
-	_, err = ua.RequestRedirect(context.Background(), landed)
+	_, err = ua.Exchange(context.Background(), landed)
 	fmt.Println(err)
 	// Output:
 	// redirected to: http://127.0.0.1:43117/callback
@@ -287,7 +322,7 @@ func ExampleUserAuth_RequestRedirect() {
 }
 
 // The authorization URL of a confidential client, with a state from
-// GenState in real use (fixed here for the output).
+// GenerateState in real use (fixed here for the output).
 func ExampleConfig_AuthCodeURL() {
 	cfg := &spotauth.Config{
 		ClientID:    "abc123",
@@ -309,7 +344,7 @@ func ExampleTokenError() {
 	cfg := &spotauth.Config{
 		ClientID:     srv.ClientID,
 		ClientSecret: srv.ClientSecret,
-		Endpoint:     srv.Endpoint(),
+		AccountsURL:  srv.URL,
 		HTTPClient:   srv.Client(),
 		Retry:        spotauth.RetryPolicy{BaseDelay: time.Millisecond},
 	}

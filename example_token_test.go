@@ -24,7 +24,7 @@ func exampleToken() *spotauth.Token {
 }
 
 // Printing a token, however it is done, never shows its secrets.
-func ExampleToken_String() {
+func ExampleToken_Format() {
 	tok := exampleToken()
 	fmt.Println(tok)
 	fmt.Printf("%+v\n", *tok)
@@ -81,19 +81,24 @@ func ExampleToken_AuthorizationExpiry() {
 	// days left: 13
 }
 
-func ExampleToken_IsExpiringAt() {
-	tok := exampleToken()
-	for _, now := range []time.Time{
-		tok.Expiry.Add(-10 * time.Minute),
-		tok.Expiry.Add(-30 * time.Second),
-		tok.Expiry,
+// Valid applies no margin: a RefreshingSource or EnsureToken refreshes
+// ahead of time. A zero Expiry never expires, as in golang.org/x/oauth2.
+func ExampleToken_Valid() {
+	for _, tok := range []*spotauth.Token{
+		{AccessToken: "BQD", Expiry: time.Now().Add(10 * time.Minute)},
+		{AccessToken: "BQD", Expiry: time.Now().Add(-time.Second)},
+		{AccessToken: "BQD"},
+		{RefreshToken: "AQC"}, // refresh-only, as from ConfigFromEnv
+		nil,
 	} {
-		fmt.Println(tok.ExpiresInAt(now), tok.IsExpiringAt(now), tok.ValidAt(now))
+		fmt.Println(tok.Valid())
 	}
 	// Output:
-	// 10m0s false true
-	// 30s true true
-	// 0s true false
+	// true
+	// false
+	// true
+	// false
+	// false
 }
 
 func ExampleToken_OAuth2() {
@@ -106,23 +111,34 @@ func ExampleToken_OAuth2() {
 	// user-read-private true
 }
 
-// Credentials come from tekore's environment variables; the CLI passes its
-// own lookup function.
-func ExampleCredentialsFromLookup() {
-	env := map[string]string{
-		"SPOTIFY_CLIENT_ID":    "0123456789abcdef",
-		"SPOTIFY_REDIRECT_URI": "http://127.0.0.1/callback",
+// An app's settings come from tekore's environment variables, with the
+// user's refresh token if SPOTIFY_USER_REFRESH is set.
+func ExampleConfigFromEnv() {
+	for k, v := range map[string]string{
+		"SPOTIFY_CLIENT_ID":     "0123456789abcdef",
+		"SPOTIFY_CLIENT_SECRET": "", // a public (PKCE) client
+		"SPOTIFY_REDIRECT_URI":  "http://127.0.0.1/callback",
+		"SPOTIFY_USER_REFRESH":  "AQC-refresh",
+	} {
+		old, set := os.LookupEnv(k)
+		os.Setenv(k, v)
+		defer func() {
+			if set {
+				os.Setenv(k, old)
+			} else {
+				os.Unsetenv(k)
+			}
+		}()
 	}
-	creds, err := spotauth.CredentialsFromLookup(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	cfg, tok, err := spotauth.ConfigFromEnv()
 	if err != nil {
 		panic(err)
 	}
-	fmt.Println(creds)
-	cfg := creds.Config()
-	fmt.Println(cfg.ClientID, cfg.RedirectURL)
+	fmt.Println(cfg)
+	fmt.Println(tok.RefreshToken != "", tok.PKCE, tok.Valid()) // ready for cfg.Refresh
 	// Output:
-	// spotauth.Credentials{ClientID:0123456789abcdef, ClientSecret:unset, RedirectURI:"http://127.0.0.1/callback", RefreshToken:unset}
-	// 0123456789abcdef http://127.0.0.1/callback
+	// spotauth.Config{ClientID: "0123456789abcdef", ClientSecret: "", RedirectURL: "http://127.0.0.1/callback", AccountsURL: "https://accounts.spotify.com"}
+	// true true false
 }
 
 // A tekore config file works unchanged, and one written here works in tekore.
@@ -133,18 +149,18 @@ func ExampleWriteConfigFile() {
 	}
 	defer os.RemoveAll(dir)
 	path := dir + "/tekore.cfg"
-	creds := spotauth.Credentials{ClientID: "0123456789abcdef", ClientSecret: "secret", RedirectURI: "http://127.0.0.1/callback"}
-	if err := spotauth.WriteConfigFile(path, "", creds); err != nil {
+	cfg := &spotauth.Config{ClientID: "0123456789abcdef", ClientSecret: "secret", RedirectURL: "http://127.0.0.1/callback"}
+	if err := spotauth.WriteConfigFile(path, "", cfg, nil); err != nil {
 		panic(err)
 	}
 	// Later, after a login, store the user's refresh token too.
-	if err := spotauth.WriteConfigFile(path, "", spotauth.Credentials{RefreshToken: "AQC-refresh"}); err != nil {
+	if err := spotauth.WriteConfigFile(path, "", cfg, &spotauth.Token{RefreshToken: "AQC-refresh"}); err != nil {
 		panic(err)
 	}
 	data, _ := os.ReadFile(path)
 	fmt.Print(string(data))
-	back, err := spotauth.ReadConfigFile(path, "")
-	fmt.Println(back.ClientID, back.RefreshToken == "AQC-refresh", err)
+	back, tok, err := spotauth.ReadConfigFile(path, "")
+	fmt.Println(back.ClientID, tok.RefreshToken == "AQC-refresh", err)
 	// Output:
 	// [DEFAULT]
 	// SPOTIFY_CLIENT_ID = 0123456789abcdef
@@ -173,14 +189,16 @@ SPOTIFY_CLIENT_SECRET = fedcba9876543210
 	if err != nil {
 		panic(err)
 	}
-	c, err := spotauth.ReadConfigFile(path, "work")
-	fmt.Println(c, err)
-	_, err = spotauth.ReadConfigFile(path, "")
-	fmt.Println(errors.Is(err, spotauth.ErrNoClientID))
-	_, err = spotauth.ReadConfigFile(path, "home")
-	fmt.Println(errors.Is(err, spotauth.ErrConfigSection))
+	// No SPOTIFY_USER_REFRESH: no token.
+	c, tok, err := spotauth.ReadConfigFile(path, "work")
+	fmt.Println(c, tok, err)
+	// [DEFAULT] has no client ID, and there is no section [home].
+	_, _, err = spotauth.ReadConfigFile(path, "")
+	fmt.Println(errors.Is(err, spotauth.ErrInvalidConfig))
+	_, _, err = spotauth.ReadConfigFile(path, "home")
+	fmt.Println(errors.Is(err, spotauth.ErrInvalidConfig))
 	// Output:
-	// spotauth.Credentials{ClientID:0123456789abcdef, ClientSecret:set, RedirectURI:"http://127.0.0.1/callback", RefreshToken:unset} <nil>
+	// spotauth.Config{ClientID: "0123456789abcdef", ClientSecret: [redacted], RedirectURL: "http://127.0.0.1/callback", AccountsURL: "https://accounts.spotify.com"} <nil> <nil>
 	// true
 	// true
 }

@@ -76,17 +76,24 @@ func writeJSON(w http.ResponseWriter, status int, body string) {
 	io.WriteString(w, body)
 }
 
-// steppingClock returns t0, t0+1m, t0+2m, ... on successive calls, so
-// that a test can tell the send time from any later reading.
-func steppingClock() func() time.Time {
-	var mu sync.Mutex
-	n := 0
-	return func() time.Time {
-		mu.Lock()
-		defer mu.Unlock()
-		n++
-		return t0.Add(time.Duration(n-1) * time.Minute)
-	}
+// steppingClock is a spotauth.Clock whose Now returns t0, t0+1m, t0+2m,
+// ... on successive calls, so that a test can tell the send time from any
+// later reading. Its AfterFunc is the system's: the tests using it start
+// no source.
+type steppingClock struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (c *steppingClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n++
+	return t0.Add(time.Duration(c.n-1) * time.Minute)
+}
+
+func (c *steppingClock) AfterFunc(d time.Duration, f func()) func() bool {
+	return time.AfterFunc(d, f).Stop
 }
 
 func testConfig(ts *tokenServer) *spotauth.Config {
@@ -94,10 +101,10 @@ func testConfig(ts *tokenServer) *spotauth.Config {
 		ClientID:     testClientID,
 		ClientSecret: testClientSecret,
 		RedirectURL:  testRedirect,
-		Endpoint:     spotauth.NewEndpoint(ts.URL),
+		AccountsURL:  ts.URL,
 		HTTPClient:   ts.Client(),
 		Retry:        spotauth.RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond},
-		Now:          steppingClock(),
+		Clock:        &steppingClock{},
 	}
 }
 
@@ -332,11 +339,11 @@ func TestInputValidation(t *testing.T) {
 		{"exchange with short verifier", func(c *spotauth.Config) error {
 			_, err := c.Exchange(ctx, "x", spotauth.VerifierOption("short"))
 			return err
-		}, nil, spotauth.ErrInvalidVerifier},
+		}, nil, spotauth.ErrInvalidConfig},
 		{"exchange with verifier outside the alphabet", func(c *spotauth.Config) error {
 			_, err := c.Exchange(ctx, "x", spotauth.VerifierOption(strings.Repeat("a", 42)+"+"))
 			return err
-		}, nil, spotauth.ErrInvalidVerifier},
+		}, nil, spotauth.ErrInvalidConfig},
 		{"client credentials without secret", func(c *spotauth.Config) error { _, err := c.ClientCredentials(ctx); return err },
 			func(c *spotauth.Config) { c.ClientSecret = "" }, spotauth.ErrInvalidConfig},
 		{"client credentials without client ID", func(c *spotauth.Config) error { _, err := c.ClientCredentials(ctx); return err },
@@ -507,7 +514,7 @@ func BenchmarkClientCredentials(b *testing.B) {
 	}))
 	defer srv.Close()
 	cfg := spotauth.Config{ClientID: testClientID, ClientSecret: testClientSecret,
-		Endpoint: spotauth.NewEndpoint(srv.URL), HTTPClient: srv.Client()}
+		AccountsURL: srv.URL, HTTPClient: srv.Client()}
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -538,11 +545,31 @@ func fakeConfig(srv *spotauthtest.Server) *spotauth.Config {
 		ClientID:     srv.ClientID,
 		ClientSecret: srv.ClientSecret,
 		RedirectURL:  srv.RedirectURI,
-		Endpoint:     srv.Endpoint(),
+		AccountsURL:  srv.URL,
 		HTTPClient:   srv.Client(),
 		Retry:        spotauth.RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond},
-		Now:          srv.Clock.Now,
+		Clock:        fakeClock(srv),
 	}
+}
+
+// fakeClock returns the fake's clock as a spotauth.Clock, so that token
+// expiries follow it. A spotauthtest.Clock without AfterFunc is adapted
+// with the system's timers: the tests using it start no source.
+func fakeClock(srv *spotauthtest.Server) spotauth.Clock {
+	if c, ok := any(srv.Clock).(spotauth.Clock); ok {
+		return c
+	}
+	return systemTimers{srv.Clock}
+}
+
+// nower is the part of a clock that tells the time.
+type nower interface{ Now() time.Time }
+
+// systemTimers gives a nower the system's AfterFunc.
+type systemTimers struct{ nower }
+
+func (systemTimers) AfterFunc(d time.Duration, f func()) func() bool {
+	return time.AfterFunc(d, f).Stop
 }
 
 // browse plays the browser: GET authURL without following the redirect,
@@ -586,9 +613,9 @@ func login(t *testing.T, srv *spotauthtest.Server, cfg *spotauth.Config, pkce bo
 	if err != nil {
 		t.Fatalf("NewUserAuth(%t) = %v", pkce, err)
 	}
-	tok, err := ua.RequestRedirect(context.Background(), browse(t, srv, ua.URL))
+	tok, err := ua.Exchange(context.Background(), browse(t, srv, ua.URL))
 	if err != nil {
-		t.Fatalf("RequestRedirect() = %v", err)
+		t.Fatalf("Exchange() = %v", err)
 	}
 	return tok
 }
@@ -793,11 +820,11 @@ func TestFakeExchangeErrors(t *testing.T) {
 		}, spotauth.ErrInvalidRequest, "code_verifier required"},
 		{"expired code", true, func(t *testing.T, srv *spotauthtest.Server, cfg *spotauth.Config, ua *spotauth.UserAuth, code string) error {
 			srv.Clock.Advance(11 * time.Minute)
-			_, err := ua.Request(ctx, code, ua.State)
+			_, err := ua.Exchange(ctx, "?code="+url.QueryEscape(code)+"&state="+url.QueryEscape(ua.State))
 			return err
 		}, spotauth.ErrInvalidGrant, "Authorization code expired"},
 		{"reused code", false, func(t *testing.T, srv *spotauthtest.Server, cfg *spotauth.Config, ua *spotauth.UserAuth, code string) error {
-			if _, err := ua.Request(ctx, code, ua.State); err != nil {
+			if _, err := ua.Exchange(ctx, "?code="+url.QueryEscape(code)+"&state="+url.QueryEscape(ua.State)); err != nil {
 				t.Fatalf("first exchange = %v", err)
 			}
 			_, err := cfg.Exchange(ctx, code)
@@ -845,10 +872,10 @@ func TestFakeAccessDenied(t *testing.T) {
 		t.Fatal(err)
 	}
 	redirect := browse(t, srv, ua.URL)
-	_, err = ua.RequestRedirect(context.Background(), redirect)
+	_, err = ua.Exchange(context.Background(), redirect)
 	var ae *spotauth.AuthorizeError
 	if !errors.Is(err, spotauth.ErrAccessDenied) || !errors.As(err, &ae) || ae.Code != "access_denied" {
-		t.Errorf("RequestRedirect(%q) = %v; want *AuthorizeError access_denied", redirect, err)
+		t.Errorf("Exchange(%q) = %v; want *AuthorizeError access_denied", redirect, err)
 	}
 	if n := srv.Stats().TokenRequests; n != 0 {
 		t.Errorf("denied login sent %d token requests; want 0", n)
@@ -858,8 +885,9 @@ func TestFakeAccessDenied(t *testing.T) {
 	cfg2 := fakeConfig(srv2)
 	ua2, _ := cfg2.NewUserAuth(true)
 	code, _ := spotauth.ParseCode(browse(t, srv2, ua2.URL))
-	if _, err := ua2.Request(context.Background(), code, spotauth.GenState()); !errors.Is(err, spotauth.ErrStateMismatch) {
-		t.Errorf("Request(forged state) = %v; want ErrStateMismatch", err)
+	forged := testRedirect + "?code=" + url.QueryEscape(code) + "&state=" + spotauth.GenerateState()
+	if _, err := ua2.Exchange(context.Background(), forged); !errors.Is(err, spotauth.ErrStateMismatch) {
+		t.Errorf("Exchange(forged state) = %v; want ErrStateMismatch", err)
 	}
 	if n := srv2.Stats().TokenRequests; n != 0 {
 		t.Errorf("forged redirect sent %d token requests; want 0", n)
@@ -928,9 +956,9 @@ func TestFakeFaults(t *testing.T) {
 			ua, _ := cfg.NewUserAuth(true)
 			redirect := browse(t, srv, ua.URL)
 			srv.FailToken(tt.n, tt.fault)
-			_, err := ua.RequestRedirect(ctx, redirect)
+			_, err := ua.Exchange(ctx, redirect)
 			code, _ := spotauth.ParseCode(redirect)
-			check(t, "RequestRedirect()", err, srv.Stats().TokenRequests, tt.code.ok, tt.code.requests, tt.code.is, ua.Verifier(), code)
+			check(t, "Exchange()", err, srv.Stats().TokenRequests, tt.code.ok, tt.code.requests, tt.code.is, ua.Verifier, code)
 		})
 	}
 }
@@ -984,15 +1012,16 @@ func TestFakeTimeout(t *testing.T) {
 // removed is refused with its error page.
 func TestFakeScopes(t *testing.T) {
 	standard := spotauth.StandardScopes()
+	every := spotauth.ReadScopes().Union(spotauth.WriteScopes())
 	tests := []struct {
 		name    string
 		scopes  spotauth.Scopes
 		partner bool
 		refused bool
 	}{
-		{"Read", spotauth.Read, false, false},
-		{"Write", spotauth.Write, false, false},
-		{"Every", spotauth.Every, false, false},
+		{"ReadScopes", spotauth.ReadScopes(), false, false},
+		{"WriteScopes", spotauth.WriteScopes(), false, false},
+		{"ReadScopes and WriteScopes", every, false, false},
 		{"19 standard", standard, false, false},
 		{"Open Access, partner", spotauth.OpenAccessScopes(), true, false},
 		{"Open Access, not a partner", spotauth.OpenAccessScopes(), false, true},
@@ -1022,15 +1051,15 @@ func TestFakeScopes(t *testing.T) {
 			if err != nil {
 				t.Fatalf("fake /authorize with %v = %v; want a redirect", tt.scopes, err)
 			}
-			tok, err := ua.RequestRedirect(context.Background(), landed.String())
+			tok, err := ua.Exchange(context.Background(), landed.String())
 			if err != nil {
-				t.Fatalf("RequestRedirect() = %v", err)
+				t.Fatalf("Exchange() = %v", err)
 			}
 			if !tok.Scope.Equal(tt.scopes) {
 				t.Errorf("granted scopes = %v; want %v", tok.Scope, tt.scopes)
 			}
-			if missing := tok.Scope.Missing(spotauth.Every); tt.scopes.ContainsAll(spotauth.Every) != missing.IsEmpty() {
-				t.Errorf("Scope.Missing(Every) = %v with %v granted", missing, tok.Scope)
+			if missing := every.Difference(tok.Scope); tt.scopes.ContainsAll(every) != (missing.Len() == 0) || tok.Scope.ContainsAll(every) != (missing.Len() == 0) {
+				t.Errorf("every.Difference(granted) = %v with %v granted", missing, tok.Scope)
 			}
 		})
 	}

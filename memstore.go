@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/spotauth/spotauth/internal/redact"
 )
 
 // MemoryStore is a [LockingStore] and [WatchingStore] in memory. Sources
@@ -241,4 +243,16 @@ func (l *memLease) Release(context.Context) error {
 	}
 	close(l.released)
 	return nil
+}
+
+// Format implements [fmt.Formatter] so that no verb shows the token, and
+// printing a store in use is not a data race.
+func (s *MemoryStore) Format(f fmt.State, verb rune) {
+	str := "spotauth.MemoryStore(nil)"
+	if s != nil {
+		s.mu.Lock()
+		str = fmt.Sprintf("spotauth.MemoryStore{token: %t, version: %d, leased: %t}", s.tok != nil, s.version, s.holder != nil)
+		s.mu.Unlock()
+	}
+	redact.Format(f, verb, str, str)
 }

@@ -3,6 +3,7 @@ package spotauth_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -11,21 +12,23 @@ import (
 )
 
 func TestMemoryStoreConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) spotauth.TokenStore { return spotauth.NewMemoryStore(nil) })
+	storetest.Run(t, func(t *testing.T) spotauth.TokenStore { return &spotauth.MemoryStore{} })
 }
 
-func TestMemoryStoreZeroValue(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) spotauth.TokenStore { return new(spotauth.MemoryStore) })
+// TestMemoryStoreTTLConformance runs the suite over a store whose leases
+// expire on a clock, as a shared store's do.
+func TestMemoryStoreTTLConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) spotauth.TokenStore {
+		return &spotauth.MemoryStore{LeaseTTL: time.Minute, Clock: systemTimers{&manualClock{now: t0}}}
+	})
 }
 
 // TestMemoryStoreLeaseTTL: a lease whose holder stops (died) expires after
 // LeaseTTL; another takes over, and the old holder's save is refused.
 func TestMemoryStoreLeaseTTL(t *testing.T) {
-	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-	var mu = make(chan struct{}, 1)
-	clock := func() time.Time { mu <- struct{}{}; defer func() { <-mu }(); return now }
-	advance := func(d time.Duration) { mu <- struct{}{}; now = now.Add(d); <-mu }
-	s := &spotauth.MemoryStore{LeaseTTL: time.Second, Now: clock}
+	clock := &manualClock{now: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
+	advance := clock.Advance
+	s := &spotauth.MemoryStore{LeaseTTL: time.Second, Clock: systemTimers{clock}}
 	ctx := context.Background()
 	old, err := s.Lock(ctx)
 	if err != nil {
@@ -70,7 +73,7 @@ func TestMemoryStoreLeaseTTL(t *testing.T) {
 // TestMemoryStoreSaveFencesLease: a plain Save while a lease is held makes
 // the holder's later Save fail: it must not overwrite the newer token.
 func TestMemoryStoreSaveFencesLease(t *testing.T) {
-	s := spotauth.NewMemoryStore(storetest.SampleToken(0))
+	s := memoryStore(storetest.SampleToken(0))
 	ctx := context.Background()
 	l, err := s.Lock(ctx)
 	if err != nil {
@@ -95,7 +98,7 @@ func TestMemoryStoreSaveFencesLease(t *testing.T) {
 // TestMemoryStoreLockBusy: a wait for a held lease ends with the caller's
 // context, as a typed error naming the holder.
 func TestMemoryStoreLockBusy(t *testing.T) {
-	s := spotauth.NewMemoryStore(nil)
+	s := &spotauth.MemoryStore{}
 	l, err := s.Lock(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -108,4 +111,34 @@ func TestMemoryStoreLockBusy(t *testing.T) {
 	if !errors.As(err, &busy) || !errors.Is(err, spotauth.ErrLeaseBusy) || !errors.Is(err, context.DeadlineExceeded) || busy.Holder == "" {
 		t.Fatalf("Lock while held = %v; want a *spotauth.LeaseBusyError naming the holder, matching spotauth.ErrLeaseBusy and DeadlineExceeded", err)
 	}
+}
+
+// manualClock tells a time that moves only with Advance.
+type manualClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *manualClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *manualClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// memoryStore returns a MemoryStore holding a copy of tok (empty if tok is
+// nil).
+func memoryStore(tok *spotauth.Token) *spotauth.MemoryStore {
+	s := &spotauth.MemoryStore{}
+	if tok != nil {
+		if err := s.Save(context.Background(), tok); err != nil {
+			panic(err)
+		}
+	}
+	return s
 }

@@ -72,7 +72,9 @@ func TestValidateRedirectURI(t *testing.T) {
 	}
 }
 
-func TestIsLoopbackRedirect(t *testing.T) {
+// TestRedirectPortLoopbackOnly: RedirectPort takes loopback redirects
+// only (see TestIsLoopbackRedirect for the rule itself).
+func TestRedirectPortLoopbackOnly(t *testing.T) {
 	tests := []struct {
 		uri  string
 		want bool
@@ -88,8 +90,12 @@ func TestIsLoopbackRedirect(t *testing.T) {
 		{"%", false},
 	}
 	for _, tt := range tests {
-		if got := spotauth.IsLoopbackRedirect(tt.uri); got != tt.want {
-			t.Errorf("IsLoopbackRedirect(%q) = %t; want %t", tt.uri, got, tt.want)
+		_, err := spotauth.RedirectPort(tt.uri)
+		if (err == nil) != tt.want {
+			t.Errorf("RedirectPort(%q) = %v; want ok=%t", tt.uri, err, tt.want)
+		}
+		if err != nil && !errors.Is(err, spotauth.ErrInvalidRedirectURI) {
+			t.Errorf("RedirectPort(%q) = %v; want ErrInvalidRedirectURI", tt.uri, err)
 		}
 	}
 }
@@ -181,9 +187,7 @@ func FuzzValidateRedirectURI(f *testing.F) {
 			}
 			return
 		}
-		if !spotauth.IsLoopbackRedirect(got) {
-			t.Errorf("WithRedirectPort(%q, %d) = %q; not a loopback redirect", uri, port, got)
-		}
+		// RedirectPort takes loopback redirects only.
 		if p, err := spotauth.RedirectPort(got); err != nil || p != port {
 			t.Errorf("RedirectPort(WithRedirectPort(%q, %d)) = %d, %v; want %d", uri, port, p, err, port)
 		}
@@ -234,7 +238,7 @@ func TestValidateRedirectURIAgreesWithFake(t *testing.T) {
 			if regErr != nil {
 				t.Fatalf("fake AddApp(%q) = %v; want it registered, as the library accepts it", tt.uri, regErr)
 			}
-			cfg := &spotauth.Config{ClientID: app.ClientID, RedirectURL: tt.uri, Endpoint: srv.Endpoint(), HTTPClient: srv.Client()}
+			cfg := &spotauth.Config{ClientID: app.ClientID, RedirectURL: tt.uri, AccountsURL: srv.URL, HTTPClient: srv.Client()}
 			ua, err := cfg.NewUserAuth(true)
 			if err != nil {
 				t.Fatalf("NewUserAuth(%q) = %v", tt.uri, err)
@@ -246,8 +250,8 @@ func TestValidateRedirectURIAgreesWithFake(t *testing.T) {
 			if got, _, _ := strings.Cut(landed.String(), "?"); got != tt.uri && !strings.HasPrefix(tt.uri, got+"?") {
 				t.Errorf("fake redirected to %q; want %q", landed, tt.uri)
 			}
-			if _, err := ua.RequestRedirect(t.Context(), landed.String()); err != nil {
-				t.Errorf("RequestRedirect(%q) = %v; want a token", landed, err)
+			if _, err := ua.Exchange(t.Context(), landed.String()); err != nil {
+				t.Errorf("Exchange(%q) = %v; want a token", landed, err)
 			}
 		})
 	}

@@ -48,34 +48,34 @@ func (s *blockedSaveStore) Save(ctx context.Context, t *spotauth.Token) error {
 // Close waits for that save instead of canceling it.
 func TestCloseKeepsAnsweredRefresh(t *testing.T) {
 	srv, cfg, tok := e2e(t, spotauthtest.RefreshRotate)
-	mem := spotauth.NewMemoryStore(tok)
+	mem := memoryStore(tok)
 
 	store := &blockedSaveStore{mem: mem, armed: make(chan struct{}), entered: make(chan struct{}), release: make(chan struct{})}
 	a := cfg.UserSource(nil, &spotauth.SourceOptions{Store: store})
-	if _, err := a.Token(); err != nil {
+	if _, err := a.Token(context.Background()); err != nil {
 		t.Fatalf("a.Token() = %v", err)
 	}
 	close(store.armed)
 	done := make(chan error, 1)
 	go func() {
-		_, err := a.ForceRefresh(context.Background())
+		_, err := forceRefresh(a)
 		done <- err
 	}()
 	<-store.entered // Spotify answered and rotated the refresh token
 	closed := make(chan struct{})
 	go func() { a.Close(); close(closed) }()
 	// Release the save once Close has canceled the source's work.
-	for _, err := a.Token(); !errors.Is(err, spotauth.ErrClosed); _, err = a.Token() {
+	for _, err := a.Token(context.Background()); !errors.Is(err, spotauth.ErrClosed); _, err = a.Token(context.Background()) {
 		time.Sleep(time.Millisecond)
 	}
 	close(store.release)
 	<-closed
-	t.Logf("a.ForceRefresh() = %v", <-done)
+	t.Logf("a.Invalidate() = %v", <-done)
 
 	b := cfg.UserSource(nil, &spotauth.SourceOptions{Store: mem})
 	defer b.Close()
-	if _, err := b.ForceRefresh(context.Background()); err != nil {
-		t.Errorf("b.ForceRefresh() after a was closed mid-save = %v; want success (a's answered refresh kept)", err)
+	if _, err := forceRefresh(b); err != nil {
+		t.Errorf("b.Invalidate() after a was closed mid-save = %v; want success (a's answered refresh kept)", err)
 	}
 	if n := srv.Stats().Errors["invalid_grant"]; n != 0 {
 		t.Errorf("invalid_grant answers = %d; want 0", n)
@@ -119,22 +119,22 @@ func (s *slowAnswer) RoundTrip(r *http.Request) (*http.Response, error) {
 // middle of a refresh.)
 func TestCloseKeepsRefreshInFlight(t *testing.T) {
 	srv, cfg, tok := e2e(t, spotauthtest.RefreshRotate)
-	mem := spotauth.NewMemoryStore(tok)
+	mem := memoryStore(tok)
 	slow := &slowAnswer{base: srv.Client().Transport, arrived: make(chan struct{}, 1)}
 	cfg.HTTPClient = &http.Client{Transport: slow}
 
 	a := cfg.UserSource(nil, &spotauth.SourceOptions{Store: mem})
-	if _, err := a.Token(); err != nil {
+	if _, err := a.Token(context.Background()); err != nil {
 		t.Fatalf("a.Token() = %v", err)
 	}
-	go a.ForceRefresh(context.Background())
+	go forceRefresh(a)
 	<-slow.arrived // Spotify answered (and rotated); the answer is on its way
 	a.Close()
 
 	b := cfg.UserSource(nil, &spotauth.SourceOptions{Store: mem})
 	defer b.Close()
-	if _, err := b.ForceRefresh(context.Background()); err != nil {
-		t.Errorf("b.ForceRefresh() after a was closed mid-request = %v; want success", err)
+	if _, err := forceRefresh(b); err != nil {
+		t.Errorf("b.Invalidate() after a was closed mid-request = %v; want success", err)
 	}
 	if n := srv.Stats().Errors["invalid_grant"]; n != 0 {
 		t.Errorf("invalid_grant answers = %d; want 0", n)

@@ -25,7 +25,7 @@ func e2e(t *testing.T, mode spotauthtest.RefreshMode) (*spotauthtest.Server, *sp
 	srv.Start()
 	t.Cleanup(srv.Close)
 	access, refresh := srv.IssueUserToken(srv.ClientID, []string{"user-read-private"}, false)
-	cfg := &spotauth.Config{ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, Endpoint: srv.Endpoint(), HTTPClient: srv.Client()}
+	cfg := &spotauth.Config{ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, AccountsURL: srv.URL, HTTPClient: srv.Client()}
 	tok := &spotauth.Token{AccessToken: access, TokenType: "Bearer", RefreshToken: refresh, Expiry: time.Now().Add(time.Hour),
 		Scope: spotauth.NewScopes(spotauth.ScopeUserReadPrivate)}
 	return srv, cfg, tok
@@ -33,6 +33,32 @@ func e2e(t *testing.T, mode spotauthtest.RefreshMode) (*spotauthtest.Server, *sp
 
 func closeSource(t *testing.T, s *spotauth.RefreshingSource) {
 	t.Cleanup(func() { s.Close() })
+}
+
+// forceRefresh refreshes src's token now, whatever its expiry: it loads the
+// token first if none is loaded yet, then invalidates it. Invalidate does
+// not refresh a token that a refresh produced less than a second before:
+// advance an offsetClock between two calls.
+func forceRefresh(src *spotauth.RefreshingSource) (*spotauth.Token, error) {
+	ctx := context.Background()
+	cur, err := src.Token(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return src.Invalidate(ctx, cur)
+}
+
+// offsetClock is the system clock moved forward by Advance (timers are the
+// system's), so that a test gets past a source's one-second guard against
+// refresh loops without sleeping.
+type offsetClock struct{ off atomic.Int64 }
+
+func (c *offsetClock) Now() time.Time { return time.Now().Add(time.Duration(c.off.Load())) }
+
+func (c *offsetClock) Advance(d time.Duration) { c.off.Add(int64(d)) }
+
+func (c *offsetClock) AfterFunc(d time.Duration, f func()) func() bool {
+	return time.AfterFunc(d, f).Stop
 }
 
 // TestE2EConcurrentCallersAtExpiry: 32 callers find the token expired; the
@@ -48,9 +74,9 @@ func TestE2EConcurrentCallersAtExpiry(t *testing.T) {
 	got := make([]string, n)
 	for i := range n {
 		wg.Go(func() {
-			nt, err := src.TokenContext(context.Background())
+			nt, err := src.Token(context.Background())
 			if err != nil {
-				t.Errorf("TokenContext() error: %v", err)
+				t.Errorf("Token() error: %v", err)
 				return
 			}
 			got[i] = nt.AccessToken
@@ -149,13 +175,13 @@ func TestE2ERevoked(t *testing.T) {
 	src := cfg.UserSource(nil, &spotauth.SourceOptions{Store: store, OnError: func(err error) { reported.CompareAndSwap(nil, &err) }})
 	closeSource(t, src)
 	srv.RevokeGrant(tok.RefreshToken)
-	_, err = src.ForceRefresh(context.Background())
+	_, err = forceRefresh(src)
 	if !errors.Is(err, spotauth.ErrReauthorize) {
-		t.Errorf("ForceRefresh() of a revoked grant = %v; want ErrReauthorize", err)
+		t.Errorf("Invalidate() of a revoked grant = %v; want ErrReauthorize", err)
 	}
 	var te *spotauth.TokenError
 	if !errors.As(err, &te) || te.Code != "invalid_grant" {
-		t.Errorf("ForceRefresh() error = %v; want a *TokenError with code invalid_grant", err)
+		t.Errorf("Invalidate() error = %v; want a *TokenError with code invalid_grant", err)
 	}
 	if p := reported.Load(); p == nil || !errors.Is(*p, spotauth.ErrReauthorize) {
 		t.Errorf("OnError got %v; want ErrReauthorize", p)
@@ -173,17 +199,25 @@ func TestE2ERevoked(t *testing.T) {
 // loading the store later refreshes with it, without invalid_grant.
 func TestE2ERotateFileStore(t *testing.T) {
 	srv, cfg, tok := e2e(t, spotauthtest.RefreshRotate)
+	clock := &offsetClock{}
+	cfg.Clock = clock
 	dir := t.TempDir()
 	store, _ := file.New(dir, "default", nil)
 	store.Save(context.Background(), tok)
 	var refreshed []*spotauth.Token
 	src := cfg.UserSource(nil, &spotauth.SourceOptions{Store: store, OnRefresh: func(t *spotauth.Token) { refreshed = append(refreshed, t) }})
 	closeSource(t, src)
+	prev := tok
 	for range 3 {
-		nt, err := src.ForceRefresh(context.Background())
+		nt, err := forceRefresh(src)
 		if err != nil {
-			t.Fatalf("ForceRefresh() error: %v", err)
+			t.Fatalf("Invalidate() error: %v", err)
 		}
+		if nt.AccessToken == prev.AccessToken {
+			t.Fatalf("Invalidate() returned the invalidated token")
+		}
+		prev = nt
+		clock.Advance(2 * time.Second) // past the guard against refresh loops
 		stored, err := store.Load(context.Background())
 		if err != nil || stored.RefreshToken != nt.RefreshToken || stored.AccessToken != nt.AccessToken {
 			t.Fatalf("stored token is not the refreshed one (err %v)", err)
@@ -199,8 +233,8 @@ func TestE2ERotateFileStore(t *testing.T) {
 	store2, _ := file.New(dir, "default", nil)
 	src2 := cfg.UserSource(nil, &spotauth.SourceOptions{Store: store2})
 	closeSource(t, src2)
-	if _, err := src2.ForceRefresh(context.Background()); err != nil {
-		t.Errorf("second source's ForceRefresh() = %v; want nil", err)
+	if got, err := forceRefresh(src2); err != nil || got.AccessToken == prev.AccessToken {
+		t.Errorf("second source's Invalidate() = %v, %v; want a new token", got, err)
 	}
 	if e := srv.Stats().Errors["invalid_grant"]; e != 0 {
 		t.Errorf("invalid_grant answers = %d; want 0", e)
@@ -221,9 +255,9 @@ func TestE2EFailureWithValidToken(t *testing.T) {
 	closeSource(t, src)
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		got, err := src.TokenContext(context.Background())
+		got, err := src.Token(context.Background())
 		if err != nil {
-			t.Fatalf("TokenContext() during failing refreshes = %v; want the valid token", err)
+			t.Fatalf("Token() during failing refreshes = %v; want the valid token", err)
 		}
 		if got.AccessToken != tok.AccessToken {
 			break // refreshed
@@ -239,31 +273,72 @@ func TestE2EFailureWithValidToken(t *testing.T) {
 	}
 }
 
-// TestNoSecretsInOutput: sources, stores, and their errors never print a
-// token or the client secret, whatever the verb.
+// TestNoSecretsInOutput: sources, stores, login attempts, configs, tokens
+// and errors never print a token, the client secret or a PKCE verifier,
+// whatever the verb. RefreshingSource and MemoryStore have no Format
+// method: fmt prints their fields, which hold tokens only behind pointers.
 func TestNoSecretsInOutput(t *testing.T) {
 	srv, cfg, tok := e2e(t, spotauthtest.RefreshStable)
-	mem := spotauth.NewMemoryStore(tok)
+	clock := &offsetClock{}
+	cfg.Clock = clock
+	cfg.RedirectURL = srv.RedirectURI
+	mem := memoryStore(tok)
 	fs, _ := file.New(t.TempDir(), "p", nil)
 	fs.Save(context.Background(), tok)
 	src := cfg.UserSource(tok, &spotauth.SourceOptions{Store: mem})
 	closeSource(t, src)
-	if _, err := src.ForceRefresh(context.Background()); err != nil {
+	refreshed, err := forceRefresh(src)
+	if err != nil {
 		t.Fatal(err)
 	}
+	clock.Advance(2 * time.Second) // past the guard against refresh loops
 	srv.RevokeGrant(tok.RefreshToken)
-	_, rerr := src.ForceRefresh(context.Background())
+	_, rerr := forceRefresh(src)
+	if !errors.Is(rerr, spotauth.ErrReauthorize) {
+		t.Fatalf("Invalidate() of a revoked grant = %v; want ErrReauthorize", rerr)
+	}
+	appStore := &spotauth.MemoryStore{}
+	app := cfg.AppSource(&spotauth.SourceOptions{Store: appStore})
+	closeSource(t, app)
+	appTok, err := app.Token(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ua, err := cfg.NewUserAuth(true)
+	if err != nil {
+		t.Fatal(err)
+	}
 	storeErr := &spotauth.StoreError{Op: "save", Err: errors.New("disk full")}
-	for _, v := range []any{src, mem, fs, rerr, storeErr, &spotauth.Transport{Source: src}} {
-		for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
-			out := fmt.Sprintf(verb, v)
-			for _, secret := range []string{tok.AccessToken, tok.RefreshToken, cfg.ClientSecret} {
-				if strings.Contains(out, secret) {
-					t.Errorf("Sprintf(%q, %T) shows a secret: %s", verb, v, out)
+	secrets := []string{tok.AccessToken, tok.RefreshToken, refreshed.AccessToken, appTok.AccessToken, cfg.ClientSecret, ua.Verifier}
+	allVerbs := []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d"}
+	check := func(t *testing.T, verbs []string, values ...any) {
+		t.Helper()
+		for _, v := range values {
+			for _, verb := range verbs {
+				out := fmt.Sprintf(verb, v)
+				for _, secret := range secrets {
+					if len(secret) >= 8 && (strings.Contains(out, secret) || strings.Contains(out, fmt.Sprintf("%x", secret)) || strings.Contains(out, fmt.Sprintf("%X", secret))) {
+						t.Errorf("Sprintf(%q, %T) shows a secret: %s", verb, v, out)
+					}
 				}
 			}
 		}
 	}
+	check(t, allVerbs, fs, rerr, storeErr, cfg, *cfg, tok, *tok, refreshed, appTok, ua)
+	// Sources and stores in use, printed while their goroutines run: no
+	// secret, and (under -race) no data race.
+	check(t, allVerbs, src.Client(nil), src.Client(nil).Transport, src.OAuth2(), []any{src, app, mem, appStore, ua, cfg, tok},
+		struct {
+			Src *spotauth.RefreshingSource
+			Mem *spotauth.MemoryStore
+			UA  *spotauth.UserAuth
+			Cfg *spotauth.Config
+			Tok *spotauth.Token
+		}{src, mem, ua, cfg, tok})
+	check(t, allVerbs, src, app, mem, appStore)
+	src.Close()
+	app.Close()
+	check(t, allVerbs, src, app, mem, appStore)
 }
 
 // TestE2EAppSourceSharedStore: two app sources sharing a store (two
@@ -274,19 +349,19 @@ func TestE2EAppSourceSharedStore(t *testing.T) {
 	srv.AccessTokenLifetime = 2 * time.Second
 	srv.Start()
 	t.Cleanup(srv.Close)
-	cfg := &spotauth.Config{ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, Endpoint: srv.Endpoint(), HTTPClient: srv.Client()}
-	store := spotauth.NewMemoryStore(nil)
+	cfg := &spotauth.Config{ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, AccountsURL: srv.URL, HTTPClient: srv.Client()}
+	store := &spotauth.MemoryStore{}
 	a := cfg.AppSource(&spotauth.SourceOptions{Store: store})
 	closeSource(t, a)
 	b := cfg.AppSource(&spotauth.SourceOptions{Store: store})
 	closeSource(t, b)
-	ta, err := a.TokenContext(context.Background())
+	ta, err := a.Token(context.Background())
 	if err != nil {
-		t.Fatalf("a.TokenContext() = %v", err)
+		t.Fatalf("a.Token() = %v", err)
 	}
-	tb, err := b.TokenContext(context.Background())
+	tb, err := b.Token(context.Background())
 	if err != nil || tb.AccessToken != ta.AccessToken {
-		t.Fatalf("b.TokenContext() = %v; want a's token from the store", err)
+		t.Fatalf("b.Token() = %v; want a's token from the store", err)
 	}
 	if ta.RefreshToken != "" {
 		t.Errorf("app token has a refresh token")
@@ -296,11 +371,11 @@ func TestE2EAppSourceSharedStore(t *testing.T) {
 	}
 	// Past the expiry both need a new token: one request between them.
 	time.Sleep(time.Until(ta.Expiry) + 50*time.Millisecond)
-	na, err := a.TokenContext(context.Background())
+	na, err := a.Token(context.Background())
 	if err != nil {
-		t.Fatalf("a.TokenContext() after expiry = %v", err)
+		t.Fatalf("a.Token() after expiry = %v", err)
 	}
-	nb, err := b.TokenContext(context.Background())
+	nb, err := b.Token(context.Background())
 	if err != nil || nb.AccessToken != na.AccessToken || na.AccessToken == ta.AccessToken {
 		t.Fatalf("after expiry: b's token differs from a's new token (err %v)", err)
 	}

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
+	"net/http"
+	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -17,9 +20,10 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// fakeRefresher stands in for Config.Refresh: it counts calls, can block on
-// a gate, fail with queued errors, and rotate refresh tokens like Spotify's
-// older behaviour (then a superseded refresh token gives invalid_grant).
+// fakeRefresher stands in for Config.refreshUser, a source's renewFunc for
+// user tokens: it counts requests, can block on a gate, fail with queued
+// errors, and rotate refresh tokens like Spotify's older behaviour (then a
+// superseded refresh token gives invalid_grant).
 type fakeRefresher struct {
 	clock    *fakeClock
 	lifetime time.Duration
@@ -36,7 +40,18 @@ type fakeRefresher struct {
 
 var errInvalidGrant = fmt.Errorf("fake: %w %w", ErrInvalidGrant, ErrReauthorize)
 
+// refresh is the renewFunc of a user source: without a token to refresh
+// (none given, none stored) it fails as refreshUser does, sending nothing.
 func (f *fakeRefresher) refresh(ctx context.Context, t *Token) (*Token, error) {
+	if t == nil {
+		return nil, errNotLoggedIn
+	}
+	return f.request(ctx, t)
+}
+
+// request is one token request: a refresh of t, or for a nil t a
+// client-credentials request.
+func (f *fakeRefresher) request(ctx context.Context, t *Token) (*Token, error) {
 	f.mu.Lock()
 	f.calls++
 	n := f.calls
@@ -95,8 +110,7 @@ func tok(c *fakeClock, name string, d time.Duration) *Token {
 // testSource returns a source on fake clock c, closed at the end of the test.
 func testSource(t *testing.T, f *fakeRefresher, initial *Token, opts SourceOptions) *RefreshingSource {
 	t.Helper()
-	opts.Clock = f.clock
-	s := newSource(f.refresh, false, initial, &opts)
+	s := newSource(f.clock, f.refresh, initial, &opts)
 	t.Cleanup(func() { s.Close() })
 	return s
 }
@@ -120,11 +134,22 @@ func waitIdle(t *testing.T, s *RefreshingSource) {
 	}
 }
 
+// memStore returns a MemoryStore holding a copy of t (empty if t is nil),
+// at version 0, as if it had been stored before the test.
+func memStore(t *Token) *MemoryStore {
+	s := &MemoryStore{}
+	if t != nil {
+		c := *t
+		s.tok = &c
+	}
+	return s
+}
+
 func mustToken(t *testing.T, s *RefreshingSource) *Token {
 	t.Helper()
-	got, err := s.TokenContext(context.Background())
+	got, err := s.Token(context.Background())
 	if err != nil {
-		t.Fatalf("TokenContext() error: %v", err)
+		t.Fatalf("Token() error: %v", err)
 	}
 	return got
 }
@@ -135,11 +160,11 @@ func TestHotPathNoRefresh(t *testing.T) {
 	s := testSource(t, f, tok(c, "at-0", time.Hour), SourceOptions{Jitter: -1})
 	for range 100 {
 		if got := mustToken(t, s); got.AccessToken != "at-0" {
-			t.Fatalf("TokenContext() = %q; want at-0", got.AccessToken)
+			t.Fatalf("Token() = %q; want at-0", got.AccessToken)
 		}
-		ot, err := s.Token()
+		ot, err := s.OAuth2().Token()
 		if err != nil || ot.AccessToken != "at-0" || ot.TokenType != "Bearer" || ot.RefreshToken != "" {
-			t.Fatalf("Token() = %+v, %v; want at-0 Bearer without refresh token", ot, err)
+			t.Fatalf("OAuth2().Token() = %+v, %v; want at-0 Bearer without refresh token", ot, err)
 		}
 	}
 	c.Advance(54 * time.Minute) // 6 min left: outside the 5 min window
@@ -154,14 +179,18 @@ func TestHotPathAllocs(t *testing.T) {
 	c := newFakeClock()
 	f := newFake(c)
 	// The system clock: the path benchmarks measure.
-	s := newSource(f.refresh, false, tok(c, "at-0", 100*365*24*time.Hour), nil)
+	s := newSource(nil, f.refresh, tok(c, "at-0", 100*365*24*time.Hour), nil)
 	defer s.Close()
 	ctx := context.Background()
-	if n := testing.AllocsPerRun(1000, func() { s.Token() }); n != 0 {
-		t.Errorf("Token() allocs = %v; want 0", n)
+	o := s.OAuth2()
+	if n := testing.AllocsPerRun(1000, func() { o.Token() }); n != 0 {
+		t.Errorf("OAuth2().Token() allocs = %v; want 0", n)
 	}
-	if n := testing.AllocsPerRun(1000, func() { s.TokenContext(ctx) }); n != 0 {
-		t.Errorf("TokenContext() allocs = %v; want 0", n)
+	if n := testing.AllocsPerRun(1000, func() { s.OAuth2().Token() }); n != 0 {
+		t.Errorf("OAuth2() and its Token() allocs = %v; want 0", n)
+	}
+	if n := testing.AllocsPerRun(1000, func() { s.Token(ctx) }); n != 0 {
+		t.Errorf("Token() allocs = %v; want 0", n)
 	}
 }
 
@@ -232,7 +261,7 @@ func TestConcurrentCallersAtExpiry(t *testing.T) {
 	f.started = make(chan struct{}, 10)
 	s := testSource(t, f, tok(c, "at-0", time.Hour), SourceOptions{Jitter: -1})
 	s.mu.Lock()
-	s.timer.Stop() // callers, not the timer, discover the expiry
+	s.stopTimer() // callers, not the timer, discover the expiry
 	s.mu.Unlock()
 	c.mu.Lock()
 	c.wall, c.mono = c.wall.Add(2*time.Hour), c.mono+2*time.Hour
@@ -243,7 +272,7 @@ func TestConcurrentCallersAtExpiry(t *testing.T) {
 	results := make(chan string, n)
 	for range n {
 		wg.Go(func() {
-			got, err := s.TokenContext(context.Background())
+			got, err := s.Token(context.Background())
 			if err != nil {
 				results <- "error: " + err.Error()
 				return
@@ -258,7 +287,7 @@ func TestConcurrentCallersAtExpiry(t *testing.T) {
 	close(results)
 	for got := range results {
 		if got != "at-1" {
-			t.Errorf("TokenContext() = %q; want at-1", got)
+			t.Errorf("Token() = %q; want at-1", got)
 		}
 	}
 	if got := f.count(); got != 1 {
@@ -278,9 +307,9 @@ func TestWindowCallersNotBlocked(t *testing.T) {
 	for range 32 {
 		wg.Go(func() {
 			for range 100 {
-				got, err := s.TokenContext(context.Background())
+				got, err := s.Token(context.Background())
 				if err != nil || got.AccessToken != "at-0" {
-					t.Errorf("TokenContext() = %v, %v; want at-0 at once", got, err)
+					t.Errorf("Token() = %v, %v; want at-0 at once", got, err)
 					return
 				}
 			}
@@ -293,7 +322,7 @@ func TestWindowCallersNotBlocked(t *testing.T) {
 	close(f.gate)
 	waitIdle(t, s)
 	if got := mustToken(t, s).AccessToken; got != "at-1" {
-		t.Errorf("TokenContext() after the refresh = %q; want at-1", got)
+		t.Errorf("Token() after the refresh = %q; want at-1", got)
 	}
 	if got := f.count(); got != 1 {
 		t.Errorf("refreshes = %d; want 1", got)
@@ -317,7 +346,7 @@ func TestRefreshFailureWithValidToken(t *testing.T) {
 	c.Advance(56 * time.Minute)
 	waitIdle(t, s)
 	if got := mustToken(t, s).AccessToken; got != "at-0" {
-		t.Errorf("TokenContext() after a failed refresh = %q; want at-0", got)
+		t.Errorf("Token() after a failed refresh = %q; want at-0", got)
 	}
 	if got := f.count(); got != 1 {
 		t.Fatalf("refreshes = %d; want 1", got)
@@ -338,7 +367,7 @@ func TestRefreshFailureWithValidToken(t *testing.T) {
 	c.Advance(2 * time.Second)
 	waitIdle(t, s)
 	if got := mustToken(t, s).AccessToken; got != "at-3" {
-		t.Errorf("TokenContext() after recovery = %q; want at-3", got)
+		t.Errorf("Token() after recovery = %q; want at-3", got)
 	}
 	mu.Lock()
 	defer mu.Unlock()
@@ -356,7 +385,7 @@ func TestPermanentError(t *testing.T) {
 	f.errs = []error{fmt.Errorf("fake: %w", ErrInvalidGrant)} // without ErrReauthorize: the source adds it
 	// Not watched: with a WatchingStore the deletion drops the token at
 	// once (TestWatchDeleted).
-	store := unwatched{NewMemoryStore(tok(c, "at-0", time.Hour))}
+	store := unwatched{memStore(tok(c, "at-0", time.Hour))}
 	var reported atomic.Int32
 	var first atomic.Pointer[error]
 	s := testSource(t, f, nil, SourceOptions{Jitter: -1, Store: store, OnError: func(err error) {
@@ -364,7 +393,7 @@ func TestPermanentError(t *testing.T) {
 		first.CompareAndSwap(nil, &err)
 	}})
 	if got := mustToken(t, s).AccessToken; got != "at-0" {
-		t.Fatalf("TokenContext() = %q; want the stored at-0", got)
+		t.Fatalf("Token() = %q; want the stored at-0", got)
 	}
 	c.Advance(56 * time.Minute)
 	waitIdle(t, s)
@@ -376,7 +405,7 @@ func TestPermanentError(t *testing.T) {
 	}
 	// Still valid: callers keep it; no retry however long we wait.
 	if got := mustToken(t, s).AccessToken; got != "at-0" {
-		t.Errorf("TokenContext() with a valid token after invalid_grant = %q; want at-0", got)
+		t.Errorf("Token() with a valid token after invalid_grant = %q; want at-0", got)
 	}
 	c.Advance(3*time.Minute + 40*time.Second)
 	waitIdle(t, s)
@@ -384,12 +413,12 @@ func TestPermanentError(t *testing.T) {
 		t.Errorf("refreshes = %d; want 1 (never retried)", got)
 	}
 	c.Advance(30 * time.Second) // expired
-	_, err := s.TokenContext(context.Background())
+	_, err := s.Token(context.Background())
 	if !errors.Is(err, ErrReauthorize) || !errors.Is(err, ErrInvalidGrant) {
-		t.Errorf("TokenContext() after expiry = %v; want ErrReauthorize and ErrInvalidGrant", err)
+		t.Errorf("Token() after expiry = %v; want ErrReauthorize and ErrInvalidGrant", err)
 	}
-	if _, err := s.Token(); !errors.Is(err, ErrReauthorize) {
-		t.Errorf("Token() after expiry = %v; want ErrReauthorize", err)
+	if _, err := s.OAuth2().Token(); !errors.Is(err, ErrReauthorize) {
+		t.Errorf("OAuth2().Token() after expiry = %v; want ErrReauthorize", err)
 	}
 	if got := f.count(); got != 1 {
 		t.Errorf("refreshes = %d; want 1", got)
@@ -427,7 +456,7 @@ func TestRotatedTokenSavedBeforeHandout(t *testing.T) {
 	c := newFakeClock()
 	f := newFake(c)
 	f.rotate = true
-	store := &blockingStore{MemoryStore: NewMemoryStore(nil), entered: make(chan struct{}), release: make(chan struct{})}
+	store := &blockingStore{MemoryStore: memStore(nil), entered: make(chan struct{}), release: make(chan struct{})}
 	s := testSource(t, f, tok(c, "at-0", time.Hour), SourceOptions{Jitter: -1, Store: plainStore{store}})
 	c.Advance(2 * time.Hour) // expired; the timer starts the refresh
 	<-store.entered
@@ -435,7 +464,7 @@ func TestRotatedTokenSavedBeforeHandout(t *testing.T) {
 	done := make(chan string)
 	for range 8 {
 		go func() {
-			got, err := s.TokenContext(context.Background())
+			got, err := s.Token(context.Background())
 			if err != nil {
 				done <- err.Error()
 				return
@@ -456,7 +485,7 @@ func TestRotatedTokenSavedBeforeHandout(t *testing.T) {
 	close(store.release)
 	for range 8 {
 		if got := <-done; got != "at-1" {
-			t.Errorf("TokenContext() = %q; want at-1", got)
+			t.Errorf("Token() = %q; want at-1", got)
 		}
 	}
 	st, err := store.MemoryStore.Load(context.Background())
@@ -475,7 +504,7 @@ func TestSaveFailureReported(t *testing.T) {
 			f := newFake(c)
 			f.rotate = true
 			errDisk := errors.New("disk full")
-			bs := &blockingStore{MemoryStore: NewMemoryStore(tok(c, "at-0", time.Hour)), saveErr: errDisk}
+			bs := &blockingStore{MemoryStore: memStore(tok(c, "at-0", time.Hour)), saveErr: errDisk}
 			var store TokenStore = plainStore{bs}
 			if locking {
 				store = &failingLockStore{MemoryStore: bs.MemoryStore, saveErr: &bs.saveErr}
@@ -490,7 +519,7 @@ func TestSaveFailureReported(t *testing.T) {
 			mustToken(t, s)
 			c.Advance(2 * time.Hour)
 			if got := mustToken(t, s).AccessToken; got != "at-1" {
-				t.Fatalf("TokenContext() after refresh with failed save = %q; want at-1", got)
+				t.Fatalf("Token() after refresh with failed save = %q; want at-1", got)
 			}
 			waitIdle(t, s)
 			mu.Lock()
@@ -554,7 +583,7 @@ func TestSuspend(t *testing.T) {
 	s := testSource(t, f, tok(c, "at-0", time.Hour), SourceOptions{Jitter: -1})
 	c.Suspend(3 * time.Hour)
 	if got := mustToken(t, s).AccessToken; got != "at-1" {
-		t.Errorf("TokenContext() after a suspend past expiry = %q; want at-1 (refreshed)", got)
+		t.Errorf("Token() after a suspend past expiry = %q; want at-1 (refreshed)", got)
 	}
 	if got := f.count(); got != 1 {
 		t.Errorf("refreshes = %d; want 1", got)
@@ -562,7 +591,7 @@ func TestSuspend(t *testing.T) {
 	// A shorter suspend into the window starts a background refresh.
 	c.Suspend(56 * time.Minute)
 	if got := mustToken(t, s).AccessToken; got != "at-1" {
-		t.Errorf("TokenContext() in the window after a suspend = %q; want at-1 at once", got)
+		t.Errorf("Token() in the window after a suspend = %q; want at-1 at once", got)
 	}
 	waitIdle(t, s)
 	if got := f.count(); got != 2 {
@@ -578,7 +607,7 @@ func TestWallClockBackwards(t *testing.T) {
 	f.gate = make(chan struct{})
 	s := testSource(t, f, tok(c, "at-0", time.Hour), SourceOptions{Jitter: -1})
 	s.mu.Lock()
-	s.timer.Stop() // the caller must notice, not the timer
+	s.stopTimer() // the caller must notice, not the timer
 	s.mu.Unlock()
 	c.JumpWall(-time.Hour)
 	c.mu.Lock()
@@ -588,14 +617,14 @@ func TestWallClockBackwards(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	// The refresh is blocked: the caller must wait, not get the expired token.
-	if got, err := s.TokenContext(ctx); err == nil {
-		t.Errorf("TokenContext() after a backward jump past expiry = %q; want to wait for the refresh", got.AccessToken)
+	if got, err := s.Token(ctx); err == nil {
+		t.Errorf("Token() after a backward jump past expiry = %q; want to wait for the refresh", got.AccessToken)
 	} else if !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("TokenContext() error = %v; want context.DeadlineExceeded", err)
+		t.Errorf("Token() error = %v; want context.DeadlineExceeded", err)
 	}
 	close(f.gate)
 	if got := mustToken(t, s).AccessToken; got != "at-1" {
-		t.Errorf("TokenContext() = %q; want at-1", got)
+		t.Errorf("Token() = %q; want at-1", got)
 	}
 }
 
@@ -609,12 +638,12 @@ func TestCallerContext(t *testing.T) {
 	c.Advance(2 * time.Second)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := s.TokenContext(ctx); !errors.Is(err, context.Canceled) {
-		t.Errorf("TokenContext(canceled) = %v; want context.Canceled", err)
+	if _, err := s.Token(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("Token(canceled) = %v; want context.Canceled", err)
 	}
 	close(f.gate)
 	if got := mustToken(t, s).AccessToken; got != "at-1" {
-		t.Errorf("TokenContext() = %q; want at-1", got)
+		t.Errorf("Token() = %q; want at-1", got)
 	}
 }
 
@@ -626,8 +655,8 @@ func TestRefreshTimeout(t *testing.T) {
 	f.gate = make(chan struct{}) // never opened
 	s := testSource(t, f, tok(c, "at-0", time.Second), SourceOptions{Jitter: -1, RefreshTimeout: 30 * time.Millisecond})
 	c.Advance(2 * time.Second)
-	if _, err := s.Token(); !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("Token() with a hung refresh = %v; want context.DeadlineExceeded after RefreshTimeout", err)
+	if _, err := s.OAuth2().Token(); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("OAuth2().Token() with a hung refresh = %v; want context.DeadlineExceeded after RefreshTimeout", err)
 	}
 }
 
@@ -636,11 +665,12 @@ func TestClose(t *testing.T) {
 	f := newFake(c)
 	f.gate = make(chan struct{})
 	f.started = make(chan struct{}, 1)
-	s := newSource(f.refresh, false, tok(c, "at-0", time.Second), &SourceOptions{Clock: c})
+	initial := tok(c, "at-0", time.Second)
+	s := newSource(c, f.refresh, initial, nil)
 	c.Advance(2 * time.Second)
 	errc := make(chan error)
 	go func() {
-		_, err := s.TokenContext(context.Background())
+		_, err := s.Token(context.Background())
 		errc <- err
 	}()
 	<-f.started
@@ -648,13 +678,13 @@ func TestClose(t *testing.T) {
 		t.Errorf("Close() = %v; want nil", err)
 	}
 	if err := <-errc; !errors.Is(err, ErrClosed) {
-		t.Errorf("TokenContext() waiting during Close = %v; want ErrClosed", err)
+		t.Errorf("Token() waiting during Close = %v; want ErrClosed", err)
 	}
-	if _, err := s.Token(); !errors.Is(err, ErrClosed) {
-		t.Errorf("Token() after Close = %v; want ErrClosed", err)
+	if _, err := s.OAuth2().Token(); !errors.Is(err, ErrClosed) {
+		t.Errorf("OAuth2().Token() after Close = %v; want ErrClosed", err)
 	}
-	if _, err := s.ForceRefresh(context.Background()); !errors.Is(err, ErrClosed) {
-		t.Errorf("ForceRefresh() after Close = %v; want ErrClosed", err)
+	if _, err := s.Invalidate(context.Background(), initial); !errors.Is(err, ErrClosed) {
+		t.Errorf("Invalidate() after Close = %v; want ErrClosed", err)
 	}
 	if err := s.Close(); err != nil {
 		t.Errorf("second Close() = %v; want nil", err)
@@ -663,13 +693,13 @@ func TestClose(t *testing.T) {
 		t.Errorf("timers left after Close = %d; want 0", n)
 	}
 	// A system-clock source leaves no goroutine behind (goleak checks it).
-	s2 := newSource(f.refresh, false, tok(c, "at-0", time.Hour), nil)
+	s2 := newSource(nil, f.refresh, tok(c, "at-0", time.Hour), nil)
 	s2.Close()
 }
 
 func TestZeroSource(t *testing.T) {
 	var s RefreshingSource
-	if _, err := s.Token(); err == nil {
+	if _, err := s.OAuth2().Token(); err == nil {
 		t.Errorf("zero RefreshingSource Token() = nil error; want an error")
 	}
 	if err := s.Close(); err != nil {
@@ -681,25 +711,25 @@ func TestLoadFromStore(t *testing.T) {
 	t.Run("empty", func(t *testing.T) {
 		c := newFakeClock()
 		f := newFake(c)
-		s := testSource(t, f, nil, SourceOptions{Store: NewMemoryStore(nil)})
-		if _, err := s.TokenContext(context.Background()); !errors.Is(err, ErrTokenNotFound) {
-			t.Errorf("TokenContext() with an empty store = %v; want ErrTokenNotFound", err)
+		s := testSource(t, f, nil, SourceOptions{Store: memStore(nil)})
+		if _, err := s.Token(context.Background()); !errors.Is(err, ErrTokenNotFound) {
+			t.Errorf("Token() with an empty store = %v; want ErrTokenNotFound", err)
 		}
 	})
 	t.Run("no store", func(t *testing.T) {
 		c := newFakeClock()
 		f := newFake(c)
 		s := testSource(t, f, nil, SourceOptions{})
-		if _, err := s.TokenContext(context.Background()); !errors.Is(err, ErrTokenNotFound) {
-			t.Errorf("TokenContext() without token or store = %v; want ErrTokenNotFound", err)
+		if _, err := s.Token(context.Background()); !errors.Is(err, ErrTokenNotFound) {
+			t.Errorf("Token() without token or store = %v; want ErrTokenNotFound", err)
 		}
 	})
 	t.Run("valid", func(t *testing.T) {
 		c := newFakeClock()
 		f := newFake(c)
-		s := testSource(t, f, nil, SourceOptions{Store: plainStore{NewMemoryStore(tok(c, "stored", time.Hour))}})
+		s := testSource(t, f, nil, SourceOptions{Store: plainStore{memStore(tok(c, "stored", time.Hour))}})
 		if got := mustToken(t, s).AccessToken; got != "stored" {
-			t.Errorf("TokenContext() = %q; want stored", got)
+			t.Errorf("Token() = %q; want stored", got)
 		}
 		if f.count() != 0 {
 			t.Errorf("refreshes = %d; want 0", f.count())
@@ -708,10 +738,10 @@ func TestLoadFromStore(t *testing.T) {
 	t.Run("expired", func(t *testing.T) {
 		c := newFakeClock()
 		f := newFake(c)
-		store := NewMemoryStore(tok(c, "stored", -time.Minute))
+		store := memStore(tok(c, "stored", -time.Minute))
 		s := testSource(t, f, nil, SourceOptions{Store: store})
 		if got := mustToken(t, s).AccessToken; got != "at-1" {
-			t.Errorf("TokenContext() = %q; want at-1", got)
+			t.Errorf("Token() = %q; want at-1", got)
 		}
 		st, _ := store.Load(context.Background())
 		if st.AccessToken != "at-1" || st.RefreshToken != "rt-0" {
@@ -720,22 +750,64 @@ func TestLoadFromStore(t *testing.T) {
 	})
 }
 
+// TestAppSource: a source whose tokens have no refresh token (app tokens,
+// as Config.AppSource makes with requestApp) requests its first token
+// without a store, and a new one at each expiry.
 func TestAppSource(t *testing.T) {
 	c := newFakeClock()
 	f := newFake(c)
-	s := newSource(func(ctx context.Context, t *Token) (*Token, error) {
-		if t != nil {
-			return nil, errors.New("app refresh given a token")
+	s := newSource(c, func(ctx context.Context, base *Token) (*Token, error) {
+		if authorization(base) {
+			return nil, errors.New("app renewal given a user token")
 		}
-		return f.refresh(ctx, nil)
-	}, true, nil, &SourceOptions{Clock: c})
+		return f.request(ctx, nil)
+	}, nil, nil)
 	defer s.Close()
 	if got := mustToken(t, s).AccessToken; got != "at-1" {
-		t.Errorf("TokenContext() = %q; want at-1", got)
+		t.Errorf("Token() = %q; want at-1", got)
 	}
 	c.Advance(2 * time.Hour)
 	if got := mustToken(t, s).AccessToken; got != "at-2" {
-		t.Errorf("TokenContext() after expiry = %q; want at-2", got)
+		t.Errorf("Token() after expiry = %q; want at-2", got)
+	}
+}
+
+// TestRenewFuncs: the renewFuncs of Config that sources use. A user source
+// without a token to refresh fails with ErrTokenNotFound and sends nothing;
+// an app source requests a new token whatever the base; a token stands for
+// an authorization when it has a refresh token.
+func TestRenewFuncs(t *testing.T) {
+	var requests atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		r.ParseForm()
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"access_token":"BQ-`+r.PostForm.Get("grant_type")+`","token_type":"Bearer","expires_in":3600}`)
+	}))
+	defer srv.Close()
+	c := &Config{ClientID: "id", ClientSecret: "secret", AccountsURL: srv.URL, HTTPClient: srv.Client()}
+	ctx := context.Background()
+	if got, err := c.refreshUser(ctx, nil); !errors.Is(err, ErrTokenNotFound) || got != nil || requests.Load() != 0 {
+		t.Errorf("refreshUser(nil) = %v, %v after %d requests; want ErrTokenNotFound and none", got, err, requests.Load())
+	}
+	if got, err := c.refreshUser(ctx, &Token{RefreshToken: "r"}); err != nil || got.AccessToken != "BQ-refresh_token" || got.RefreshToken != "r" {
+		t.Errorf("refreshUser(token) = %v, %v; want a refreshed token keeping its refresh token", got, err)
+	}
+	for _, base := range []*Token{nil, {AccessToken: "BQ-old"}} {
+		if got, err := c.requestApp(ctx, base); err != nil || got.AccessToken != "BQ-client_credentials" || authorization(got) {
+			t.Errorf("requestApp(%v) = %v, %v; want a client-credentials token", base, got, err)
+		}
+	}
+	if n := requests.Load(); n != 3 {
+		t.Errorf("token requests = %d; want 3", n)
+	}
+	for _, tt := range []struct {
+		tok  *Token
+		want bool
+	}{{nil, false}, {&Token{AccessToken: "a"}, false}, {&Token{RefreshToken: "r"}, true}} {
+		if got := authorization(tt.tok); got != tt.want {
+			t.Errorf("authorization(%v) = %v; want %v", tt.tok, got, tt.want)
+		}
 	}
 }
 
@@ -776,8 +848,15 @@ func TestInvalidate(t *testing.T) {
 	if got, err := s.Invalidate(context.Background(), fresh); err != nil || got.AccessToken != "at-2" {
 		t.Errorf("Invalidate(at-1) 2 s later = %v, %v; want at-2", got, err)
 	}
-	if got, err := s.ForceRefresh(context.Background()); err != nil || got.AccessToken != "at-3" {
-		t.Errorf("ForceRefresh() = %v, %v; want at-3 (no age guard)", got, err)
+	// A forced flight (what Invalidate starts) has no age guard of its
+	// own: the guard is Invalidate's.
+	st := s.st.Load()
+	<-s.startFlight(st, flightForce).done
+	if got := mustToken(t, s); got.AccessToken != "at-3" {
+		t.Errorf("Token() after a forced flight = %v; want at-3 (no age guard)", got)
+	}
+	if got := f.count(); got != 3 {
+		t.Errorf("refreshes = %d; want 3", got)
 	}
 }
 
@@ -791,7 +870,7 @@ func TestFleetMemoryStore(t *testing.T) {
 	f.lifetime = 10 * time.Minute
 	initial := tok(c, "at-0", 10*time.Minute)
 	f.validRT = "rt-0"
-	store := NewMemoryStore(initial)
+	store := memStore(initial)
 	var sources []*RefreshingSource
 	for range 8 {
 		sources = append(sources, testSource(t, f, nil, SourceOptions{Store: store}))
@@ -806,10 +885,10 @@ func TestFleetMemoryStore(t *testing.T) {
 			c.Advance(30 * time.Second)
 			for _, s := range sources {
 				waitIdle(t, s)
-				if got, err := s.TokenContext(context.Background()); err != nil {
-					t.Fatalf("expiry %d: TokenContext() error: %v", i, err)
+				if got, err := s.Token(context.Background()); err != nil {
+					t.Fatalf("expiry %d: Token() error: %v", i, err)
 				} else if !got.Expiry.After(c.Now()) {
-					t.Fatalf("expiry %d: TokenContext() returned an expired token", i)
+					t.Fatalf("expiry %d: Token() returned an expired token", i)
 				}
 			}
 		}
@@ -868,31 +947,114 @@ func TestReloadAfterReauthorization(t *testing.T) {
 	c := newFakeClock()
 	f := newFake(c)
 	f.errs = []error{errInvalidGrant}
-	store := NewMemoryStore(tok(c, "at-0", time.Hour))
+	// Not watched: with a WatchingStore the new login is adopted at once
+	// (TestWatchDeleted), racing with the looks this test counts.
+	store := unwatched{memStore(tok(c, "at-0", time.Hour))}
 	s := testSource(t, f, nil, SourceOptions{Jitter: -1, Store: store})
 	mustToken(t, s)
 	c.Advance(2 * time.Hour)
-	if _, err := s.TokenContext(context.Background()); !errors.Is(err, ErrReauthorize) {
-		t.Fatalf("TokenContext() after a revoked grant = %v; want ErrReauthorize", err)
+	if _, err := s.Token(context.Background()); !errors.Is(err, ErrReauthorize) {
+		t.Fatalf("Token() after a revoked grant = %v; want ErrReauthorize", err)
 	}
 	// Nothing new stored: still the error, and no refresh.
 	c.Advance(2 * time.Second)
-	if _, err := s.TokenContext(context.Background()); !errors.Is(err, ErrReauthorize) {
-		t.Fatalf("TokenContext() with nothing new stored = %v; want ErrReauthorize", err)
+	if _, err := s.Token(context.Background()); !errors.Is(err, ErrReauthorize) {
+		t.Fatalf("Token() with nothing new stored = %v; want ErrReauthorize", err)
 	}
 	// A new login stores a new grant whose access token already expired.
 	relogin := tok(c, "login-at", -time.Minute)
 	relogin.RefreshToken = "rt-new"
 	store.Save(context.Background(), relogin)
-	if _, err := s.TokenContext(context.Background()); !errors.Is(err, ErrReauthorize) {
-		t.Errorf("TokenContext() within a second of the last look = %v; want ErrReauthorize still", err)
+	if _, err := s.Token(context.Background()); !errors.Is(err, ErrReauthorize) {
+		t.Errorf("Token() within a second of the last look = %v; want ErrReauthorize still", err)
 	}
 	c.Advance(2 * time.Second)
-	got, err := s.TokenContext(context.Background())
+	got, err := s.Token(context.Background())
 	if err != nil || got.AccessToken != "at-2" || got.RefreshToken != "rt-new" {
-		t.Fatalf("TokenContext() after a new login = %v, %v; want at-2 refreshed with rt-new", got, err)
+		t.Fatalf("Token() after a new login = %v, %v; want at-2 refreshed with rt-new", got, err)
 	}
 	if n := f.count(); n != 2 {
 		t.Errorf("refreshes = %d; want 2 (the refused one, then the new grant's)", n)
+	}
+}
+
+// TestOnDemand: an OnDemand source keeps no timer and no store watch; the
+// first call in the refresh window starts the one refresh (returning the
+// valid token at once), and a deletion of the stored token is seen at that
+// refresh, without a request.
+func TestOnDemand(t *testing.T) {
+	c := newFakeClock()
+	f := newFake(c)
+	store := memStore(tok(c, "at-0", time.Hour))
+	var rec errRecorder
+	s := testSource(t, f, nil, SourceOptions{Jitter: -1, Store: store, OnDemand: true, OnError: rec.add})
+	if got := mustToken(t, s).AccessToken; got != "at-0" {
+		t.Fatalf("Token() = %q; want the stored at-0", got)
+	}
+	idle := func(when string) {
+		t.Helper()
+		store.mu.Lock()
+		watches := len(store.watches)
+		store.mu.Unlock()
+		if n := c.pendingTimers(); n != 0 || watches != 0 {
+			t.Errorf("%s: timers, store watches = %d, %d; want 0, 0", when, n, watches)
+		}
+	}
+	idle("after the first call")
+	c.Advance(56 * time.Minute) // in the window: nothing happens until a call
+	waitIdle(t, s)
+	if n := f.count(); n != 0 {
+		t.Fatalf("refreshes without a call = %d; want 0", n)
+	}
+	gate := make(chan struct{}) // holds the refresh: callers must not wait for it
+	f.mu.Lock()
+	f.gate = gate
+	f.mu.Unlock()
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			if got, err := s.Token(context.Background()); err != nil || got.AccessToken != "at-0" {
+				t.Errorf("Token() in the window = %v, %v; want the valid at-0 at once", got, err)
+			}
+		})
+	}
+	wg.Wait()
+	f.mu.Lock()
+	f.gate = nil
+	f.mu.Unlock()
+	close(gate)
+	waitIdle(t, s)
+	if n := f.count(); n != 1 {
+		t.Errorf("refreshes started by 16 calls in the window = %d; want 1", n)
+	}
+	if got := mustToken(t, s).AccessToken; got != "at-1" {
+		t.Errorf("Token() after the refresh = %q; want at-1", got)
+	}
+	if st, err := store.Load(context.Background()); err != nil || st.AccessToken != "at-1" {
+		t.Errorf("stored token = %v, %v; want at-1", st, err)
+	}
+	idle("after the refresh")
+
+	// A logout: unseen until the next refresh, which sends no request.
+	if err := store.Delete(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustToken(t, s).AccessToken; got != "at-1" {
+		t.Errorf("Token() after the deletion, before the window = %q; want at-1", got)
+	}
+	c.Advance(56 * time.Minute)
+	s.Token(context.Background()) // starts the refresh, which finds the deletion
+	waitIdle(t, s)
+	if _, err := s.Token(context.Background()); !errors.Is(err, ErrReauthorize) || !errors.Is(err, ErrTokenNotFound) {
+		t.Errorf("Token() after the refresh found the deletion = %v; want ErrReauthorize and ErrTokenNotFound", err)
+	}
+	if n := f.count(); n != 1 {
+		t.Errorf("refreshes = %d; want 1 (none after the deletion)", n)
+	}
+	if n := rec.count(ErrReauthorize); n != 1 {
+		t.Errorf("OnError ErrReauthorize reports = %d; want 1", n)
+	}
+	if _, err := store.Load(context.Background()); !errors.Is(err, ErrTokenNotFound) {
+		t.Errorf("store.Load() = %v; want ErrTokenNotFound (nothing stored again)", err)
 	}
 }

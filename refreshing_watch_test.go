@@ -58,7 +58,7 @@ func (r *errRecorder) count(target error) int {
 
 // failsDeleted reports whether s's calls fail at once as after a deletion.
 func failsDeleted(s *RefreshingSource) bool {
-	_, err := s.TokenContext(context.Background())
+	_, err := s.Token(context.Background())
 	return errors.Is(err, ErrReauthorize) && errors.Is(err, ErrTokenNotFound)
 }
 
@@ -70,13 +70,14 @@ func failsDeleted(s *RefreshingSource) bool {
 func TestWatchDeleted(t *testing.T) {
 	c := newFakeClock()
 	f := newFake(c)
-	store := NewMemoryStore(tok(c, "at-0", time.Hour))
+	initial := tok(c, "at-0", time.Hour)
+	store := memStore(initial)
 	var recs [4]errRecorder
 	var sources []*RefreshingSource
 	for i := range recs {
 		s := testSource(t, f, nil, SourceOptions{Store: store, OnError: recs[i].add})
 		if got := mustToken(t, s).AccessToken; got != "at-0" {
-			t.Fatalf("source %d: TokenContext() = %q; want at-0", i, got)
+			t.Fatalf("source %d: Token() = %q; want at-0", i, got)
 		}
 		sources = append(sources, s)
 	}
@@ -86,11 +87,11 @@ func TestWatchDeleted(t *testing.T) {
 	}
 	for i, s := range sources {
 		waitFor(t, "source dropped its token after the deletion", func() bool { return failsDeleted(s) })
-		if _, err := s.Token(); !errors.Is(err, ErrReauthorize) {
+		if _, err := s.OAuth2().Token(); !errors.Is(err, ErrReauthorize) {
 			t.Errorf("source %d: Token() after the deletion = %v; want ErrReauthorize", i, err)
 		}
-		if _, err := s.ForceRefresh(context.Background()); !errors.Is(err, ErrReauthorize) {
-			t.Errorf("source %d: ForceRefresh() after the deletion = %v; want ErrReauthorize", i, err)
+		if _, err := s.Invalidate(context.Background(), initial); !errors.Is(err, ErrReauthorize) {
+			t.Errorf("source %d: Invalidate() after the deletion = %v; want ErrReauthorize", i, err)
 		}
 		waitFor(t, "OnError told", func() bool { return recs[i].count(ErrTokenNotFound) > 0 })
 	}
@@ -113,7 +114,7 @@ func TestWatchDeleted(t *testing.T) {
 	store.Save(context.Background(), relogin)
 	for _, s := range sources {
 		waitFor(t, "new login adopted", func() bool {
-			got, err := s.TokenContext(context.Background())
+			got, err := s.Token(context.Background())
 			return err == nil && got.AccessToken == "login-at"
 		})
 	}
@@ -137,7 +138,7 @@ func TestWatchAuthorizationEnds(t *testing.T) {
 	c := newFakeClock()
 	f := newFake(c)
 	f.errs = []error{errInvalidGrant, errInvalidGrant, errInvalidGrant, errInvalidGrant, errInvalidGrant, errInvalidGrant, errInvalidGrant, errInvalidGrant}
-	store := NewMemoryStore(tok(c, "at-0", time.Hour))
+	store := memStore(tok(c, "at-0", time.Hour))
 	var recs [8]errRecorder
 	var sources []*RefreshingSource
 	for i := range recs {
@@ -148,12 +149,12 @@ func TestWatchAuthorizationEnds(t *testing.T) {
 	waitWatched(t, store, len(sources))
 	// One source refreshes (a 401, say) while the others' tokens are far
 	// from their refresh window: they can learn it only from the store.
-	if _, err := sources[0].ForceRefresh(context.Background()); !errors.Is(err, ErrReauthorize) {
-		t.Fatalf("ForceRefresh() = %v; want ErrReauthorize", err)
+	if _, err := sources[0].Invalidate(context.Background(), mustToken(t, sources[0])); !errors.Is(err, ErrReauthorize) {
+		t.Fatalf("Invalidate() = %v; want ErrReauthorize", err)
 	}
 	for i, s := range sources {
 		waitFor(t, "every source learns the end", func() bool {
-			_, err := s.TokenContext(context.Background())
+			_, err := s.Token(context.Background())
 			return errors.Is(err, ErrReauthorize)
 		})
 		waitFor(t, "OnError told", func() bool { return recs[i].count(ErrReauthorize) > 0 })
@@ -174,15 +175,15 @@ func TestWatchAuthorizationEnds(t *testing.T) {
 func TestWatchSavedAdopts(t *testing.T) {
 	c := newFakeClock()
 	f := newFake(c)
-	store := NewMemoryStore(tok(c, "at-0", time.Hour))
+	store := memStore(tok(c, "at-0", time.Hour))
 	a := testSource(t, f, nil, SourceOptions{Store: store})
 	b := testSource(t, f, nil, SourceOptions{Store: store})
 	mustToken(t, a)
 	mustToken(t, b)
 	waitWatched(t, store, 2)
-	got, err := a.ForceRefresh(context.Background())
+	got, err := a.Invalidate(context.Background(), mustToken(t, a))
 	if err != nil || got.AccessToken != "at-1" {
-		t.Fatalf("a.ForceRefresh() = %v, %v; want at-1", got, err)
+		t.Fatalf("a.Invalidate() = %v, %v; want at-1", got, err)
 	}
 	waitFor(t, "b adopts a's token", func() bool { return mustToken(t, b).AccessToken == "at-1" })
 	// An older token stored by someone: not adopted.
@@ -202,7 +203,7 @@ func TestWatchSavedAdopts(t *testing.T) {
 func TestWatchStopsLeaseWait(t *testing.T) {
 	c := newFakeClock()
 	f := newFake(c)
-	store := NewMemoryStore(tok(c, "at-0", time.Hour))
+	store := memStore(tok(c, "at-0", time.Hour))
 	s := testSource(t, f, nil, SourceOptions{Store: store, Jitter: -1})
 	mustToken(t, s)
 	waitWatched(t, store, 1)
@@ -214,7 +215,7 @@ func TestWatchStopsLeaseWait(t *testing.T) {
 	c.Advance(61 * time.Minute) // expired: callers wait
 	done := make(chan *Token, 1)
 	go func() {
-		got, _ := s.TokenContext(context.Background())
+		got, _ := s.Token(context.Background())
 		done <- got
 	}()
 	waitFor(t, "the source waits for the lease", func() bool {
@@ -228,10 +229,10 @@ func TestWatchStopsLeaseWait(t *testing.T) {
 	select {
 	case got := <-done:
 		if got == nil || got.AccessToken != "holder-at" {
-			t.Errorf("TokenContext() = %v; want the holder's token", got)
+			t.Errorf("Token() = %v; want the holder's token", got)
 		}
 	case <-time.After(10 * time.Second):
-		t.Fatalf("TokenContext() still waiting for the lease 10 s after the holder stored its token")
+		t.Fatalf("Token() still waiting for the lease 10 s after the holder stored its token")
 	}
 	if n := f.count(); n != 0 {
 		t.Errorf("refresh requests = %d; want 0", n)
@@ -252,15 +253,15 @@ func TestLeaseLoadFindsDeleted(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newFakeClock()
 			f := newFake(c)
-			mem := NewMemoryStore(tok(c, "at-0", time.Hour))
+			mem := memStore(tok(c, "at-0", time.Hour))
 			var rec errRecorder
 			s := testSource(t, f, nil, SourceOptions{Store: tt.store(mem), OnError: rec.add})
 			mustToken(t, s)
 			mem.Delete(context.Background())
 			c.Advance(61 * time.Minute)
-			_, err := s.TokenContext(context.Background())
+			_, err := s.Token(context.Background())
 			if !errors.Is(err, ErrReauthorize) || !errors.Is(err, ErrTokenNotFound) {
-				t.Errorf("TokenContext() after the stored token was deleted = %v; want ErrReauthorize and ErrTokenNotFound", err)
+				t.Errorf("Token() after the stored token was deleted = %v; want ErrReauthorize and ErrTokenNotFound", err)
 			}
 			if n := f.count(); n != 0 {
 				t.Errorf("refresh requests = %d; want 0 (a refresh would store the token again)", n)
@@ -277,18 +278,18 @@ func TestLeaseLoadFindsDeleted(t *testing.T) {
 	// stored when the store is empty: that is not a deletion.
 	c := newFakeClock()
 	f := newFake(c)
-	mem := NewMemoryStore(nil)
+	mem := memStore(nil)
 	s := testSource(t, f, tok(c, "given", time.Minute), SourceOptions{Store: unwatched{mem}})
 	c.Advance(2 * time.Minute)
 	if got := mustToken(t, s).AccessToken; got != "at-1" {
-		t.Errorf("TokenContext() of a given expired token with an empty store = %q; want at-1", got)
+		t.Errorf("Token() of a given expired token with an empty store = %q; want at-1", got)
 	}
 }
 
 // TestWatchClose: the watch goroutine ends with Close (goleak checks it in
 // TestMain), and a MemoryStore's Watch channel closes with its context.
 func TestWatchClose(t *testing.T) {
-	store := NewMemoryStore(nil)
+	store := memStore(nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	ch, err := store.Watch(ctx)
 	if err != nil {
@@ -307,11 +308,5 @@ func TestWatchClose(t *testing.T) {
 	}
 	if _, err := store.Watch(ctx); err == nil {
 		t.Errorf("Watch(canceled ctx) = nil error; want the context's error")
-	}
-	if got := StoreDeleted.String(); got != "deleted" {
-		t.Errorf("StoreDeleted.String() = %q; want deleted", got)
-	}
-	if got := StoreEventKind(9).String(); got != "StoreEventKind(9)" {
-		t.Errorf("StoreEventKind(9).String() = %q", got)
 	}
 }

@@ -52,15 +52,11 @@ func (l *flakyLease) Save(ctx context.Context, t *spotauth.Token) error {
 	return l.Lease.Save(ctx, t)
 }
 
-func (l *flakyLease) Delete(ctx context.Context) error {
-	return l.Lease.(spotauth.LeaseDeleter).Delete(ctx)
-}
-
 func TestEnsureToken(t *testing.T) {
 	ctx := context.Background()
 	t.Run("valid", func(t *testing.T) {
 		srv, cfg, tok := e2e(t, spotauthtest.RefreshRotate)
-		store := spotauth.NewMemoryStore(tok)
+		store := memoryStore(tok)
 		got, err := cfg.EnsureToken(ctx, store, 5*time.Minute)
 		if err != nil || got.AccessToken != tok.AccessToken {
 			t.Fatalf("EnsureToken = %v, %v; want the stored token", got, err)
@@ -71,7 +67,7 @@ func TestEnsureToken(t *testing.T) {
 	})
 	t.Run("expiring", func(t *testing.T) {
 		srv, cfg, tok := e2e(t, spotauthtest.RefreshRotate)
-		store := spotauth.NewMemoryStore(tok)
+		store := memoryStore(tok)
 		got, err := cfg.EnsureToken(ctx, store, 2*time.Hour) // longer than it has left
 		if err != nil || got.AccessToken == tok.AccessToken || got.RefreshToken == tok.RefreshToken {
 			t.Fatalf("EnsureToken = %v, %v; want a refreshed, rotated token", got, err)
@@ -86,7 +82,7 @@ func TestEnsureToken(t *testing.T) {
 	})
 	t.Run("force", func(t *testing.T) {
 		srv, cfg, tok := e2e(t, spotauthtest.RefreshStable)
-		store := spotauth.NewMemoryStore(tok)
+		store := memoryStore(tok)
 		got, err := cfg.EnsureToken(ctx, store, -1)
 		if err != nil || got.AccessToken == tok.AccessToken {
 			t.Fatalf("EnsureToken(-1) = %v, %v; want a refreshed token", got, err)
@@ -100,7 +96,7 @@ func TestEnsureToken(t *testing.T) {
 		// all get its token.
 		srv, cfg, tok := e2e(t, spotauthtest.RefreshRotate)
 		tok.Expiry = time.Now().Add(30 * time.Second)
-		store := spotauth.NewMemoryStore(tok)
+		store := memoryStore(tok)
 		var wg sync.WaitGroup
 		got := make([]*spotauth.Token, 16)
 		errs := make([]error, 16)
@@ -121,7 +117,7 @@ func TestEnsureToken(t *testing.T) {
 		// The first saves of the rotated token fail: it is saved again,
 		// and only then returned.
 		_, cfg, tok := e2e(t, spotauthtest.RefreshRotate)
-		store := &flakyStore{MemoryStore: spotauth.NewMemoryStore(tok), failSaves: 3}
+		store := &flakyStore{MemoryStore: memoryStore(tok), failSaves: 3}
 		got, err := cfg.EnsureToken(ctx, store, -1)
 		if err != nil {
 			t.Fatalf("EnsureToken: %v", err)
@@ -136,7 +132,7 @@ func TestEnsureToken(t *testing.T) {
 	})
 	t.Run("save fails until the deadline", func(t *testing.T) {
 		_, cfg, tok := e2e(t, spotauthtest.RefreshRotate)
-		store := &flakyStore{MemoryStore: spotauth.NewMemoryStore(tok), failSaves: 1 << 30}
+		store := &flakyStore{MemoryStore: memoryStore(tok), failSaves: 1 << 30}
 		ctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
 		defer cancel()
 		got, err := cfg.EnsureToken(ctx, store, -1)
@@ -151,7 +147,7 @@ func TestEnsureToken(t *testing.T) {
 	t.Run("revoked", func(t *testing.T) {
 		srv, cfg, tok := e2e(t, spotauthtest.RefreshRotate)
 		srv.RevokeGrant(tok.RefreshToken)
-		store := spotauth.NewMemoryStore(tok)
+		store := memoryStore(tok)
 		_, err := cfg.EnsureToken(ctx, store, -1)
 		if !errors.Is(err, spotauth.ErrReauthorize) || !errors.Is(err, spotauth.ErrInvalidGrant) {
 			t.Fatalf("EnsureToken with a revoked token: %v; want ErrReauthorize and ErrInvalidGrant", err)
@@ -165,7 +161,7 @@ func TestEnsureToken(t *testing.T) {
 		// refused request was in flight is kept.
 		srv, cfg, tok := e2e(t, spotauthtest.RefreshRotate)
 		srv.RevokeGrant(tok.RefreshToken)
-		store := spotauth.NewMemoryStore(tok)
+		store := memoryStore(tok)
 		newer := &spotauth.Token{AccessToken: "BQ-newer", RefreshToken: "AQ-newer", Expiry: time.Now().Add(time.Hour)}
 		srv.SetTokenFaultRule(func(spotauthtest.TokenRequest) *spotauthtest.Fault {
 			store.Save(ctx, newer) // outside the lease, as a plain Save by another process
@@ -180,14 +176,14 @@ func TestEnsureToken(t *testing.T) {
 	})
 	t.Run("not logged in", func(t *testing.T) {
 		_, cfg, _ := e2e(t, spotauthtest.RefreshRotate)
-		_, err := cfg.EnsureToken(ctx, spotauth.NewMemoryStore(nil), 0)
+		_, err := cfg.EnsureToken(ctx, &spotauth.MemoryStore{}, 0)
 		if !errors.Is(err, spotauth.ErrTokenNotFound) {
 			t.Fatalf("EnsureToken on an empty store = %v; want ErrTokenNotFound", err)
 		}
 	})
 	t.Run("lease busy", func(t *testing.T) {
 		_, cfg, tok := e2e(t, spotauthtest.RefreshRotate)
-		store := spotauth.NewMemoryStore(tok)
+		store := memoryStore(tok)
 		l, err := store.Lock(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -211,7 +207,7 @@ func (s plainStore) Lock() {}
 func TestEnsureAppToken(t *testing.T) {
 	ctx := context.Background()
 	srv, cfg, _ := e2e(t, spotauthtest.RefreshStable)
-	store := spotauth.NewMemoryStore(nil)
+	store := &spotauth.MemoryStore{}
 	var wg sync.WaitGroup
 	got := make([]*spotauth.Token, 8)
 	for i := range got {

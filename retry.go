@@ -25,7 +25,7 @@ type RetryPolicy struct {
 	MaxDelay      time.Duration // longest backoff delay (0 means 5 s)
 }
 
-// The retry rules are documented on RetryPolicy, in config.go.
+// The retry rules are documented on RetryPolicy.
 
 type tokenRequest struct {
 	grant   string

@@ -84,18 +84,18 @@ func drop(w http.ResponseWriter, r *http.Request) {
 func retryConfig(rs *retryServer) *Config {
 	return &Config{
 		ClientID: "abc123", ClientSecret: "s3cr3t", RedirectURL: "http://127.0.0.1/cb",
-		Endpoint: NewEndpoint(rs.URL), HTTPClient: rs.Client(),
+		AccountsURL: rs.URL, HTTPClient: rs.Client(),
 		Retry: RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond, MaxRetryAfter: 2 * time.Second},
 	}
 }
 
 var grants = map[string]func(context.Context, *Config) error{
-	GrantAuthorizationCode: func(ctx context.Context, c *Config) error { _, err := c.Exchange(ctx, "AQBcode"); return err },
-	GrantRefreshToken: func(ctx context.Context, c *Config) error {
+	grantAuthorizationCode: func(ctx context.Context, c *Config) error { _, err := c.Exchange(ctx, "AQBcode"); return err },
+	grantRefreshToken: func(ctx context.Context, c *Config) error {
 		_, err := c.Refresh(ctx, &Token{RefreshToken: "AQCrefresh"})
 		return err
 	},
-	GrantClientCredentials: func(ctx context.Context, c *Config) error { _, err := c.ClientCredentials(ctx); return err },
+	grantClientCredentials: func(ctx context.Context, c *Config) error { _, err := c.ClientCredentials(ctx); return err },
 }
 
 func TestRetries(t *testing.T) {
@@ -120,9 +120,9 @@ func TestRetries(t *testing.T) {
 				attempts int32
 				is       error
 			}{
-				GrantAuthorizationCode: {false, 1, ErrServerError},
-				GrantRefreshToken:      {true, 2, nil},
-				GrantClientCredentials: {true, 2, nil},
+				grantAuthorizationCode: {false, 1, ErrServerError},
+				grantRefreshToken:      {true, 2, nil},
+				grantClientCredentials: {true, 2, nil},
 			},
 		},
 		{
@@ -133,9 +133,9 @@ func TestRetries(t *testing.T) {
 				attempts int32
 				is       error
 			}{
-				GrantAuthorizationCode: {false, 1, ErrServerError},
-				GrantRefreshToken:      {true, 3, nil},
-				GrantClientCredentials: {true, 3, nil},
+				grantAuthorizationCode: {false, 1, ErrServerError},
+				grantRefreshToken:      {true, 3, nil},
+				grantClientCredentials: {true, 3, nil},
 			},
 		},
 		{
@@ -146,9 +146,9 @@ func TestRetries(t *testing.T) {
 				attempts int32
 				is       error
 			}{
-				GrantAuthorizationCode: {false, 1, ErrServerError},
-				GrantRefreshToken:      {false, 3, ErrServerError},
-				GrantClientCredentials: {false, 3, ErrServerError},
+				grantAuthorizationCode: {false, 1, ErrServerError},
+				grantRefreshToken:      {false, 3, ErrServerError},
+				grantClientCredentials: {false, 3, ErrServerError},
 			},
 		},
 		{
@@ -159,9 +159,9 @@ func TestRetries(t *testing.T) {
 				attempts int32
 				is       error
 			}{
-				GrantAuthorizationCode: {true, 2, nil},
-				GrantRefreshToken:      {true, 2, nil},
-				GrantClientCredentials: {true, 2, nil},
+				grantAuthorizationCode: {true, 2, nil},
+				grantRefreshToken:      {true, 2, nil},
+				grantClientCredentials: {true, 2, nil},
 			},
 		},
 		{
@@ -172,9 +172,9 @@ func TestRetries(t *testing.T) {
 				attempts int32
 				is       error
 			}{
-				GrantAuthorizationCode: {false, 3, ErrRateLimited},
-				GrantRefreshToken:      {false, 3, ErrRateLimited},
-				GrantClientCredentials: {false, 3, ErrRateLimited},
+				grantAuthorizationCode: {false, 3, ErrRateLimited},
+				grantRefreshToken:      {false, 3, ErrRateLimited},
+				grantClientCredentials: {false, 3, ErrRateLimited},
 			},
 		},
 		{
@@ -185,9 +185,9 @@ func TestRetries(t *testing.T) {
 				attempts int32
 				is       error
 			}{
-				GrantAuthorizationCode: {false, 1, ErrRateLimited},
-				GrantRefreshToken:      {false, 1, ErrRateLimited},
-				GrantClientCredentials: {false, 1, ErrRateLimited},
+				grantAuthorizationCode: {false, 1, ErrRateLimited},
+				grantRefreshToken:      {false, 1, ErrRateLimited},
+				grantClientCredentials: {false, 1, ErrRateLimited},
 			},
 		},
 		{
@@ -198,9 +198,9 @@ func TestRetries(t *testing.T) {
 				attempts int32
 				is       error
 			}{
-				GrantAuthorizationCode: {false, 1, ErrServerError},
-				GrantRefreshToken:      {false, 1, ErrServerError},
-				GrantClientCredentials: {false, 1, ErrServerError},
+				grantAuthorizationCode: {false, 1, ErrServerError},
+				grantRefreshToken:      {false, 1, ErrServerError},
+				grantClientCredentials: {false, 1, ErrServerError},
 			},
 		},
 		{
@@ -211,9 +211,9 @@ func TestRetries(t *testing.T) {
 				attempts int32
 				is       error
 			}{
-				GrantAuthorizationCode: {false, 1, nil},
-				GrantRefreshToken:      {true, 2, nil},
-				GrantClientCredentials: {true, 2, nil},
+				grantAuthorizationCode: {false, 1, nil},
+				grantRefreshToken:      {true, 2, nil},
+				grantClientCredentials: {true, 2, nil},
 			},
 		},
 		{
@@ -224,9 +224,9 @@ func TestRetries(t *testing.T) {
 				attempts int32
 				is       error
 			}{
-				GrantAuthorizationCode: {false, 1, ErrInvalidGrant},
-				GrantRefreshToken:      {false, 1, ErrReauthorize},
-				GrantClientCredentials: {false, 1, ErrInvalidGrant},
+				grantAuthorizationCode: {false, 1, ErrInvalidGrant},
+				grantRefreshToken:      {false, 1, ErrReauthorize},
+				grantClientCredentials: {false, 1, ErrInvalidGrant},
 			},
 		},
 		{
@@ -237,9 +237,9 @@ func TestRetries(t *testing.T) {
 				attempts int32
 				is       error
 			}{
-				GrantAuthorizationCode: {false, 1, ErrBadResponse},
-				GrantRefreshToken:      {false, 1, ErrBadResponse},
-				GrantClientCredentials: {false, 1, ErrBadResponse},
+				grantAuthorizationCode: {false, 1, ErrBadResponse},
+				grantRefreshToken:      {false, 1, ErrBadResponse},
+				grantClientCredentials: {false, 1, ErrBadResponse},
 			},
 		},
 	}
@@ -411,7 +411,7 @@ func TestConnectionRefused(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	cfg := &Config{ClientID: "abc", ClientSecret: "s3cr3tvalue", Endpoint: NewEndpoint("http://" + addr),
+	cfg := &Config{ClientID: "abc", ClientSecret: "s3cr3tvalue", AccountsURL: "http://" + addr,
 		Retry: RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond}}
 	_, err = cfg.ClientCredentials(context.Background())
 	var ne net.Error

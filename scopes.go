@@ -120,7 +120,22 @@ func (s Scopes) Difference(o Scopes) Scopes {
 // String returns the scopes sorted and separated by spaces, as Spotify's scope
 // parameter takes them.
 func (s Scopes) String() string {
-	return strings.Join(s.Strings(), " ")
+	if len(s.s) == 1 {
+		return string(s.s[0])
+	}
+	n := len(s.s)
+	for _, sc := range s.s {
+		n += len(sc)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for i, sc := range s.s {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(string(sc))
+	}
+	return b.String()
 }
 
 // MarshalText returns [Scopes.String], so that encoding/json writes a set like

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/spotauth/spotauth/internal/redact"
 	"golang.org/x/oauth2"
 )
 
@@ -174,6 +175,10 @@ func (s *RefreshingSource) OAuth2() oauth2.TokenSource { return oauth2Source{s} 
 
 type oauth2Source struct{ s *RefreshingSource }
 
+// Format prints the source: fmt would print an unexported pointer field
+// raw with a verb such as %s.
+func (o oauth2Source) Format(f fmt.State, verb rune) { o.s.Format(f, verb) }
+
 func (o oauth2Source) Token() (*oauth2.Token, error) {
 	st := o.s.st.Load()
 	wall, mono := o.s.now()
@@ -320,4 +325,28 @@ func (s *RefreshingSource) Close() error {
 	s.mu.Unlock()
 	s.wg.Wait()
 	return nil
+}
+
+// Format implements [fmt.Formatter] so that no verb shows a token, and
+// printing a source in use is not a data race: it says whether the source
+// holds a token and until when.
+func (s *RefreshingSource) Format(f fmt.State, verb rune) {
+	str := "spotauth.RefreshingSource(nil)"
+	if s != nil {
+		desc := "no token yet"
+		switch st := s.st.Load(); {
+		case st == nil:
+			desc = "not created by Config.UserSource or Config.AppSource"
+		case st.closed:
+			desc = "closed"
+		case st.err != nil:
+			desc = "failed: " + st.err.Error()
+		case st.tok != nil && st.tok.AccessToken != "" && st.tok.Expiry.IsZero():
+			desc = "token without expiry"
+		case st.tok != nil && st.tok.AccessToken != "":
+			desc = "token expiring " + st.tok.Expiry.UTC().Format(time.RFC3339)
+		}
+		str = "spotauth.RefreshingSource{" + desc + "}"
+	}
+	redact.Format(f, verb, str, str)
 }

@@ -2,6 +2,7 @@ package spotauth_test
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -29,7 +30,7 @@ func stallFake(life time.Duration) (*spotauthtest.Server, *spotauth.Config, *spo
 	srv.AccessTokenLifetime = life
 	srv.Start()
 	access, refresh := srv.IssueUserToken(srv.ClientID, []string{"user-read-private"}, false)
-	cfg := &spotauth.Config{ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, Endpoint: srv.Endpoint(), HTTPClient: srv.Client()}
+	cfg := &spotauth.Config{ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, AccountsURL: srv.URL, HTTPClient: srv.Client()}
 	tok := &spotauth.Token{AccessToken: access, TokenType: "Bearer", RefreshToken: refresh, Expiry: time.Now().Add(life)}
 	return srv, cfg, tok
 }
@@ -157,7 +158,7 @@ func stopChild() {
 	defer srv.Close()
 	src := cfg.UserSource(tok, &spotauth.SourceOptions{Jitter: -1})
 	defer src.Close()
-	if _, err := src.Token(); err != nil {
+	if _, err := src.Token(context.Background()); err != nil {
 		fmt.Println("result errors=1")
 		return
 	}
@@ -180,7 +181,7 @@ func stopChild() {
 			resumed, stalled = before, 1
 		}
 		last = before
-		got, err := src.Token()
+		got, err := src.Token(context.Background())
 		if !resumed.IsZero() {
 			after++
 			switch {
@@ -259,7 +260,7 @@ func starveChild() {
 				if before.After(end) {
 					return
 				}
-				got, err := src.Token()
+				got, err := src.Token(context.Background())
 				calls.Add(1)
 				switch {
 				case err != nil:

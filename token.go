@@ -11,7 +11,7 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// refreshTokenLifetime is how long Spotify's refresh tokens live: 6
+// refreshTokenLifetimeMonths is how long Spotify's refresh tokens live: 6
 // calendar months from the user's authorization, whatever the refreshes.
 const refreshTokenLifetimeMonths = 6
 
@@ -33,7 +33,7 @@ type Token struct {
 // refresh ahead of time.
 func (t *Token) Valid() bool { return t.validFor(time.Now(), 0) }
 
-// validFor reports whether t is valid at now and stays so for at least d.
+// validFor reports whether t is valid at now and stays so for more than d.
 // The wall clock decides: Spotify's expiry is a wall-clock time, also
 // across a laptop's sleep.
 func (t *Token) validFor(now time.Time, d time.Duration) bool {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"math"
 	"net/url"
 	"regexp"
 	"strings"
@@ -43,56 +42,62 @@ func tokTestEqual(a, b *Token) bool {
 		a.AuthorizedAt.Equal(b.AuthorizedAt)
 }
 
+// TestTokenExpiry follows x/oauth2's TestTokenExpiry: the edges at the
+// delta asked for (d, d±1ns). validFor(now, d) holds while more than d is
+// left; Valid is validFor at time.Now with no margin.
 func TestTokenExpiry(t *testing.T) {
 	now := tokTestNow
+	const d = minRefreshWindow
 	tests := []struct {
-		name            string
-		tok             *Token
-		valid, expiring bool
-		within5m        bool
-		expiresIn       time.Duration
+		name      string
+		tok       *Token
+		valid     bool // validFor(now, 0)
+		validForD bool // validFor(now, d)
 	}{
-		{"nil", nil, false, true, true, 0},
-		{"no access token", &Token{Expiry: now.Add(time.Hour)}, false, false, false, time.Hour},
-		{"zero expiry never expires", &Token{AccessToken: "x"}, true, false, false, time.Duration(math.MaxInt64)},
-		{"an hour left", &Token{AccessToken: "x", Expiry: now.Add(time.Hour)}, true, false, false, time.Hour},
-		{"margin exactly", &Token{AccessToken: "x", Expiry: now.Add(DefaultExpiryMargin)}, true, false, true, DefaultExpiryMargin},
-		{"margin-1ns", &Token{AccessToken: "x", Expiry: now.Add(DefaultExpiryMargin - 1)}, true, true, true, DefaultExpiryMargin - 1},
-		{"1ns left", &Token{AccessToken: "x", Expiry: now.Add(1)}, true, true, true, 1},
-		{"expiry now", &Token{AccessToken: "x", Expiry: now}, false, true, true, 0},
-		{"expired", &Token{AccessToken: "x", Expiry: now.Add(-time.Minute)}, false, true, true, -time.Minute},
-		{"monotonic expiry", &Token{AccessToken: "x", Expiry: time.Now().Add(time.Hour)}, true, false, false, -1},
+		{"nil", nil, false, false},
+		{"no access token", &Token{Expiry: now.Add(time.Hour)}, false, false},
+		{"no access token, zero expiry", &Token{RefreshToken: "r"}, false, false},
+		{"zero expiry never expires", &Token{AccessToken: "x"}, true, true},
+		{"an hour left", &Token{AccessToken: "x", Expiry: now.Add(time.Hour)}, true, true},
+		{"delta+1ns", &Token{AccessToken: "x", Expiry: now.Add(d + 1)}, true, true},
+		{"delta exactly", &Token{AccessToken: "x", Expiry: now.Add(d)}, true, false},
+		{"delta-1ns", &Token{AccessToken: "x", Expiry: now.Add(d - 1)}, true, false},
+		{"1ns left", &Token{AccessToken: "x", Expiry: now.Add(1)}, true, false},
+		{"expiry now", &Token{AccessToken: "x", Expiry: now}, false, false},
+		{"expired", &Token{AccessToken: "x", Expiry: now.Add(-time.Minute)}, false, false},
+		{"far past", &Token{AccessToken: "x", Expiry: time.Unix(0, 0)}, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			n := now
-			if tt.expiresIn == -1 {
-				n = time.Now()
+			if got := tt.tok.validFor(now, 0); got != tt.valid {
+				t.Errorf("validFor(now, 0) = %v; want %v", got, tt.valid)
 			}
-			if got := tt.tok.ValidAt(n); got != tt.valid {
-				t.Errorf("ValidAt(now) = %v; want %v", got, tt.valid)
-			}
-			if got := tt.tok.IsExpiringAt(n); got != tt.expiring {
-				t.Errorf("IsExpiringAt(now) = %v; want %v", got, tt.expiring)
-			}
-			if got := tt.tok.ExpiresWithinAt(n, 5*time.Minute); got != tt.within5m {
-				t.Errorf("ExpiresWithinAt(now, 5m) = %v; want %v", got, tt.within5m)
-			}
-			if tt.expiresIn != -1 {
-				if got := tt.tok.ExpiresInAt(n); got != tt.expiresIn {
-					t.Errorf("ExpiresInAt(now) = %v; want %v", got, tt.expiresIn)
-				}
+			if got := tt.tok.validFor(now, d); got != tt.validForD {
+				t.Errorf("validFor(now, %v) = %v; want %v", d, got, tt.validForD)
 			}
 		})
 	}
-	// The time.Now forms agree with the At forms.
-	tok := &Token{AccessToken: "x", Expiry: time.Now().Add(30 * time.Second)}
-	if !tok.Valid() || !tok.IsExpiring() || !tok.ExpiresWithin(time.Minute) || tok.ExpiresWithin(time.Second) {
-		t.Errorf("token with 30 s left: Valid, IsExpiring, ExpiresWithin(1m), ExpiresWithin(1s) = %v, %v, %v, %v; want true, true, true, false",
-			tok.Valid(), tok.IsExpiring(), tok.ExpiresWithin(time.Minute), tok.ExpiresWithin(time.Second))
+	// The wall clock decides: a monotonic reading on either side is
+	// ignored, so a laptop's sleep does not keep a token alive.
+	start := time.Now()
+	tok := &Token{AccessToken: "x", Expiry: start.Add(time.Hour)}
+	if !tok.validFor(start, 59*time.Minute) || tok.validFor(start, time.Hour) {
+		t.Errorf("validFor with monotonic readings: 59m, 1h = %v, %v; want true, false", tok.validFor(start, 59*time.Minute), tok.validFor(start, time.Hour))
 	}
-	if d := tok.ExpiresIn(); d <= 0 || d > 30*time.Second {
-		t.Errorf("ExpiresIn() = %v; want in (0, 30s]", d)
+	if wallLater := start.Round(0).Add(2 * time.Hour); tok.validFor(wallLater, 0) {
+		t.Errorf("validFor(2h later by the wall clock) = true; want false")
+	}
+	// Valid is validFor at time.Now, without a margin.
+	tok = &Token{AccessToken: "x", Expiry: time.Now().Add(30 * time.Second)}
+	if !tok.Valid() || !tok.validFor(time.Now(), 20*time.Second) || tok.validFor(time.Now(), time.Minute) {
+		t.Errorf("token with 30 s left: Valid, validFor(now, 20s), validFor(now, 1m) = %v, %v, %v; want true, true, false",
+			tok.Valid(), tok.validFor(time.Now(), 20*time.Second), tok.validFor(time.Now(), time.Minute))
+	}
+	if (&Token{AccessToken: "x", Expiry: time.Now().Add(-time.Nanosecond)}).Valid() || (*Token)(nil).Valid() {
+		t.Errorf("Valid() of an expired or nil token = true; want false")
+	}
+	if !(&Token{AccessToken: "x"}).Valid() {
+		t.Errorf("Valid() with a zero Expiry = false; want true (never expires, as in x/oauth2)")
 	}
 }
 
@@ -123,10 +128,11 @@ func TestTokenAuthorizationExpiry(t *testing.T) {
 
 func TestTokenClone(t *testing.T) {
 	a := tokTestToken()
-	b := a.Clone()
+	b := a.clone()
 	b.AccessToken = "other"
-	if a.AccessToken != tokTestAccess || !tokTestEqual(a.Clone(), a) || (*Token)(nil).Clone() != nil {
-		t.Errorf("Clone shares state or loses fields")
+	b.Scope = b.Scope.Union(NewScopes("other"))
+	if a.AccessToken != tokTestAccess || a.Scope.Contains("other") || !tokTestEqual(a.clone(), a) || (*Token)(nil).clone() != nil {
+		t.Errorf("clone shares state or loses fields")
 	}
 }
 
@@ -208,12 +214,44 @@ func TestTokenUnmarshalJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(`{"access_token":"a","expires_in":3600}`), &tok); err != nil {
 		t.Fatal(err)
 	}
-	if d := tok.ExpiresIn(); d < 3598*time.Second || d > 3600*time.Second {
-		t.Errorf("after json.Unmarshal with expires_in 3600, ExpiresIn() = %v; want about 1h", d)
+	if d := time.Until(tok.Expiry); d < 3598*time.Second || d > 3600*time.Second {
+		t.Errorf("after json.Unmarshal with expires_in 3600, time until Expiry = %v; want about 1h", d)
 	}
 	keep := *tokTestToken()
 	if err := json.Unmarshal([]byte("null"), &keep); err != nil || keep.AccessToken != tokTestAccess {
 		t.Errorf("json.Unmarshal(null) changed the token or failed: %v", err)
+	}
+}
+
+// TestJSONScopes: a token's "scope" is a string of scopes separated by
+// spaces and/or commas (Spotify's form), or an array of such strings (as
+// some caches write it); unknown scopes are kept.
+func TestJSONScopes(t *testing.T) {
+	tests := []struct {
+		in   string
+		want string
+	}{
+		{`"b a"`, "a b"},
+		{`"b,a"`, "a b"},
+		{`" b ,, a\tc "`, "a b c"},
+		{`""`, ""},
+		{` ["b", "a c", "a"] `, "a b c"},
+		{`["b,c"]`, "b c"},
+		{`[]`, ""},
+		{`null`, ""},
+		{``, ""},
+		{`"future-scope"`, "future-scope"},
+	}
+	for _, tt := range tests {
+		got, err := jsonScopes(json.RawMessage(tt.in))
+		if err != nil || got.String() != tt.want {
+			t.Errorf("jsonScopes(%s) = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+	}
+	for _, bad := range []string{`1`, `{}`, `[1]`, `true`, `["a", 2]`} {
+		if got, err := jsonScopes(json.RawMessage(bad)); err == nil || got.Len() != 0 {
+			t.Errorf("jsonScopes(%s) = %q, %v; want an error", bad, got, err)
+		}
 	}
 }
 
@@ -377,20 +415,25 @@ func TestTokenRedaction(t *testing.T) {
 		t.Errorf("Sprintf(%%v, nil *Token) = %q; want <nil>", out)
 	}
 	want := "spotauth.Token{AccessToken:BQDa…[redacted 57 chars], TokenType:Bearer, Scope:\"user-read-email user-read-private\", Expiry:2026-03-04T06:06:07Z, RefreshToken:set, PKCE:true, AuthorizedAt:2026-03-03T05:06:07Z}"
-	if got := tok.String(); got != want {
-		t.Errorf("String() = %q;\nwant %q", got, want)
+	for _, verb := range []string{"%v", "%+v", "%s"} {
+		if got := fmt.Sprintf(verb, tok); got != want {
+			t.Errorf("Sprintf(%q) = %q;\nwant %q", verb, got, want)
+		}
+	}
+	if got := fmt.Sprint(*tok); got != want {
+		t.Errorf("Sprint(Token value) = %q;\nwant %q", got, want)
 	}
 	if got := fmt.Sprintf("%q", tok); got != fmt.Sprintf("%q", want) {
-		t.Errorf("%%q = %s; want the quoted String", got)
+		t.Errorf("%%q = %s; want the quoted %%v form", got)
 	}
 	if got := fmt.Sprintf("%#v", tok); !strings.HasPrefix(got, `spotauth.Token{AccessToken:"BQDa…[redacted 57 chars]", TokenType:"Bearer"`) {
 		t.Errorf("%%#v = %s; want Go syntax", got)
 	}
-	if got := short.String(); !strings.Contains(got, "AccessToken:[redacted 12 chars]") {
-		t.Errorf("short String() = %s; want no prefix shown", got)
+	if got := fmt.Sprint(short); !strings.Contains(got, "AccessToken:[redacted 12 chars]") {
+		t.Errorf("Sprint(short) = %s; want no prefix shown", got)
 	}
-	if got := (Token{}).String(); !strings.Contains(got, "Expiry:unknown") || !strings.Contains(got, "RefreshToken:unset") {
-		t.Errorf("zero String() = %s", got)
+	if got := fmt.Sprint(Token{}); !strings.Contains(got, "Expiry:unknown") || !strings.Contains(got, "RefreshToken:unset") {
+		t.Errorf("Sprint(Token{}) = %s", got)
 	}
 }
 
@@ -406,8 +449,8 @@ func TestTokenLogValue(t *testing.T) {
 		t.Run(h.name, func(t *testing.T) {
 			var buf bytes.Buffer
 			log := slog.New(h.new(&buf))
-			log.Info("got token", "token", tok, "value", *tok, slog.Any("any", tok), "creds",
-				Credentials{ClientID: "id", ClientSecret: "SECRETclient", RefreshToken: tokTestRefresh})
+			log.Info("got token", "token", tok, "value", *tok, slog.Any("any", tok), "config",
+				&Config{ClientID: "id", ClientSecret: "SECRETclient"})
 			log.With("token", tok).Info("with")
 			log.Info("group", slog.Group("g", "t", tok))
 			log.Info("nil", "token", (*Token)(nil))
@@ -415,7 +458,7 @@ func TestTokenLogValue(t *testing.T) {
 			if tokTestLeaks(out) {
 				t.Errorf("slog output shows a secret:\n%s", out)
 			}
-			for _, want := range []string{"user-read-email user-read-private", "refresh_token", "2026-03-04T06:06:07", "client_id"} {
+			for _, want := range []string{"user-read-email user-read-private", "refresh_token", "2026-03-04T06:06:07", "ClientID"} {
 				if !strings.Contains(out, want) {
 					t.Errorf("slog output lacks %q:\n%s", want, out)
 				}

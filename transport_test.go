@@ -56,6 +56,11 @@ func newWebAPI(t *testing.T, tokens ...string) (*webAPI, *httptest.Server) {
 	return w, srv
 }
 
+// roundTripFunc is an http.RoundTripper.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
 // closeTracker records that a request body was closed.
 type closeTracker struct {
 	io.Reader
@@ -193,20 +198,22 @@ func TestTransportErrors(t *testing.T) {
 	c.Advance(time.Minute)
 	body := &closeTracker{Reader: strings.NewReader("x")}
 	req, _ := http.NewRequest("POST", "http://127.0.0.1:1/v1/x", body)
-	_, err := (&Transport{Source: s}).RoundTrip(req)
+	_, err := s.Client(nil).Transport.RoundTrip(req)
 	if !errors.Is(err, ErrReauthorize) {
 		t.Errorf("RoundTrip() with a revoked token = %v; want ErrReauthorize", err)
 	}
 	if !body.closed.Load() {
 		t.Errorf("request body not closed after a token error")
 	}
+	// A closed source: the error, and the body closed too.
+	s.Close()
 	body = &closeTracker{Reader: strings.NewReader("x")}
 	req, _ = http.NewRequest("POST", "http://127.0.0.1:1/v1/x", body)
-	if _, err := (&Transport{}).RoundTrip(req); err == nil {
-		t.Errorf("RoundTrip() without Source = nil error; want an error")
+	if _, err := s.Client(nil).Transport.RoundTrip(req); !errors.Is(err, ErrClosed) {
+		t.Errorf("RoundTrip() with a closed source = %v; want ErrClosed", err)
 	}
 	if !body.closed.Load() {
-		t.Errorf("request body not closed without Source")
+		t.Errorf("request body not closed after ErrClosed")
 	}
 	// A canceled request context while waiting for the token.
 	f2 := newFake(c)
@@ -216,7 +223,7 @@ func TestTransportErrors(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
 	defer cancel()
 	req, _ = http.NewRequestWithContext(ctx, "GET", "http://127.0.0.1:1/v1/x", nil)
-	if _, err := (&Transport{Source: s2}).RoundTrip(req); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := s2.Client(nil).Transport.RoundTrip(req); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("RoundTrip() with a refresh outlasting the request = %v; want DeadlineExceeded", err)
 	}
 	close(f2.gate)
@@ -233,8 +240,12 @@ func TestClientKeepsBase(t *testing.T) {
 	if base.Transport != nil {
 		t.Errorf("Client(base) modified base")
 	}
-	if tr, ok := got.Transport.(*Transport); !ok || tr.Source != s || tr.Base != nil {
-		t.Errorf("Client(base).Transport = %#v; want *Transport{Source: s}", got.Transport)
+	if tr, ok := got.Transport.(*transport); !ok || tr.Source != s || tr.Base != nil {
+		t.Errorf("Client(base).Transport = %#v; want *transport{Source: s}", got.Transport)
+	}
+	rt := roundTripFunc(func(*http.Request) (*http.Response, error) { return nil, errors.New("base") })
+	if tr, ok := s.Client(&http.Client{Transport: rt}).Transport.(*transport); !ok || tr.Base == nil {
+		t.Errorf("Client(base with a Transport).Transport = %#v; want base's Transport as Base", tr)
 	}
 	if s.Client(nil) == nil {
 		t.Errorf("Client(nil) = nil")
