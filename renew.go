@@ -325,6 +325,8 @@ func (r *renewal) saveFenced(ctx context.Context, load func(context.Context) (*T
 	switch {
 	case lerr == nil && cur.AccessToken == tok.AccessToken:
 		return nil, nil // an earlier attempt stored it (its answer was lost)
+	case lerr == nil && base != nil && cur.AccessToken == base.AccessToken:
+		return nil, save(ctx, tok) // the store still holds base
 	case lerr == nil && r.newerThan(cur, tok):
 		return cur, nil
 	case errors.Is(lerr, ErrTokenNotFound) && authorization(tok) && r.stored:
