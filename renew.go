@@ -273,7 +273,11 @@ func (r *renewal) locked(ctx context.Context, load func(context.Context) (*Token
 			res.saveErr = &StoreError{Op: "save", Err: ferr}
 			return r.afterLost(ctx, load, res)
 		}
-		res.saveErr = &StoreError{Op: "save", Err: ferr}
+		if ctx.Err() == nil || !errors.Is(ferr, ctx.Err()) {
+			// An attempt cut short by the deadline says less than the
+			// store's own error before it.
+			res.saveErr = &StoreError{Op: "save", Err: ferr}
+		}
 	}
 }
 
