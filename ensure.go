@@ -61,7 +61,7 @@ func (c *Config) ensure(ctx context.Context, store TokenStore, minValid time.Dur
 		adopt: func(t *Token) bool {
 			// Another process renewed it since step 1.
 			return validFor(t) || minValid < 0 && cur != nil && t != nil && t.AccessToken != cur.AccessToken &&
-				usableAt(t, c.now()) && !t.Expiry.Before(cur.Expiry)
+				usableAt(t, c.now()) && !olderThan(t, cur)
 		},
 	}
 	res, err := r.run(ctx)

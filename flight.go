@@ -196,7 +196,7 @@ func (s *RefreshingSource) adoptable(t, stale *Token) bool {
 	if stale == nil || stale.AccessToken == "" {
 		return true
 	}
-	return t.AccessToken != stale.AccessToken && !t.Expiry.Before(stale.Expiry)
+	return t.AccessToken != stale.AccessToken && !olderThan(t, stale)
 }
 
 // wallTime returns the clock's wall time.

@@ -552,24 +552,52 @@ func fakeConfig(srv *spotauthtest.Server) *spotauth.Config {
 	}
 }
 
-// fakeClock returns the fake's clock as a spotauth.Clock, so that token
-// expiries follow it. A spotauthtest.Clock without AfterFunc is adapted
-// with the system's timers: the tests using it start no source.
-func fakeClock(srv *spotauthtest.Server) spotauth.Clock {
-	if c, ok := any(srv.Clock).(spotauth.Clock); ok {
-		return c
+// fakeClock returns the fake's clock, which drives the library too.
+func fakeClock(srv *spotauthtest.Server) spotauth.Clock { return srv.Clock }
+
+// The fake's clock is a spotauth.Clock.
+var _ spotauth.Clock = (*spotauthtest.Clock)(nil)
+
+// TestFakeClockDrivesSource: one spotauthtest.Clock drives the fake's
+// token lifetimes and a source's refreshes. Advancing it into the refresh
+// window fires the source's timer, which refreshes once; the fake, on the
+// same clock, issued the new token an hour later than the first.
+func TestFakeClockDrivesSource(t *testing.T) {
+	clock := spotauthtest.NewClock(time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC))
+	srv := spotauthtest.NewUnstartedServer()
+	srv.Clock = clock
+	srv.Start()
+	t.Cleanup(srv.Close)
+	cfg := fakeConfig(srv)
+	tok, err := cfg.ClientCredentials(context.Background())
+	if err != nil {
+		t.Fatal(err)
 	}
-	return systemTimers{srv.Clock}
-}
-
-// nower is the part of a clock that tells the time.
-type nower interface{ Now() time.Time }
-
-// systemTimers gives a nower the system's AfterFunc.
-type systemTimers struct{ nower }
-
-func (systemTimers) AfterFunc(d time.Duration, f func()) func() bool {
-	return time.AfterFunc(d, f).Stop
+	if got, want := tok.Expiry, clock.Now().Add(time.Hour); !got.Equal(want) {
+		t.Fatalf("Expiry = %v; want %v, an hour on the shared clock", got, want)
+	}
+	refreshed := make(chan *spotauth.Token, 4)
+	src := cfg.AppSource(&spotauth.SourceOptions{Jitter: -1, OnRefresh: func(t *spotauth.Token) { refreshed <- t }})
+	defer src.Close()
+	first, err := src.Token(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(56 * time.Minute) // into the 5-minute window: the timer fires
+	var second *spotauth.Token
+	for second == nil || second.AccessToken == first.AccessToken {
+		select {
+		case second = <-refreshed:
+		case <-time.After(10 * time.Second):
+			t.Fatal("no refresh after the shared clock reached the refresh window")
+		}
+	}
+	if got, want := second.Expiry, clock.Now().Add(time.Hour); !got.Equal(want) {
+		t.Errorf("refreshed Expiry = %v; want %v", got, want)
+	}
+	if got, err := src.Token(context.Background()); err != nil || got.AccessToken != second.AccessToken {
+		t.Errorf("Token() = %v, %v; want the refreshed token", got, err)
+	}
 }
 
 // browse plays the browser: GET authURL without following the redirect,

@@ -245,8 +245,7 @@ func (l *memLease) Release(context.Context) error {
 	return nil
 }
 
-// Format implements [fmt.Formatter] so that no verb shows the token, and
-// printing a store in use is not a data race.
+// Format implements [fmt.Formatter] without the token.
 func (s *MemoryStore) Format(f fmt.State, verb rune) {
 	str := "spotauth.MemoryStore(nil)"
 	if s != nil {

@@ -3,11 +3,11 @@ package spotauth_test
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/spotauth/spotauth"
+	"github.com/spotauth/spotauth/spotauthtest"
 	"github.com/spotauth/spotauth/store/storetest"
 )
 
@@ -19,16 +19,16 @@ func TestMemoryStoreConformance(t *testing.T) {
 // expire on a clock, as a shared store's do.
 func TestMemoryStoreTTLConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) spotauth.TokenStore {
-		return &spotauth.MemoryStore{LeaseTTL: time.Minute, Clock: systemTimers{&manualClock{now: t0}}}
+		return &spotauth.MemoryStore{LeaseTTL: time.Minute, Clock: spotauthtest.NewClock(t0)}
 	})
 }
 
 // TestMemoryStoreLeaseTTL: a lease whose holder stops (died) expires after
 // LeaseTTL; another takes over, and the old holder's save is refused.
 func TestMemoryStoreLeaseTTL(t *testing.T) {
-	clock := &manualClock{now: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
-	advance := clock.Advance
-	s := &spotauth.MemoryStore{LeaseTTL: time.Second, Clock: systemTimers{clock}}
+	clock := spotauthtest.NewClock(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC))
+	advance := func(d time.Duration) { clock.Advance(d) }
+	s := &spotauth.MemoryStore{LeaseTTL: time.Second, Clock: clock}
 	ctx := context.Background()
 	old, err := s.Lock(ctx)
 	if err != nil {
@@ -111,24 +111,6 @@ func TestMemoryStoreLockBusy(t *testing.T) {
 	if !errors.As(err, &busy) || !errors.Is(err, spotauth.ErrLeaseBusy) || !errors.Is(err, context.DeadlineExceeded) || busy.Holder == "" {
 		t.Fatalf("Lock while held = %v; want a *spotauth.LeaseBusyError naming the holder, matching spotauth.ErrLeaseBusy and DeadlineExceeded", err)
 	}
-}
-
-// manualClock tells a time that moves only with Advance.
-type manualClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *manualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *manualClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
 }
 
 // memoryStore returns a MemoryStore holding a copy of tok (empty if tok is

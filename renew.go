@@ -280,7 +280,11 @@ func (r *renewal) locked(ctx context.Context, load func(context.Context) (*Token
 			res.saveErr = &StoreError{Op: "save", Err: ferr}
 			return r.afterLost(ctx, load, res)
 		}
-		res.saveErr = &StoreError{Op: "save", Err: ferr}
+		if ctx.Err() == nil || !errors.Is(ferr, ctx.Err()) {
+			// An attempt cut short by the deadline says less than the
+			// store's own error before it.
+			res.saveErr = &StoreError{Op: "save", Err: ferr}
+		}
 	}
 }
 
@@ -332,6 +336,8 @@ func (r *renewal) saveFenced(ctx context.Context, load func(context.Context) (*T
 	switch {
 	case lerr == nil && cur.AccessToken == tok.AccessToken:
 		return nil, nil // an earlier attempt stored it (its answer was lost)
+	case lerr == nil && base != nil && cur.AccessToken == base.AccessToken:
+		return nil, save(ctx, tok) // the store still holds base
 	case lerr == nil && r.newerThan(cur, tok):
 		return cur, nil
 	case errors.Is(lerr, ErrTokenNotFound) && authorization(tok) && r.stored:
@@ -349,7 +355,7 @@ func (r *renewal) saveFenced(ctx context.Context, load func(context.Context) (*T
 // newerThan reports whether the stored token cur, not tok, is the one to
 // use: usable, another token, and not older.
 func (r *renewal) newerThan(cur, tok *Token) bool {
-	return cur != nil && cur.AccessToken != tok.AccessToken && usableAt(cur, r.now()) && !cur.Expiry.Before(tok.Expiry)
+	return cur != nil && cur.AccessToken != tok.AccessToken && usableAt(cur, r.now()) && !olderThan(cur, tok)
 }
 
 // usableAt reports whether t has an access token that has not expired, with
@@ -365,15 +371,25 @@ func usableAt(t *Token, now time.Time) bool {
 	return remaining > min(maxExpiryMargin, max(remaining/20, 0))
 }
 
+// olderThan reports whether a expires before b, to the second. Stores keep
+// whole seconds (the JSON form floors times), so a token read back from a
+// store seems to expire up to a second earlier than the same token, or one
+// issued a moment later, held in memory: comparing the exact times would
+// take a token issued later by another process for an older one, and
+// refresh with a refresh token that process had already rotated away.
+func olderThan(a, b *Token) bool {
+	return a.Expiry.Truncate(time.Second).Before(b.Expiry.Truncate(time.Second))
+}
+
 // newer returns the newer of two tokens that may be refreshed: the stored
-// one (b) unless a is strictly newer.
+// one (b) unless a is newer by a whole second (see olderThan).
 func newer(a, b *Token) *Token {
 	switch {
 	case b == nil:
 		return a
 	case a == nil:
 		return b
-	case a.Expiry.After(b.Expiry):
+	case olderThan(b, a):
 		return a
 	default:
 		return b

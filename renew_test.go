@@ -11,11 +11,13 @@ import (
 	"github.com/spotauth/spotauth/spotauthtest"
 )
 
-// flakyStore is a MemoryStore whose next failSaves saves fail.
+// flakyStore is a MemoryStore whose next failSaves saves fail. With
+// hangAfter, every later save waits for its context to end instead.
 type flakyStore struct {
 	*spotauth.MemoryStore
 	mu        sync.Mutex
 	failSaves int
+	hangAfter bool
 	saves     int
 }
 
@@ -48,6 +50,10 @@ type flakyLease struct {
 func (l *flakyLease) Save(ctx context.Context, t *spotauth.Token) error {
 	if l.s.fail() {
 		return errDiskFull
+	}
+	if l.s.hangAfter {
+		<-ctx.Done()
+		return ctx.Err()
 	}
 	return l.Lease.Save(ctx, t)
 }
@@ -131,17 +137,20 @@ func TestEnsureToken(t *testing.T) {
 		}
 	})
 	t.Run("save fails until the deadline", func(t *testing.T) {
+		// Saves fail until the deadline: the third attempt is still
+		// running then (however slow the machine, the first two ran),
+		// and the error is the store's, not the deadline's.
 		_, cfg, tok := e2e(t, spotauthtest.RefreshRotate)
-		store := &flakyStore{MemoryStore: memoryStore(tok), failSaves: 1 << 30}
-		ctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+		store := &flakyStore{MemoryStore: memoryStore(tok), failSaves: 2, hangAfter: true}
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		defer cancel()
 		got, err := cfg.EnsureToken(ctx, store, -1)
 		var se *spotauth.StoreError
 		if got != nil || !errors.As(err, &se) || se.Op != "save" || !errors.Is(err, errDiskFull) {
-			t.Fatalf("EnsureToken = %v, %v; want a save *StoreError", got, err)
+			t.Fatalf("EnsureToken = %v, %v; want a save *StoreError of the store's error", got, err)
 		}
-		if store.saves < 2 {
-			t.Errorf("saves = %d; want retries", store.saves)
+		if store.saves != 3 {
+			t.Errorf("saves = %d; want 3 (two failed, one cut short by the deadline)", store.saves)
 		}
 	})
 	t.Run("revoked", func(t *testing.T) {

@@ -54,11 +54,9 @@ type SourceOptions struct {
 	// wait for this source, and must not modify the token.
 	OnRefresh func(*Token)
 	OnError   func(error)
-	// OnDemand makes the source idle between calls: no timer and no
-	// store watch, so that an idle source costs no goroutine and sends no
-	// request. The first call in the refresh window starts the refresh,
-	// and a deletion of the stored token is seen at that refresh. For
-	// servers that keep a source per user.
+	// OnDemand: no timer and no store watch, so that an idle source costs
+	// no goroutine and sends no request; the first call in the refresh
+	// window refreshes. For servers that keep a source per user.
 	OnDemand bool
 }
 
@@ -327,9 +325,8 @@ func (s *RefreshingSource) Close() error {
 	return nil
 }
 
-// Format implements [fmt.Formatter] so that no verb shows a token, and
-// printing a source in use is not a data race: it says whether the source
-// holds a token and until when.
+// Format implements [fmt.Formatter]: whether the source holds a token and
+// until when, never the token.
 func (s *RefreshingSource) Format(f fmt.State, verb rune) {
 	str := "spotauth.RefreshingSource(nil)"
 	if s != nil {

@@ -11,16 +11,12 @@ import (
 )
 
 // UserAuth is one login attempt of the authorization-code flow, with or
-// without PKCE, like tekore's UserAuth. Send the user's browser to URL, then
-// complete the attempt with [UserAuth.Exchange] and the URL the browser was
-// redirected to.
-//
-// A web server that keeps the attempt between two requests (perhaps on two
-// replicas) saves State, RedirectURL and Verifier, for example in a sealed
-// cookie, and restores it as &spotauth.UserAuth{Config: cfg, State: ...,
-// RedirectURL: ..., Verifier: ...}. Verifier is a secret until the exchange:
-// no fmt verb or slog handler shows it. A UserAuth is safe for concurrent use;
-// do not modify it while in use.
+// without PKCE, like tekore's UserAuth: send the user's browser to URL, then
+// call [UserAuth.Exchange] with the URL it was redirected to. A web server can
+// keep State, RedirectURL and Verifier (a secret, which no fmt verb or slog
+// handler shows) between requests and restore the attempt as &UserAuth{Config:
+// cfg, State: ..., RedirectURL: ..., Verifier: ...}. Do not modify a UserAuth
+// in use.
 type UserAuth struct {
 	Config      *Config
 	URL         string // the authorization URL to open in the user's browser

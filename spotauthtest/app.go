@@ -3,8 +3,9 @@ package spotauthtest
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -23,7 +24,7 @@ var (
 
 // App is a registered client, as on Spotify's developer dashboard.
 //
-// Its String, GoString and Format methods never show ClientSecret.
+// Its String and GoString methods never show ClientSecret.
 type App struct {
 	ClientID     string
 	ClientSecret string   // empty: a public client, PKCE only
@@ -49,36 +50,25 @@ func (a App) String() string {
 // GoString is String: %#v never shows the secret either.
 func (a App) GoString() string { return a.String() }
 
-// Format implements fmt.Formatter so that every verb (%v, %+v, %#v, %s, %q)
-// prints [App.String].
-func (a App) Format(f fmt.State, verb rune) {
-	if verb == 'q' {
-		fmt.Fprintf(f, "%q", a.String())
-		return
-	}
-	_, _ = io.WriteString(f, a.String())
-}
-
 // Standard scopes (19) and Open Access partner scopes (5), from Spotify's
 // documentation. The fake keeps its own list: it must not share the
 // client's idea of what is valid.
 var (
-	standardScopes = map[string]bool{
-		"ugc-image-upload": true, "user-read-playback-state": true,
-		"user-modify-playback-state": true, "user-read-currently-playing": true,
-		"app-remote-control": true, "streaming": true,
-		"playlist-read-private": true, "playlist-read-collaborative": true,
-		"playlist-modify-private": true, "playlist-modify-public": true,
-		"user-follow-modify": true, "user-follow-read": true,
-		"user-read-playback-position": true, "user-top-read": true,
-		"user-read-recently-played": true, "user-library-modify": true,
-		"user-library-read": true, "user-read-email": true, "user-read-private": true,
-	}
-	openAccessScopes = map[string]bool{
-		"user-soa-link": true, "user-soa-unlink": true, "soa-manage-entitlements": true,
-		"soa-manage-partner": true, "soa-create-partner": true,
-	}
+	standardScopes = strings.Fields(`ugc-image-upload user-read-playback-state
+		user-modify-playback-state user-read-currently-playing app-remote-control streaming
+		playlist-read-private playlist-read-collaborative playlist-modify-private
+		playlist-modify-public user-follow-modify user-follow-read user-read-playback-position
+		user-top-read user-read-recently-played user-library-modify user-library-read
+		user-read-email user-read-private`)
+	openAccessScopes = strings.Fields(`user-soa-link user-soa-unlink soa-manage-entitlements
+		soa-manage-partner soa-create-partner`)
 )
+
+// knownScope reports whether sc is a standard scope, or an Open Access one
+// when openAccess is set.
+func knownScope(sc string, openAccess bool) bool {
+	return slices.Contains(standardScopes, sc) || openAccess && slices.Contains(openAccessScopes, sc)
+}
 
 // app is the server's validated form of an App.
 type app struct {
@@ -95,7 +85,46 @@ func (a *app) allows(scope string) bool {
 	if a.allowed != nil {
 		return a.allowed[scope]
 	}
-	return standardScopes[scope] || (a.openAccess && openAccessScopes[scope])
+	return knownScope(scope, a.openAccess)
+}
+
+// grantable returns scopes in order without duplicates, or the first one
+// the app may not be granted.
+func (a *app) grantable(scopes []string) (out []string, illegal string) {
+	for _, sc := range scopes {
+		if !a.allows(sc) {
+			return nil, sc
+		}
+		if !slices.Contains(out, sc) {
+			out = append(out, sc)
+		}
+	}
+	return out, ""
+}
+
+// AddApp registers an app, checking its redirect URIs by Spotify's rules:
+// https, custom schemes, or http on the loopback IP literals 127.0.0.1 and
+// [::1]; never localhost, never a fragment. A loopback URI registered
+// without a port matches any port at /authorize. AddApp may be called
+// before or after Start. Errors match [ErrInvalidApp],
+// [ErrInsecureRedirectURI] or [ErrInvalidRedirectURI].
+func (s *Server) AddApp(a App) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.initLocked()
+	return s.addAppLocked(a)
+}
+
+func (s *Server) addAppLocked(a App) error {
+	ap, err := newApp(a)
+	if err != nil {
+		return err
+	}
+	if s.apps[a.ClientID] != nil {
+		return fmt.Errorf("%w: client ID %q already registered", ErrInvalidApp, a.ClientID)
+	}
+	s.apps[a.ClientID] = ap
+	return nil
 }
 
 func newApp(a App) (*app, error) {
@@ -122,7 +151,7 @@ func newApp(a App) (*app, error) {
 	if a.AllowedScopes != nil {
 		ap.allowed = make(map[string]bool, len(a.AllowedScopes))
 		for _, sc := range a.AllowedScopes {
-			if !standardScopes[sc] && !(a.OpenAccess && openAccessScopes[sc]) {
+			if !knownScope(sc, a.OpenAccess) {
 				return nil, fmt.Errorf("%w: app %q: allowed scope %q is unknown, or Open Access without OpenAccess",
 					ErrInvalidApp, a.ClientID, sc)
 			}
@@ -152,53 +181,34 @@ func checkRegisteredRedirect(raw string) error {
 }
 
 // insecureRedirect reports whether raw breaks Spotify's security rules:
-// http on anything but the loopback IP literals, or the host localhost
-// whatever the scheme. An unparsable URI is not "insecure"; it simply
-// matches nothing.
+// http on anything but the loopback IP literals 127.0.0.1 and [::1], or the
+// host localhost whatever the scheme. An unparsable URI is not "insecure";
+// it simply matches nothing.
 func insecureRedirect(raw string) bool {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return false
 	}
 	host := u.Hostname()
-	if strings.EqualFold(strings.TrimSuffix(host, "."), "localhost") {
-		return true
-	}
-	if u.Scheme == "http" {
-		// Only the IP literals as written: "127.0.0.1" or "[::1]".
-		h := u.Host
-		if i := strings.LastIndexByte(h, ':'); i >= 0 && !strings.HasSuffix(h, "]") {
-			h = h[:i]
-		}
-		return h != "127.0.0.1" && h != "[::1]"
-	}
-	return false
+	return strings.EqualFold(strings.TrimSuffix(host, "."), "localhost") ||
+		u.Scheme == "http" && host != "127.0.0.1" && host != "::1"
 }
 
 // matchRedirect implements the fake's matching algorithm (spec §5): byte
 // equality with a registered URI, or a registered portless loopback URI
-// with any port added.
+// with a port of 1 to 5 digits, 1 to 65535, added.
 func (a *app) matchRedirect(raw string) bool {
-	for _, r := range a.redirects {
-		if r == raw {
-			return true
-		}
+	if slices.Contains(a.redirects, raw) {
+		return true
 	}
 	for _, hp := range a.anyPort {
-		rest, ok := strings.CutPrefix(raw, hp[0])
-		if !ok || len(rest) < 2 || rest[0] != ':' {
+		rest, ok := strings.CutPrefix(raw, hp[0]+":")
+		if !ok {
 			continue
 		}
-		i := 1
-		port := 0
-		for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' && i <= 6 {
-			port = port*10 + int(rest[i]-'0')
-			i++
-		}
-		if i == 1 || port < 1 || port > 65535 {
-			continue
-		}
-		if rest[i:] == hp[1] {
+		port, ok := strings.CutSuffix(rest, hp[1])
+		if n, err := strconv.Atoi(port); ok && err == nil && n >= 1 && n <= 65535 &&
+			len(port) <= 5 && strings.Trim(port, "0123456789") == "" {
 			return true
 		}
 	}

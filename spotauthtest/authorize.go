@@ -1,8 +1,9 @@
 package spotauthtest
 
 import (
+	"bytes"
 	"fmt"
-	"html"
+	"html/template"
 	"io"
 	"net/http"
 	"net/url"
@@ -10,222 +11,200 @@ import (
 	"time"
 )
 
-// consentPath receives the consent page's form.
-const consentPath = "/authorize/consent"
+// AuthorizeRequest is a valid request to GET /authorize, as given to
+// [Server.Decide].
+type AuthorizeRequest struct {
+	ClientID      string
+	RedirectURI   string // the exact string sent
+	State         string
+	Scopes        []string // requested, deduplicated, in request order
+	CodeChallenge string   // empty without PKCE
+	ShowDialog    bool
+
+	hasState bool
+}
 
 // ConsentParam is the extra /authorize parameter that decides consent for
 // one request, at once: "approve" or "deny".
 const ConsentParam = "spotauthtest_consent"
 
-// /authorize error pages, exactly as the spec's table.
-const (
-	pageMissingClient   = "Missing required parameter: client_id"
-	pageInvalidClient   = "INVALID_CLIENT: Invalid client"
-	pageInsecure        = "INVALID_CLIENT: Insecure redirect URI"
-	pageInvalidRedirect = "INVALID_CLIENT: Invalid redirect URI"
-	pageIllegalScope    = "Illegal scope"
-)
+// consentPath receives the consent page's form.
+const consentPath = "/authorize/consent"
 
 // serveAuthorize handles GET /authorize (spec §1).
 func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
-	cfg := s.conf()
-	s.st.stats.authorize.Add(1)
+	q := r.URL.Query()
+	clientID := q.Get("client_id")
+	s.lockApps()
+	s.stats.AuthorizeRequests++
+	ap := s.apps[clientID] // an app never changes once registered
+	auto, approve, decide := s.AutoApprove, !s.Deny, s.Decide
+	s.mu.Unlock()
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header()["Allow"] = []string{"GET, HEAD"}
+		w.Header().Set("Allow", "GET, HEAD")
 		writeText(w, http.StatusMethodNotAllowed, "Method not allowed")
 		return
 	}
-	q := r.URL.Query()
-	first := func(k string) string {
-		if v := q[k]; len(v) > 0 {
-			return v[0]
-		}
-		return ""
-	}
 
 	// Checks answered with an error page, in Spotify's order.
-	clientID := first("client_id")
 	if clientID == "" {
-		writeText(w, http.StatusBadRequest, pageMissingClient)
+		writeText(w, http.StatusBadRequest, "Missing required parameter: client_id")
 		return
 	}
-	ap := s.app(clientID)
 	if ap == nil {
-		writeText(w, http.StatusBadRequest, pageInvalidClient)
+		writeText(w, http.StatusBadRequest, "INVALID_CLIENT: Invalid client")
 		return
 	}
-	redirect := first("redirect_uri")
+	redirect := q.Get("redirect_uri")
 	if insecureRedirect(redirect) {
-		writeText(w, http.StatusBadRequest, pageInsecure)
+		writeText(w, http.StatusBadRequest, "INVALID_CLIENT: Insecure redirect URI")
 		return
 	}
 	if !ap.matchRedirect(redirect) {
-		writeText(w, http.StatusBadRequest, pageInvalidRedirect)
+		writeText(w, http.StatusBadRequest, "INVALID_CLIENT: Invalid redirect URI")
 		return
 	}
-	var scopes []string
-	for _, sc := range strings.Fields(first("scope")) {
-		if !ap.allows(sc) {
-			writeText(w, http.StatusBadRequest, pageIllegalScope)
-			return
-		}
-		dup := false
-		for _, have := range scopes {
-			dup = dup || have == sc
-		}
-		if !dup {
-			scopes = append(scopes, sc)
-		}
+	scopes, illegal := ap.grantable(strings.Fields(q.Get("scope")))
+	if illegal != "" {
+		writeText(w, http.StatusBadRequest, "Illegal scope")
+		return
 	}
 
 	req := AuthorizeRequest{
 		ClientID:    ap.id,
 		RedirectURI: redirect,
+		State:       q.Get("state"),
 		Scopes:      scopes,
-		ShowDialog:  first("show_dialog") == "true",
-	}
-	if v, ok := q["state"]; ok {
-		req.State, req.hasState = v[0], true
+		ShowDialog:  q.Get("show_dialog") == "true",
+		hasState:    q.Has("state"),
 	}
 
 	// Errors redirected to the client (the fake's choice, spec §1.2).
-	if first("response_type") != "code" {
-		s.redirectError(w, &req, "unsupported_response_type")
+	if q.Get("response_type") != "code" {
+		redirectTo(w, &req, url.Values{"error": {"unsupported_response_type"}})
 		return
 	}
 	if q.Has("code_challenge_method") || q.Has("code_challenge") {
-		req.CodeChallenge = first("code_challenge")
-		if first("code_challenge_method") != "S256" || !validChallenge(req.CodeChallenge) {
-			s.redirectError(w, &req, "invalid_request")
+		req.CodeChallenge = q.Get("code_challenge")
+		if q.Get("code_challenge_method") != "S256" || !validChallenge(req.CodeChallenge) {
+			redirectTo(w, &req, url.Values{"error": {"invalid_request"}})
 			return
 		}
 	}
 
-	switch first(ConsentParam) {
+	switch q.Get(ConsentParam) {
 	case "approve":
-		s.decide(w, cfg, &req, true)
+		s.decide(w, &req, true)
 		return
 	case "deny":
-		s.decide(w, cfg, &req, false)
+		s.decide(w, &req, false)
 		return
 	}
-	if cfg.autoApprove {
-		approve := !cfg.deny
-		if cfg.decide != nil {
-			approve = cfg.decide(req)
-		}
-		s.decide(w, cfg, &req, approve)
+	if !auto {
+		s.serveConsentPage(w, &req)
 		return
 	}
-	s.serveConsentPage(w, cfg, &req)
+	if decide != nil {
+		approve = decide(req)
+	}
+	s.decide(w, &req, approve)
 }
 
-// redirectTo sends the browser to the client's redirect URI with params
-// added to its query.
-func redirectTo(w http.ResponseWriter, redirectURI string, params ...string) {
-	var b strings.Builder
-	b.WriteString(redirectURI)
+// redirectTo sends the browser to the client's redirect URI with params,
+// and the request's state if it had one, added to its query.
+func redirectTo(w http.ResponseWriter, req *AuthorizeRequest, params url.Values) {
+	if req.hasState {
+		params.Set("state", req.State)
+	}
+	sep := "?"
 	switch {
-	case strings.HasSuffix(redirectURI, "?"):
-	case strings.Contains(redirectURI, "?"):
-		b.WriteByte('&')
-	default:
-		b.WriteByte('?')
+	case strings.HasSuffix(req.RedirectURI, "?"):
+		sep = ""
+	case strings.Contains(req.RedirectURI, "?"):
+		sep = "&"
 	}
-	for i := 0; i < len(params); i += 2 {
-		if i > 0 {
-			b.WriteByte('&')
-		}
-		b.WriteString(params[i])
-		b.WriteByte('=')
-		b.WriteString(url.QueryEscape(params[i+1]))
-	}
-	w.Header()["Location"] = []string{b.String()}
-	w.Header()["Cache-Control"] = hdrNoStore
+	w.Header().Set("Location", req.RedirectURI+sep+params.Encode())
+	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusFound)
 }
 
-func (s *Server) redirectError(w http.ResponseWriter, req *AuthorizeRequest, code string) {
-	if req.hasState {
-		redirectTo(w, req.RedirectURI, "error", code, "state", req.State)
-	} else {
-		redirectTo(w, req.RedirectURI, "error", code)
-	}
-}
-
 // decide answers with the user's decision: a code, or access_denied.
-func (s *Server) decide(w http.ResponseWriter, cfg *config, req *AuthorizeRequest, approve bool) {
-	s.st.stats.consents.Add(1)
+func (s *Server) decide(w http.ResponseWriter, req *AuthorizeRequest, approve bool) {
+	s.mu.Lock()
+	s.stats.Consents++
+	var code string
+	if approve {
+		code = s.issueCodeLocked(s.Clock.Now(), req)
+	}
+	s.mu.Unlock()
 	if !approve {
-		s.redirectError(w, req, "access_denied")
+		redirectTo(w, req, url.Values{"error": {"access_denied"}})
 		return
 	}
-	code := s.issueCode(s.now(), cfg, req)
-	if req.hasState {
-		redirectTo(w, req.RedirectURI, "code", code, "state", req.State)
-	} else {
-		redirectTo(w, req.RedirectURI, "code", code)
-	}
+	redirectTo(w, req, url.Values{"code": {code}})
 }
 
-func (s *Server) issueCode(now time.Time, cfg *config, req *AuthorizeRequest) string {
+// issueCodeLocked mints a code for an approved request; s.mu held. An
+// expired code is kept an hour, to be answered "Authorization code
+// expired".
+func (s *Server) issueCodeLocked(now time.Time, req *AuthorizeRequest) string {
 	code := newToken(prefixCode)
-	s.st.codes.put(code, &codeEntry{
+	s.codes.put(code, &codeEntry{
 		clientID:    req.ClientID,
 		redirectURI: req.RedirectURI,
 		scopes:      req.Scopes,
 		challenge:   req.CodeChallenge,
-		expires:     now.Add(cfg.codeLife),
-		user:        cfg.user,
+		expires:     now.Add(s.codeLifetime()),
+		user:        s.user(),
 	}, func(e *codeEntry) bool { return now.Sub(e.expires) > time.Hour })
 	return code
 }
 
-// serveConsentPage shows the Approve/Deny form. Its id is stored server
-// side with the request, single use, for the code lifetime.
-func (s *Server) serveConsentPage(w http.ResponseWriter, cfg *config, req *AuthorizeRequest) {
-	now := s.now()
+// serveConsentPage shows the Approve/Deny form. Its id is kept server side
+// with the request, for one use within the code lifetime.
+func (s *Server) serveConsentPage(w http.ResponseWriter, req *AuthorizeRequest) {
 	id := newToken(prefixConsent)
-	s.st.consents.put(id, &consentEntry{req: *req, expires: now.Add(cfg.codeLife)},
+	s.mu.Lock()
+	now := s.Clock.Now()
+	s.consents.put(id, &consentEntry{req: *req, expires: now.Add(s.codeLifetime())},
 		func(e *consentEntry) bool { return !now.Before(e.expires) })
-	var scopes strings.Builder
-	if len(req.Scopes) == 0 {
-		scopes.WriteString("<li>Public data only</li>")
+	user := s.user()
+	s.mu.Unlock()
+	var b bytes.Buffer
+	err := consentPage.Execute(&b, struct {
+		*AuthorizeRequest
+		User User
+		ID   string
+	}{req, user, id})
+	if err != nil {
+		panic("spotauthtest: consent page: " + err.Error())
 	}
-	for _, sc := range req.Scopes {
-		fmt.Fprintf(&scopes, "<li><code>%s</code></li>", html.EscapeString(sc))
-	}
-	page := fmt.Sprintf(consentHTML,
-		html.EscapeString(req.ClientID), html.EscapeString(cfg.user.DisplayName),
-		html.EscapeString(cfg.user.ID), scopes.String(), consentPath, html.EscapeString(id))
-	h := w.Header()
-	h["Cache-Control"] = hdrNoStore
-	h["X-Frame-Options"] = []string{"DENY"}
-	writeBody(w, http.StatusOK, hdrHTML, []byte(page))
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Frame-Options", "DENY")
+	writeBody(w, http.StatusOK, "text/html; charset=utf-8", b.Bytes())
 }
 
-const consentHTML = `<!DOCTYPE html>
+var consentPage = template.Must(template.New("consent").Parse(`<!DOCTYPE html>
 <html lang="en">
 <head><meta charset="utf-8"><title>Authorize app (spotauthtest)</title></head>
 <body>
-<h1>Authorize <span id="client">%s</span></h1>
-<p>Logged in as <span id="user">%s</span> (<code>%s</code>).</p>
+<h1>Authorize <span id="client">{{.ClientID}}</span></h1>
+<p>Logged in as <span id="user">{{.User.DisplayName}}</span> (<code>{{.User.ID}}</code>).</p>
 <p>The app asks to:</p>
-<ul id="scopes">%s</ul>
-<form id="consent" method="post" action="%s">
-<input type="hidden" name="consent" value="%s">
+<ul id="scopes">{{range .Scopes}}<li><code>{{.}}</code></li>{{else}}<li>Public data only</li>{{end}}</ul>
+<form id="consent" method="post" action="/authorize/consent">
+<input type="hidden" name="consent" value="{{.ID}}">
 <button type="submit" id="approve" name="decision" value="approve">Agree</button>
 <button type="submit" id="deny" name="decision" value="deny">Cancel</button>
 </form>
 </body>
 </html>
-`
+`))
 
 // serveConsent receives the consent form.
 func (s *Server) serveConsent(w http.ResponseWriter, r *http.Request) {
-	cfg := s.conf()
 	if r.Method != http.MethodPost {
-		w.Header()["Allow"] = []string{"POST"}
+		w.Header().Set("Allow", "POST")
 		writeText(w, http.StatusMethodNotAllowed, "Method not allowed")
 		return
 	}
@@ -234,16 +213,19 @@ func (s *Server) serveConsent(w http.ResponseWriter, r *http.Request) {
 		writeText(w, http.StatusBadRequest, "Malformed consent form")
 		return
 	}
-	e, ok := s.st.consents.take(r.PostForm.Get("consent"))
-	if !ok || !s.now().Before(e.expires) {
+	s.lockApps()
+	e, ok := s.consents.take(r.PostForm.Get("consent"))
+	ok = ok && s.Clock.Now().Before(e.expires)
+	s.mu.Unlock()
+	if !ok {
 		writeText(w, http.StatusBadRequest, "Unknown or expired consent request")
 		return
 	}
 	switch r.PostForm.Get("decision") {
 	case "approve":
-		s.decide(w, cfg, &e.req, true)
+		s.decide(w, &e.req, true)
 	case "deny":
-		s.decide(w, cfg, &e.req, false)
+		s.decide(w, &e.req, false)
 	default:
 		writeText(w, http.StatusBadRequest, "Missing decision")
 	}

@@ -398,7 +398,7 @@ func TestUpdateAutoApprove(t *testing.T) {
 
 func TestAuthorizeHelper(t *testing.T) {
 	s := start(t, nil)
-	u := s.Endpoint().AuthURL + "?" + authParams().Encode()
+	u := s.URL + "/authorize?" + authParams().Encode()
 	loc, err := s.Authorize(u, true)
 	if err != nil || loc.Query().Get("code") == "" || loc.Query().Get("state") != "st4te" {
 		t.Errorf("Authorize(url, true) = %v, %v; want a code and state", loc, err)
@@ -407,7 +407,7 @@ func TestAuthorizeHelper(t *testing.T) {
 	if err != nil || loc.Query().Get("error") != "access_denied" {
 		t.Errorf("Authorize(url, false) = %v, %v; want error=access_denied", loc, err)
 	}
-	_, err = s.Authorize(s.Endpoint().AuthURL+"?"+authParams("client_id", "nope").Encode(), true)
+	_, err = s.Authorize(s.URL+"/authorize?"+authParams("client_id", "nope").Encode(), true)
 	if err == nil || !strings.Contains(err.Error(), "INVALID_CLIENT: Invalid client") || !strings.HasPrefix(err.Error(), "spotauthtest: ") {
 		t.Errorf("Authorize(unknown client) error = %v; want the error page text", err)
 	}

@@ -66,7 +66,7 @@ func TestConsentInBrowser(t *testing.T) {
 		t.Run(tt.button, func(t *testing.T) {
 			q := authParams("redirect_uri", callback.URL+"/callback", "scope", "user-read-email")
 			err := chromedp.Do(bctx,
-				chromedp.Navigate(srv.Endpoint().AuthURL+"?"+q.Encode()),
+				chromedp.Navigate(srv.URL+"/authorize?"+q.Encode()),
 				chromedp.WaitVisible(chromedp.CSS(tt.button)),
 				chromedp.Click(chromedp.CSS(tt.button)),
 				chromedp.WaitVisible(chromedp.CSS("#done")), // the redirect landed

@@ -5,7 +5,7 @@
 //	srv := spotauthtest.NewServer()
 //	defer srv.Close()
 //	cfg := spotauth.Config{ClientID: srv.ClientID, ClientSecret: srv.ClientSecret,
-//		Endpoint: srv.Endpoint(), HTTPClient: srv.Client()}
+//		AccountsURL: srv.URL, HTTPClient: srv.Client()}
 //
 // A [Server] serves, on a loopback address:
 //
@@ -20,9 +20,11 @@
 //   - GET /v1/me: the Web API's current-user profile, checking the bearer
 //     token, so that clients can be tested end to end.
 //
-// Tests control time with a [Clock]; inject latency, 429, 5xx, bad bodies
-// and dropped connections with [Server.FailToken], [Server.FailMe] and
-// fault rules; revoke grants ([Server.RevokeGrant], [Server.RevokeGrants]);
+// Tests control time with a [Clock], which can drive the client under test
+// as well (it has the Now and AfterFunc methods of spotauth's Clock);
+// inject latency, 429, 5xx, bad bodies and dropped connections with
+// [Server.FailToken], [Server.FailGrant], [Server.FailMe] and
+// [Server.SetTokenFaultRule]; revoke grants ([Server.RevokeGrant], [Server.RevokeGrants]);
 // expire tokens; mint tokens and codes without the browser flow
 // ([Server.IssueUserToken], [Server.IssueAppToken], [Server.IssueCode]);
 // play the browser ([Server.Authorize]); and assert on [Server.Stats] and
@@ -50,9 +52,13 @@
 //     authentication, revoked or rotated away ("Refresh token revoked"),
 //     expired ("Refresh token expired").
 //   - An empty client_secret, or an empty secret in a Basic header, counts
-//     as no secret. Basic credentials are not URL-decoded.
-//   - Only the request body is read; parameters in the token URL's query
-//     are ignored. The first occurrence of a repeated parameter wins.
+//     as no secret. Basic credentials are read by [http.Request.BasicAuth]
+//     ("Basic", one space, base64) and are not URL-decoded.
+//   - The body is read by [http.Request.ParseForm], and only the body:
+//     parameters in the token URL's query are ignored. The first occurrence
+//     of a repeated parameter wins. A body the parser refuses (a bad
+//     %-escape, a raw semicolon, more than 64 KiB), or a malformed query
+//     string, counts as a request without parameters.
 //   - /api/token answers other methods than POST with 405 and
 //     {"error":"invalid_request",...}.
 //   - /v1/me answers a client-credentials token, which has no user, with 401

@@ -25,7 +25,7 @@ func ExampleNewServer() {
 	srv := spotauthtest.NewServer()
 	defer srv.Close()
 
-	req, _ := http.NewRequest(http.MethodPost, srv.Endpoint().TokenURL, strings.NewReader("grant_type=client_credentials"))
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/api/token", strings.NewReader("grant_type=client_credentials"))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth(srv.ClientID, srv.ClientSecret)
 	resp, err := srv.Client().Do(req)
@@ -48,7 +48,7 @@ func ExampleServer_Authorize() {
 
 	const verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk" // RFC 7636's example
 	const redirectURI = "http://127.0.0.1:43117/callback"          // any port: registered without one
-	authURL := srv.Endpoint().AuthURL + "?" + url.Values{
+	authURL := srv.URL + "/authorize?" + url.Values{
 		"client_id":             {srv.ClientID},
 		"response_type":         {"code"},
 		"redirect_uri":          {redirectURI},
@@ -63,7 +63,7 @@ func ExampleServer_Authorize() {
 	}
 	fmt.Println("state:", callback.Query().Get("state"))
 
-	resp, err := srv.Client().PostForm(srv.Endpoint().TokenURL, url.Values{
+	resp, err := srv.Client().PostForm(srv.URL+"/api/token", url.Values{
 		"grant_type":    {"authorization_code"},
 		"code":          {callback.Query().Get("code")},
 		"redirect_uri":  {redirectURI},
@@ -119,7 +119,7 @@ func ExampleServer_FailToken() {
 	srv.FailToken(1, spotauthtest.Fault{Kind: spotauthtest.FaultRateLimit, RetryAfter: 5 * time.Second})
 
 	for range 2 {
-		req, _ := http.NewRequest(http.MethodPost, srv.Endpoint().TokenURL, strings.NewReader("grant_type=client_credentials"))
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/api/token", strings.NewReader("grant_type=client_credentials"))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.SetBasicAuth(srv.ClientID, srv.ClientSecret)
 		resp, err := srv.Client().Do(req)
@@ -147,7 +147,7 @@ func ExampleClock() {
 
 	_, refresh := srv.IssueUserToken(srv.ClientID, nil, false)
 	try := func() string {
-		req, _ := http.NewRequest(http.MethodPost, srv.Endpoint().TokenURL,
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/api/token",
 			strings.NewReader(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}}.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.SetBasicAuth(srv.ClientID, srv.ClientSecret)

@@ -1,11 +1,10 @@
 package spotauthtest
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -95,75 +94,41 @@ type queuedFault struct {
 	grant string // "" matches any request
 }
 
-type faultState struct {
-	mu        sync.Mutex // guards the queues
-	tokenQ    []queuedFault
-	meQ       []queuedFault
-	tokenArm  atomic.Int64 // queued token faults + 1 if a rule is set
-	meArm     atomic.Int64
-	tokenRule atomic.Pointer[func(TokenRequest) *Fault]
-	meRule    atomic.Pointer[func(*http.Request) *Fault]
+// faults holds what [Server.FailToken], [Server.FailGrant], [Server.FailMe]
+// and [Server.SetTokenFaultRule] set up; guarded by Server.mu.
+type faults struct {
+	token, me []queuedFault
+	rule      func(TokenRequest) *Fault
 }
 
-func (fs *faultState) armed(token bool) bool {
-	if token {
-		return fs.tokenArm.Load() > 0
-	}
-	return fs.meArm.Load() > 0
-}
-
-// pop takes the first queued fault that applies to grant.
-func pop(q *[]queuedFault, grant string) (Fault, bool) {
+// popFault takes the first fault of q that applies to grant.
+func popFault(q *[]queuedFault, grant string) *Fault {
 	for i := range *q {
 		e := &(*q)[i]
 		if e.grant != "" && e.grant != grant {
 			continue
 		}
 		f := e.f
-		e.n--
-		if e.n == 0 {
+		if e.n--; e.n == 0 {
 			*q = append((*q)[:i:i], (*q)[i+1:]...)
 		}
-		return f, true
-	}
-	return Fault{}, false
-}
-
-func (fs *faultState) nextToken(req TokenRequest) *Fault {
-	fs.mu.Lock()
-	f, ok := pop(&fs.tokenQ, req.Grant)
-	if ok {
-		fs.tokenArm.Add(-1)
-	}
-	fs.mu.Unlock()
-	if ok {
 		return &f
-	}
-	if rule := fs.tokenRule.Load(); rule != nil {
-		return (*rule)(req)
 	}
 	return nil
 }
 
-func (fs *faultState) nextMe(r *http.Request) *Fault {
-	fs.mu.Lock()
-	f, ok := pop(&fs.meQ, "")
-	if ok {
-		fs.meArm.Add(-1)
+// nextToken returns the queued fault for a token request, or the rule to
+// ask when there is none.
+func (fs *faults) nextToken(grant string) (*Fault, func(TokenRequest) *Fault) {
+	if f := popFault(&fs.token, grant); f != nil {
+		return f, nil
 	}
-	fs.mu.Unlock()
-	if ok {
-		return &f
-	}
-	if rule := fs.meRule.Load(); rule != nil {
-		return (*rule)(r)
-	}
-	return nil
+	return nil, fs.rule
 }
 
 // FailToken injects f into the next n requests to /api/token, after any
 // faults already queued. Queued faults come before the rule.
-func (s *Server) FailToken(n int, f Fault) { s.queue(true, "", n, f) }
+func (s *Server) FailToken(n int, f Fault) { s.queue(&s.faults.token, "", n, f) }
 
 // FailGrant injects f into the next n token requests whose grant_type is
 // grant, such as [GrantRefreshToken]: for example, to fail the next
@@ -172,26 +137,17 @@ func (s *Server) FailGrant(grant string, n int, f Fault) {
 	if grant == "" {
 		panic("spotauthtest: FailGrant with an empty grant type")
 	}
-	s.queue(true, grant, n, f)
+	s.queue(&s.faults.token, grant, n, f)
 }
 
 // FailMe injects f into the next n requests to /v1/me.
-func (s *Server) FailMe(n int, f Fault) { s.queue(false, "", n, f) }
+func (s *Server) FailMe(n int, f Fault) { s.queue(&s.faults.me, "", n, f) }
 
-func (s *Server) queue(token bool, grant string, n int, f Fault) {
-	if n <= 0 {
-		return
-	}
-	s.init()
-	fs := &s.st.faults
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	if token {
-		fs.tokenQ = append(fs.tokenQ, queuedFault{f, n, grant})
-		fs.tokenArm.Add(int64(n))
-	} else {
-		fs.meQ = append(fs.meQ, queuedFault{f, n, ""})
-		fs.meArm.Add(int64(n))
+func (s *Server) queue(q *[]queuedFault, grant string, n int, f Fault) {
+	if n > 0 {
+		s.lock()
+		defer s.mu.Unlock()
+		*q = append(*q, queuedFault{f, n, grant})
 	}
 }
 
@@ -199,53 +155,16 @@ func (s *Server) queue(token bool, grant string, n int, f Fault) {
 // queued fault answers; a nil result serves the request normally. nil
 // removes the rule. The rule runs concurrently for concurrent requests.
 func (s *Server) SetTokenFaultRule(rule func(TokenRequest) *Fault) {
-	s.init()
-	fs := &s.st.faults
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	if old := fs.tokenRule.Load(); old != nil {
-		fs.tokenArm.Add(-1)
-	}
-	if rule == nil {
-		fs.tokenRule.Store(nil)
-		return
-	}
-	fs.tokenRule.Store(&rule)
-	fs.tokenArm.Add(1)
+	s.lock()
+	defer s.mu.Unlock()
+	s.faults.rule = rule
 }
 
-// SetMeFaultRule is [Server.SetTokenFaultRule] for /v1/me; the rule sees
-// the request (whose Authorization header holds a token: do not log it).
-func (s *Server) SetMeFaultRule(rule func(*http.Request) *Fault) {
-	s.init()
-	fs := &s.st.faults
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	if old := fs.meRule.Load(); old != nil {
-		fs.meArm.Add(-1)
-	}
-	if rule == nil {
-		fs.meRule.Store(nil)
-		return
-	}
-	fs.meRule.Store(&rule)
-	fs.meArm.Add(1)
-}
-
-// ClearFaults removes queued faults and rules.
+// ClearFaults removes queued faults and the rule.
 func (s *Server) ClearFaults() {
-	s.SetTokenFaultRule(nil)
-	s.SetMeFaultRule(nil)
-	fs := &s.st.faults
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	for _, q := range fs.tokenQ {
-		fs.tokenArm.Add(-int64(q.n))
-	}
-	for _, q := range fs.meQ {
-		fs.meArm.Add(-int64(q.n))
-	}
-	fs.tokenQ, fs.meQ = nil, nil
+	s.lock()
+	defer s.mu.Unlock()
+	s.faults = faults{}
 }
 
 // Fixed fault bodies.
@@ -260,75 +179,46 @@ const (
 	truncatedMe        = `{"display_name":"Test User","id":"spotauthtest-user","type":"user","uri":"spotify:user:spotauthtest-user"}`
 )
 
-// Outcomes of waitFault.
-const (
-	waited     = iota // the delay passed: answer
-	clientGone        // the request's context ended
-	closing           // the server is closing: drop the connection
-)
-
-// waitFault holds the response back for f.Delay.
-func (s *Server) waitFault(r *http.Request, f *Fault) int {
-	if f.Delay <= 0 {
-		return waited
-	}
-	t := time.NewTimer(f.Delay)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return waited
-	case <-r.Context().Done():
-		return clientGone
-	case <-s.closing:
-		return closing
-	}
-}
-
-// faultStatus is the status f sends; 0 for none (dropped connection).
+// faultStatus is the status f answers with; 0 for none.
 func faultStatus(f *Fault) int {
-	def := 0
 	switch f.Kind {
-	case FaultRateLimit:
-		def = http.StatusTooManyRequests
-	case FaultServerError:
-		def = http.StatusInternalServerError
-	case FaultUnavailable:
-		def = http.StatusServiceUnavailable
-	case FaultMalformedJSON, FaultWrongShape, FaultEmptyBody:
-		def = http.StatusOK
-	case FaultHTML:
-		def = http.StatusBadGateway
-	case FaultError:
-		def = http.StatusBadRequest
+	case FaultNone, FaultDrop:
+		return 0
 	case FaultTruncated:
 		return http.StatusOK
-	case FaultDrop, FaultNone:
-		return 0
-	default:
-		return http.StatusInternalServerError
 	}
-	if f.Status != 0 {
-		return f.Status
+	statuses := [numFaultKinds]int{FaultRateLimit: 429, FaultServerError: 500, FaultUnavailable: 503,
+		FaultMalformedJSON: 200, FaultWrongShape: 200, FaultEmptyBody: 200, FaultHTML: 502, FaultError: 400}
+	if f.Kind < 0 || f.Kind >= numFaultKinds {
+		return cmp.Or(f.Status, 500)
 	}
-	return def
+	return cmp.Or(f.Status, statuses[f.Kind])
 }
 
-// serveFault answers with f after its delay, unless f is FaultNone, in
-// which case it returns false once the delay has passed and the request
-// is to be served normally. record is called before anything is sent,
-// with the status that will be sent (0 for none), so that counters are
-// up to date when the client sees the answer.
+// serveFault answers with f after its delay and reports true, unless f is
+// FaultNone: then it reports false once the delay has passed, and the
+// request is served normally. record is called before anything is sent,
+// with the status that will be sent (0 for none), so that counters are up
+// to date when the client sees the answer. api selects /v1/me's bodies.
 func (s *Server) serveFault(w http.ResponseWriter, r *http.Request, f *Fault, api bool, record func(status int)) bool {
-	switch s.waitFault(r, f) {
-	case clientGone:
-		record(0)
-		return true
-	case closing:
-		record(0)
-		s.hijackClose(w)
-		return true
+	if f.Delay > 0 {
+		t := time.NewTimer(f.Delay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-r.Context().Done(): // the client gave up
+			record(0)
+			return true
+		case <-s.closing:
+			record(0)
+			s.dropConn(w, nil)
+			return true
+		}
 	}
 	if f.Kind == FaultNone {
+		s.lock()
+		s.stats.Faults[FaultNone]++
+		s.mu.Unlock()
 		return false
 	}
 	status := faultStatus(f)
@@ -339,92 +229,55 @@ func (s *Server) serveFault(w http.ResponseWriter, r *http.Request, f *Fault, ap
 		}
 		return []byte(token)
 	}
-	var body []byte
-	ctype := hdrJSON
+	errorBody := func(code, desc, msg string) any {
+		if api {
+			return newAPIError(status, msg)
+		}
+		return oauthError{code, desc}
+	}
 	switch f.Kind {
 	case FaultRateLimit:
 		if f.RetryAfter >= 0 {
-			secs := int64((f.RetryAfter + time.Second - 1) / time.Second)
-			if f.RetryAfter == 0 {
-				secs = 1
-			}
-			w.Header()["Retry-After"] = []string{strconv.FormatInt(secs, 10)}
+			secs := max(1, (f.RetryAfter+time.Second-1)/time.Second)
+			w.Header().Set("Retry-After", strconv.FormatInt(int64(secs), 10))
 		}
-		body = appendAPIError(nil, status, "API rate limit exceeded")
+		writeJSON(w, status, newAPIError(status, "API rate limit exceeded"))
 	case FaultServerError:
-		if api {
-			body = appendAPIError(nil, status, "Server error.")
-		} else {
-			body = appendOAuthError(nil, "server_error", "Internal server error")
-		}
+		writeJSON(w, status, errorBody("server_error", "Internal server error", "Server error."))
 	case FaultUnavailable:
-		if api {
-			body = appendAPIError(nil, status, "Service unavailable")
-		} else {
-			body = appendOAuthError(nil, "temporarily_unavailable", "Service unavailable")
-		}
+		writeJSON(w, status, errorBody("temporarily_unavailable", "Service unavailable", "Service unavailable"))
 	case FaultMalformedJSON:
-		body = pick(malformedTokenBody, malformedMeBody)
+		writeBody(w, status, "application/json", pick(malformedTokenBody, malformedMeBody))
 	case FaultWrongShape:
-		body = pick(wrongShapeToken, wrongShapeMe)
+		writeBody(w, status, "application/json", pick(wrongShapeToken, wrongShapeMe))
 	case FaultEmptyBody:
+		writeBody(w, status, "application/json", nil)
 	case FaultHTML:
-		body, ctype = []byte(htmlFaultBody), hdrHTML
+		writeBody(w, status, "text/html; charset=utf-8", []byte(htmlFaultBody))
 	case FaultError:
-		code := f.Code
-		if code == "" {
-			code = "invalid_grant"
-		}
-		if api {
-			msg := f.Description
-			if msg == "" {
-				msg = code
-			}
-			body = appendAPIError(nil, status, msg)
-		} else {
-			body = appendOAuthError(nil, code, f.Description)
-		}
+		code := cmp.Or(f.Code, "invalid_grant")
+		writeJSON(w, status, errorBody(code, f.Description, cmp.Or(f.Description, code)))
 	case FaultTruncated:
 		full := pick(truncatedToken, truncatedMe)
-		c := s.hijack(w)
-		defer s.hijacks.Done()
-		head := "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
-			strconv.Itoa(len(full)) + "\r\n\r\n"
-		_, _ = c.Write(append([]byte(head), full[:len(full)/2]...))
-		_ = c.Close()
-		return true
+		head := "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + strconv.Itoa(len(full)) + "\r\n\r\n"
+		s.dropConn(w, append([]byte(head), full[:len(full)/2]...))
 	case FaultDrop:
-		s.hijackClose(w)
-		return true
+		s.dropConn(w, nil)
 	default:
-		body = appendAPIError(nil, status, "unknown fault kind")
+		writeAPIError(w, status, "unknown fault kind")
 	}
-	writeBody(w, status, ctype, body)
 	return true
 }
 
-// hijack takes over the connection, counted in s.hijacks so that Close
-// waits for it; the caller calls s.hijacks.Done. nil if the writer cannot
-// be hijacked, in which case the handler is aborted.
-func (s *Server) hijack(w http.ResponseWriter) interface {
-	Write([]byte) (int, error)
-	Close() error
-} {
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		panic(http.ErrAbortHandler)
-	}
+// dropConn takes the connection over, writes partial and closes it, so
+// that the client gets no complete answer. Close waits for it.
+func (s *Server) dropConn(w http.ResponseWriter, partial []byte) {
 	s.hijacks.Add(1)
-	c, _, err := hj.Hijack()
+	defer s.hijacks.Done()
+	c, _, err := http.NewResponseController(w).Hijack()
 	if err != nil {
-		s.hijacks.Done()
-		panic(http.ErrAbortHandler)
+		panic(http.ErrAbortHandler) // net/http closes the connection
 	}
-	return c
-}
-
-func (s *Server) hijackClose(w http.ResponseWriter) {
-	c := s.hijack(w)
+	_, _ = c.Write(partial)
 	_ = c.Close()
-	s.hijacks.Done()
 }

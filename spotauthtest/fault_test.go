@@ -153,14 +153,11 @@ func TestMeFaults(t *testing.T) {
 	if r.status != 429 || r.header.Get("Retry-After") != "30" || r.body != `{"error":{"status":429,"message":"API rate limit exceeded"}}` {
 		t.Errorf("GET /v1/me with a 429 fault = %d (Retry-After %q) %s", r.status, r.header.Get("Retry-After"), r.body)
 	}
-	s.SetMeFaultRule(func(r *http.Request) *spotauthtest.Fault {
-		return &spotauthtest.Fault{Kind: spotauthtest.FaultError, Status: 401, Description: "The access token expired"}
-	})
+	s.FailMe(1, spotauthtest.Fault{Kind: spotauthtest.FaultError, Status: 401, Description: "The access token expired"})
 	r = getMe(t, s, "Bearer "+at)
 	if r.status != 401 || r.body != `{"error":{"status":401,"message":"The access token expired"}}` {
-		t.Errorf("GET /v1/me with a 401 rule = %d %s", r.status, r.body)
+		t.Errorf("GET /v1/me with a 401 fault = %d %s", r.status, r.body)
 	}
-	s.SetMeFaultRule(nil)
 	for _, k := range []spotauthtest.FaultKind{spotauthtest.FaultServerError, spotauthtest.FaultUnavailable, spotauthtest.FaultMalformedJSON, spotauthtest.FaultWrongShape} {
 		s.FailMe(1, spotauthtest.Fault{Kind: k})
 		r := getMe(t, s, "Bearer "+at)
@@ -228,7 +225,7 @@ func TestCloseDuringDelay(t *testing.T) {
 
 func TestStatsAndLog(t *testing.T) {
 	clock := spotauthtest.NewClock(time.Date(2026, 2, 2, 0, 0, 0, 0, time.UTC))
-	s := start(t, func(s *spotauthtest.Server) { s.Clock = clock; s.LogLimit = 3 })
+	s := start(t, func(s *spotauthtest.Server) { s.Clock = clock })
 	_, rt := s.IssueUserToken(cid, nil, false)
 	postToken(t, s, basicAuth(cid, secret), url.Values{"grant_type": {"client_credentials"}})                           // ok
 	postToken(t, s, "", url.Values{"grant_type": {"client_credentials"}, "client_id": {cid}, "client_secret": {"bad"}}) // invalid_client
@@ -255,9 +252,10 @@ func TestStatsAndLog(t *testing.T) {
 		t.Errorf("Stats() = %s; want %s", got, wantS)
 	}
 	log := s.TokenLog()
-	if len(log) != 3 {
-		t.Fatalf("TokenLog() has %d entries; want 3 (LogLimit)", len(log))
+	if len(log) != 6 {
+		t.Fatalf("TokenLog() has %d entries; want 6", len(log))
 	}
+	log = log[3:]
 	wantLog := []spotauthtest.LogEntry{
 		{Time: clock.Now(), N: 4, Grant: "refresh_token", ClientID: cid, Auth: spotauthtest.AuthBasic, Status: 400, Error: "invalid_grant"},
 		{Time: clock.Now(), N: 5, Grant: "password", ClientID: "", Auth: spotauthtest.AuthNone, Status: 400, Error: "unsupported_grant_type"},

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -141,23 +142,23 @@ func FuzzRedirectMatch(f *testing.F) {
 	})
 }
 
-func TestAppendJSONString(t *testing.T) {
+func TestWriteJSON(t *testing.T) {
 	tests := []struct{ in, want string }{
-		{"plain", `"plain"`},
-		{`q"b\`, `"q\"b\\"`},
-		{"\n\t\r\x00\x1f\x7f", `"\n\t\r\u0000\u001f\u007f"`},
-		{"<&>", `"<&>"`},
-		{"\xff", `"\ufffd"`},
-		{"é\u2028", `"é\u2028"`},
+		{"plain", `{"error":"plain"}`},
+		{`q"b\`, `{"error":"q\"b\\"}`},
+		{"\n\t\r\x00\x1f", `{"error":"\n\t\r\u0000\u001f"}`},
+		{"<&>", `{"error":"<&>"}`},
+		{"\xff", `{"error":"\ufffd"}`},
+		{"é\u2028", `{"error":"é\u2028"}`},
 	}
 	for _, tt := range tests {
-		got := string(appendJSONString(nil, tt.in))
-		if got != tt.want {
-			t.Errorf("appendJSONString(%q) = %s; want %s", tt.in, got, tt.want)
+		rec := httptest.NewRecorder()
+		writeJSON(rec, 400, oauthError{Error: tt.in})
+		if got := rec.Body.String(); got != tt.want {
+			t.Errorf("writeJSON(%q) wrote %s; want %s", tt.in, got, tt.want)
 		}
-		var back string
-		if err := json.Unmarshal([]byte(got), &back); err != nil {
-			t.Errorf("appendJSONString(%q) = %s: not JSON: %v", tt.in, got, err)
+		if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
+			t.Errorf("writeJSON: Content-Type = %q; want application/json", ct)
 		}
 	}
 }
@@ -200,14 +201,15 @@ func TestNewToken(t *testing.T) {
 	}
 }
 
-func TestShardedMapSweep(t *testing.T) {
-	m := newShardedMap[int]()
+func TestTableSweep(t *testing.T) {
+	var tb table[int]
 	for i := range 200000 {
-		m.put(string(rune('a'+i%26))+strings.Repeat("x", i%7)+string(rune(i)), i, func(v int) bool { return v < i-1000 })
+		tb.put(strconv.Itoa(i), i, func(v int) bool { return v < i-1000 })
 	}
-	n := 0
-	m.each(func(string, int) { n++ })
-	if n > 150000 {
-		t.Errorf("after 200000 puts with dead entries swept, %d remain; want the sweep to drop most", n)
+	if n := len(tb.m); n > 4096 {
+		t.Errorf("after 200000 puts, all but the last 1000 dead, %d entries remain; want the sweep to drop most", n)
+	}
+	if _, ok := tb.m["199999"]; !ok {
+		t.Errorf("the newest entry was swept")
 	}
 }

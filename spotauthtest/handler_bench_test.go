@@ -11,8 +11,6 @@ import (
 // network, to keep the fake's own share of a request small.
 func BenchmarkTokenHandler(b *testing.B) {
 	s := NewUnstartedServer()
-	s.LogLimit = -1
-	_ = s.conf()
 	_, rt := s.IssueUserToken(DefaultClientID, []string{"user-read-private"}, false)
 	for _, bc := range []struct{ name, body string }{
 		{"client_credentials", "grant_type=client_credentials"},

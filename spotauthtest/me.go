@@ -1,7 +1,7 @@
 package spotauthtest
 
 import (
-	"encoding/json"
+	"cmp"
 	"net/http"
 	"net/url"
 	"strings"
@@ -40,73 +40,71 @@ type meResponse struct {
 // unexpired, unrevoked user token. email needs user-read-email; country and
 // product need user-read-private, as at Spotify.
 func (s *Server) serveMe(w http.ResponseWriter, r *http.Request) {
-	s.conf()
-	st := s.st
-	st.stats.me.Add(1)
-	if st.faults.armed(false) {
-		if f := st.faults.nextMe(r); f != nil {
-			if s.serveFault(w, r, f, true, func(int) { st.stats.faults[f.Kind].Add(1) }) {
-				return
-			}
-			st.stats.faults[FaultNone].Add(1)
-		}
+	s.lockApps()
+	s.stats.MeRequests++
+	fault := popFault(&s.faults.me, "")
+	s.mu.Unlock()
+	if fault != nil && s.serveFault(w, r, fault, true, func(int) {
+		s.mu.Lock()
+		s.stats.Faults[fault.Kind]++
+		s.mu.Unlock()
+	}) {
+		return
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header()["Allow"] = []string{"GET, HEAD"}
+		w.Header().Set("Allow", "GET, HEAD")
 		writeAPIError(w, http.StatusMethodNotAllowed, "Method not allowed")
 		return
 	}
-	h := r.Header["Authorization"]
-	if len(h) == 0 || h[0] == "" {
-		s.unauthorized(w, msgNoToken)
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		unauthorized(w, msgNoToken)
 		return
 	}
-	scheme, tok, _ := strings.Cut(h[0], " ")
+	scheme, tok, _ := strings.Cut(h, " ")
 	if !strings.EqualFold(scheme, "Bearer") {
 		writeAPIError(w, http.StatusBadRequest, msgNotBearer)
 		return
 	}
-	tok = strings.TrimSpace(tok)
-	e, ok := st.access.get(tok)
-	if !ok || tok == "" || !s.now().Before(e.expires) || e.epoch < st.accessEpoch.Load() ||
-		(e.grant != nil && e.grant.revoked.Load()) {
-		s.unauthorized(w, msgInvalidToken)
+
+	s.mu.Lock()
+	e, ok := s.access.m[strings.TrimSpace(tok)]
+	ok = ok && s.accessValid(e, s.Clock.Now())
+	var g grant
+	if ok && e.grant != nil {
+		g = *e.grant
+		s.stats.MeSucceeded++
+	}
+	s.mu.Unlock()
+	switch {
+	case !ok:
+		unauthorized(w, msgInvalidToken)
+		return
+	case e.grant == nil:
+		unauthorized(w, msgAppToken)
 		return
 	}
-	if e.grant == nil {
-		s.unauthorized(w, msgAppToken)
-		return
-	}
-	u := e.grant.user
-	base := strings.TrimSuffix(s.URL, "/")
-	if base == "" {
-		base = "http://" + r.Host
-	}
+
+	u := g.user
 	resp := meResponse{
 		DisplayName:  u.DisplayName,
 		ExternalURLs: map[string]string{"spotify": "https://open.spotify.com/user/" + url.PathEscape(u.ID)},
-		Href:         base + "/v1/users/" + url.PathEscape(u.ID),
+		Href:         cmp.Or(s.URL, "http://"+r.Host) + "/v1/users/" + url.PathEscape(u.ID),
 		ID:           u.ID,
 		Images:       []string{},
 		Type:         "user",
 		URI:          "spotify:user:" + u.ID,
 	}
-	if e.grant.email {
+	if g.email {
 		resp.Email = u.Email
 	}
-	if e.grant.private {
+	if g.private {
 		resp.Country, resp.Product = u.Country, u.Product
 	}
-	body, err := json.Marshal(resp)
-	if err != nil {
-		writeAPIError(w, http.StatusInternalServerError, "Server error.")
-		return
-	}
-	st.stats.meOK.Add(1)
-	writeBody(w, http.StatusOK, hdrJSON, body)
+	writeJSON(w, http.StatusOK, resp)
 }
 
-func (s *Server) unauthorized(w http.ResponseWriter, msg string) {
-	w.Header()["Www-Authenticate"] = []string{`Bearer realm="spotify"`}
+func unauthorized(w http.ResponseWriter, msg string) {
+	w.Header().Set("WWW-Authenticate", `Bearer realm="spotify"`)
 	writeAPIError(w, http.StatusUnauthorized, msg)
 }

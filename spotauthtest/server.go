@@ -1,13 +1,14 @@
 package spotauthtest
 
 import (
-	"context"
+	"bytes"
+	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -25,6 +26,15 @@ var DefaultUser = User{
 	Email:       "test-user@example.com",
 	Country:     "SE",
 	Product:     "premium",
+}
+
+// User is the test user who consents at /authorize and whom /v1/me describes.
+type User struct {
+	ID          string
+	DisplayName string
+	Email       string // shown by /v1/me with the user-read-email scope
+	Country     string // shown by /v1/me with the user-read-private scope
+	Product     string // "premium", "free"...; shown with user-read-private
 }
 
 // RefreshMode says whether refreshes rotate the refresh token.
@@ -50,37 +60,11 @@ func (m RefreshMode) String() string {
 	return fmt.Sprintf("RefreshMode(%d)", int(m))
 }
 
-// User is the test user who consents at /authorize and whom /v1/me describes.
-type User struct {
-	ID          string
-	DisplayName string
-	Email       string // shown by /v1/me with the user-read-email scope
-	Country     string // shown by /v1/me with the user-read-private scope
-	Product     string // "premium", "free"...; shown with user-read-private
-}
-
-// AuthorizeRequest is a valid request to GET /authorize, as given to
-// [Server.Decide].
-type AuthorizeRequest struct {
-	ClientID      string
-	RedirectURI   string // the exact string sent
-	State         string
-	Scopes        []string // requested, deduplicated, in request order
-	CodeChallenge string   // empty without PKCE
-	ShowDialog    bool
-
-	hasState bool
-}
-
-// DefaultLogLimit is the number of entries [Server.TokenLog] keeps when
-// [Server.LogLimit] is zero.
-const DefaultLogLimit = 10000
-
 // Server is a fake Accounts service and a fake Web API (/v1/me).
 //
 // Create it with [NewServer], or with [NewUnstartedServer], set fields, and
-// call [Server.Start]. The configuration fields are read by Start; to change
-// them on a running server, use [Server.Update].
+// call [Server.Start]. To change the configuration fields of a running
+// server, use [Server.Update].
 type Server struct {
 	// URL is the base URL, "http://127.0.0.1:port", without a trailing slash.
 	URL string
@@ -96,12 +80,12 @@ type Server struct {
 	// with an --addr flag sets it. Close closes it.
 	Listener net.Listener
 
-	// Fields below may be set before Start, or at any time through the
-	// methods that guard them ([Server.Update]).
+	// The fields below may be set before Start, or at any time through
+	// [Server.Update].
 
-	// Clock is the server's time; nil means the system clock. Set it before
-	// Start; move it at any time with its methods.
+	// Clock is the server's time; nil means the system clock.
 	Clock *Clock
+
 	// User is the consenting test user; the zero value means [DefaultUser].
 	User User
 	// AutoApprove makes GET /authorize redirect at once with the decision
@@ -111,73 +95,32 @@ type Server struct {
 	Deny bool
 	// Decide, if non-nil, makes the automatic consent decision per request
 	// instead of Deny: true approves. A request may also carry the extra
-	// parameter spotauthtest_consent=approve or =deny, which decides at
-	// once, without the consent page, whatever AutoApprove, Deny and Decide
-	// say.
+	// parameter spotauthtest_consent=approve or =deny ([ConsentParam]),
+	// which decides at once, without the consent page, whatever
+	// AutoApprove, Deny and Decide say.
 	Decide func(AuthorizeRequest) bool
 	// Refresh is the refresh mode.
 	Refresh RefreshMode
 	// Lifetimes; zero means Spotify's: code 10 min, access token 3600 s,
-	// refresh token 6 months from authorization.
-	//
-	// expires_in is the access-token lifetime in whole seconds, rounded up
-	// (a 1.5 s lifetime gives expires_in 2, and the token dies after 1.5 s).
-	// A zero RefreshTokenLifetime means six calendar months
-	// (authorization time .AddDate(0, 6, 0)).
+	// refresh token six calendar months from the authorization
+	// (.AddDate(0, 6, 0)). expires_in is the access-token lifetime in whole
+	// seconds, rounded up: a 1.5 s lifetime gives expires_in 2, and the
+	// token dies after 1.5 s.
 	CodeLifetime, AccessTokenLifetime, RefreshTokenLifetime time.Duration
-	// LogLimit is how many entries [Server.TokenLog] keeps (the newest);
-	// zero means [DefaultLogLimit], negative disables the log.
-	LogLimit int
 
-	initOnce sync.Once
-	st       *state
-	cfg      atomic.Pointer[config]
+	mu       sync.Mutex // guards the configuration fields once started, and all below
+	prepared bool       // the default app is registered
+	started  bool
+	closed   bool
+	hs       *httptest.Server
+	client   *http.Client
+	closing  chan struct{} // closed by Close: injected delays end
+	hijacks  sync.WaitGroup
+	stats    Stats // TokenRequests also numbers token requests
+	log      []LogEntry
+	faults   faults
 
-	mu      sync.Mutex // guards the fields below, and Update's writes
-	started bool
-	closed  bool
-	srv     *http.Server
-	client  *http.Client
-	closing chan struct{} // closed by Close: handlers stop waiting
-	hijacks sync.WaitGroup
-
-	connMu     sync.Mutex        // guards fresh
-	fresh      map[net.Conn]bool // connections that have not sent a request yet
-	freshCount atomic.Int64      // len(fresh), read without the lock
-
-	lastBasic atomic.Pointer[basicCache] // the last Authorization: Basic value decoded
-}
-
-// config is the snapshot of the configuration fields that handlers read.
-type config struct {
-	user                   User
-	autoApprove, deny      bool
-	decide                 func(AuthorizeRequest) bool
-	refresh                RefreshMode
-	codeLife, accessLife   time.Duration
-	refreshLife            time.Duration
-	expiresIn              int64
-	defaultRefreshLifetime bool
-}
-
-// state is everything the server remembers.
-type state struct {
-	apps     atomic.Pointer[map[string]*app]
-	appsMu   sync.Mutex // serializes AddApp
-	codes    *shardedMap[*codeEntry]
-	access   *shardedMap[*accessEntry]
-	refresh  *shardedMap[*grant]
-	consents *shardedMap[*consentEntry]
-
-	grantsMu sync.Mutex
-	grants   []*grant
-
-	accessEpoch  atomic.Int64
-	refreshEpoch atomic.Int64
-
-	stats  counters
-	log    requestLog
-	faults faultState
+	state // what the server remembers: apps, codes, grants, tokens
 }
 
 // NewServer starts a server with the default app registered.
@@ -198,71 +141,45 @@ func NewUnstartedServer() *Server {
 	}
 }
 
-func (s *Server) init() {
-	s.initOnce.Do(func() {
-		st := &state{
-			codes:    newShardedMap[*codeEntry](),
-			access:   newShardedMap[*accessEntry](),
-			refresh:  newShardedMap[*grant](),
-			consents: newShardedMap[*consentEntry](),
-		}
-		st.apps.Store(&map[string]*app{})
-		s.st = st
-	})
-}
-
-// snapshot copies the configuration fields for the handlers; s.mu held.
-func (s *Server) snapshot() {
-	c := &config{
-		user:        s.User,
-		autoApprove: s.AutoApprove,
-		deny:        s.Deny,
-		decide:      s.Decide,
-		refresh:     s.Refresh,
-		codeLife:    s.CodeLifetime,
-		accessLife:  s.AccessTokenLifetime,
-		refreshLife: s.RefreshTokenLifetime,
-	}
-	if c.user == (User{}) {
-		c.user = DefaultUser
-	}
-	if c.codeLife <= 0 {
-		c.codeLife = 10 * time.Minute
-	}
-	if c.accessLife <= 0 {
-		c.accessLife = time.Hour
-	}
-	if c.refreshLife <= 0 {
-		c.defaultRefreshLifetime = true
-	}
-	c.expiresIn = int64((c.accessLife + time.Second - 1) / time.Second)
-	s.cfg.Store(c)
-	n := s.LogLimit
-	if n == 0 {
-		n = DefaultLogLimit
-	}
-	s.st.log.setLimit(n)
-}
-
-// prepare readies the handlers without listening; s.mu held.
-func (s *Server) prepare() {
-	s.init()
-	if s.ClientID != "" {
-		if _, ok := (*s.st.apps.Load())[s.ClientID]; !ok {
-			var uris []string
-			if s.RedirectURI != "" {
-				uris = []string{s.RedirectURI}
-			}
-			err := s.AddApp(App{ClientID: s.ClientID, ClientSecret: s.ClientSecret, RedirectURIs: uris})
-			if err != nil {
-				panic(err.Error()) // "spotauthtest: ... (app ...)"
-			}
-		}
-	}
-	s.snapshot()
-	if s.closing == nil {
+// initLocked makes the server's state on first use; s.mu held.
+func (s *Server) initLocked() {
+	if s.apps == nil {
+		s.apps = make(map[string]*app)
 		s.closing = make(chan struct{})
+		s.stats = newStats()
 	}
+}
+
+// prepareLocked also registers the default app, from the fields as they
+// are on first use (Start, a request, or minting a token); s.mu held.
+func (s *Server) prepareLocked() {
+	s.initLocked()
+	if s.prepared {
+		return
+	}
+	s.prepared = true
+	if s.ClientID == "" || s.apps[s.ClientID] != nil {
+		return
+	}
+	var uris []string
+	if s.RedirectURI != "" {
+		uris = []string{s.RedirectURI}
+	}
+	if err := s.addAppLocked(App{ClientID: s.ClientID, ClientSecret: s.ClientSecret, RedirectURIs: uris}); err != nil {
+		panic(err.Error()) // "spotauthtest: ... (app ...)"
+	}
+}
+
+// lock locks s.mu and makes the state on first use; callers unlock.
+func (s *Server) lock() {
+	s.mu.Lock()
+	s.initLocked()
+}
+
+// lockApps is lock, registering the default app on first use.
+func (s *Server) lockApps() {
+	s.mu.Lock()
+	s.prepareLocked()
 }
 
 // Start starts a server from NewUnstartedServer. It panics if the server
@@ -276,7 +193,7 @@ func (s *Server) Start() {
 	if s.closed {
 		panic("spotauthtest: Start after Close")
 	}
-	s.prepare()
+	s.prepareLocked()
 	if s.Listener == nil {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -285,31 +202,30 @@ func (s *Server) Start() {
 		s.Listener = l
 	}
 	s.URL = "http://" + urlHost(s.Listener.Addr())
-	s.srv = &http.Server{
+	s.started = true
+	// httptest serves the listener, and closes connections on Close.
+	s.hs = &httptest.Server{Listener: s.Listener, Config: &http.Server{
 		Handler:           http.HandlerFunc(s.serveHTTP),
 		ReadHeaderTimeout: 10 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ConnState:         s.connState,
-	}
-	s.started = true
-	srv, l := s.srv, s.Listener
-	go func() { _ = srv.Serve(l) }()
+	}}
+	s.hs.Start()
 }
 
 // urlHost returns the host:port to put in URLs for a listener's address:
 // an unspecified address (0.0.0.0, ::) becomes the loopback one.
 func urlHost(a net.Addr) string {
-	if ta, ok := a.(*net.TCPAddr); ok {
-		ip := ta.IP
-		switch {
-		case ip == nil || ip.IsUnspecified() && ip.To4() != nil:
-			ip = net.IPv4(127, 0, 0, 1)
-		case ip.IsUnspecified():
-			ip = net.IPv6loopback
-		}
-		return net.JoinHostPort(ip.String(), fmt.Sprint(ta.Port))
+	ta, ok := a.(*net.TCPAddr)
+	if !ok {
+		return a.String()
 	}
-	return a.String()
+	ip := ta.IP
+	switch {
+	case ip == nil || ip.IsUnspecified() && ip.To4() != nil:
+		ip = net.IPv4(127, 0, 0, 1)
+	case ip.IsUnspecified():
+		ip = net.IPv6loopback
+	}
+	return net.JoinHostPort(ip.String(), strconv.Itoa(ta.Port))
 }
 
 // Close shuts the server down, waiting for requests in flight. Injected
@@ -322,54 +238,20 @@ func (s *Server) Close() {
 		return
 	}
 	s.closed = true
-	srv, l, client, closing, started := s.srv, s.Listener, s.client, s.closing, s.started
+	hs, l, client, closing := s.hs, s.Listener, s.client, s.closing
 	s.mu.Unlock()
 
 	if closing != nil {
 		close(closing)
 	}
-	if client != nil {
-		client.CloseIdleConnections()
-	}
-	if started {
-		// Shutdown closes the listener and idle connections, then waits for
-		// active ones. It would wait 5 s for connections that never sent a
-		// request (the client's spare dials): close those first.
-		_ = l.Close()
-		s.connMu.Lock()
-		for c := range s.fresh {
-			_ = c.Close()
-		}
-		s.connMu.Unlock()
-		_ = srv.Shutdown(context.Background())
+	if hs != nil {
+		hs.Close()
 	} else if l != nil {
 		_ = l.Close()
 	}
 	s.hijacks.Wait()
 	if client != nil {
 		client.CloseIdleConnections()
-	}
-}
-
-// connState tracks the connections that have not sent a request yet.
-func (s *Server) connState(c net.Conn, cs http.ConnState) {
-	switch cs {
-	case http.StateNew:
-		s.connMu.Lock()
-		if s.fresh == nil {
-			s.fresh = make(map[net.Conn]bool)
-		}
-		s.fresh[c] = true
-		s.freshCount.Store(int64(len(s.fresh)))
-		s.connMu.Unlock()
-	case http.StateActive, http.StateClosed, http.StateHijacked:
-		if s.freshCount.Load() == 0 {
-			return // the common case on a busy keep-alive connection: no lock
-		}
-		s.connMu.Lock()
-		delete(s.fresh, c)
-		s.freshCount.Store(int64(len(s.fresh)))
-		s.connMu.Unlock()
 	}
 }
 
@@ -383,11 +265,9 @@ func (s *Server) Client() *http.Client {
 	if s.client == nil {
 		s.client = &http.Client{
 			Transport: &http.Transport{
-				DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-				MaxIdleConns:          256,
-				MaxIdleConnsPerHost:   256,
-				IdleConnTimeout:       90 * time.Second,
-				ResponseHeaderTimeout: time.Minute,
+				MaxIdleConns:        256,
+				MaxIdleConnsPerHost: 256,
+				IdleConnTimeout:     90 * time.Second,
 			},
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}
@@ -395,36 +275,16 @@ func (s *Server) Client() *http.Client {
 	return s.client
 }
 
-// Update runs f, which may change the configuration fields (User,
-// AutoApprove, Deny, Decide, Refresh, the lifetimes and LogLimit), and
-// makes the running server use them. Concurrent requests see either the
-// old or the new configuration. Changing URL, Listener, Clock or the
-// default app's fields has no effect once started.
+// Update runs f, which may change the configuration fields (Clock, User,
+// AutoApprove, Deny, Decide, Refresh and the lifetimes), under the lock
+// that requests read them with. Changing URL, Listener or the default
+// app's fields has no effect once started. f must not call the server's
+// methods.
 func (s *Server) Update(f func(s *Server)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	f(s)
-	if s.cfg.Load() != nil {
-		s.snapshot() // else Start, or the first use, takes the snapshot
-	}
 }
-
-// SetRefreshMode sets the refresh mode of a running server.
-func (s *Server) SetRefreshMode(m RefreshMode) { s.Update(func(s *Server) { s.Refresh = m }) }
-
-// conf returns the configuration snapshot, making one if Start has not.
-func (s *Server) conf() *config {
-	if c := s.cfg.Load(); c != nil {
-		return c
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.prepare()
-	return s.cfg.Load()
-}
-
-// now returns the server's time.
-func (s *Server) now() time.Time { return s.Clock.Now() }
 
 // String describes the server without secrets or tokens.
 func (s *Server) String() string {
@@ -436,48 +296,6 @@ func (s *Server) String() string {
 
 // GoString is String: %#v shows no secret or token either.
 func (s *Server) GoString() string { return s.String() }
-
-// Format implements fmt.Formatter so that every verb prints
-// [Server.String], never the client secret or the tokens held.
-func (s *Server) Format(f fmt.State, verb rune) {
-	if verb == 'q' {
-		fmt.Fprintf(f, "%q", s.String())
-		return
-	}
-	_, _ = io.WriteString(f, s.String())
-}
-
-// AddApp registers an app, checking its redirect URIs by Spotify's rules:
-// https, custom schemes, or http on the loopback IP literals 127.0.0.1 and
-// [::1]; never localhost, never a fragment. A loopback URI registered
-// without a port matches any port at /authorize. AddApp may be called
-// before or after Start. Errors match [ErrInvalidApp],
-// [ErrInsecureRedirectURI] or [ErrInvalidRedirectURI].
-func (s *Server) AddApp(a App) error {
-	s.init()
-	ap, err := newApp(a)
-	if err != nil {
-		return err
-	}
-	st := s.st
-	st.appsMu.Lock()
-	defer st.appsMu.Unlock()
-	old := *st.apps.Load()
-	if _, dup := old[a.ClientID]; dup {
-		return fmt.Errorf("%w: client ID %q already registered", ErrInvalidApp, a.ClientID)
-	}
-	apps := make(map[string]*app, len(old)+1)
-	for k, v := range old {
-		apps[k] = v
-	}
-	apps[a.ClientID] = ap
-	st.apps.Store(&apps)
-	return nil
-}
-
-func (s *Server) app(clientID string) *app {
-	return (*s.st.apps.Load())[clientID]
-}
 
 // serveHTTP routes requests.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
@@ -493,4 +311,54 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeText(w, http.StatusNotFound, "404 page not found")
 	}
+}
+
+// oauthError is a token endpoint error body (RFC 6749 §5.2).
+type oauthError struct {
+	Error       string `json:"error"`
+	Description string `json:"error_description,omitempty"`
+}
+
+// apiError is a Web API error body: {"error":{"status":...,"message":...}}.
+type apiError struct {
+	Error struct {
+		Status  int    `json:"status"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+func newAPIError(status int, msg string) apiError {
+	var e apiError
+	e.Error.Status, e.Error.Message = status, msg
+	return e
+}
+
+// writeJSON writes v as compact JSON. Like Spotify, and unlike
+// json.Marshal, it leaves <, > and & unescaped.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		panic("spotauthtest: " + err.Error()) // the fake's own types always encode
+	}
+	writeBody(w, status, "application/json", bytes.TrimSuffix(b.Bytes(), []byte("\n")))
+}
+
+// writeBody writes a complete response with the given content type.
+func writeBody(w http.ResponseWriter, status int, ctype string, body []byte) {
+	w.Header().Set("Content-Type", ctype)
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// writeText writes a text/plain page, as Spotify's /authorize does for
+// invalid requests.
+func writeText(w http.ResponseWriter, status int, text string) {
+	writeBody(w, status, "text/plain; charset=utf-8", []byte(text))
+}
+
+// writeAPIError writes a Web API error.
+func writeAPIError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, newAPIError(status, msg))
 }

@@ -48,15 +48,11 @@ func TestLifecycle(t *testing.T) {
 		_ = s.Client()
 		s.Close()
 	})
-	t.Run("URL and Endpoint", func(t *testing.T) {
+	t.Run("URL and Client", func(t *testing.T) {
 		s := spotauthtest.NewServer()
 		defer s.Close()
 		if !strings.HasPrefix(s.URL, "http://127.0.0.1:") || strings.HasSuffix(s.URL, "/") {
 			t.Errorf("URL = %q; want http://127.0.0.1:port without a trailing slash", s.URL)
-		}
-		ep := s.Endpoint()
-		if ep.AuthURL != s.URL+"/authorize" || ep.TokenURL != s.URL+"/api/token" {
-			t.Errorf("Endpoint() = %+v", ep)
 		}
 		if s.Client() != s.Client() {
 			t.Errorf("Client() returns a new client each call; want one")
@@ -118,7 +114,6 @@ func TestLifecycle(t *testing.T) {
 			s.Close()
 			s.Start()
 		}},
-		{"Endpoint before Start", func() { spotauthtest.NewUnstartedServer().Endpoint() }},
 		{"default app with a localhost redirect URI", func() {
 			s := spotauthtest.NewUnstartedServer()
 			defer s.Close()
@@ -207,49 +202,6 @@ func TestNoSecretsInFormat(t *testing.T) {
 	}
 }
 
-func TestClock(t *testing.T) {
-	t0 := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	c := spotauthtest.NewClock(t0)
-	if got := c.Now(); !got.Equal(t0) {
-		t.Errorf("NewClock(t0).Now() = %v; want %v", got, t0)
-	}
-	if got := c.Advance(time.Hour); !got.Equal(t0.Add(time.Hour)) || !c.Now().Equal(t0.Add(time.Hour)) {
-		t.Errorf("Advance(1h) = %v; want %v", got, t0.Add(time.Hour))
-	}
-	c.Set(t0)
-	if got := c.Now(); !got.Equal(t0) {
-		t.Errorf("after Set(t0), Now() = %v; want %v", got, t0)
-	}
-	var z spotauthtest.Clock
-	first := z.Now()
-	if time.Since(first) > time.Minute || first.IsZero() {
-		t.Errorf("zero Clock Now() = %v; want about now", first)
-	}
-	time.Sleep(2 * time.Millisecond)
-	if again := z.Now(); !again.Equal(first) {
-		t.Errorf("zero Clock moved by itself: %v then %v", first, again)
-	}
-	var nilClock *spotauthtest.Clock
-	if time.Since(nilClock.Now()) > time.Minute {
-		t.Errorf("nil Clock is not the system clock")
-	}
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for range 100 {
-				c.Advance(time.Second)
-				_ = c.Now()
-			}
-		}()
-	}
-	wg.Wait()
-	if got, want := c.Now(), t0.Add(400*time.Second); !got.Equal(want) {
-		t.Errorf("after 400 concurrent Advance(1s): %v; want %v", got, want)
-	}
-}
-
 // TestConcurrent mixes every endpoint from several goroutines; run with -race.
 func TestConcurrent(t *testing.T) {
 	s := start(t, func(s *spotauthtest.Server) { s.AutoApprove = true })
@@ -278,7 +230,7 @@ func TestConcurrent(t *testing.T) {
 					}
 					s.RevokeGrant(rt)
 				case 3:
-					s.SetRefreshMode(spotauthtest.RefreshMode(i % 2))
+					s.Update(func(s *spotauthtest.Server) { s.Refresh = spotauthtest.RefreshMode(i % 2) })
 					_ = s.Stats()
 					_ = s.TokenLog()
 					postToken(t, s, "", url.Values{"grant_type": {"password"}})

@@ -1,27 +1,10 @@
 package spotauthtest
 
 import (
-	"sync"
-	"sync/atomic"
+	"maps"
+	"net/http"
 	"time"
 )
-
-// Error codes counted by [Stats].Errors.
-var errorCodes = [...]string{"unsupported_grant_type", "invalid_client", "invalid_grant", "invalid_request", "other"}
-
-type counters struct {
-	token      atomic.Int64
-	grants     [numGrants]atomic.Int64
-	grantsOK   [numGrants]atomic.Int64
-	ok, failed atomic.Int64
-	faulted    atomic.Int64
-	errs       [len(errorCodes)]atomic.Int64
-	faults     [numFaultKinds]atomic.Int64
-	authorize  atomic.Int64
-	consents   atomic.Int64
-	me         atomic.Int64
-	meOK       atomic.Int64
-}
 
 // Stats counts what a [Server] has served, for assertions.
 //
@@ -58,64 +41,26 @@ type Stats struct {
 	MeRequests, MeSucceeded int
 }
 
+func newStats() Stats {
+	return Stats{Grants: map[string]int{}, GrantsSucceeded: map[string]int{}, Errors: map[string]int{}, Faults: map[FaultKind]int{}}
+}
+
 // Stats returns a snapshot of the counters.
 func (s *Server) Stats() Stats {
-	s.init()
-	c := &s.st.stats
-	out := Stats{
-		TokenRequests:     int(c.token.Load()),
-		Succeeded:         int(c.ok.Load()),
-		Failed:            int(c.failed.Load()),
-		Faulted:           int(c.faulted.Load()),
-		Grants:            map[string]int{},
-		GrantsSucceeded:   map[string]int{},
-		Errors:            map[string]int{},
-		Faults:            map[FaultKind]int{},
-		AuthorizeRequests: int(c.authorize.Load()),
-		Consents:          int(c.consents.Load()),
-		MeRequests:        int(c.me.Load()),
-		MeSucceeded:       int(c.meOK.Load()),
-	}
-	for i := range c.grants {
-		if v := c.grants[i].Load(); v != 0 {
-			out.Grants[grantNames[i]] = int(v)
-		}
-		if v := c.grantsOK[i].Load(); v != 0 {
-			out.GrantsSucceeded[grantNames[i]] = int(v)
-		}
-	}
-	out.Refreshes, out.RefreshesSucceeded = out.Grants[GrantRefreshToken], out.GrantsSucceeded[GrantRefreshToken]
-	for i := range c.errs {
-		if v := c.errs[i].Load(); v != 0 {
-			out.Errors[errorCodes[i]] = int(v)
-		}
-	}
-	for i := range c.faults {
-		if v := c.faults[i].Load(); v != 0 {
-			out.Faults[FaultKind(i)] = int(v)
-		}
-	}
-	return out
+	s.lock()
+	defer s.mu.Unlock()
+	st := s.stats
+	st.Grants, st.GrantsSucceeded = maps.Clone(st.Grants), maps.Clone(st.GrantsSucceeded)
+	st.Errors, st.Faults = maps.Clone(st.Errors), maps.Clone(st.Faults)
+	st.Refreshes, st.RefreshesSucceeded = st.Grants[GrantRefreshToken], st.GrantsSucceeded[GrantRefreshToken]
+	return st
 }
 
 // ResetStats zeroes the counters and empties the request log.
 func (s *Server) ResetStats() {
-	s.init()
-	c := &s.st.stats
-	for _, a := range []*atomic.Int64{&c.token, &c.ok, &c.failed, &c.faulted, &c.authorize, &c.consents, &c.me, &c.meOK} {
-		a.Store(0)
-	}
-	for i := range c.grants {
-		c.grants[i].Store(0)
-		c.grantsOK[i].Store(0)
-	}
-	for i := range c.errs {
-		c.errs[i].Store(0)
-	}
-	for i := range c.faults {
-		c.faults[i].Store(0)
-	}
-	s.st.log.reset()
+	s.lock()
+	defer s.mu.Unlock()
+	s.stats, s.log = newStats(), nil
 }
 
 // LogEntry is one token request in [Server.TokenLog]. It holds no secret
@@ -132,84 +77,41 @@ type LogEntry struct {
 	Faulted  bool
 }
 
-type requestLog struct {
-	mu      sync.Mutex
-	limit   int
-	buf     []LogEntry
-	next    int
-	wrapped bool
-}
+// logLimit is how many entries [Server.TokenLog] keeps.
+const logLimit = 10000
 
-func (l *requestLog) setLimit(n int) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if n != l.limit {
-		l.limit, l.buf, l.next, l.wrapped = n, nil, 0, false
-	}
-}
-
-func (l *requestLog) reset() {
-	l.mu.Lock()
-	l.buf, l.next, l.wrapped = nil, 0, false
-	l.mu.Unlock()
-}
-
-func (l *requestLog) add(e LogEntry) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.limit <= 0 {
-		return
-	}
-	if len(l.buf) < l.limit {
-		l.buf = append(l.buf, e)
-		return
-	}
-	l.buf[l.next] = e
-	l.next = (l.next + 1) % l.limit
-	l.wrapped = true
-}
-
-// TokenLog returns a copy of the newest token requests, oldest first (at
-// most [Server.LogLimit]).
+// TokenLog returns a copy of the newest token requests (at most 10,000),
+// oldest first.
 func (s *Server) TokenLog() []LogEntry {
-	s.init()
-	l := &s.st.log
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	out := make([]LogEntry, 0, len(l.buf))
-	if l.wrapped {
-		out = append(out, l.buf[l.next:]...)
-		out = append(out, l.buf[:l.next]...)
-	} else {
-		out = append(out, l.buf...)
-	}
-	return out
+	s.lock()
+	defer s.mu.Unlock()
+	return append([]LogEntry{}, s.log...)
 }
 
-// record counts a token request and logs it.
-func (s *Server) record(now time.Time, n int64, rawGrant string, res *tokenResult) {
-	c := &s.st.stats
-	c.grants[res.grantIdx].Add(1)
-	switch {
-	case res.faulted:
-		c.faulted.Add(1)
-		c.faults[res.fault].Add(1)
-	case res.status == 200:
-		c.ok.Add(1)
-		c.grantsOK[res.grantIdx].Add(1)
+// recordLocked counts a token request that was answered, or abandoned,
+// and logs it; s.mu held. TokenRequests was counted on arrival.
+func (s *Server) recordLocked(e LogEntry) {
+	st := &s.stats
+	grant := e.Grant
+	switch grant {
+	case GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials:
 	default:
-		c.failed.Add(1)
-		i := len(errorCodes) - 1
-		for j, code := range errorCodes {
-			if code == res.errCode {
-				i = j
-				break
-			}
-		}
-		c.errs[i].Add(1)
+		grant = "other"
 	}
-	s.st.log.add(LogEntry{
-		Time: now, N: n, Grant: grantName(res.grantIdx, rawGrant), ClientID: res.clientID,
-		Auth: res.auth, Status: res.status, Error: res.errCode, Fault: res.fault, Faulted: res.faulted,
-	})
+	st.Grants[grant]++
+	switch {
+	case e.Faulted:
+		st.Faulted++
+		st.Faults[e.Fault]++
+	case e.Status == http.StatusOK:
+		st.Succeeded++
+		st.GrantsSucceeded[grant]++
+	default:
+		st.Failed++
+		st.Errors[e.Error]++
+	}
+	s.log = append(s.log, e)
+	if len(s.log) > logLimit {
+		s.log = s.log[1:] // append copies the live entries when it grows
+	}
 }

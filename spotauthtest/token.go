@@ -4,16 +4,14 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"io"
-	"mime"
 	"net/http"
 	"net/url"
-	"strconv"
+	"slices"
 	"strings"
 	"time"
 )
 
-// maxBody bounds the token request body the fake reads.
+// maxBody bounds the form bodies the fake reads.
 const maxBody = 64 << 10
 
 // AuthStyle is how a token request authenticated its client, as recorded
@@ -37,566 +35,257 @@ const (
 	GrantClientCredentials = "client_credentials"
 )
 
-// Token error descriptions, exactly as the fake (and where known Spotify)
-// sends them.
-const (
-	descGrantMissing      = "grant_type parameter is missing"
-	descInvalidClient     = "Invalid client"
-	descInvalidSecret     = "Invalid client secret"
-	descInvalidCode       = "Invalid authorization code"
-	descCodeExpired       = "Authorization code expired"
-	descInvalidRedirect   = "Invalid redirect URI"
-	descVerifierRequired  = "code_verifier required"
-	descVerifierIncorrect = "code_verifier was incorrect"
-	descInvalidRefresh    = "Invalid refresh token"
-	descRefreshRevoked    = "Refresh token revoked"
-	descRefreshExpired    = "Refresh token expired"
-)
-
-// tokenForm holds the parameters the token endpoint reads; the first
-// occurrence of a parameter wins, others are ignored.
-type tokenForm struct {
-	grantType, code, redirectURI, clientID, clientSecret, codeVerifier, refreshToken string
-	hasGrant, hasRedirect, hasVerifier                                               bool
-}
-
-// parseTokenForm parses an application/x-www-form-urlencoded body. It
-// reports false for a body that is not well-formed (a bad %-escape).
-func parseTokenForm(body string) (f tokenForm, ok bool) {
-	for body != "" {
-		var pair string
-		pair, body, _ = strings.Cut(body, "&")
-		if pair == "" {
-			continue
-		}
-		k, v, _ := strings.Cut(pair, "=")
-		k, err := url.QueryUnescape(k)
-		if err != nil {
-			return tokenForm{}, false
-		}
-		var dst *string
-		switch k {
-		case "grant_type":
-			if f.hasGrant {
-				continue
-			}
-			f.hasGrant, dst = true, &f.grantType
-		case "code":
-			dst = &f.code
-		case "redirect_uri":
-			if f.hasRedirect {
-				continue
-			}
-			f.hasRedirect, dst = true, &f.redirectURI
-		case "client_id":
-			dst = &f.clientID
-		case "client_secret":
-			dst = &f.clientSecret
-		case "code_verifier":
-			if f.hasVerifier {
-				continue
-			}
-			f.hasVerifier, dst = true, &f.codeVerifier
-		case "refresh_token":
-			dst = &f.refreshToken
-		default:
-			if _, err := url.QueryUnescape(v); err != nil {
-				return tokenForm{}, false
-			}
-			continue
-		}
-		v, err = url.QueryUnescape(v)
-		if err != nil {
-			return tokenForm{}, false
-		}
-		if *dst == "" {
-			*dst = v
-		}
+// readTokenForm reads the form body of a POST with net/http's parser. A
+// body that is not a well-formed application/x-www-form-urlencoded form of
+// at most maxBody bytes (JSON, a bad %-escape, a raw semicolon) gives an
+// empty form, as if it had no parameters at all; so does a malformed query
+// string. The first occurrence of a parameter wins (url.Values.Get).
+func readTokenForm(w http.ResponseWriter, r *http.Request) url.Values {
+	if r.Method != http.MethodPost {
+		return nil
 	}
-	return f, true
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	if err := r.ParseForm(); err != nil {
+		return nil
+	}
+	return r.PostForm
 }
 
-// clientAuth is the parsed Authorization header of a token request.
+// clientAuth is the Authorization header of a token request.
 type clientAuth struct {
-	present, bad bool
+	present, bad bool // bad: present but not valid Basic credentials
 	id, secret   string
 }
 
-// basicCache remembers the last Basic header decoded: most requests of a
-// test or benchmark repeat the same one.
-type basicCache struct {
-	header string
-	auth   clientAuth
-}
-
-// parseBasic parses h, reusing the last result when the header repeats.
-func (s *Server) parseBasic(h []string) clientAuth {
-	if len(h) == 0 || h[0] == "" {
+// readClientAuth reads the header with [http.Request.BasicAuth]: the
+// credentials are not URL-decoded.
+func readClientAuth(r *http.Request) clientAuth {
+	if r.Header.Get("Authorization") == "" {
 		return clientAuth{}
 	}
-	if c := s.lastBasic.Load(); c != nil && c.header == h[0] {
-		return c.auth
-	}
-	a := parseBasic(h)
-	s.lastBasic.Store(&basicCache{header: h[0], auth: a})
-	return a
+	id, secret, ok := r.BasicAuth()
+	return clientAuth{present: true, bad: !ok, id: id, secret: secret}
 }
 
-func parseBasic(h []string) clientAuth {
-	if len(h) == 0 || h[0] == "" {
-		return clientAuth{}
-	}
-	v := h[0]
-	if len(v) < 6 || !strings.EqualFold(v[:6], "basic ") {
-		return clientAuth{present: true, bad: true}
-	}
-	dec, err := base64.StdEncoding.DecodeString(strings.TrimSpace(v[6:]))
-	if err != nil {
-		return clientAuth{present: true, bad: true}
-	}
-	id, secret, ok := strings.Cut(string(dec), ":")
-	if !ok {
-		return clientAuth{present: true, bad: true}
-	}
-	return clientAuth{present: true, id: id, secret: secret}
-}
-
-func isFormContentType(ct []string) bool {
-	if len(ct) == 0 {
-		return false
-	}
-	if ct[0] == "application/x-www-form-urlencoded" {
-		return true
-	}
-	mt, _, err := mime.ParseMediaType(ct[0])
-	return err == nil && mt == "application/x-www-form-urlencoded"
-}
-
-// tokenResult is the outcome of a token request.
-type tokenResult struct {
-	status    int
-	errCode   string
-	errDesc   string
-	grantIdx  int
-	clientID  string // a registered client's ID, or a sanitized copy
-	auth      AuthStyle
-	fault     FaultKind
-	faulted   bool
-	access    string
-	scope     *string // nil: no "scope" member
-	refresh   string  // empty: no "refresh_token" member
-	expiresIn int64
-}
-
-// serveToken handles POST /api/token: grant_type, then client
-// authentication, then the grant's own parameters (spec §2.1).
-func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
-	cfg := s.conf()
-	st := s.st
-	n := st.stats.token.Add(1)
-	now := s.now()
-
-	var f tokenForm
-	bp := getBuf()
-	defer putBuf(bp)
-	if r.Method == http.MethodPost && isFormContentType(r.Header["Content-Type"]) {
-		b, err := readBody(r.Body, (*bp)[:0])
-		*bp = b
-		if err == nil {
-			if ff, ok := parseTokenForm(string(b)); ok {
-				f = ff
-			}
-		}
-	}
-	a := s.parseBasic(r.Header["Authorization"])
-	res := tokenResult{grantIdx: grantIndex(f.grantType)}
-	res.auth = authStyle(&f, &a)
-	res.clientID = f.clientID
-	if a.present && !a.bad {
-		res.clientID = a.id
-	}
-	if ap := s.app(res.clientID); ap != nil {
-		res.clientID = ap.id
-	} else {
-		res.clientID = sanitizeForLog(res.clientID)
-	}
-
-	if st.faults.armed(true) {
-		req := TokenRequest{N: n, Grant: grantName(res.grantIdx, f.grantType), ClientID: res.clientID, Auth: res.auth}
-		if fault := st.faults.nextToken(req); fault != nil {
-			if s.serveFault(w, r, fault, false, func(status int) {
-				res.faulted, res.fault, res.status = true, fault.Kind, status
-				s.record(now, n, f.grantType, &res)
-			}) {
-				return
-			}
-			st.stats.faults[FaultNone].Add(1)
-		}
-	}
-
-	if r.Method != http.MethodPost {
-		w.Header()["Allow"] = []string{"POST"}
-		res.status, res.errCode, res.errDesc = http.StatusMethodNotAllowed, "invalid_request", "Only POST is supported"
-	} else {
-		s.grantToken(now, cfg, &f, &a, &res)
-	}
-	s.record(now, n, f.grantType, &res) // before the client can see the answer
-	s.writeTokenResult(w, &res)
-}
-
-// readBody appends body to b, up to maxBody bytes.
-func readBody(body io.Reader, b []byte) ([]byte, error) {
-	for {
-		if len(b) > maxBody {
-			return b, errTooLarge
-		}
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-		m, err := body.Read(b[len(b):min(cap(b), maxBody+1)])
-		b = b[:len(b)+m]
-		if err == io.EOF {
-			if len(b) > maxBody {
-				return b, errTooLarge
-			}
-			return b, nil
-		}
-		if err != nil {
-			return b, err
-		}
-	}
-}
-
-type bodyError string
-
-func (e bodyError) Error() string { return string(e) }
-
-const errTooLarge = bodyError("spotauthtest: request body too large")
-
-func authStyle(f *tokenForm, a *clientAuth) AuthStyle {
-	switch {
-	case a.present && a.bad:
+func authStyle(f url.Values, a clientAuth) AuthStyle {
+	switch id, secret := f.Get("client_id"), f.Get("client_secret"); {
+	case a.bad:
 		return AuthMalformed
-	case a.present && (f.clientID != "" || f.clientSecret != ""):
+	case a.present && (id != "" || secret != ""):
 		return AuthBoth
 	case a.present:
 		return AuthBasic
-	case f.clientSecret != "":
+	case secret != "":
 		return AuthBody
-	case f.clientID != "":
+	case id != "":
 		return AuthPublic
 	}
 	return AuthNone
 }
 
-// Grant indexes for counters.
-const (
-	grantAC = iota
-	grantRT
-	grantCC
-	grantOther
-	numGrants
-)
+// errInvalidClient answers an unknown client, or one that did not
+// authenticate where it must. Spotify answers 400 here, never 401.
+var errInvalidClient = &oauthError{"invalid_client", "Invalid client"}
 
-var grantNames = [numGrants]string{GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials, "other"}
-
-func grantIndex(g string) int {
-	switch g {
-	case GrantAuthorizationCode:
-		return grantAC
-	case GrantRefreshToken:
-		return grantRT
-	case GrantClientCredentials:
-		return grantCC
+// logSafe returns s as the log and fault rules may keep it: one of known,
+// or a copy cut to 64 bytes, so that no entry pins a request's body.
+func logSafe(s string, known ...string) string {
+	if i := slices.Index(known, s); i >= 0 {
+		return known[i]
 	}
-	return grantOther
+	return strings.Clone(s[:min(len(s), 64)])
 }
 
-// grantName returns a constant for the known grants and a short, cloned
-// copy of anything else, so that logs do not pin request bodies.
-func grantName(idx int, raw string) string {
-	if idx != grantOther {
-		return grantNames[idx]
+// tokenResponse is the body of a successful token request (spec §2.4).
+type tokenResponse struct {
+	AccessToken  string  `json:"access_token"`
+	TokenType    string  `json:"token_type"`
+	Scope        *string `json:"scope,omitempty"` // nil: no scope member
+	ExpiresIn    int64   `json:"expires_in"`
+	RefreshToken string  `json:"refresh_token,omitempty"`
+}
+
+// serveToken handles POST /api/token: an injected fault, or grant_type,
+// then client authentication, then the grant's own parameters (spec §2.1).
+func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
+	f := readTokenForm(w, r)
+	a := readClientAuth(r)
+	clientID := f.Get("client_id")
+	if a.present && !a.bad {
+		clientID = a.id
 	}
-	return sanitizeForLog(raw)
-}
 
-// sanitizeForLog returns a copy of s cut to 64 bytes.
-func sanitizeForLog(s string) string {
-	if len(s) > 64 {
-		s = s[:64]
+	s.lockApps()
+	now := s.Clock.Now()
+	s.stats.TokenRequests++
+	e := LogEntry{Time: now, N: int64(s.stats.TokenRequests), Auth: authStyle(f, a),
+		Grant: logSafe(f.Get("grant_type"), GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials)}
+	if ap := s.apps[clientID]; ap != nil {
+		e.ClientID = ap.id
+	} else {
+		e.ClientID = logSafe(clientID)
 	}
-	return strings.Clone(s)
+	fault, rule := s.faults.nextToken(e.Grant)
+	s.mu.Unlock()
+
+	if fault == nil && rule != nil {
+		fault = rule(TokenRequest{N: e.N, Grant: e.Grant, ClientID: e.ClientID, Auth: e.Auth})
+	}
+	if fault != nil && s.serveFault(w, r, fault, false, func(status int) {
+		e.Status, e.Fault, e.Faulted = status, fault.Kind, true
+		s.mu.Lock()
+		s.recordLocked(e)
+		s.mu.Unlock()
+	}) {
+		return
+	}
+
+	var resp *tokenResponse
+	var fail *oauthError
+	e.Status = http.StatusBadRequest
+	s.mu.Lock()
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		e.Status, fail = http.StatusMethodNotAllowed, &oauthError{"invalid_request", "Only POST is supported"}
+	} else if resp, fail = s.grantLocked(now, f, a); fail == nil {
+		e.Status = http.StatusOK
+	}
+	if fail != nil {
+		e.Error = fail.Error
+	}
+	s.recordLocked(e) // before the client can see the answer
+	s.mu.Unlock()
+	if fail != nil {
+		writeJSON(w, e.Status, fail)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, resp)
 }
 
-func (res *tokenResult) fail(status int, code, desc string) {
-	res.status, res.errCode, res.errDesc = status, code, desc
-}
-
-// grantToken runs the checks in Spotify's order and fills res.
-func (s *Server) grantToken(now time.Time, cfg *config, f *tokenForm, a *clientAuth, res *tokenResult) {
+// grantLocked runs the checks in Spotify's order and issues the tokens;
+// s.mu held.
+func (s *Server) grantLocked(now time.Time, f url.Values, a clientAuth) (*tokenResponse, *oauthError) {
 	// 1. grant_type.
-	if f.grantType == "" {
-		res.fail(400, "unsupported_grant_type", descGrantMissing)
-		return
-	}
-	if res.grantIdx == grantOther {
-		res.fail(400, "unsupported_grant_type", "grant_type "+f.grantType+" is not supported")
-		return
+	grantType := f.Get("grant_type")
+	switch grantType {
+	case GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials:
+	case "":
+		return nil, &oauthError{"unsupported_grant_type", "grant_type parameter is missing"}
+	default:
+		return nil, &oauthError{"unsupported_grant_type", "grant_type " + grantType + " is not supported"}
 	}
 
-	// 2. Client authentication: what can be checked without the grant.
-	if a.bad {
-		res.fail(400, "invalid_client", descInvalidClient)
-		return
-	}
-	id, secret := f.clientID, f.clientSecret
+	// 2. Client authentication, as far as it can be checked without the grant.
+	id, secret := f.Get("client_id"), f.Get("client_secret")
 	if a.present {
-		if (f.clientID != "" && f.clientID != a.id) || (f.clientSecret != "" && f.clientSecret != a.secret) {
-			res.fail(400, "invalid_client", descInvalidClient)
-			return
+		if a.bad || id != "" && id != a.id || secret != "" && secret != a.secret {
+			return nil, errInvalidClient
 		}
 		id, secret = a.id, a.secret
 	}
-	ap := s.app(id)
+	ap := s.apps[id]
 	if ap == nil {
-		res.fail(400, "invalid_client", descInvalidClient)
-		return
+		return nil, errInvalidClient
 	}
-	authed := false
-	if secret != "" {
-		if ap.secret == "" || subtle.ConstantTimeCompare([]byte(secret), []byte(ap.secret)) != 1 {
-			res.fail(400, "invalid_client", descInvalidSecret)
-			return
-		}
-		authed = true
+	authed := secret != ""
+	if authed && (ap.secret == "" || subtle.ConstantTimeCompare([]byte(secret), []byte(ap.secret)) != 1) {
+		return nil, &oauthError{"invalid_client", "Invalid client secret"}
 	}
 
 	// 3. The grant's own parameters.
-	switch res.grantIdx {
-	case grantCC:
+	var g *grant
+	var refresh string
+	var fail *oauthError
+	switch grantType {
+	case GrantClientCredentials:
 		if !authed {
-			res.fail(400, "invalid_client", descInvalidClient)
-			return
+			fail = errInvalidClient
 		}
-		res.access = s.issueAccess(now, cfg, ap.id, nil)
-	case grantAC:
-		s.exchangeCode(now, cfg, ap, authed, f, res)
-		if res.status != 0 {
-			return
+	case GrantAuthorizationCode:
+		if g, fail = s.exchangeCodeLocked(now, ap, authed, f); g != nil {
+			refresh = g.current
 		}
-	case grantRT:
-		s.refreshGrant(now, cfg, ap, authed, f, res)
-		if res.status != 0 {
-			return
-		}
+	case GrantRefreshToken:
+		g, refresh, fail = s.refreshLocked(now, ap, authed, f)
 	}
-	res.status = http.StatusOK
-	res.expiresIn = cfg.expiresIn
+	if fail != nil {
+		return nil, fail
+	}
+	resp := &tokenResponse{
+		AccessToken:  s.issueAccessLocked(now, g),
+		TokenType:    "Bearer",
+		ExpiresIn:    int64((s.accessLifetime() + time.Second - 1) / time.Second),
+		RefreshToken: refresh,
+	}
+	if g != nil {
+		resp.Scope = &g.scope
+	}
+	return resp, nil
 }
 
-func (s *Server) exchangeCode(now time.Time, cfg *config, ap *app, authed bool, f *tokenForm, res *tokenResult) {
-	st := s.st
-	ce, ok := st.codes.get(f.code)
-	if !ok || ce.clientID != ap.id {
-		res.fail(400, "invalid_grant", descInvalidCode)
-		return
+// exchangeCodeLocked redeems an authorization code for a new grant. Only a
+// successful exchange consumes the code.
+func (s *Server) exchangeCodeLocked(now time.Time, ap *app, authed bool, f url.Values) (*grant, *oauthError) {
+	code, verifier := f.Get("code"), f.Get("code_verifier")
+	c, ok := s.codes.m[code]
+	pkce := ok && c.challenge != ""
+	switch {
+	case !ok || c.clientID != ap.id:
+		return nil, &oauthError{"invalid_grant", "Invalid authorization code"}
+	case !now.Before(c.expires):
+		return nil, &oauthError{"invalid_grant", "Authorization code expired"}
+	case f.Get("redirect_uri") != c.redirectURI:
+		return nil, &oauthError{"invalid_grant", "Invalid redirect URI"}
+	case pkce && verifier == "":
+		return nil, &oauthError{"invalid_request", "code_verifier required"}
+	case pkce && (!validVerifier(verifier) || subtle.ConstantTimeCompare([]byte(s256(verifier)), []byte(c.challenge)) != 1):
+		return nil, &oauthError{"invalid_grant", "code_verifier was incorrect"}
+	case !pkce && !authed:
+		return nil, errInvalidClient
 	}
-	if !now.Before(ce.expires) {
-		res.fail(400, "invalid_grant", descCodeExpired)
-		return
-	}
-	if f.redirectURI != ce.redirectURI {
-		res.fail(400, "invalid_grant", descInvalidRedirect)
-		return
-	}
-	if ce.challenge != "" {
-		if f.codeVerifier == "" {
-			res.fail(400, "invalid_request", descVerifierRequired)
-			return
-		}
-		if !validVerifier(f.codeVerifier) || subtle.ConstantTimeCompare([]byte(s256(f.codeVerifier)), []byte(ce.challenge)) != 1 {
-			res.fail(400, "invalid_grant", descVerifierIncorrect)
-			return
-		}
-	} else if !authed {
-		res.fail(400, "invalid_client", descInvalidClient)
-		return
-	}
-	// Single use: only one exchange can take the code.
-	if _, ok := st.codes.take(f.code); !ok {
-		res.fail(400, "invalid_grant", descInvalidCode)
-		return
-	}
-	g := s.newGrant(now, ap.id, ce.user, ce.scopes, ce.challenge != "")
-	res.scope = &g.scope
-	res.refresh = g.current
-	res.access = s.issueAccess(now, cfg, ap.id, g)
+	s.codes.take(code)
+	return s.newGrantLocked(now, ap.id, c.user, c.scopes, pkce), nil
 }
 
-func (s *Server) refreshGrant(now time.Time, cfg *config, ap *app, authed bool, f *tokenForm, res *tokenResult) {
-	st := s.st
-	g, ok := st.refresh.get(f.refreshToken)
-	if !ok || g.clientID != ap.id {
-		res.fail(400, "invalid_grant", descInvalidRefresh)
-		return
+// refreshLocked checks a refresh token and, in rotate mode, replaces it:
+// rotated is then the new one.
+func (s *Server) refreshLocked(now time.Time, ap *app, authed bool, f url.Values) (g *grant, rotated string, fail *oauthError) {
+	rt := f.Get("refresh_token")
+	g, ok := s.grants.m[rt]
+	switch {
+	case !ok || g.clientID != ap.id:
+		return nil, "", &oauthError{"invalid_grant", "Invalid refresh token"}
+	case !g.pkce && !authed:
+		return nil, "", errInvalidClient
+	case g.revoked || g.current != rt:
+		return nil, "", &oauthError{"invalid_grant", "Refresh token revoked"}
+	case s.refreshExpired(g, now):
+		return nil, "", &oauthError{"invalid_grant", "Refresh token expired"}
 	}
-	if !g.pkce && !authed {
-		res.fail(400, "invalid_client", descInvalidClient)
-		return
+	if s.Refresh == RefreshRotate {
+		g.current = newToken(prefixRefresh)
+		s.putGrantLocked(now, g.current, g)
+		rotated = g.current
 	}
-	if g.revoked.Load() {
-		res.fail(400, "invalid_grant", descRefreshRevoked)
-		return
-	}
-	g.mu.Lock()
-	if g.current != f.refreshToken {
-		g.mu.Unlock()
-		res.fail(400, "invalid_grant", descRefreshRevoked)
-		return
-	}
-	if s.refreshExpired(now, cfg, g) {
-		g.mu.Unlock()
-		res.fail(400, "invalid_grant", descRefreshExpired)
-		return
-	}
-	if cfg.refresh == RefreshRotate {
-		rt := newToken(prefixRefresh)
-		g.current = rt
-		st.refresh.put(rt, g, s.deadGrant(now, cfg))
-		res.refresh = rt
-	}
-	g.mu.Unlock()
-	res.scope = &g.scope
-	res.access = s.issueAccess(now, cfg, ap.id, g)
-}
-
-// refreshExpired reports whether g's refresh token is past its lifetime,
-// counted from the authorization, or was expired by ExpireRefreshTokens.
-func (s *Server) refreshExpired(now time.Time, cfg *config, g *grant) bool {
-	if g.epoch < s.st.refreshEpoch.Load() {
-		return true
-	}
-	var deadline time.Time
-	if cfg.defaultRefreshLifetime {
-		deadline = g.authorizedAt.AddDate(0, 6, 0)
-	} else {
-		deadline = g.authorizedAt.Add(cfg.refreshLife)
-	}
-	return !now.Before(deadline)
-}
-
-// deadGrant reports grants that a long-running server may forget: a month
-// past their refresh-token lifetime. Until then their refresh tokens are
-// answered with "Refresh token expired" or "revoked", not "Invalid".
-func (s *Server) deadGrant(now time.Time, cfg *config) func(*grant) bool {
-	return func(g *grant) bool {
-		return s.refreshExpired(now.Add(-30*24*time.Hour), cfg, g) && g.epoch >= s.st.refreshEpoch.Load()
-	}
+	return g, rotated, nil
 }
 
 // validVerifier applies RFC 7636 §4.1: 43 to 128 characters from
 // A-Z a-z 0-9 - . _ ~.
 func validVerifier(v string) bool {
-	if len(v) < 43 || len(v) > 128 {
-		return false
-	}
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~') {
-			return false
-		}
-	}
-	return true
+	return len(v) >= 43 && len(v) <= 128 && strings.Trim(v, base64URL+".~") == ""
 }
 
 // validChallenge: 43 characters of base64url (an S256 digest, no padding).
 func validChallenge(c string) bool {
-	if len(c) != 43 {
-		return false
-	}
-	for i := 0; i < len(c); i++ {
-		ch := c[i]
-		if !(ch >= 'A' && ch <= 'Z' || ch >= 'a' && ch <= 'z' || ch >= '0' && ch <= '9' || ch == '-' || ch == '_') {
-			return false
-		}
-	}
-	return true
+	return len(c) == 43 && strings.Trim(c, base64URL) == ""
 }
+
+const base64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 // s256 is the server's own BASE64URL-NOPAD(SHA256(verifier)).
 func s256(verifier string) string {
 	sum := sha256.Sum256([]byte(verifier))
 	return base64.RawURLEncoding.EncodeToString(sum[:])
-}
-
-// writeTokenResult writes a success or an error body.
-func (s *Server) writeTokenResult(w http.ResponseWriter, res *tokenResult) {
-	bp := getBuf()
-	b := (*bp)[:0]
-	h := w.Header()
-	if res.status == http.StatusOK {
-		h["Cache-Control"] = hdrNoStore
-		b = append(b, `{"access_token":"`...)
-		b = append(b, res.access...)
-		b = append(b, `","token_type":"Bearer"`...)
-		if res.scope != nil {
-			b = append(b, `,"scope":`...)
-			b = appendJSONString(b, *res.scope)
-		}
-		b = append(b, `,"expires_in":`...)
-		b = strconv.AppendInt(b, res.expiresIn, 10)
-		if res.refresh != "" {
-			b = append(b, `,"refresh_token":"`...)
-			b = append(b, res.refresh...)
-			b = append(b, '"')
-		}
-		b = append(b, '}')
-	} else {
-		b = appendOAuthError(b, res.errCode, res.errDesc)
-	}
-	writeBody(w, res.status, hdrJSON, b)
-	*bp = b
-	putBuf(bp)
-}
-
-// issueAccess mints an access token for clientID, of grant g (nil for
-// client credentials).
-func (s *Server) issueAccess(now time.Time, cfg *config, clientID string, g *grant) string {
-	st := s.st
-	tok := newToken(prefixAccess)
-	epoch := st.accessEpoch.Load()
-	st.access.put(tok, &accessEntry{clientID: clientID, grant: g, expires: now.Add(cfg.accessLife), epoch: epoch},
-		func(e *accessEntry) bool {
-			return !now.Before(e.expires) || e.epoch < epoch || (e.grant != nil && e.grant.revoked.Load())
-		})
-	return tok
-}
-
-// newGrant records a user's authorization of an app and mints its refresh
-// token.
-func (s *Server) newGrant(now time.Time, clientID string, user User, scopes []string, pkce bool) *grant {
-	st := s.st
-	g := &grant{
-		clientID:     clientID,
-		user:         user,
-		scope:        strings.Join(scopes, " "),
-		pkce:         pkce,
-		authorizedAt: now,
-		epoch:        st.refreshEpoch.Load(),
-		current:      newToken(prefixRefresh),
-	}
-	for _, sc := range scopes {
-		switch sc {
-		case "user-read-email":
-			g.email = true
-		case "user-read-private":
-			g.private = true
-		}
-	}
-	st.refresh.put(g.current, g, s.deadGrant(now, s.conf()))
-	st.grantsMu.Lock()
-	st.grants = append(st.grants, g)
-	st.grantsMu.Unlock()
-	return g
 }

@@ -67,6 +67,8 @@ func TestTokenErrors(t *testing.T) {
 		{"JSON body", good, "application/json", `{"grant_type":"client_credentials"}`, errGrantMissing},
 		{"no content type", good, "-", "grant_type=client_credentials", errGrantMissing},
 		{"bad escape", good, "", "grant_type=client_credentials&x=%zz", errGrantMissing},
+		{"raw semicolon", good, "", "grant_type=client_credentials;x=1", errGrantMissing},
+		{"multipart body", good, "multipart/form-data; boundary=x", "--x\r\nContent-Disposition: form-data; name=\"grant_type\"\r\n\r\nclient_credentials\r\n--x--\r\n", errGrantMissing},
 		{"unsupported grant", good, "", "grant_type=password", `{"error":"unsupported_grant_type","error_description":"grant_type password is not supported"}`},
 		{"implicit", good, "", "grant_type=implicit", `{"error":"unsupported_grant_type","error_description":"grant_type implicit is not supported"}`},
 		{"grant value escaped in JSON", good, "", "grant_type=%22a%5Cb%22", `{"error":"unsupported_grant_type","error_description":"grant_type \"a\\b\" is not supported"}`},
@@ -82,6 +84,7 @@ func TestTokenErrors(t *testing.T) {
 		{"basic and body disagree on id", good, "", "grant_type=client_credentials&client_id=other", errInvalidClient},
 		{"basic and body disagree on secret", good, "", "grant_type=client_credentials&client_secret=x", errInvalidClient},
 		{"malformed basic", "Basic !!!", "", "grant_type=client_credentials", errInvalidClient},
+		{"basic with two spaces", "Basic  " + strings.TrimPrefix(good, "Basic "), "", "grant_type=client_credentials", errInvalidClient},
 		{"basic without colon", "Basic " + "c3BvdA==", "", "grant_type=client_credentials", errInvalidClient},
 		{"bearer on token endpoint", "Bearer abc", "", "grant_type=client_credentials", errInvalidClient},
 		{"client checked before code", basicAuth(cid, "wrong"), "", acForm("nope").Encode(), errInvalidSecret},
@@ -89,6 +92,7 @@ func TestTokenErrors(t *testing.T) {
 		{"code unknown", good, "", acForm("AQnope").Encode(), errInvalidCode},
 		{"refresh missing", good, "", "grant_type=refresh_token", errRefreshBad},
 		{"refresh unknown", good, "", "grant_type=refresh_token&refresh_token=AQnope", errRefreshBad},
+		{"first refresh_token wins, even empty", good, "", "grant_type=refresh_token&refresh_token=&refresh_token=" + rt, errRefreshBad},
 		{"refresh of another client", basicAuth("other", "other-secret"), "", "grant_type=refresh_token&refresh_token=" + rt, errRefreshBad},
 		{"refresh without secret, non-PKCE grant", "", "", "grant_type=refresh_token&client_id=" + cid + "&refresh_token=" + rt, errInvalidClient},
 		{"refresh revoked", good, "", "grant_type=refresh_token&refresh_token=" + revokedRT, errRevoked},
@@ -144,8 +148,8 @@ func TestTokenErrors(t *testing.T) {
 		}
 	})
 	t.Run("rotated away", func(t *testing.T) {
-		s.SetRefreshMode(spotauthtest.RefreshRotate)
-		defer s.SetRefreshMode(spotauthtest.RefreshStable)
+		s.Update(func(s *spotauthtest.Server) { s.Refresh = spotauthtest.RefreshRotate })
+		defer s.Update(func(s *spotauthtest.Server) { s.Refresh = spotauthtest.RefreshStable })
 		_, old := s.IssueUserToken(cid, nil, false)
 		if r := refresh(t, s, old); r.status != 200 {
 			t.Fatalf("first refresh = %d %s", r.status, r.body)
@@ -167,6 +171,7 @@ func TestClientAuthStyles(t *testing.T) {
 		{"body", "", "grant_type=client_credentials&client_id=" + cid + "&client_secret=" + secret, spotauthtest.AuthBody},
 		{"both agreeing", basicAuth(cid, secret), "grant_type=client_credentials&client_id=" + cid + "&client_secret=" + secret, spotauthtest.AuthBoth},
 		{"basic plus client_id", basicAuth(cid, secret), "grant_type=client_credentials&client_id=" + cid, spotauthtest.AuthBoth},
+		{"first grant_type wins", basicAuth(cid, secret), "grant_type=client_credentials&grant_type=password", spotauthtest.AuthBasic},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -539,6 +544,13 @@ func TestTokenMethodAndPaths(t *testing.T) {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if r := do(t, s, req); r.body != errGrantMissing {
 		t.Errorf("grant_type in the query only = %s; want %s", r.body, errGrantMissing)
+	}
+	// A malformed query makes the request malformed, whatever its body.
+	req, _ = http.NewRequest(http.MethodPost, s.URL+"/api/token?x=%zz", strings.NewReader("grant_type=client_credentials"))
+	req.Header.Set("Authorization", basicAuth(cid, secret))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if r := do(t, s, req); r.body != errGrantMissing {
+		t.Errorf("POST /api/token?x=%%zz = %s; want %s", r.body, errGrantMissing)
 	}
 }
 

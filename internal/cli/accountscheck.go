@@ -68,14 +68,11 @@ func checkAccounts(ctx context.Context, client *http.Client, s *settings) findin
 	case resp.StatusCode < 400:
 		return finding{level: levelOK, what: fmt.Sprintf("Accounts service %s knows client ID and redirect URI", s.AccountsURL)}
 	case strings.Contains(text, "Invalid client") && !strings.Contains(text, "redirect"):
-		return finding{levelFail, fmt.Sprintf("Accounts service %s does not know client ID %s", s.AccountsURL, s.ClientID),
-			"Copy the client ID from your app's page at https://developer.spotify.com/dashboard.", spotauth.ErrInvalidClient}
+		return unknownClient(s)
 	case strings.Contains(text, "Invalid redirect URI"):
-		return finding{levelFail, fmt.Sprintf("redirect URI %s is not registered for the app", s.RedirectURI),
-			"Add exactly " + s.RedirectURI + " to the app's Redirect URIs at https://developer.spotify.com/dashboard (no port: any port works).", spotauth.ErrInvalidRedirectURI}
+		return unregisteredRedirect(s)
 	case strings.Contains(text, "Insecure redirect URI"):
-		return finding{levelFail, fmt.Sprintf("Accounts service calls redirect URI %s insecure", s.RedirectURI),
-			"Use http://127.0.0.1/callback: loopback IP literals may use http, localhost may not.", spotauth.ErrInvalidRedirectURI}
+		return insecureRedirect(s)
 	default:
 		return finding{level: levelWarn, what: fmt.Sprintf("Accounts service %s answered %d to the authorization check", s.AccountsURL, resp.StatusCode),
 			fix: "Check --accounts-url / " + envAccountsURL + "; it should be https://accounts.spotify.com or a spotauth accounts-server."}
@@ -97,6 +94,24 @@ func reachable(ctx context.Context, client *http.Client, s *settings) finding {
 	}
 	resp.Body.Close()
 	return finding{level: levelOK, what: fmt.Sprintf("Accounts service %s reachable", s.AccountsURL)}
+}
+
+// The findings of an Accounts service's refusal, shared with login, whose
+// check before the browser opens finds the same problems.
+
+func unknownClient(s *settings) finding {
+	return finding{levelFail, fmt.Sprintf("Accounts service %s does not know client ID %s", s.AccountsURL, s.ClientID),
+		"Copy the client ID from your app's page at https://developer.spotify.com/dashboard.", spotauth.ErrInvalidClient}
+}
+
+func unregisteredRedirect(s *settings) finding {
+	return finding{levelFail, fmt.Sprintf("redirect URI %s is not registered for the app", s.RedirectURI),
+		"Add exactly " + s.RedirectURI + " to the app's Redirect URIs at https://developer.spotify.com/dashboard (no port: any port works).", spotauth.ErrInvalidRedirectURI}
+}
+
+func insecureRedirect(s *settings) finding {
+	return finding{levelFail, fmt.Sprintf("Accounts service calls redirect URI %s insecure", s.RedirectURI),
+		"Use http://127.0.0.1/callback: loopback IP literals may use http, localhost may not.", spotauth.ErrInvalidRedirectURI}
 }
 
 func badAccountsURL(s *settings, err error) finding {

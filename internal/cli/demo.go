@@ -2,18 +2,17 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"strconv"
+	"net/url"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/spotauth/spotauth"
 	"github.com/spotauth/spotauth/internal/redact"
+	"github.com/spotauth/spotauth/login"
 	"github.com/spotauth/spotauth/spotauthtest"
 )
 
@@ -73,73 +72,44 @@ func runDemo(ctx context.Context, opts *demoOptions) (err error) {
 	defer srv.Close()
 	step("started a fake Accounts service and Web API at %s (app %s)", srv.URL, srv.ClientID)
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return fail("listen on 127.0.0.1", err)
-	}
-	redirect := "http://127.0.0.1:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port) + "/callback"
-	results := make(chan redirectResult)
-	done := make(chan struct{})
-	stop := serveCallback(ln, &callbackServer{path: "/callback", results: results, done: done})
-	defer stop()
-	defer close(done)
-	step("listening for the redirect on %s", redirect)
-
 	cfg := &spotauth.Config{
 		ClientID:    srv.ClientID,
-		RedirectURL: redirect,
+		RedirectURL: "http://127.0.0.1/callback",
 		AccountsURL: srv.URL,
 		HTTPClient:  srv.Client(),
 	}
+	// The "browser": its user approves at once, and it follows the
+	// redirect to the loopback listener of login.Run.
+	browser := func(authURL string) error {
+		step("PKCE authorization URL (public client, no secret):\n           %s", authURL)
+		if u, err := url.Parse(authURL); err == nil {
+			step("listening for the redirect on %s", u.Query().Get("redirect_uri"))
+		}
+		c := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableKeepAlives: true},
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := c.Get(authURL)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		loc := resp.Header.Get("Location")
+		code, err := spotauth.ParseCode(loc)
+		if err != nil {
+			return err
+		}
+		step("consent auto-approved; the redirect brings code %s and the state", shown(code))
+		if resp, err = c.Get(loc); err != nil {
+			return err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		return resp.Body.Close()
+	}
 	scopes := spotauth.NewScopes(spotauth.ScopeUserReadPrivate, spotauth.ScopeUserReadEmail)
-	ua, err := cfg.NewUserAuth(true, spotauth.ScopesOption(scopes))
+	tok, err := login.Run(ctx, cfg, &login.Options{Scopes: scopes, Browser: browser, Out: io.Discard, Timeout: 30 * time.Second})
 	if err != nil {
-		return fail("authorization URL", err)
+		return fail("login", err)
 	}
-	authURL := ua.URL
-	step("PKCE authorization URL (public client, no secret; verifier %s):\n           %s", shown(ua.Verifier), authURL)
-
-	// The "browser": follows /authorize's redirect to the loopback listener.
-	browserDone := make(chan error, 1)
-	go func() {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, authURL, nil)
-		if err == nil {
-			var resp *http.Response
-			browser := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-			if resp, err = browser.Do(req); err == nil {
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-			}
-		}
-		browserDone <- err
-	}()
-	var res redirectResult
-	select {
-	case res = <-results:
-	case err := <-browserDone:
-		if err == nil {
-			err = errors.New("the browser finished without reaching the redirect URI")
-		}
-		return fail("consent", err)
-	case <-time.After(30 * time.Second):
-		return fail("consent", errors.New("no redirect within 30s"))
-	case <-ctx.Done():
-		return fail("consent", ctx.Err())
-	}
-	code, err := spotauth.ParseCode(res.raw)
-	if err != nil {
-		res.reply <- err
-		return fail("redirect", err)
-	}
-	step("consent auto-approved; the redirect brought code %s and the state", shown(code))
-
-	tok, err := ua.Exchange(ctx, res.raw)
-	res.reply <- err
-	if err != nil {
-		return fail("code exchange", err)
-	}
-	<-browserDone
-	step("checked the state and exchanged the code with the verifier: access token %s, refresh token %s, scopes %q, expires in %v",
+	step("login.Run checked the state and exchanged the code with the verifier: access token %s, refresh token %s, scopes %q, expires in %v",
 		shown(tok.AccessToken), shown(tok.RefreshToken), tok.Scope.String(), time.Until(tok.Expiry).Round(time.Second))
 
 	acct, err := fetchMe(ctx, srv.Client(), srv.URL, tok.AccessToken)

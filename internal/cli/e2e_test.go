@@ -291,17 +291,25 @@ func TestE2EPaste(t *testing.T) {
 			}
 			go func() {
 				sc := bufio.NewScanner(stderrR)
+				var authURL string
 				for sc.Scan() {
 					line := strings.TrimSpace(sc.Text())
 					if strings.HasPrefix(line, srv.URL+"/authorize?") {
-						loc, err := srv.Authorize(line, true)
-						if err != nil {
-							stdinW.CloseWithError(err)
-							return
-						}
-						fmt.Fprintf(stdinW, "%s\n", loc)
-						stdinW.Close() // pasted; exec's stdin copy may end
+						authURL = line
 					}
+					// The user pastes once they have the URL and, when
+					// the browser fails, have read that it did.
+					if authURL == "" || (tt.name == "browser fails" && !strings.HasPrefix(line, "Could not open a browser")) {
+						continue
+					}
+					loc, err := srv.Authorize(authURL, true)
+					if err != nil {
+						stdinW.CloseWithError(err)
+						return
+					}
+					fmt.Fprintf(stdinW, "%s\n", loc)
+					stdinW.Close() // pasted; exec's stdin copy may end
+					authURL = ""
 				}
 			}()
 			err := cmd.Wait()

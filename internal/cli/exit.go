@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/spotauth/spotauth"
+	"github.com/spotauth/spotauth/login"
 )
 
 // Exit codes of spotauth. Commands return errors; [classify] alone turns
@@ -109,7 +110,10 @@ func withHint(err error, format string, args ...any) error {
 // tried in this order (the first that matches wins):
 //
 //	2 usage    *usageError, spotauth.ErrUnknownScope
-//	1 error    context.Canceled (an interrupt), spotauth.ErrLeaseBusy
+//	4 denied   a login that ended without its redirect (*login.WaitError)
+//	           after a redirect with another login's state came
+//	1 error    any other *login.WaitError (a login timeout or interrupt),
+//	           context.Canceled (an interrupt), spotauth.ErrLeaseBusy
 //	           (another process holds the store's lock), a listener that
 //	           cannot be opened (*net.OpError "listen")
 //	3 auth     spotauth.ErrTokenNotFound, ErrReauthorize, ErrNoRefreshToken,
@@ -121,11 +125,12 @@ func withHint(err error, format string, args ...any) error {
 //	4 denied   *spotauth.AuthorizeError, ErrAccessDenied, ErrStateMismatch,
 //	           ErrMalformedRedirect, ErrRepeatedParameter, ErrMissingCode
 //	6 config   *configError, spotauth.ErrInvalidClient, ErrInvalidConfig,
-//	           ErrNoClientID, ErrConfigSection, ErrInvalidRedirectURI
+//	           ErrNoClientID, ErrConfigSection, ErrInvalidRedirectURI,
+//	           ErrInvalidScope (a scope the app may not request)
 //	5 network  spotauth.ErrRateLimited, ErrServerError, ErrBadResponse,
 //	           context.DeadlineExceeded, another Web API error (*apiError),
 //	           a net.Error (unreachable Accounts service, Web API or Redis)
-//	1 error    anything else (a login timeout, an unwritable directory)
+//	1 error    anything else (an unwritable directory)
 //
 // The hint is, in this order: what the holder of a busy lock says to do
 // ([spotauth.LeaseBusyError.Hint]), the hint a command attached
@@ -155,11 +160,16 @@ func exitCode(err error) int {
 		return false
 	}
 	api, isAPI := errors.AsType[*apiError](err)
+	wait, isWait := errors.AsType[*login.WaitError](err)
 	switch {
 	case err == nil:
 		return ExitOK
 	case isA[*usageError](err), is(spotauth.ErrUnknownScope):
 		return ExitUsage
+	case isWait && wait.StateMismatches > 0:
+		return ExitDenied
+	case isWait:
+		return ExitError
 	case is(context.Canceled, spotauth.ErrLeaseBusy), isListenError(err):
 		return ExitError
 	case is(spotauth.ErrTokenNotFound, spotauth.ErrReauthorize, spotauth.ErrNoRefreshToken),
@@ -173,7 +183,8 @@ func exitCode(err error) int {
 	case isA[*spotauth.AuthorizeError](err), is(spotauth.ErrAccessDenied, spotauth.ErrStateMismatch,
 		spotauth.ErrMalformedRedirect, spotauth.ErrMissingCode):
 		return ExitDenied
-	case isA[*configError](err), is(spotauth.ErrInvalidClient, spotauth.ErrInvalidConfig, spotauth.ErrInvalidRedirectURI):
+	case isA[*configError](err), is(spotauth.ErrInvalidClient, spotauth.ErrInvalidConfig, spotauth.ErrInvalidRedirectURI,
+		spotauth.ErrInvalidScope):
 		return ExitConfig
 	case is(spotauth.ErrRateLimited, spotauth.ErrServerError, spotauth.ErrBadResponse, context.DeadlineExceeded),
 		isAPI, isA[net.Error](err):

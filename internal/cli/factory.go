@@ -60,12 +60,10 @@ func (f *Factory) httpClient() *http.Client {
 	return &http.Client{Timeout: 30 * time.Second}
 }
 
-// browser returns the browser login opens.
+// browser returns the browser login opens: nil for the system browser,
+// which the login package opens ($BROWSER, xdg-open and the like).
 func (f *Factory) browser() Browser {
-	if f.Browser != nil {
-		return f.Browser
-	}
-	return &systemBrowser{env: f.Env, stderr: f.IO.ErrOut}
+	return f.Browser
 }
 
 // openStore is the [storeOpener] of the commands: what it opens is

@@ -46,6 +46,7 @@ func TestLoginFlags(t *testing.T) {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			var got *loginOptions
 			f := testFactory()
+			f.Browser = &stubBrowser{}
 			err := execute(t, f, newLoginCmd(f, func(_ context.Context, o *loginOptions) error { got = o; return nil }), tt.args...)
 			if tt.wantErr {
 				if err == nil || exitCode(err) != ExitUsage {
@@ -60,8 +61,8 @@ func TestLoginFlags(t *testing.T) {
 				got.NoBrowser != tt.want.NoBrowser || got.Timeout != tt.want.Timeout || got.RedirectPort != tt.want.RedirectPort {
 				t.Errorf("login %v options = %+v; want %+v", tt.args, *got, tt.want)
 			}
-			if got.Browser == nil {
-				t.Errorf("login %v: no browser set", tt.args)
+			if got.Browser != f.Browser || got.Env == nil {
+				t.Errorf("login %v: options have browser %v, environment %v; want the factory's", tt.args, got.Browser, got.Env)
 			}
 		})
 	}
@@ -169,8 +170,8 @@ func FuzzParseLoopbackRedirect(f *testing.F) {
 			t.Errorf("parseLoopbackRedirect(%q) host %q; want a loopback literal", raw, rd.host)
 		}
 		if rd.port == 0 {
-			if _, err := rd.withPort(4242); err != nil {
-				t.Errorf("withPort(4242) on %q: %v", raw, err)
+			if _, err := spotauth.WithRedirectPort(raw, 4242); err != nil {
+				t.Errorf("WithRedirectPort(%q, 4242): %v", raw, err)
 			}
 		}
 	})

@@ -150,11 +150,15 @@ type followBrowser struct {
 	rewrite func(u string) string
 	mu      sync.Mutex
 	page    string
+	authURL string
 }
 
 func (e *testEnv) follow() *followBrowser { return &followBrowser{srv: e.srv, approve: true} }
 
 func (b *followBrowser) Browse(authURL string) error {
+	b.mu.Lock()
+	b.authURL = authURL
+	b.mu.Unlock()
 	loc, err := b.srv.Authorize(authURL, b.approve)
 	if err != nil {
 		return err
@@ -182,19 +186,42 @@ func (b *followBrowser) lastPage() string {
 	return b.page
 }
 
+// lastURL returns the authorization URL it was last sent to.
+func (b *followBrowser) lastURL() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.authURL
+}
+
 // urlWatcher is a stderr sink that calls found with the first /authorize
 // URL printed, so a test can play the user who copies it.
 type urlWatcher struct {
-	mu    sync.Mutex
-	buf   strings.Builder
-	fired bool
-	found func(url string)
+	mu      sync.Mutex
+	buf     strings.Builder
+	fired   bool
+	found   func(url string)
+	written *sync.Cond // broadcast on every Write, for await
+}
+
+// await waits until s has been written.
+func (w *urlWatcher) await(s string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.written == nil {
+		w.written = sync.NewCond(&w.mu)
+	}
+	for !strings.Contains(w.buf.String(), s) {
+		w.written.Wait()
+	}
 }
 
 func (w *urlWatcher) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.buf.Write(p)
+	if w.written != nil {
+		w.written.Broadcast()
+	}
 	if !w.fired {
 		for _, f := range strings.Fields(w.buf.String()) {
 			if strings.Contains(f, "/authorize?") {

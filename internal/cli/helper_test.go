@@ -19,7 +19,9 @@ const helperEnv = "SPOTAUTH_TEST_BROWSER"
 //
 //	approve   agree on the consent page, follow the redirect to spotauth
 //	deny      refuse, follow the redirect
-//	mismatch  agree, but send spotauth a redirect with another state
+//	mismatch  agree, but send spotauth a redirect with another state; as
+//	          spotauth ignores it and waits on, give up with Ctrl-C
+//	          (SIGINT to spotauth, the parent)
 //	fail      fail to start (exit 1), as when no browser is installed
 //	ignore    open nothing and succeed (the user walks away)
 func browserHelper(mode string, args []string) int {
@@ -66,6 +68,13 @@ func browserHelper(mode string, args []string) int {
 			return fail(err)
 		}
 		resp.Body.Close()
+		p, err := os.FindProcess(os.Getppid())
+		if err != nil {
+			return fail(err)
+		}
+		if err := p.Signal(os.Interrupt); err != nil {
+			return fail(err)
+		}
 	}
 	return 0
 }

@@ -6,20 +6,18 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"strconv"
-	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/spotauth/spotauth"
+	"github.com/spotauth/spotauth/login"
 )
 
 type loginOptions struct {
 	IO         *IOStreams
-	Env        LookupEnv // SSH_CONNECTION and USER, for the ssh -L line
-	Browser    Browser
+	Env        LookupEnv // SSH_CONNECTION, SSH_CLIENT, USER and BROWSER
+	Browser    Browser   // nil: the system browser
 	HTTPClient *http.Client
 	Now        func() time.Time
 	Settings   func() (*settings, error)
@@ -52,9 +50,12 @@ spotauth opens the authorization page in the browser (honouring $BROWSER) and
 always prints its URL. It listens on the redirect URI's loopback address
 (127.0.0.1 or [::1], never localhost), on its port, or on a free port when the
 URI has none: register http://127.0.0.1/callback without a port in the app's
-settings. Over SSH (SSH_CONNECTION set), with --no-browser, or when no browser
-opens, you can also paste the URL the browser ended on; spotauth prints the
-ssh -L line that forwards the port instead.
+settings. At the same time it accepts the URL the browser ended on, pasted on
+standard input: over SSH (SSH_CONNECTION set), with --no-browser, or when no
+browser opens, it prints the ssh -L line that forwards the port, and with a
+redirect URI that is not a loopback one (https://..., myapp://...) pasting is
+the way to finish. Requests that are not this login's redirect (an old tab, a
+forged state) are answered and ignored.
 
 PKCE is used when there is no client secret, or with --pkce.`,
 		Example: `  spotauth login --scope read
@@ -99,136 +100,42 @@ func runLogin(ctx context.Context, opts *loginOptions) error {
 	if err != nil {
 		return err
 	}
-	rd, err := parseLoopbackRedirect(s.RedirectURI)
-	if err != nil {
-		return err
-	}
-	port := rd.port
-	if opts.RedirectPort != 0 {
-		if port != 0 && port != opts.RedirectPort {
-			return usageErrorf("Drop --redirect-port, or use a redirect URI without a port.",
-				"--redirect-port %d conflicts with the port of the redirect URI %s", opts.RedirectPort, s.RedirectURI)
-		}
-		port = opts.RedirectPort
+	if port, err := spotauth.RedirectPort(s.RedirectURI); err == nil && opts.RedirectPort != 0 && port != 0 && port != opts.RedirectPort {
+		return usageErrorf("Drop --redirect-port, or use a redirect URI without a port.",
+			"--redirect-port %d conflicts with the port of the redirect URI %s", opts.RedirectPort, s.RedirectURI)
 	}
 	st, err := opts.OpenStore(s, userToken)
 	if err != nil {
 		return err
 	}
 
-	ln, err := net.Listen("tcp", net.JoinHostPort(rd.host, strconv.Itoa(port)))
-	if err != nil {
-		if errors.Is(err, syscall.EADDRINUSE) {
-			return withHint(fmt.Errorf("spotauth: port %d on %s is busy: %w", port, rd.host, err),
-				"Stop the program using it, or register another redirect URI (e.g. http://127.0.0.1/callback without a port)\nand pass it with --redirect-uri or --redirect-port.")
-		}
-		return withHint(fmt.Errorf("spotauth: cannot listen for the redirect: %w", err), "Check that %s is usable on this machine.", rd.host)
-	}
-	actualPort := ln.Addr().(*net.TCPAddr).Port
-	redirect, err := rd.withPort(actualPort)
-	if err != nil {
-		ln.Close()
-		return withHint(err, "Use a redirect URI such as http://127.0.0.1/callback.")
-	}
-
-	usePKCE := opts.PKCE || cfg.ClientSecret == ""
-	authOpts := []spotauth.AuthCodeOption{spotauth.ScopesOption(scopes), spotauth.RedirectURLOption(redirect)}
-	if opts.ShowDialog {
-		authOpts = append(authOpts, spotauth.ShowDialog)
-	}
-	ua, err := cfg.NewUserAuth(usePKCE, authOpts...)
-	if err != nil {
-		ln.Close()
-		return err
-	}
-	authURL := ua.URL
-
-	// Fail fast on what would leave the user at an error page: an unknown
-	// client ID or an unregistered redirect URI (Spotify does not redirect
-	// then), or an unreachable Accounts service.
-	pre := *s
-	pre.RedirectURI = redirect
-	if fd := checkAccounts(ctx, opts.HTTPClient, &pre); fd.level == levelFail {
-		ln.Close()
-		return fd.asError()
-	}
-
-	results := make(chan redirectResult)
-	done := make(chan struct{})
-	cb := &callbackServer{path: rd.path(), results: results, done: done}
-	stop := serveCallback(ln, cb)
-	defer stop()
-	defer close(done)
-
 	io := opts.IO
-	io.Printf("Open this URL in a browser to log in to Spotify (profile %s):\n\n  %s\n\n", s.Profile, authURL)
-	ssh := opts.Env.get("SSH_CONNECTION") != ""
-	pasting := false
-	startPaste := func(reason string) {
-		if pasting {
-			return
-		}
-		pasting = true
-		io.Printf("%s\n", reason)
-		io.Printf("If the browser runs on another machine, forward the port first:\n  %s\n", sshLine(opts.Env, rd.host, actualPort))
-		io.Printf("Or paste here the whole URL the browser ended on after approving (it may show an error page), then press Enter:\n")
-		go readPasted(io.In, io.ErrOut, results, done)
+	io.Printf("Logging in to Spotify (profile %s).\n", s.Profile)
+	if opts.NoBrowser {
+		io.Printf("Not opening a browser (--no-browser).\n")
 	}
-	browserErr := make(chan error, 1)
-	switch {
-	case opts.NoBrowser:
-		startPaste("Not opening a browser (--no-browser).")
-	case ssh:
-		startPaste("This is an SSH session (SSH_CONNECTION is set), so no local browser is opened.")
-	default:
-		go func() { browserErr <- opts.Browser.Browse(authURL) }()
+	lo := &login.Options{
+		Scopes:       scopes,
+		PKCE:         opts.PKCE,
+		ShowDialog:   opts.ShowDialog,
+		RedirectPort: opts.RedirectPort,
+		Timeout:      opts.Timeout,
+		NoBrowser:    opts.NoBrowser,
+		Out:          io.ErrOut,
+		In:           io.In,
+		Getenv:       opts.Env.get,
 	}
-	io.Printf("Waiting for the redirect to %s (up to %v) ...\n", redirect, opts.Timeout)
-
-	timer := time.NewTimer(opts.Timeout)
-	defer timer.Stop()
-	var res redirectResult
-wait:
-	for {
-		select {
-		case res = <-results:
-			break wait
-		case err := <-browserErr:
-			if err != nil {
-				startPaste(fmt.Sprintf("Could not open a browser (%v); open the URL above yourself.", err))
-			}
-		case <-timer.C:
-			return withHint(fmt.Errorf("spotauth: no redirect from the browser within %v; nothing was stored", opts.Timeout),
-				"Run spotauth login again and approve within the time, or pass a longer --timeout.\nCheck that the app's redirect URI matches %s.", s.RedirectURI)
-		case <-ctx.Done():
-			return withHint(fmt.Errorf("spotauth: login interrupted; nothing was stored: %w", interruption(ctx)), "Run spotauth login again.")
-		}
+	if opts.Browser != nil {
+		lo.Browser = opts.Browser.Browse
 	}
-	reply := func(err error) error {
-		if res.reply != nil {
-			res.reply <- err
-		}
-		return err
-	}
-
-	tok, err := ua.Exchange(ctx, res.raw)
+	tok, err := login.Run(ctx, cfg, lo)
 	if err != nil {
-		if exitCode(err) == ExitDenied { // the redirect itself said no, or is not one
-			return reply(loginRedirectError(err, s, scopes))
-		}
-		return reply(withHint(fmt.Errorf("spotauth: could not exchange the code for a token: %w", err), "%s", exchangeHint(err, s)))
-	}
-	if usePKCE {
-		tok.PKCE = true
-	}
-	if tok.AuthorizedAt.IsZero() {
-		tok.AuthorizedAt = opts.Now()
+		return loginError(ctx, err, s, scopes, opts.Timeout)
 	}
 	if err := boundedStoreOp(ctx, func(ctx context.Context) error { return st.Save(ctx, tok) }); err != nil {
-		return reply(withHint(fmt.Errorf("spotauth: could not store the token: %w", storeFailed("save", err)),
-			"Check the token store (%s) and run spotauth login again.", storeDesc(s)))
+		return withHint(fmt.Errorf("spotauth: could not store the token: %w", storeFailed("save", err)),
+			"Check the token store (%s) and run spotauth login again.", storeDesc(s))
 	}
-	_ = reply(nil)
 
 	acct, _ := fetchMe(ctx, opts.HTTPClient, s.APIURL, tok.AccessToken)
 	if acct != nil {
@@ -240,7 +147,7 @@ wait:
 	}
 	io.Printf("  Scopes:  %s\n", scopesText(tok.Scope))
 	io.Printf("  Expires: %s (refreshed automatically by spotauth token)\n", describeTime(tok.Expiry, opts.Now()))
-	if usePKCE {
+	if tok.PKCE {
 		io.Printf("  Flow:    authorization code with PKCE\n")
 	} else {
 		io.Printf("  Flow:    authorization code with client secret\n")
@@ -248,34 +155,68 @@ wait:
 	return nil
 }
 
-// sshLine is the port-forward command that lets a browser on the user's
-// own machine reach the loopback listener on this (remote) one.
-func sshLine(env LookupEnv, host string, port int) string {
-	target := "user@host"
-	if c := strings.Fields(env.get("SSH_CONNECTION")); len(c) == 4 {
-		target = hostForURL(c[2])
-		if u := env.get("USER"); u != "" {
-			target = u + "@" + target
-		}
-	}
-	return fmt.Sprintf("ssh -L %d:%s:%d %s", port, hostForURL(host), port, target)
-}
-
-// loginRedirectError says what went wrong with a redirect that refused the
-// login or was not a usable one.
-func loginRedirectError(err error, s *settings, scopes spotauth.Scopes) error {
-	var ae *spotauth.AuthorizeError
+// loginError says what ended a login without a token, and what to do.
+func loginError(ctx context.Context, err error, s *settings, scopes spotauth.Scopes, timeout time.Duration) error {
+	var (
+		we *login.WaitError
+		le *login.ListenError
+		ce *login.CheckError
+		ae *spotauth.AuthorizeError
+	)
 	switch {
+	case errors.As(err, &we) && we.StateMismatches > 0:
+		ended := fmt.Sprintf("no genuine one came within %v", timeout)
+		if !errors.Is(err, login.ErrTimeout) {
+			ended = "the login was interrupted before the genuine one"
+		}
+		return withHint(&findingError{fmt.Sprintf("the redirect's state does not match this login (an old tab or a forged request), and %s; nothing was stored", ended), err},
+			"Close old login tabs and run %s again.", loginLine(s, scopes))
+	case errors.As(err, &we) && errors.Is(err, login.ErrTimeout):
+		return withHint(&findingError{fmt.Sprintf("no redirect from the browser within %v; nothing was stored", timeout), err},
+			"Run spotauth login again and approve within the time, or pass a longer --timeout.\nCheck that the app's redirect URI matches %s.", s.RedirectURI)
+	case errors.As(err, &we):
+		return withHint(&findingError{fmt.Sprintf("login interrupted; nothing was stored: %v", interruption(ctx)), err}, "Run spotauth login again.")
+	case errors.As(err, &le):
+		host, port, _ := net.SplitHostPort(le.Addr)
+		if errors.Is(err, login.ErrPortBusy) {
+			return withHint(&findingError{fmt.Sprintf("port %s on %s is busy", port, host), err},
+				"Stop the program using it, or register another redirect URI (e.g. http://127.0.0.1/callback without a port)\nand pass it with --redirect-uri or --redirect-port.")
+		}
+		return withHint(err, "Check that %s is usable on this machine.", host)
+	case errors.As(err, &ce):
+		return checkError(ce, s, scopes).asError()
 	case errors.As(err, &ae) && ae.Code == "access_denied":
 		return withHint(fmt.Errorf("spotauth: authorization denied in the browser; nothing was stored: %w", err),
 			"To log in, run %s and choose Agree (or Approve).", loginLine(s, scopes))
 	case errors.As(err, &ae):
 		return withHint(fmt.Errorf("spotauth: the Accounts service refused the authorization (%s); nothing was stored: %w", ae.Code, err),
 			"Check the app's settings and scopes (spotauth doctor), then run %s.", loginLine(s, scopes))
-	case errors.Is(err, spotauth.ErrStateMismatch):
-		return withHint(fmt.Errorf("spotauth: the redirect's state does not match this login (an old tab or a forged request); nothing was stored: %w", err),
-			"Close old login tabs and run %s again.", loginLine(s, scopes))
+	case errors.Is(err, spotauth.ErrInvalidRedirectURI):
+		return withHint(err, "%s", registerHint)
+	case errors.As(err, new(*spotauth.TokenError)), exitCode(err) == ExitNetwork:
+		return withHint(err, "%s", exchangeHint(err, s))
 	}
-	return withHint(fmt.Errorf("spotauth: unusable redirect; nothing was stored: %w", err),
-		"Run %s again and let the browser finish, or paste the whole URL it ended on.", loginLine(s, scopes))
+	return err
+}
+
+// checkError is what login found wrong before opening the browser, as
+// doctor reports it.
+func checkError(ce *login.CheckError, s *settings, scopes spotauth.Scopes) finding {
+	switch {
+	case errors.Is(ce, spotauth.ErrInvalidClient) && errors.As(ce, new(*spotauth.TokenError)):
+		return finding{levelFail, fmt.Sprintf("Accounts service %s refused the client secret of client ID %s", s.AccountsURL, s.ClientID),
+			"Check the client secret (--client-secret, " + spotauth.EnvClientSecret + ", the config file), or unset it to log in with PKCE.", ce}
+	case errors.Is(ce, spotauth.ErrInvalidClient):
+		f := unknownClient(s)
+		f.err = ce
+		return f
+	case errors.Is(ce, spotauth.ErrInvalidRedirectURI):
+		f := unregisteredRedirect(s)
+		f.err = ce
+		return f
+	case errors.Is(ce, spotauth.ErrInvalidScope):
+		return finding{levelFail, fmt.Sprintf("Accounts service %s refused the scopes %s for client ID %s", s.AccountsURL, scopes, s.ClientID),
+			"Request only scopes the app may use (spotauth scopes lists them); the Open Access scopes need Spotify's partner program.", ce}
+	}
+	return unreachable(s, ce.Err)
 }

@@ -129,7 +129,7 @@ func TestLoginFailures(t *testing.T) {
 	tests := []struct {
 		name      string
 		configure func(*spotauthtest.Server)
-		browser   func(e *testEnv) Browser
+		browser   func(e *testEnv, interrupt func()) Browser // interrupt cancels the login's context
 		args      []string
 		vars      map[string]string
 		code      int
@@ -137,23 +137,20 @@ func TestLoginFailures(t *testing.T) {
 	}{
 		{
 			name:    "denied",
-			browser: func(e *testEnv) Browser { return &followBrowser{srv: e.srv, approve: false} },
+			browser: func(e *testEnv, _ func()) Browser { return &followBrowser{srv: e.srv, approve: false} },
 			code:    ExitDenied,
 			wantErr: []string{"denied", "nothing was stored", "spotauth login"},
 		},
 		{
+			// A forged redirect does not end the login (the browser is
+			// told, and the wait goes on); the user interrupts it then,
+			// and learns that a forged redirect came.
 			name: "state mismatch",
-			browser: func(e *testEnv) Browser {
-				return &followBrowser{srv: e.srv, approve: true, rewrite: func(u string) string {
-					p, _ := url.Parse(u)
-					q := p.Query()
-					q.Set("state", "forged")
-					p.RawQuery = q.Encode()
-					return p.String()
-				}}
+			browser: func(e *testEnv, interrupt func()) Browser {
+				return &thenBrowser{Browser: &followBrowser{srv: e.srv, approve: true, rewrite: forgeState}, then: interrupt}
 			},
 			code:    ExitDenied,
-			wantErr: []string{"state does not match", "nothing was stored"},
+			wantErr: []string{"state does not match", "interrupted", "nothing was stored"},
 		},
 		{
 			name:    "busy port",
@@ -163,7 +160,7 @@ func TestLoginFailures(t *testing.T) {
 		},
 		{
 			name:    "timeout",
-			browser: func(e *testEnv) Browser { return &stubBrowser{} },
+			browser: func(e *testEnv, _ func()) Browser { return &stubBrowser{} },
 			args:    []string{"--timeout", "300ms"},
 			code:    ExitError,
 			wantErr: []string{"no redirect from the browser within 300ms", "nothing was stored", "--timeout"},
@@ -219,11 +216,13 @@ func TestLoginFailures(t *testing.T) {
 			for k, v := range tt.vars {
 				e.vars[k] = v
 			}
+			ctx, interrupt := context.WithCancel(context.Background())
+			defer interrupt()
 			var b Browser = e.follow()
 			if tt.browser != nil {
-				b = tt.browser(e)
+				b = tt.browser(e, interrupt)
 			}
-			r := e.run(runOpts{browser: b}, append([]string{"login", "--timeout", "20s"}, tt.args...)...)
+			r := e.run(runOpts{browser: b, ctx: ctx}, append([]string{"login", "--timeout", "20s"}, tt.args...)...)
 			if r.code != tt.code {
 				t.Errorf("login %v = exit %d; want %d\nstderr: %s", tt.args, r.code, tt.code, r.err)
 			}
@@ -237,6 +236,49 @@ func TestLoginFailures(t *testing.T) {
 			}
 		})
 	}
+}
+
+// forgeState rewrites a redirect URL with another login's state.
+func forgeState(u string) string {
+	p, _ := url.Parse(u)
+	q := p.Query()
+	q.Set("state", "forged")
+	p.RawQuery = q.Encode()
+	return p.String()
+}
+
+// thenBrowser is a Browser that calls then once its Browse has returned.
+type thenBrowser struct {
+	Browser
+	then func()
+}
+
+func (b *thenBrowser) Browse(u string) error {
+	defer b.then()
+	return b.Browser.Browse(u)
+}
+
+// A redirect with another login's state (an old tab, a forged link) gets a
+// page saying so and does not end the login: the genuine redirect, which
+// comes next, logs the user in.
+func TestLoginIgnoresForgedRedirect(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, nil)
+	forged := &followBrowser{srv: e.srv, approve: true, rewrite: forgeState}
+	genuine := e.follow()
+	b := &thenBrowser{Browser: forged, then: func() {}}
+	b.then = func() { _ = genuine.Browse(forged.lastURL()) }
+	r := e.run(runOpts{browser: b}, "login")
+	if r.code != 0 {
+		t.Fatalf("login after a forged redirect = exit %d; want 0\n%s", r.code, r.err)
+	}
+	if p := forged.lastPage(); !strings.Contains(p, "Not this login") {
+		t.Errorf("forged redirect's page = %q; want Not this login", p)
+	}
+	if p := genuine.lastPage(); !strings.Contains(p, "close this tab") {
+		t.Errorf("genuine redirect's page = %q; want the success page", p)
+	}
+	e.must("token")
 }
 
 func strconvI(n int) string { return strings.TrimSpace(strings.Repeat(" ", 0) + itoa(n)) }
@@ -281,6 +323,10 @@ func TestLoginPaste(t *testing.T) {
 				e.vars[k] = v
 			}
 			in, w := pasteUser(e, true)
+			if tt.name == "browser fails" { // the user reads the message, then pastes
+				found := w.found
+				w.found = func(u string) { w.await("Could not open a browser"); found(u) }
+			}
 			r := e.run(runOpts{stdin: in, errOut: w, browser: tt.browser}, append([]string{"login", "--scope", "read"}, tt.args...)...)
 			if r.code != 0 {
 				t.Fatalf("login %v = exit %d; want 0\n%s", tt.args, r.code, r.err)

@@ -9,9 +9,9 @@ import (
 )
 
 // loopbackRedirect is a redirect URI spotauth can receive itself:
-// http://127.0.0.1[:port]/path or http://[::1][:port]/path.
+// http://127.0.0.1[:port]/path or http://[::1][:port]/path, as doctor
+// describes it (login leaves redirect URIs to the login package).
 type loopbackRedirect struct {
-	raw  string
 	u    *url.URL
 	host string // "127.0.0.1" or "::1"
 	port int    // 0: none in the URI; Spotify then accepts any port
@@ -37,7 +37,7 @@ func parseLoopbackRedirect(raw string) (*loopbackRedirect, error) {
 	if err != nil { // not after ValidateRedirectURI
 		return nil, withHint(fmt.Errorf("%w: %v", spotauth.ErrInvalidRedirectURI, err), "%s", registerHint)
 	}
-	return &loopbackRedirect{raw: raw, u: u, host: u.Hostname(), port: port}, nil
+	return &loopbackRedirect{u: u, host: u.Hostname(), port: port}, nil
 }
 
 // path is the callback path, "/" when the URI has none.
@@ -46,12 +46,6 @@ func (r *loopbackRedirect) path() string {
 		return "/"
 	}
 	return r.u.Path
-}
-
-// withPort returns the URI with port set, otherwise unchanged byte for
-// byte: the exact string sent to /authorize and with the code exchange.
-func (r *loopbackRedirect) withPort(port int) (string, error) {
-	return spotauth.WithRedirectPort(r.raw, port)
 }
 
 // hostForURL writes an IPv6 host in brackets, as URLs and ssh -L want it.

@@ -1,0 +1,63 @@
+package spotauth
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// TestRenewFromStoredWithinTheSecond: another process refreshed a moment
+// after this one, and its token was stored with its expiry floored to the
+// second, before this process's exact one. The stored token is still the
+// newer: this process must adopt it, and if it refreshes, refresh with the
+// stored refresh token, never its own, which the other process rotated
+// away (a fleet stress run got invalid_grant from exactly this).
+func TestRenewFromStoredWithinTheSecond(t *testing.T) {
+	base := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	mine := &Token{AccessToken: "at-mine", RefreshToken: "rt-2", Expiry: base.Add(700 * time.Millisecond)}
+	// Issued 200 ms after mine, stored as whole seconds.
+	stored := &Token{AccessToken: "at-other", RefreshToken: "rt-3", Expiry: base.Add(900 * time.Millisecond).Truncate(time.Second)}
+
+	if got := newer(mine, stored); got != stored {
+		t.Errorf("newer(mine, stored) = %s; want the stored token", got.RefreshToken)
+	}
+	if olderThan(stored, mine) {
+		t.Error("olderThan(stored, mine) = true; want false within the same second")
+	}
+	if !olderThan(mine, &Token{Expiry: base.Add(time.Second)}) {
+		t.Error("olderThan across a second boundary = false; want true")
+	}
+	src := &RefreshingSource{clock: fixedClock(base.Add(-time.Minute))}
+	if !src.adoptable(stored, mine) {
+		t.Error("adoptable(stored, mine) = false; want the stored token adopted")
+	}
+
+	store := &MemoryStore{}
+	if err := store.Save(context.Background(), stored); err != nil {
+		t.Fatal(err)
+	}
+	var used string
+	r := &renewal{
+		renew: func(_ context.Context, b *Token) (*Token, error) {
+			used = b.RefreshToken
+			return &Token{AccessToken: "at-new", RefreshToken: "rt-4", Expiry: base.Add(time.Hour)}, nil
+		},
+		store:  store,
+		stale:  mine,
+		stored: true,
+		adopt:  func(*Token) bool { return false }, // force the refresh
+		now:    func() time.Time { return base.Add(-time.Minute) },
+	}
+	if _, err := r.run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if used != "rt-3" {
+		t.Errorf("refreshed with %q; want the stored refresh token rt-3", used)
+	}
+}
+
+type fixedClock time.Time
+
+func (c fixedClock) Now() time.Time { return time.Time(c) }
+
+func (fixedClock) AfterFunc(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
