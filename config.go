@@ -122,8 +122,7 @@ func queryEscape(s string) string {
 	return strings.ReplaceAll(url.QueryEscape(s), "+", "%20")
 }
 
-// AuthCodeURL returns the URL of Spotify's consent page for the user's
-// browser. state is the unguessable value to compare with the redirect's (see
+// AuthCodeURL returns the URL of Spotify's consent page for state (see
 // [GenerateState]); [Config.NewUserAuth] does all of this.
 func (c *Config) AuthCodeURL(state string, opts ...AuthCodeOption) string {
 	p := collect(opts)

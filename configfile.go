@@ -22,11 +22,9 @@ const (
 )
 
 // ConfigFromEnv reads an app's settings from tekore's environment variables
-// (EnvClientID and the others), as tekore's config_from_environment does. It
-// returns a Config with the client ID, secret and redirect URI, and a token
-// holding the refresh token of SPOTIFY_USER_REFRESH, ready for
-// [Config.Refresh], or nil when that is unset. An empty SPOTIFY_CLIENT_ID is
-// an error wrapping [ErrInvalidConfig].
+// (EnvClientID and the others), as tekore's config_from_environment does: a
+// Config, and a token holding SPOTIFY_USER_REFRESH's refresh token (nil if
+// unset). An empty client ID is an error wrapping [ErrInvalidConfig].
 func ConfigFromEnv() (*Config, *Token, error) {
 	get := func(name string) string { return strings.TrimSpace(os.Getenv(name)) }
 	c, t := settings(get(EnvClientID), get(EnvClientSecret), get(EnvRedirectURI), get(EnvUserRefresh))

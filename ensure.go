@@ -20,10 +20,9 @@ func (c *Config) EnsureToken(ctx context.Context, store TokenStore, minValid tim
 	return c.ensure(ctx, store, minValid, c.refreshUser, true)
 }
 
-// EnsureAppToken is EnsureToken for client-credentials (app) tokens: a stored
-// one valid for minValid is returned, otherwise one new token is requested
-// under the lease and saved, so that processes sharing the store request one
-// between them. An empty store is not an error.
+// EnsureAppToken is EnsureToken for client-credentials (app) tokens: processes
+// sharing the store request one new token between them. An empty store is not
+// an error.
 func (c *Config) EnsureAppToken(ctx context.Context, store TokenStore, minValid time.Duration) (*Token, error) {
 	return c.ensure(ctx, store, minValid, c.requestApp, false)
 }

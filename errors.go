@@ -212,13 +212,9 @@ func (e *LeaseBusyError) Unwrap() error { return e.Err }
 func (e *LeaseBusyError) Is(target error) bool { return target == ErrLeaseBusy }
 
 // NewerTokenError is what a [LockingStore]'s Lock may return instead of a
-// lease when, while it waited, another holder stored a token: that
-// holder's refresh is done, and the caller need not take the lease to
-// learn its result. [Config.EnsureToken] and [RefreshingSource] adopt
-// Token if they would adopt it from the store (usable, and newer than
-// theirs), and call Lock again otherwise. A nil Token means: load it. The
-// Redis store returns the token its notification of the save carried, so
-// that a waiter learns the new token without another request.
+// lease when another holder stored a token while it waited: EnsureToken and
+// sources adopt Token (nil: load it) if they would adopt it from the store,
+// and wait again otherwise.
 type NewerTokenError struct {
 	Token   *Token // the token stored; nil if the store did not say
 	Version int64  // its version, for a store that keeps versions (0 otherwise)

@@ -93,9 +93,8 @@ func (c *Config) Exchange(ctx context.Context, code string, opts ...AuthCodeOpti
 	return t, nil
 }
 
-// ClientCredentials requests an app token with the client-credentials grant,
-// authenticated with the client secret. The token has no refresh token and no
-// scopes: request a new one when it expires, or use [Config.AppSource] or
+// ClientCredentials requests an app token with the client secret. It has no
+// refresh token and no scopes; see also [Config.AppSource] and
 // [Config.EnsureAppToken].
 func (c *Config) ClientCredentials(ctx context.Context) (*Token, error) {
 	if err := c.requireClient(grantClientCredentials, true); err != nil {

@@ -176,9 +176,8 @@ func WithRedirectPort(uri string, port int) (string, error) {
 	return uri[:start] + host + ":" + want + uri[end:], nil
 }
 
-// RedirectPort returns the port of a loopback redirect URI, 0 if it has none
-// (a listener may then take any free port). A URI that is not a valid loopback
-// redirect is an error.
+// RedirectPort returns the port of a loopback redirect URI, 0 if it has none;
+// a URI that is not a valid loopback redirect is an error.
 func RedirectPort(uri string) (int, error) {
 	if err := ValidateRedirectURI(uri); err != nil {
 		return 0, err
