@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -12,44 +11,16 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/spotauth/spotauth"
+	"github.com/spotauth/spotauth/internal/chromiumtest"
 	"github.com/spotauth/spotauth/login"
 )
-
-// chromiumPath finds Chromium. Without it the tests are skipped, except in
-// CI (CI=true) or with SPOTAUTH_INTEGRATION=1, where they fail.
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") == "true" || os.Getenv("SPOTAUTH_INTEGRATION") == "1" {
-		t.Fatal("chromium not found; install it (apt-get install chromium) for the real-browser tests")
-	}
-	t.Skip("chromium not found; set CI=true or SPOTAUTH_INTEGRATION=1 to make this a failure")
-	return ""
-}
-
-// artifactsDir is where screenshots go: $SPOTAUTH_ARTIFACTS, else a
-// temporary directory.
-func artifactsDir(t *testing.T) string {
-	t.Helper()
-	if d := os.Getenv("SPOTAUTH_ARTIFACTS"); d != "" {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		return d
-	}
-	return t.TempDir()
-}
 
 // startChromium starts a headless Chromium and returns a context of one
 // of its tabs, and a function that stops it and waits for it.
 func startChromium(t *testing.T) (ctx context.Context, stop func()) {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.ExecPath(chromiumtest.Path(t)),
 		chromedp.Headless,
 		chromedp.NoSandbox,
 		chromedp.DisableGPU,
@@ -127,7 +98,7 @@ func TestRunChromium(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a browser; skipped with -short")
 	}
-	chromiumPath(t)
+	chromiumtest.Path(t)
 	tests := []struct {
 		button     string
 		wantResult string
@@ -141,7 +112,7 @@ func TestRunChromium(t *testing.T) {
 			f := newFixture(t, nil) // the fake shows its consent page
 			ctx, stop := startChromium(t)
 			defer stop()
-			u := &chromeUser{ctx: ctx, button: tt.button, shots: artifactsDir(t)}
+			u := &chromeUser{ctx: ctx, button: tt.button, shots: chromiumtest.ArtifactsDir(t)}
 			tok, err := login.Run(background, f.cfg, &login.Options{
 				Scopes:  spotauth.NewScopes(spotauth.ScopeUserReadPrivate),
 				Browser: u.Browse,

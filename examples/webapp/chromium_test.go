@@ -10,7 +10,6 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,6 +18,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/spotauth/spotauth/internal/chromiumtest"
 	"github.com/spotauth/spotauth/spotauthtest"
 	"github.com/spotauth/spotauth/weblogin"
 	"go.uber.org/goleak"
@@ -26,34 +26,6 @@ import (
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
-}
-
-// chromiumPath finds Chromium. Without it the test is skipped, except in
-// CI (CI=true) or with SPOTAUTH_INTEGRATION=1, where it fails.
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") == "true" || os.Getenv("SPOTAUTH_INTEGRATION") == "1" {
-		t.Fatal("chromium not found; install it (apt-get install chromium) for the real-browser test")
-	}
-	t.Skip("chromium not found; set CI=true or SPOTAUTH_INTEGRATION=1 to make this a failure")
-	return ""
-}
-
-// artifactsDir is where screenshots go: $SPOTAUTH_ARTIFACTS, else a
-// temporary directory.
-func artifactsDir(t *testing.T) string {
-	if d := os.Getenv("SPOTAUTH_ARTIFACTS"); d != "" {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		return d
-	}
-	return t.TempDir()
 }
 
 // webAPI serves the playlists of a valid token's user, and passes every
@@ -92,7 +64,7 @@ func TestChromium(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a browser; skipped with -short")
 	}
-	path := chromiumPath(t)
+	path := chromiumtest.Path(t)
 	spotify := spotauthtest.NewServer() // consent page with Agree and Cancel
 	defer spotify.Close()
 	api := webAPI(t, spotify)
@@ -140,7 +112,7 @@ func TestChromium(t *testing.T) {
 	ctx, cancel := context.WithTimeout(browser, 90*time.Second)
 	defer cancel()
 
-	dir := artifactsDir(t)
+	dir := chromiumtest.ArtifactsDir(t)
 	shot := func(name string) {
 		t.Helper()
 		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))

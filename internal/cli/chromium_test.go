@@ -3,42 +3,14 @@ package cli
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/spotauth/spotauth/internal/chromiumtest"
 )
-
-// chromiumPath finds Chromium. Without it the test is skipped, except in
-// CI (CI=true) or with SPOTAUTH_INTEGRATION=1, where it fails.
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") == "true" || os.Getenv("SPOTAUTH_INTEGRATION") == "1" {
-		t.Fatal("chromium not found; install it (apt-get install chromium) for the real-browser test")
-	}
-	t.Skip("chromium not found; set CI=true or SPOTAUTH_INTEGRATION=1 to make this a failure")
-	return ""
-}
-
-// artifactsDir is where screenshots go: $SPOTAUTH_ARTIFACTS, else a
-// temporary directory.
-func artifactsDir(t *testing.T) string {
-	if d := os.Getenv("SPOTAUTH_ARTIFACTS"); d != "" {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		return d
-	}
-	return t.TempDir()
-}
 
 // chromeBrowser is a real headless Chromium driven by chromedp: it opens
 // the login URL, screenshots the consent page, clicks Approve, waits for
@@ -86,7 +58,7 @@ func TestChromiumLogin(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a browser; skipped with -short")
 	}
-	path := chromiumPath(t)
+	path := chromiumtest.Path(t)
 	e := newTestEnv(t, nil) // the fake serves its consent page: no auto-approval
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
@@ -109,7 +81,7 @@ func TestChromiumLogin(t *testing.T) {
 		t.Fatalf("start chromium: %v", err)
 	}
 
-	dir := artifactsDir(t)
+	dir := chromiumtest.ArtifactsDir(t)
 	b := &chromeBrowser{ctx: ctx, dir: dir, done: make(chan error, 1)}
 	r := e.run(runOpts{browser: b}, "login", "--scope", "user-read-private", "--timeout", "60s")
 	if r.code != 0 {
