@@ -1073,29 +1073,40 @@ func (s *Store) Watch(ctx context.Context) (<-chan spotauth.StoreEvent, error) {
 	go func() {
 		defer close(out)
 		defer sub.Close()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-s.closed:
-				return
-			case m, ok := <-msgs:
-				if !ok {
-					return
-				}
-				e, ok := parseEvent(m.Payload)
-				if !ok {
-					continue
-				}
-				select {
-				case out <- e:
-				case <-ctx.Done():
-					return
-				case <-s.closed:
-					return
-				}
-			}
-		}
+		forwardEvents(ctx, msgs, func(m *redis.Message) string { return m.Payload }, out, s.closed, nil)
 	}()
 	return out, nil
+}
+
+// forwardEvents sends the events of in's messages on out until in is
+// closed, ctx is done, or stop or done is closed (a nil one never is).
+// Messages that are not events are skipped.
+func forwardEvents[M any](ctx context.Context, in <-chan M, payload func(M) string, out chan<- spotauth.StoreEvent, stop, done <-chan struct{}) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-stop:
+			return
+		case <-done:
+			return
+		case m, ok := <-in:
+			if !ok {
+				return
+			}
+			e, ok := parseEvent(payload(m))
+			if !ok {
+				continue
+			}
+			select {
+			case out <- e:
+			case <-ctx.Done():
+				return
+			case <-stop:
+				return
+			case <-done:
+				return
+			}
+		}
+	}
 }

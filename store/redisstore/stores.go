@@ -195,30 +195,7 @@ func (ss *Stores) watch(ctx context.Context, s *Store) (<-chan spotauth.StoreEve
 		defer ss.wg.Done()
 		defer close(out)
 		defer ss.unlisten(s.channel, ch)
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-s.closed:
-				return
-			case <-ss.done:
-				return
-			case p := <-ch:
-				e, ok := parseEvent(p)
-				if !ok {
-					continue
-				}
-				select {
-				case out <- e:
-				case <-ctx.Done():
-					return
-				case <-s.closed:
-					return
-				case <-ss.done:
-					return
-				}
-			}
-		}
+		forwardEvents(ctx, ch, func(p string) string { return p }, out, s.closed, ss.done)
 	}()
 	return out, nil
 }
