@@ -72,7 +72,7 @@ func ReadConfigFile(path, section string) (*Config, *Token, error) {
 	}
 	var v [4]string
 	for i, key := range [...]string{EnvClientID, EnvClientSecret, EnvRedirectURI, EnvUserRefresh} {
-		s, _, err := f.Get(section, configKey(f, section, key))
+		s, _, err := f.Lookup(section, key)
 		if err != nil {
 			return nil, nil, fmt.Errorf("spotauth: config file %s: %w", path, err)
 		}
@@ -84,25 +84,6 @@ func ReadConfigFile(path, section string) (*Config, *Token, error) {
 			ErrInvalidConfig, EnvClientID, section, path)
 	}
 	return c, t, nil
-}
-
-// configKey returns the key of the section that spells name: name itself if
-// present, else the one key equal to it without regard to case, else name.
-func configKey(f *ini.File, section, name string) string {
-	keys := f.Keys(section)
-	var fold []string
-	for _, k := range keys {
-		if k == name {
-			return name
-		}
-		if strings.EqualFold(k, name) {
-			fold = append(fold, k)
-		}
-	}
-	if len(fold) == 1 {
-		return fold[0]
-	}
-	return name
 }
 
 func sectionList(f *ini.File) string {

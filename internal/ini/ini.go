@@ -312,8 +312,8 @@ func (f *File) Raw(sect, key string) (string, bool) {
 // DEFAULT) has none, for the one key equal to name without regard to case:
 // tekore matches keys case-sensitively, while a hand-written file may say
 // spotify_client_id. With several such keys and no exact one, the key is
-// missing. It is the rule of spotauth.ReadConfigFile, for readers of keys
-// other than the credentials (the CLI's SPOTAUTH_ settings).
+// missing. spotauth.ReadConfigFile and the CLI's reader of its own
+// SPOTAUTH_ settings both use it.
 func (f *File) Lookup(sect, name string) (string, bool, error) {
 	key := name
 	var fold []string
