@@ -301,6 +301,7 @@ func TestWindowCallersNotBlocked(t *testing.T) {
 	c := newFakeClock()
 	f := newFake(c)
 	f.gate = make(chan struct{})
+	f.started = make(chan struct{}, 1)
 	s := testSource(t, f, tok(c, "at-0", time.Hour), SourceOptions{Jitter: -1})
 	c.Advance(56 * time.Minute) // 4 min left: the timer starts the refresh
 	var wg sync.WaitGroup
@@ -316,6 +317,9 @@ func TestWindowCallersNotBlocked(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	// The timer's flight runs in its own goroutine, which a loaded
+	// scheduler may not have run yet: wait for it to start, then count.
+	<-f.started
 	if got := f.count(); got != 1 {
 		t.Errorf("refreshes started = %d; want 1", got)
 	}
