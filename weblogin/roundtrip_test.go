@@ -22,13 +22,18 @@ import (
 // on the user's own key (as weblogin does, the keys of a process sharing
 // one redisstore.Stores), jitter off, every process has a caller of each
 // user reaching the refresh point at the same moment, and a refresh takes
-// 200 ms, so that all but one wait for the lease. A "process"
+// 100 ms, so that all but one wait for the lease. (The waiters' poll, every
+// 250 ms in case a pub/sub message is lost, must not fire during the
+// refresh: on a starved machine a 200 ms refresh came close enough to it
+// to add retries.) A "process"
 // here is a Redis client, a Stores and sources of its own, as a replica
 // has; they share this test binary only.
 //
 // The figure is Redis commands per process per user-expiry, in the steady
 // state (after a first expiry, which opens each process's connections and
-// subscription): those go-redis's hook sees, as internal/fleet counts
+// subscription), over a window that starts and ends at the same point of
+// the cycle (a quarter lifetime after a round of refreshes), so that it
+// holds whole expiries: those go-redis's hook sees, as internal/fleet counts
 // them, plus the SUBSCRIBE and PSUBSCRIBE commands that pub/sub
 // connections send outside the hook (from the server's INFO
 // commandstats). The handshakes of connections opened during the
@@ -68,7 +73,7 @@ func measureRoundTrips(t *testing.T, addr string, procs int) roundTripFigures {
 	const (
 		users    = 2
 		lifetime = 2 * time.Second
-		run      = 5 * time.Second
+		cycles   = 2 // rounds of refreshes measured
 		every    = 20 * time.Millisecond
 	)
 	srv := spotauthtest.NewUnstartedServer()
@@ -76,11 +81,11 @@ func measureRoundTrips(t *testing.T, addr string, procs int) roundTripFigures {
 	srv.AccessTokenLifetime = lifetime
 	srv.Start()
 	defer srv.Close()
-	// A refresh takes 200 ms: every process reaches the refresh point
+	// A refresh takes 100 ms: every process reaches the refresh point
 	// while the first one's refresh is in flight, and waits for it.
 	srv.SetTokenFaultRule(func(r spotauthtest.TokenRequest) *spotauthtest.Fault {
 		if r.Grant == "refresh_token" {
-			return &spotauthtest.Fault{Kind: spotauthtest.FaultNone, Delay: 200 * time.Millisecond}
+			return &spotauthtest.Fault{Kind: spotauthtest.FaultNone, Delay: 100 * time.Millisecond}
 		}
 		return nil
 	})
@@ -142,10 +147,11 @@ func measureRoundTrips(t *testing.T, addr string, procs int) roundTripFigures {
 		}
 	}()
 
-	// Every source's caller asks for a token every 20 ms until stop.
+	// Every source's caller asks for a token every 20 ms until stop, for
+	// at most a minute.
 	var stop atomic.Bool
 	var wg sync.WaitGroup
-	deadline := time.Now().Add(3*lifetime + run)
+	deadline := time.Now().Add(time.Minute)
 	for _, p := range ps {
 		for _, src := range p.sources {
 			wg.Go(func() {
@@ -160,18 +166,30 @@ func measureRoundTrips(t *testing.T, addr string, procs int) roundTripFigures {
 			})
 		}
 	}
-	// A first expiry opens the connections and the subscriptions.
-	for srv.Stats().RefreshesSucceeded < users && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
+	// settle waits for a round of refreshes (one per user) beyond n, and
+	// a quarter lifetime more for the waiters to take the new tokens.
+	settle := func(n int) {
+		for srv.Stats().RefreshesSucceeded < n+users {
+			if !time.Now().Before(deadline) {
+				stop.Store(true)
+				wg.Wait()
+				t.Fatalf("refreshes = %d after a minute; want %d", srv.Stats().RefreshesSucceeded, n+users)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		time.Sleep(lifetime / 4)
 	}
-	time.Sleep(lifetime / 4)
+	// A first expiry opens the connections and the subscriptions.
+	settle(0)
 	st0 := srv.Stats()
 	base := make([]map[string]int64, procs)
 	for i, p := range ps {
 		base[i] = p.counter.ByName()
 	}
 	subBase := subscribeCommands(t, admin)
-	time.Sleep(run)
+	for i := range cycles {
+		settle(st0.RefreshesSucceeded + i*users)
+	}
 	st1 := srv.Stats()
 	subs := subscribeCommands(t, admin) - subBase
 	names := map[string]int64{}
