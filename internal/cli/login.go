@@ -138,11 +138,13 @@ func runLogin(ctx context.Context, opts *loginOptions) error {
 	}
 
 	acct, _ := fetchMe(ctx, opts.HTTPClient, s.APIURL, tok.AccessToken)
+	if err := saveProfile(s, tok, acct); err != nil {
+		return withHint(fmt.Errorf("spotauth: the token is stored, but the profile file could not be written: %w", err),
+			"Make %s writable and log in again; until then pass --client-id to refresh the token.", profileDir(s.ConfigDir))
+	}
 	if acct != nil {
-		_ = saveAccount(s, acct)
 		io.Printf("Logged in to Spotify as %s (profile %s).\n", acct.describe(), s.Profile)
 	} else {
-		_ = removeAccount(s)
 		io.Printf("Logged in to Spotify (profile %s).\n", s.Profile)
 	}
 	io.Printf("  Scopes:  %s\n", scopesText(tok.Scope))

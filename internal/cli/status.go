@@ -95,7 +95,7 @@ func runStatus(ctx context.Context, opts *statusOptions) error {
 	if loadErr == nil {
 		warnAuthorizationEnd(opts.IO, now, s, t)
 		js.LoggedIn = true
-		js.Account = loadAccount(s)
+		js.Account = s.Saved.account()
 		for sc := range t.Scope.All() {
 			js.Scopes = append(js.Scopes, string(sc))
 		}
@@ -113,7 +113,10 @@ func runStatus(ctx context.Context, opts *statusOptions) error {
 				result = err
 			} else {
 				js.Account = acct
-				_ = saveAccount(s, acct)
+				if p := s.Saved; p.hasSettings() {
+					p.Account = acct
+					_ = writeProfile(s.ConfigDir, s.Profile, p)
+				}
 			}
 		}
 	} else {
