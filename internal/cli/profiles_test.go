@@ -148,3 +148,183 @@ func TestProfilePKCEIgnoresSecretInEnvironment(t *testing.T) {
 		t.Errorf("refreshes %d, last request %+v; want one public (PKCE) refresh", st.RefreshesSucceeded, log[len(log)-1])
 	}
 }
+
+// Issue 11, item 8: logging in again says what it replaces, before the
+// browser step.
+func TestLoginAgainSaysWhatItReplaces(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, nil)
+	r := e.login("--scope", "user-read-private")
+	if strings.Contains(r.err, "replacing") {
+		t.Errorf("first login says %q; want no replacing notice", r.err)
+	}
+	r = e.login("--scope", "user-read-email")
+	notice := "spotauth: replacing the login of Test User (spotauthtest-user) (profile default, scopes user-read-private)\n"
+	i, j := strings.Index(r.err, notice), strings.Index(r.err, "/authorize?")
+	if i < 0 || j < 0 || i > j {
+		t.Errorf("second login stderr = %q; want %q before the authorization URL", r.err, notice)
+	}
+}
+
+// loginDuringBrowser plays a browser that, before its user approves, lets
+// during run (another command on the same profile) and then approves.
+type loginDuringBrowser struct {
+	*followBrowser
+	during func()
+}
+
+func (b *loginDuringBrowser) Browse(u string) error {
+	b.during()
+	return b.followBrowser.Browse(u)
+}
+
+// Two concurrent logins on one profile: the one that finishes second is
+// refused and stores nothing; a refresh meanwhile is no other login.
+func TestConcurrentLoginsOnOneProfile(t *testing.T) {
+	t.Parallel()
+	e, clock := newClockEnv(t, func(srv *spotauthtest.Server) { srv.Refresh = spotauthtest.RefreshRotate })
+	e.login("--scope", "user-read-private")
+
+	var other *spotauth.Token
+	b := &loginDuringBrowser{followBrowser: e.follow(), during: func() {
+		clock.Advance(time.Minute) // token files keep the authorization time to the second
+		e.login("--scope", "user-read-email")
+		other = storedToken(t, e, "default")
+	}}
+	r := e.run(runOpts{browser: b}, "login", "--scope", "playlist-read-private")
+	if r.code != ExitError {
+		t.Fatalf("the login that finished second = exit %d; want %d\n%s", r.code, ExitError, r.err)
+	}
+	for _, want := range []string{"another login of profile default finished first, as Test User (spotauthtest-user)", "this login was not stored",
+		"To replace that login with a new one, run: spotauth login --scope playlist-read-private"} {
+		if !strings.Contains(r.err, want) {
+			t.Errorf("stderr = %q; want it to contain %q", r.err, want)
+		}
+	}
+	if got := storedToken(t, e, "default"); got.RefreshToken != other.RefreshToken || got.Scope.String() != "user-read-email" {
+		t.Errorf("stored token has scopes %q; want the first finished login's (user-read-email)", got.Scope)
+	}
+
+	// A refresh (rotating the refresh token) during a login is not a login.
+	b = &loginDuringBrowser{followBrowser: e.follow(), during: func() {
+		clock.Advance(time.Minute)
+		e.must("refresh")
+	}}
+	r = e.run(runOpts{browser: b}, "login", "--scope", "playlist-read-private")
+	if r.code != 0 {
+		t.Fatalf("login during a refresh = exit %d; want 0\n%s", r.code, r.err)
+	}
+	if got := storedToken(t, e, "default"); got.Scope.String() != "playlist-read-private" {
+		t.Errorf("stored token has scopes %q; want the new login's", got.Scope)
+	}
+}
+
+// Issue 11, item 9: --with-token imports a refresh token from standard
+// input like a login; the token never shows.
+func TestLoginWithToken(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, nil)
+	_, refresh := e.srv.IssueUserToken(e.srv.ClientID, []string{"user-read-private", "playlist-read-private"}, true)
+	b := &stubBrowser{}
+	r := e.run(runOpts{browser: b, stdin: strings.NewReader("  " + refresh + "\n")}, "login", "--with-token", "--profile", "imported")
+	if r.code != 0 {
+		t.Fatalf("login --with-token = exit %d\n%s", r.code, r.err)
+	}
+	if strings.Contains(r.out+r.err, refresh) {
+		t.Errorf("login --with-token shows the refresh token: %q", r.err)
+	}
+	for _, want := range []string{"Logged in to Spotify as Test User (spotauthtest-user) (profile imported)", "playlist-read-private user-read-private"} {
+		if !strings.Contains(r.err, want) {
+			t.Errorf("stderr = %q; want it to contain %q", r.err, want)
+		}
+	}
+	if len(b.urls) != 0 {
+		t.Errorf("browser opened %q; want none", b.urls)
+	}
+	if p, err := loadProfile(e.dir, "imported"); err != nil || !p.hasSettings() || p.Account == nil {
+		t.Errorf("profile file = %+v, %v; want the login's settings and account", p, err)
+	}
+	tok := e.must("token", "--profile", "imported")
+	if _, err := fetchMe(context.Background(), e.srv.Client(), e.srv.URL, strings.TrimSpace(tok.out)); err != nil {
+		t.Errorf("the imported token does not work: %v", err)
+	}
+
+	// A token of a login with the client secret is refreshed with it.
+	_, confidential := e.srv.IssueUserToken(e.srv.ClientID, []string{"user-read-email"}, false)
+	e.vars[spotauth.EnvClientSecret] = e.srv.ClientSecret
+	r = e.run(runOpts{stdin: strings.NewReader(confidential)}, "login", "--with-token", "--profile", "secret")
+	if r.code != 0 || !strings.Contains(r.err, "with client secret") {
+		t.Errorf("login --with-token of a confidential token = exit %d, %q; want 0 and the secret flow", r.code, r.err)
+	}
+}
+
+func TestLoginWithTokenRefused(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, nil)
+	_, revoked := e.srv.IssueUserToken(e.srv.ClientID, []string{"user-read-private"}, true)
+	e.srv.RevokeGrant(revoked)
+	_, good := e.srv.IssueUserToken(e.srv.ClientID, []string{"user-read-private"}, true)
+
+	tests := []struct {
+		name  string
+		stdin string
+		env   string
+		args  []string
+		code  int
+		want  []string
+	}{
+		{name: "empty input", stdin: " \n", args: []string{"--with-token"}, code: ExitUsage, want: []string{"standard input is empty", "--with-token <"}},
+		{name: "two words", stdin: good + " " + good, args: []string{"--with-token"}, code: ExitUsage, want: []string{"more than one word"}},
+		{name: "revoked", stdin: revoked, args: []string{"--with-token"}, code: ExitAuth, want: []string{"refused the refresh token", "nothing was stored"}},
+		{name: "revoked in the environment", env: revoked, code: ExitAuth, want: []string{"refused the refresh token"}},
+		{name: "with --scope", stdin: good, args: []string{"--with-token", "--scope", "read"}, code: ExitUsage, want: []string{"takes no --scope"}},
+		{name: "environment with --scope", env: good, args: []string{"--scope", "read"}, code: ExitUsage, want: []string{"unset " + spotauth.EnvUserRefresh}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			e := &testEnv{t: t, srv: e.srv, dir: dir, vars: map[string]string{
+				envConfigDir: dir, envAccountsURL: e.srv.URL, envAPIURL: e.srv.URL, spotauth.EnvClientID: e.srv.ClientID}}
+			if tt.env != "" {
+				e.vars[spotauth.EnvUserRefresh] = tt.env
+			}
+			r := e.run(runOpts{stdin: strings.NewReader(tt.stdin)}, append([]string{"login"}, tt.args...)...)
+			if r.code != tt.code {
+				t.Errorf("exit %d; want %d\n%s", r.code, tt.code, r.err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(r.err, w) {
+					t.Errorf("stderr = %q; want it to contain %q", r.err, w)
+				}
+			}
+			if strings.Contains(r.err, revoked) || strings.Contains(r.err, good) {
+				t.Errorf("stderr shows the refresh token: %q", r.err)
+			}
+			if _, err := os.Stat(tokenFile(e.dir, "default", userToken)); !os.IsNotExist(err) {
+				t.Errorf("token file: %v; want none", err)
+			}
+		})
+	}
+}
+
+// SPOTIFY_USER_REFRESH (tekore's) is imported like --with-token, which wins
+// over it.
+func TestLoginImportsUserRefreshVariable(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, nil)
+	_, fromEnv := e.srv.IssueUserToken(e.srv.ClientID, []string{"user-read-private"}, true)
+	_, fromStdin := e.srv.IssueUserToken(e.srv.ClientID, []string{"user-read-email"}, true)
+	e.vars[spotauth.EnvUserRefresh] = fromEnv
+	b := &stubBrowser{}
+	r := e.run(runOpts{browser: b}, "login")
+	if r.code != 0 || len(b.urls) != 0 || !strings.Contains(r.err, "Scopes:  user-read-private") {
+		t.Fatalf("login with %s = exit %d, browser %q, %q; want the import, no browser", spotauth.EnvUserRefresh, r.code, b.urls, r.err)
+	}
+	r = e.run(runOpts{stdin: strings.NewReader(fromStdin)}, "login", "--with-token")
+	if r.code != 0 || !strings.Contains(r.err, "Scopes:  user-read-email") {
+		t.Errorf("login --with-token with %s set = exit %d, %q; want standard input's token", spotauth.EnvUserRefresh, r.code, r.err)
+	}
+	if !strings.Contains(r.err, "replacing the login of Test User (spotauthtest-user) (profile default, scopes user-read-private)") {
+		t.Errorf("stderr = %q; want the replacing notice", r.err)
+	}
+}
