@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -326,5 +327,49 @@ func TestLoginImportsUserRefreshVariable(t *testing.T) {
 	}
 	if !strings.Contains(r.err, "replacing the login of Test User (spotauthtest-user) (profile default, scopes user-read-private)") {
 		t.Errorf("stderr = %q; want the replacing notice", r.err)
+	}
+}
+
+// status --all lists every profile, like gh auth status.
+func TestStatusAll(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, nil)
+	r := e.run(runOpts{}, "status", "--all")
+	if r.code != ExitAuth || !strings.Contains(r.err, "no profile is logged in") {
+		t.Errorf("status --all before any login = exit %d, %q; want %d", r.code, r.err, ExitAuth)
+	}
+	e.login("--scope", "user-read-private")
+	e.login("--profile", "work", "--scope", "user-read-email")
+	e.login("--profile", "gone")
+	e.must("logout", "--profile", "gone")
+
+	r = e.must("status", "--all")
+	want := []string{
+		"default\n  Account:    Test User (spotauthtest-user)\n  Scopes:     user-read-private\n  Expires:    ",
+		"work\n  Account:    Test User (spotauthtest-user)\n  Scopes:     user-read-email\n",
+		"  Store:      " + e.dir + "\n",
+	}
+	for _, w := range want {
+		if !strings.Contains(r.out, w) {
+			t.Errorf("status --all = %q; want it to contain %q", r.out, w)
+		}
+	}
+	if strings.Contains(r.out, "gone") || strings.Contains(r.out, "BQ") || strings.Contains(r.out, "AQ") {
+		t.Errorf("status --all = %q; want no logged-out profile and no token", r.out)
+	}
+
+	r = e.must("status", "--all", "--json")
+	var all []statusJSON
+	if err := json.Unmarshal([]byte(r.out), &all); err != nil {
+		t.Fatalf("status --all --json = %q: %v", r.out, err)
+	}
+	var names []string
+	for _, s := range all {
+		if s.LoggedIn {
+			names = append(names, s.Profile+":"+strings.Join(s.Scopes, ","))
+		}
+	}
+	if !slices.Equal(names, []string{"default:user-read-private", "work:user-read-email"}) {
+		t.Errorf("status --all --json logged-in profiles = %q", names)
 	}
 }
