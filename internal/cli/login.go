@@ -100,6 +100,7 @@ imports that token the same way; --with-token wins over it.`,
 	fl.DurationVar(&opts.Timeout, "timeout", 5*time.Minute, "how long to wait for the browser")
 	fl.IntVar(&opts.RedirectPort, "redirect-port", 0, "listen on this port when the redirect URI has none (it must match the app's registration)")
 	fl.BoolVar(&opts.WithToken, "with-token", false, "read a refresh token from standard input and store it, without the browser ($"+spotauth.EnvUserRefresh+" does the same)")
+	registerScopeCompletion(cmd, "scope")
 	return cmd
 }
 

@@ -373,3 +373,36 @@ func TestStatusAll(t *testing.T) {
 		t.Errorf("status --all --json logged-in profiles = %q", names)
 	}
 }
+
+// Shell completion of scopes (names, presets, the last element of a list)
+// and of profile names.
+func TestCompletion(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, nil)
+	e.login("--profile", "work")
+	tests := []struct {
+		args    []string
+		want    []string
+		notWant []string
+	}{
+		{[]string{"login", "--scope", "user-read-p"}, []string{"user-read-private", "user-read-playback-state", "user-read-playback-position"}, []string{"user-read-email"}},
+		{[]string{"login", "--scope", "re"}, []string{"read\t"}, nil},
+		{[]string{"login", "-s", "read,user-read-e"}, []string{"read,user-read-email"}, []string{"\nuser-read-email"}},
+		{[]string{"token", "--require-scope", "playlist-read-c"}, []string{"playlist-read-collaborative"}, nil},
+		{[]string{"status", "--profile", "w"}, []string{"work"}, []string{"default"}},
+		{[]string{"token", "--profile", ""}, []string{"default", "work"}, nil},
+	}
+	for _, tt := range tests {
+		r := e.must(append([]string{"__complete"}, tt.args...)...)
+		for _, w := range tt.want {
+			if !strings.Contains(r.out, w) {
+				t.Errorf("spotauth __complete %q = %q; want it to contain %q", tt.args, r.out, w)
+			}
+		}
+		for _, w := range tt.notWant {
+			if strings.Contains(r.out, w) {
+				t.Errorf("spotauth __complete %q = %q; want no %q", tt.args, r.out, w)
+			}
+		}
+	}
+}

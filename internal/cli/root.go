@@ -98,6 +98,7 @@ func newRootCmd(f *Factory, args []string) *cobra.Command {
 	pf.StringVar(&f.flags.Profile, "profile", "", "profile name, for several accounts or apps ($"+envProfile+", default "+defaultProfile+")")
 	pf.StringVar(&f.flags.Store, "store", "", "token store: a directory, file:///dir or redis://... ($"+envStore+")")
 	pf.SortFlags = false
+	_ = root.RegisterFlagCompletionFunc("profile", completeProfiles(f))
 
 	commands := []struct {
 		name string
