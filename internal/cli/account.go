@@ -3,15 +3,11 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 
 	"github.com/spotauth/spotauth"
-	"github.com/spotauth/spotauth/internal/atomicfile"
 )
 
 // account is the part of GET /v1/me that spotauth shows.
@@ -82,38 +78,4 @@ func fetchMe(ctx context.Context, hc *http.Client, apiURL, accessToken string) (
 		return nil, fmt.Errorf("spotauth: GET /v1/me: unexpected answer (not a user object): %w", spotauth.ErrBadResponse)
 	}
 	return &a, nil
-}
-
-// The account seen at login is kept beside the configuration (not in the
-// token store), so status can show it without a network call.
-func accountFile(s *settings) string {
-	return filepath.Join(s.ConfigDir, "accounts", s.Profile+".json")
-}
-
-func saveAccount(s *settings, a *account) error {
-	if err := os.MkdirAll(filepath.Dir(accountFile(s)), 0o700); err != nil {
-		return err
-	}
-	data, _ := json.Marshal(a)
-	return atomicfile.WriteFile(accountFile(s), data, 0o600)
-}
-
-func loadAccount(s *settings) *account {
-	data, err := os.ReadFile(accountFile(s))
-	if err != nil {
-		return nil
-	}
-	var a account
-	if json.Unmarshal(data, &a) != nil || a.ID == "" {
-		return nil
-	}
-	return &a
-}
-
-func removeAccount(s *settings) error {
-	err := os.Remove(accountFile(s))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	return err
 }

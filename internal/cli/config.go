@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -42,16 +43,30 @@ type globalFlags struct {
 	Profile, Store                      string
 }
 
-// settings is the configuration resolved from flags, then the environment,
-// then the config file, then defaults. source records where each came from
-// ("flag", "env", "config file", "default"), for doctor and status.
+// settings is the configuration resolved from flags, then the profile's
+// saved settings (its profile file, for the client ID, redirect URI,
+// Accounts and API URLs and store), then the environment, then the config
+// file, then defaults. source records where each came from ("flag
+// --client-id", "profile work", "environment ...", "config file ...",
+// "default"), for doctor and status.
 type settings struct {
 	ClientID, ClientSecret, RedirectURI string
 	AccountsURL, APIURL                 string
 	Profile, Store                      string
 	ConfigDir                           string
-	ConfigFile                          string // the file read, "" if none
+	ConfigFile                          string   // the file read, "" if none
+	Saved                               *profile // the profile file of Profile; nil if none
 	source                              map[string]string
+	layers                              *layers
+}
+
+// layers are the sources of the settings, kept so that [settings.forProfile]
+// resolves another profile's settings from the same command line.
+type layers struct {
+	flags   *globalFlags
+	changed func(name string) bool
+	env     LookupEnv
+	file    map[string]string // the config file's keys
 }
 
 // GoString keeps the client secret out of %#v.
@@ -59,8 +74,9 @@ func (s *settings) GoString() string { return "cli.settings{...}" }
 
 func (s *settings) String() string { return "cli.settings{...}" }
 
-// resolveSettings applies the precedence flags > environment > config file
-// > defaults. changed reports whether a flag was given on the command line.
+// resolveSettings applies the precedence flags > the profile's saved
+// settings > environment > config file > defaults. changed reports whether
+// a flag was given on the command line.
 func resolveSettings(g *globalFlags, changed func(name string) bool, env LookupEnv) (*settings, error) {
 	s := &settings{source: map[string]string{}}
 
@@ -99,32 +115,75 @@ func resolveSettings(g *globalFlags, changed func(name string) bool, env LookupE
 			return nil, withHint(err, "Fix or remove %s.", name)
 		}
 	}
+	s.layers = &layers{flags: g, changed: changed, env: env, file: file}
 
-	pick := func(dst *string, flagName, flagVal, envName, def string) {
-		switch {
-		case changed(flagName):
-			*dst, s.source[flagName] = flagVal, "flag --"+flagName
-		case env.get(envName) != "":
-			*dst, s.source[flagName] = env.get(envName), "environment "+envName
-		case file[envName] != "":
-			*dst, s.source[flagName] = file[envName], "config file "+s.ConfigFile
-		default:
-			*dst, s.source[flagName] = def, "default"
-		}
-	}
-	pick(&s.ClientID, "client-id", g.ClientID, spotauth.EnvClientID, "")
-	pick(&s.ClientSecret, "client-secret", g.ClientSecret, spotauth.EnvClientSecret, "")
-	pick(&s.RedirectURI, "redirect-uri", g.RedirectURI, spotauth.EnvRedirectURI, defaultRedirectURI)
-	pick(&s.AccountsURL, "accounts-url", g.AccountsURL, envAccountsURL, defaultAccountsURL)
-	pick(&s.APIURL, "api-url", g.APIURL, envAPIURL, defaultAPIURL)
-	pick(&s.Profile, "profile", g.Profile, envProfile, defaultProfile)
-	pick(&s.Store, "store", g.Store, envStore, "")
-	s.AccountsURL = strings.TrimRight(s.AccountsURL, "/")
-	s.APIURL = strings.TrimRight(s.APIURL, "/")
-	if err := validProfile(s.Profile); err != nil {
+	var profile string
+	s.pick(&profile, "profile", g.Profile, envProfile, defaultProfile, nil)
+	s.pick(&s.ClientSecret, "client-secret", g.ClientSecret, spotauth.EnvClientSecret, "", nil)
+	if err := s.useProfile(profile); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// pick sets *dst from the first layer that has a value: the flag, saved
+// (the profile's settings, by flag name), the environment, the config
+// file, def.
+func (s *settings) pick(dst *string, flagName, flagVal, envName, def string, saved map[string]string) {
+	l := s.layers
+	switch {
+	case l.changed(flagName):
+		*dst, s.source[flagName] = flagVal, "flag --"+flagName
+	case saved != nil:
+		*dst, s.source[flagName] = saved[flagName], "profile "+s.Profile
+	case l.env.get(envName) != "":
+		*dst, s.source[flagName] = l.env.get(envName), "environment "+envName
+	case l.file[envName] != "":
+		*dst, s.source[flagName] = l.file[envName], "config file "+s.ConfigFile
+	default:
+		*dst, s.source[flagName] = def, "default"
+	}
+}
+
+// useProfile makes name the profile and resolves the settings its profile
+// file may hold: a logged-in profile keeps the app and places of its login
+// (a refresh token is bound to the client that issued it) unless flags say
+// otherwise.
+func (s *settings) useProfile(name string) error {
+	if err := validProfile(name); err != nil {
+		return err
+	}
+	s.Profile = name
+	p, err := loadProfile(s.ConfigDir, name)
+	if err != nil {
+		return err
+	}
+	s.Saved = p
+	var saved map[string]string
+	if p.hasSettings() {
+		saved = map[string]string{"client-id": p.ClientID, "redirect-uri": p.RedirectURI,
+			"accounts-url": p.AccountsURL, "api-url": p.APIURL, "store": p.Store}
+	}
+	g := s.layers.flags
+	s.pick(&s.ClientID, "client-id", g.ClientID, spotauth.EnvClientID, "", saved)
+	s.pick(&s.RedirectURI, "redirect-uri", g.RedirectURI, spotauth.EnvRedirectURI, defaultRedirectURI, saved)
+	s.pick(&s.AccountsURL, "accounts-url", g.AccountsURL, envAccountsURL, defaultAccountsURL, saved)
+	s.pick(&s.APIURL, "api-url", g.APIURL, envAPIURL, defaultAPIURL, saved)
+	s.pick(&s.Store, "store", g.Store, envStore, "", saved)
+	s.AccountsURL = strings.TrimRight(s.AccountsURL, "/")
+	s.APIURL = strings.TrimRight(s.APIURL, "/")
+	return nil
+}
+
+// forProfile returns the settings of another profile, resolved from the
+// same flags, environment and config file.
+func (s *settings) forProfile(name string) (*settings, error) {
+	c := *s
+	c.source = maps.Clone(s.source)
+	if err := c.useProfile(name); err != nil {
+		return nil, err
+	}
+	return &c, nil
 }
 
 // validProfile accepts names usable as file names and Redis key parts.

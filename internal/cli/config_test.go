@@ -75,7 +75,7 @@ func TestResolveSettingsPrecedence(t *testing.T) {
 				t.Fatalf("resolveSettings() error %v", err)
 			}
 			got := *s
-			got.source, got.ConfigDir, got.ConfigFile = nil, "", ""
+			got.source, got.ConfigDir, got.ConfigFile, got.layers = nil, "", "", nil
 			tt.want.source = nil
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("resolveSettings() = %+v; want %+v", got, tt.want)
@@ -86,6 +86,51 @@ func TestResolveSettingsPrecedence(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A profile's saved settings come after flags and before the environment
+// and the config file; the secret is never among them.
+func TestResolveSettingsProfile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	saved := &profile{ClientID: "saved-id", RedirectURI: "http://127.0.0.1:5/saved", AccountsURL: "http://127.0.0.1:6", APIURL: "http://127.0.0.1:7", Store: "/saved/store", SecretFrom: "environment " + spotauth.EnvClientSecret}
+	if err := writeProfile(dir, "work", saved); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, configFileName), []byte("[DEFAULT]\nSPOTIFY_CLIENT_ID=file-id\nSPOTIFY_CLIENT_SECRET=file-secret\n"), 0o600)
+	env := MapEnv(map[string]string{envConfigDir: dir, envProfile: "work", spotauth.EnvClientID: "env-id", envStore: "redis://127.0.0.1:1"})
+
+	s, err := resolveSettings(&globalFlags{}, func(string) bool { return false }, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.ClientID != "saved-id" || s.RedirectURI != saved.RedirectURI || s.AccountsURL != saved.AccountsURL || s.APIURL != saved.APIURL || s.Store != saved.Store {
+		t.Errorf("settings of profile work = %+v; want the saved ones", *s)
+	}
+	if s.ClientSecret != "file-secret" || s.source["client-secret"] != "config file "+filepath.Join(dir, configFileName) {
+		t.Errorf("client secret from %q; want the config file's", s.source["client-secret"])
+	}
+	for _, k := range []string{"client-id", "redirect-uri", "accounts-url", "api-url", "store"} {
+		if s.source[k] != "profile work" {
+			t.Errorf("source[%q] = %q; want %q", k, s.source[k], "profile work")
+		}
+	}
+
+	s, err = resolveSettings(&globalFlags{ClientID: "flag-id"}, func(n string) bool { return n == "client-id" }, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.ClientID != "flag-id" || s.source["client-id"] != "flag --client-id" || s.Store != saved.Store {
+		t.Errorf("with --client-id: client ID %q from %q, store %q; want the flag's, and the saved store", s.ClientID, s.source["client-id"], s.Store)
+	}
+
+	other, err := s.forProfile("other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if other.ClientID != "flag-id" || other.Store != "redis://127.0.0.1:1" || other.source["store"] != "environment "+envStore || other.Saved != nil {
+		t.Errorf("profile other: client ID %q, store %q from %q; want the flag's and the environment's", other.ClientID, other.Store, other.source["store"])
 	}
 }
 

@@ -24,6 +24,7 @@ type testEnv struct {
 	srv  *spotauthtest.Server
 	dir  string
 	vars map[string]string
+	now  func() time.Time // the commands' clock; nil: time.Now
 }
 
 // newTestEnv starts a fake Accounts service (after configure, if set) and
@@ -78,7 +79,7 @@ func (e *testEnv) run(o runOpts, args ...string) result {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	f := &Factory{IO: &IOStreams{In: in, Out: &out, ErrOut: &syncWriter{w: errW}}, Env: MapEnv(e.vars), Browser: b, HTTP: e.srv.Client()}
+	f := &Factory{IO: &IOStreams{In: in, Out: &out, ErrOut: &syncWriter{w: errW}}, Env: MapEnv(e.vars), Browser: b, HTTP: e.srv.Client(), Now: e.now}
 	code := Run(ctx, args, f)
 	return result{out.String(), errOut.String(), code}
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -29,6 +31,7 @@ type loginOptions struct {
 	NoBrowser    bool
 	Timeout      time.Duration
 	RedirectPort int
+	WithToken    bool
 }
 
 func newLoginCmd(f *Factory, runF func(context.Context, *loginOptions) error) *cobra.Command {
@@ -57,10 +60,22 @@ redirect URI that is not a loopback one (https://..., myapp://...) pasting is
 the way to finish. Requests that are not this login's redirect (an old tab, a
 forged state) are answered and ignored.
 
-PKCE is used when there is no client secret, or with --pkce.`,
+PKCE is used when there is no client secret, or with --pkce.
+
+Logging in again on a profile replaces its login, and says so. The profile
+remembers the client ID, redirect URI, Accounts and API URLs and store of its
+login, so that its token refreshes without flags (pass --client-id to switch
+apps); the client secret is never written, only where it came from.
+
+--with-token imports an existing authorization instead of opening the
+browser: it reads a refresh token from standard input, refreshes it once (with
+the client secret if one is configured, else as a PKCE client) and stores the
+result like a login. With SPOTIFY_USER_REFRESH set (tekore's variable), login
+imports that token the same way; --with-token wins over it.`,
 		Example: `  spotauth login --scope read
   spotauth login --scope user-read-private,playlist-read-private --no-browser
-  spotauth login --profile work --client-id abc123 --redirect-port 8888`,
+  spotauth login --profile work --client-id abc123 --redirect-port 8888
+  spotauth login --with-token < refresh-token.txt`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.Timeout <= 0 {
@@ -84,6 +99,8 @@ PKCE is used when there is no client secret, or with --pkce.`,
 	fl.BoolVar(&opts.NoBrowser, "no-browser", false, "do not open a browser; print the URL and accept the pasted redirect URL")
 	fl.DurationVar(&opts.Timeout, "timeout", 5*time.Minute, "how long to wait for the browser")
 	fl.IntVar(&opts.RedirectPort, "redirect-port", 0, "listen on this port when the redirect URI has none (it must match the app's registration)")
+	fl.BoolVar(&opts.WithToken, "with-token", false, "read a refresh token from standard input and store it, without the browser ($"+spotauth.EnvUserRefresh+" does the same)")
+	registerScopeCompletion(cmd, "scope")
 	return cmd
 }
 
@@ -93,6 +110,10 @@ func runLogin(ctx context.Context, opts *loginOptions) error {
 		return err
 	}
 	cfg, err := newConfig(s, opts.HTTPClient, opts.Now)
+	if err != nil {
+		return err
+	}
+	refresh, err := importedRefreshToken(opts)
 	if err != nil {
 		return err
 	}
@@ -110,49 +131,189 @@ func runLogin(ctx context.Context, opts *loginOptions) error {
 	}
 
 	io := opts.IO
-	io.Printf("Logging in to Spotify (profile %s).\n", s.Profile)
-	if opts.NoBrowser {
-		io.Printf("Not opening a browser (--no-browser).\n")
+	// The login replaces the token stored now, and no other login's.
+	seen, _ := st.Load(ctx)
+	if refresh != "" {
+		io.Printf("Importing a refresh token (profile %s).\n", s.Profile)
+	} else {
+		io.Printf("Logging in to Spotify (profile %s).\n", s.Profile)
 	}
-	lo := &login.Options{
-		Scopes:       scopes,
-		PKCE:         opts.PKCE,
-		ShowDialog:   opts.ShowDialog,
-		RedirectPort: opts.RedirectPort,
-		Timeout:      opts.Timeout,
-		NoBrowser:    opts.NoBrowser,
-		Out:          io.ErrOut,
-		In:           io.In,
-		Getenv:       opts.Env.get,
+	if seen != nil {
+		who := "the existing login"
+		if a := s.Saved.account(); a != nil {
+			who = "the login of " + a.describe()
+		}
+		io.Printf("spotauth: replacing %s (profile %s, scopes %s)\n", who, s.Profile, scopesText(seen.Scope))
 	}
-	if opts.Browser != nil {
-		lo.Browser = opts.Browser.Browse
+	var tok *spotauth.Token
+	again := loginLine(s, scopes)
+	if refresh != "" {
+		again = loginLine(s, spotauth.Scopes{}) + " --with-token"
+		if tok, err = importToken(ctx, cfg, s, refresh); err != nil {
+			return err
+		}
+	} else {
+		if opts.NoBrowser {
+			io.Printf("Not opening a browser (--no-browser).\n")
+		}
+		lo := &login.Options{
+			Scopes:       scopes,
+			PKCE:         opts.PKCE,
+			ShowDialog:   opts.ShowDialog,
+			RedirectPort: opts.RedirectPort,
+			Timeout:      opts.Timeout,
+			NoBrowser:    opts.NoBrowser,
+			Out:          io.ErrOut,
+			In:           io.In,
+			Getenv:       opts.Env.get,
+		}
+		if opts.Browser != nil {
+			lo.Browser = opts.Browser.Browse
+		}
+		if tok, err = login.Run(ctx, cfg, lo); err != nil {
+			return loginError(ctx, err, s, scopes, opts.Timeout)
+		}
 	}
-	tok, err := login.Run(ctx, cfg, lo)
-	if err != nil {
-		return loginError(ctx, err, s, scopes, opts.Timeout)
-	}
-	if err := boundedStoreOp(ctx, func(ctx context.Context) error { return st.Save(ctx, tok) }); err != nil {
-		return withHint(fmt.Errorf("spotauth: could not store the token: %w", storeFailed("save", err)),
-			"Check the token store (%s) and run spotauth login again.", storeDesc(s))
+	if err := storeLogin(ctx, s, opts.HTTPClient, st, seen, tok, again); err != nil {
+		return err
 	}
 
 	acct, _ := fetchMe(ctx, opts.HTTPClient, s.APIURL, tok.AccessToken)
+	if err := saveProfile(s, tok, acct); err != nil {
+		return withHint(fmt.Errorf("spotauth: the token is stored, but the profile file could not be written: %w", err),
+			"Make %s writable and log in again; until then pass --client-id to refresh the token.", profileDir(s.ConfigDir))
+	}
 	if acct != nil {
-		_ = saveAccount(s, acct)
 		io.Printf("Logged in to Spotify as %s (profile %s).\n", acct.describe(), s.Profile)
 	} else {
-		_ = removeAccount(s)
 		io.Printf("Logged in to Spotify (profile %s).\n", s.Profile)
 	}
 	io.Printf("  Scopes:  %s\n", scopesText(tok.Scope))
 	io.Printf("  Expires: %s (refreshed automatically by spotauth token)\n", describeTime(tok.Expiry, opts.Now()))
-	if tok.PKCE {
+	switch {
+	case refresh != "" && tok.PKCE:
+		io.Printf("  Flow:    imported refresh token, refreshed with the client ID alone (PKCE)\n")
+	case refresh != "":
+		io.Printf("  Flow:    imported refresh token, refreshed with client secret\n")
+	case tok.PKCE:
 		io.Printf("  Flow:    authorization code with PKCE\n")
-	} else {
+	default:
 		io.Printf("  Flow:    authorization code with client secret\n")
 	}
 	return nil
+}
+
+// importedRefreshToken returns the refresh token to import instead of a
+// browser login: standard input's with --with-token, else
+// SPOTIFY_USER_REFRESH's; "" for a browser login. It never shows the
+// token.
+func importedRefreshToken(opts *loginOptions) (string, error) {
+	var refresh, from string
+	switch {
+	case opts.WithToken:
+		data, err := io.ReadAll(io.LimitReader(opts.IO.In, 64<<10))
+		if err != nil {
+			return "", fmt.Errorf("spotauth: --with-token: reading standard input: %w", err)
+		}
+		refresh, from = strings.TrimSpace(string(data)), "standard input (--with-token)"
+		if refresh == "" {
+			return "", usageErrorf("Pipe the refresh token in: spotauth login --with-token < refresh-token.txt",
+				"--with-token: standard input is empty; it must hold a refresh token")
+		}
+	case opts.Env.get(spotauth.EnvUserRefresh) != "":
+		refresh, from = strings.TrimSpace(opts.Env.get(spotauth.EnvUserRefresh)), spotauth.EnvUserRefresh
+	default:
+		return "", nil
+	}
+	if strings.ContainsAny(refresh, " \t\r\n") {
+		return "", usageErrorf("Give the refresh token alone.", "%s holds more than one word; it must hold a refresh token", from)
+	}
+	if len(opts.Scopes) > 0 || opts.PKCE || opts.ShowDialog || opts.NoBrowser || opts.RedirectPort != 0 {
+		hint := "The token keeps the scopes of its authorization; drop the browser login's flags."
+		if !opts.WithToken {
+			hint += "\nTo log in in the browser instead, unset " + spotauth.EnvUserRefresh + "."
+		}
+		return "", usageErrorf(hint, "importing a refresh token from %s takes no --scope, --pkce, --show-dialog, --no-browser or --redirect-port", from)
+	}
+	return refresh, nil
+}
+
+// importToken refreshes an imported refresh token once, to learn its
+// access token and scopes: with the client secret if one is configured,
+// else as a PKCE (public) client. The refresh token is never shown.
+func importToken(ctx context.Context, cfg *spotauth.Config, s *settings, refresh string) (*spotauth.Token, error) {
+	t, err := cfg.Refresh(ctx, &spotauth.Token{RefreshToken: refresh, PKCE: cfg.ClientSecret == ""})
+	switch {
+	case err == nil:
+		return t, nil
+	case errors.Is(err, spotauth.ErrInvalidGrant):
+		return nil, withHint(fmt.Errorf("spotauth: the Accounts service refused the refresh token (revoked, expired, or issued to another app); nothing was stored: %w", err),
+			"Import a current refresh token of client ID %s, or log in in the browser: %s", s.ClientID, loginLine(s, spotauth.Scopes{}))
+	case errors.Is(err, spotauth.ErrInvalidClient) && cfg.ClientSecret == "":
+		return nil, withHint(fmt.Errorf("spotauth: the Accounts service refused to refresh the token without the client secret; nothing was stored: %w", err),
+			"A token from a login with the client secret needs it: pass --client-secret or set %s.", spotauth.EnvClientSecret)
+	}
+	return nil, withHint(fmt.Errorf("spotauth: could not import the refresh token; nothing was stored: %w", err), "%s", exchangeHint(err, s))
+}
+
+// storeLogin saves tok, the token of a login of s that began when seen
+// was stored (nil: none), under the store's lease. If another login of the
+// profile stored its token meanwhile, it saves nothing and says who won
+// and how to replace it (again, the command). A refresh meanwhile is not
+// another login: it keeps the authorization time, and the refresh token
+// unless Spotify rotates it.
+func storeLogin(ctx context.Context, s *settings, hc *http.Client, st spotauth.TokenStore, seen, tok *spotauth.Token, again string) error {
+	var other *spotauth.Token
+	err := boundedStoreOp(ctx, func(ctx context.Context) error {
+		ls, ok := st.(spotauth.LockingStore)
+		if !ok {
+			return st.Save(ctx, tok)
+		}
+		lease, err := lockStore(ctx, ls)
+		if err != nil {
+			return err
+		}
+		defer lease.Release(context.WithoutCancel(ctx))
+		if cur, err := lease.Load(ctx); err == nil && !sameLogin(seen, cur) {
+			other = cur
+			return nil
+		}
+		return lease.Save(ctx, tok)
+	})
+	if err != nil {
+		return withHint(fmt.Errorf("spotauth: could not store the token: %w", storeFailed("save", err)),
+			"Check the token store (%s) and run spotauth login again.", storeDesc(s))
+	}
+	if other != nil {
+		who := "an account spotauth could not look up"
+		if a, err := fetchMe(ctx, hc, s.APIURL, other.AccessToken); err == nil {
+			who = a.describe()
+		}
+		return withHint(fmt.Errorf("spotauth: another login of profile %s finished first, as %s; this login was not stored", s.Profile, who),
+			"To replace that login with a new one, run: %s", again)
+	}
+	return nil
+}
+
+// lockStore takes the store's lease, waiting again when another holder
+// stored a token meanwhile.
+func lockStore(ctx context.Context, ls spotauth.LockingStore) (spotauth.Lease, error) {
+	for {
+		lease, err := ls.Lock(ctx)
+		if !isA[*spotauth.NewerTokenError](err) {
+			return lease, err
+		}
+	}
+}
+
+// sameLogin reports whether cur, the stored token, is seen or seen
+// refreshed. Token files keep the authorization time to the second: two
+// logins authorized within the same second look like one.
+func sameLogin(seen, cur *spotauth.Token) bool {
+	if seen == nil {
+		return false
+	}
+	return cur.RefreshToken == seen.RefreshToken || !cur.AuthorizedAt.IsZero() && cur.AuthorizedAt.Equal(seen.AuthorizedAt)
 }
 
 // loginError says what ended a login without a token, and what to do.

@@ -3,9 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -52,11 +49,13 @@ func runLogout(ctx context.Context, opts *logoutOptions) error {
 	}
 	removed := 0
 	for _, p := range profiles {
-		ps := *s
-		ps.Profile = p
+		ps, err := s.forProfile(p)
+		if err != nil {
+			return err
+		}
 		had := false
 		for _, kind := range []tokenKind{userToken, appToken} {
-			st, err := opts.OpenStore(&ps, kind)
+			st, err := opts.OpenStore(ps, kind)
 			if err != nil {
 				return err
 			}
@@ -65,10 +64,13 @@ func runLogout(ctx context.Context, opts *logoutOptions) error {
 			}
 			if err := boundedStoreOp(ctx, st.Delete); err != nil {
 				return withHint(fmt.Errorf("spotauth: could not remove the tokens of profile %s: %w", p, storeFailed("delete", err)),
-					"Check the token store (%s) and try again.", storeDesc(&ps))
+					"Check the token store (%s) and try again.", storeDesc(ps))
 			}
 		}
-		_ = removeAccount(&ps)
+		if err := removeProfile(ps); err != nil {
+			return withHint(fmt.Errorf("spotauth: could not remove the profile file of profile %s: %w", p, err),
+				"Check that %s is writable.", profileDir(s.ConfigDir))
+		}
 		if had {
 			removed++
 			opts.IO.Printf("Removed the tokens of profile %s.\n", p)
@@ -79,38 +81,4 @@ func runLogout(ctx context.Context, opts *logoutOptions) error {
 	}
 	opts.IO.Printf("To withdraw the app's access at Spotify too, remove it at https://www.spotify.com/account/apps/.\n")
 	return nil
-}
-
-// knownProfiles lists the profiles with tokens in a file store or an
-// account record in the config directory (a Redis store is not listed:
-// its profiles are found through the config directory).
-func knownProfiles(s *settings) ([]string, error) {
-	set := map[string]bool{s.Profile: true}
-	dirs := []string{filepath.Join(s.ConfigDir, "accounts")}
-	if loc, err := parseStore(s.Store, s.ConfigDir); err == nil && loc.kind == "file" {
-		dirs = append(dirs, loc.dir)
-	}
-	for _, dir := range dirs {
-		entries, err := os.ReadDir(dir)
-		if err != nil && !os.IsNotExist(err) {
-			return nil, withHint(fmt.Errorf("spotauth: %w", err), "Check that %s is readable.", dir)
-		}
-		for _, e := range entries {
-			name := e.Name()
-			p, ok := strings.CutSuffix(name, ".json")
-			if !ok || e.IsDir() {
-				continue
-			}
-			p = strings.TrimSuffix(p, ".app")
-			if validProfile(p) == nil {
-				set[p] = true
-			}
-		}
-	}
-	out := make([]string, 0, len(set))
-	for p := range set {
-		out = append(out, p)
-	}
-	sort.Strings(out)
-	return out, nil
 }

@@ -80,6 +80,9 @@ func validFor(t *spotauth.Token, minValid time.Duration, now time.Time) bool {
 // returned; on invalid_grant the stored token deleted if it is still the
 // refused one. old, the token loaded before, gives the hints their scopes.
 func refreshUser(ctx context.Context, s *settings, cfg *spotauth.Config, st spotauth.TokenStore, old *spotauth.Token, minValid time.Duration) (*spotauth.Token, error) {
+	if old != nil && old.RefreshToken != "" && !old.PKCE && cfg.ClientSecret == "" {
+		return nil, missingSecret(s)
+	}
 	t, err := cfg.EnsureToken(ctx, st, minValid)
 	if err == nil {
 		return t, nil
@@ -89,6 +92,18 @@ func refreshUser(ctx context.Context, s *settings, cfg *spotauth.Config, st spot
 		scopes = old.Scope
 	}
 	return nil, refreshError(err, s, scopes)
+}
+
+// missingSecret is the error of a profile whose login used the client
+// secret (its refresh needs it too) when none is configured: it says
+// where the secret came from at login and where to give it.
+func missingSecret(s *settings) error {
+	from := ""
+	if s.Saved != nil && s.Saved.SecretFrom != "" {
+		from = fmt.Sprintf("At login it came from %s. ", s.Saved.SecretFrom)
+	}
+	return withHint(&configError{fmt.Errorf("spotauth: the token of profile %s was issued with the client secret and needs it to refresh, but none is configured", s.Profile)},
+		"%sProvide it: pass --client-secret, set %s, or add %s = ... to %s.", from, spotauth.EnvClientSecret, spotauth.EnvClientSecret, configFilePathHint(s))
 }
 
 // refreshError says what went wrong with a refresh (or app-token

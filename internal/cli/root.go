@@ -45,6 +45,9 @@ const rootLong = `spotauth logs you in to Spotify once and hands valid access to
 Configuration, highest precedence first:
   flags                  --client-id, --client-secret, --redirect-uri, --accounts-url,
                          --api-url, --profile, --store, --config, --config-section
+  the profile's login    the client ID, redirect URI, Accounts and API URLs and store
+                         a login saved for its profile (never the secret): a profile
+                         keeps its app; pass --client-id to login to switch
   environment            SPOTIFY_CLIENT_ID, SPOTIFY_CLIENT_SECRET, SPOTIFY_REDIRECT_URI,
                          SPOTAUTH_ACCOUNTS_URL, SPOTAUTH_API_URL, SPOTAUTH_PROFILE,
                          SPOTAUTH_STORE, SPOTAUTH_CONFIG_DIR
@@ -95,6 +98,7 @@ func newRootCmd(f *Factory, args []string) *cobra.Command {
 	pf.StringVar(&f.flags.Profile, "profile", "", "profile name, for several accounts or apps ($"+envProfile+", default "+defaultProfile+")")
 	pf.StringVar(&f.flags.Store, "store", "", "token store: a directory, file:///dir or redis://... ($"+envStore+")")
 	pf.SortFlags = false
+	_ = root.RegisterFlagCompletionFunc("profile", completeProfiles(f))
 
 	commands := []struct {
 		name string

@@ -60,6 +60,7 @@ needs the client secret), cached and reused until it expires.`,
 	fl.BoolVar(&opts.ClientCredentials, "client-credentials", false, "print an app token (client-credentials grant) instead of the user's")
 	fl.DurationVar(&opts.MinValid, "min-valid", expiryMargin, "refresh first if the token expires within this duration")
 	fl.StringArrayVar(&opts.RequireScopes, "require-scope", nil, "fail unless the token has these scopes (names or presets; repeatable)")
+	registerScopeCompletion(cmd, "require-scope")
 	return cmd
 }
 
