@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -39,20 +38,11 @@ func (a *apiRun) sleep(ctx context.Context, d time.Duration) error {
 	return ctx.Err()
 }
 
-// api runs spotauth args in-process as [testEnv.run] does, with a's
-// stdin, terminal and sleep.
+// api runs spotauth args in-process with a's stdin, terminal, client
+// and sleep.
 func (e *testEnv) api(a *apiRun, args ...string) result {
 	e.t.Helper()
-	var out, errOut bytes.Buffer
-	f := &Factory{
-		IO:      &IOStreams{In: strings.NewReader(a.stdin), Out: &out, ErrOut: &errOut, OutTerminal: a.terminal},
-		Env:     MapEnv(e.vars),
-		Browser: &stubBrowser{err: errNoBrowser},
-		HTTP:    cmp.Or(a.client, e.srv.Client()),
-		Sleep:   a.sleep,
-	}
-	code := Run(context.Background(), args, f)
-	return result{out.String(), errOut.String(), code}
+	return e.run(runOpts{stdin: strings.NewReader(a.stdin), terminal: a.terminal, sleep: a.sleep, client: a.client}, args...)
 }
 
 // mustAPI runs spotauth api args and fails unless it exits 0.
@@ -151,9 +141,12 @@ func TestAPIMethodsAndFields(t *testing.T) {
 	if r.out != "1\n1\n3\nFrom file\n" {
 		t.Errorf("spotauth api -X GET /me/playlists -f limit=1 -F offset=1 = %q; want limit 1, offset 1, total 3, the second playlist", r.out)
 	}
+	if r := e.mustAPI(&apiRun{}, "/me/playlists", "--jq", `[.items[].name] | join(",")`); r.out != "From stdin,From file,Road trip\n" {
+		t.Errorf("playlists after the POSTs = %q; want the three created, newest first", r.out)
+	}
 	st := e.srv.Stats()
-	if st.WebAPIRequests["POST /v1/users/spotauthtest-user/playlists"] != 3 || st.WebAPIRequests["PUT /v1/me/player/pause"] != 1 || st.WebAPISucceeded != 5 {
-		t.Errorf("Web API requests = %v, %d succeeded; want 3 POSTs, 1 PUT, 5 successes", st.WebAPIRequests, st.WebAPISucceeded)
+	if st.WebAPIRequests["POST /v1/users/spotauthtest-user/playlists"] != 3 || st.WebAPIRequests["PUT /v1/me/player/pause"] != 1 || st.WebAPISucceeded != 6 {
+		t.Errorf("Web API requests = %v, %d succeeded; want 3 POSTs, 1 PUT, 6 successes", st.WebAPIRequests, st.WebAPISucceeded)
 	}
 	noToken(t, r, tok)
 }
@@ -345,5 +338,19 @@ func TestAPIJQErrorPosition(t *testing.T) {
 	r := e.api(&apiRun{}, "api", "/me", "--jq", ".a | )")
 	if r.code != ExitUsage || !strings.Contains(r.err, `unexpected token ")" at offset 5`) || !strings.Contains(r.err, "  .a | )\n       ^\n") {
 		t.Errorf("spotauth api --jq '.a | )' = exit %d, %q; want %d pointing at the )", r.code, r.err, ExitUsage)
+	}
+}
+
+func TestSleepHonoursContext(t *testing.T) {
+	t.Parallel()
+	stop := errors.New("stop")
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(stop)
+	// An hour's wait: it returns only because ctx is done.
+	if err := sleepCtx(ctx, time.Hour); !errors.Is(err, stop) {
+		t.Errorf("sleepCtx(done ctx, 1h) = %v; want the context's cause", err)
+	}
+	if err := sleepCtx(context.Background(), 0); err != nil {
+		t.Errorf("sleepCtx(ctx, 0) = %v; want nil", err)
 	}
 }
