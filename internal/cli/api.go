@@ -270,9 +270,8 @@ func runAPI(ctx context.Context, opts *apiOptions) error {
 // API's host. A URL on another host is refused: the token goes to the Web
 // API only.
 func apiTarget(base *url.URL, endpoint string) (*url.URL, error) {
-	if strings.Contains(endpoint, "://") {
-		u, err := url.Parse(endpoint)
-		if err != nil || !onAPIHost(base, u) {
+	if u, err := url.Parse(endpoint); err == nil && u.Scheme != "" {
+		if !onAPIHost(base, u) {
 			return nil, usageErrorf("Pass a path such as /me, or a URL on "+base.Scheme+"://"+base.Host+" (set --api-url for another Web API).",
 				"refusing to send the token to %s: spotauth api calls only the Web API at %s", redactURL(endpoint), base.Redacted())
 		}

@@ -82,7 +82,7 @@ func noToken(t *testing.T, r result, tok *spotauth.Token) {
 func TestAPIMe(t *testing.T) {
 	t.Parallel()
 	e, tok := loggedIn(t, nil)
-	for _, ep := range []string{"/me", "me", "/v1/me", e.srv.URL + "/v1/me"} {
+	for _, ep := range []string{"/me", "me", "/v1/me", e.srv.URL + "/v1/me", "/me?from=https://example.com/"} {
 		r := e.mustAPI(&apiRun{}, ep)
 		var me struct{ ID string }
 		if err := json.Unmarshal([]byte(r.out), &me); err != nil || me.ID != spotauthtest.DefaultUser.ID {
@@ -93,8 +93,8 @@ func TestAPIMe(t *testing.T) {
 		}
 		noToken(t, r, tok)
 	}
-	if st := e.srv.Stats(); st.MeSucceeded != 4 || st.Refreshes != 0 {
-		t.Errorf("/v1/me answered %d times, %d refreshes; want 4, 0", st.MeSucceeded, st.Refreshes)
+	if st := e.srv.Stats(); st.MeSucceeded != 5 || st.Refreshes != 0 {
+		t.Errorf("/v1/me answered %d times, %d refreshes; want 5, 0", st.MeSucceeded, st.Refreshes)
 	}
 
 	// On a terminal: indented; --jq: strings without quotes.
@@ -296,6 +296,8 @@ func TestAPIErrors(t *testing.T) {
 		{"HTML error page", func() { e.srv.FailWebAPI(1, spotauthtest.Fault{Kind: spotauthtest.FaultHTML}) }, []string{"/me/playlists"}, ExitNetwork, "502: Bad Gateway (not a Web API error: text/html"},
 		{"truncated", func() { e.srv.FailMe(1, spotauthtest.Fault{Kind: spotauthtest.FaultTruncated}) }, []string{"/me"}, ExitNetwork, "cut short"},
 		{"another host", nil, []string{"https://evil.example/v1/me"}, ExitUsage, "refusing to send the token to https://evil.example/v1/me"},
+		{"no host", nil, []string{"https:///v1/me"}, ExitUsage, "refusing to send the token"},
+		{"credentials in the URL", nil, []string{strings.Replace(e.srv.URL, "http://", "http://u:secret@", 1) + "/v1/me"}, ExitUsage, "http://u:xxxxx@"},
 		{"another scheme", nil, []string{strings.Replace(e.srv.URL, "http:", "https:", 1) + "/v1/me"}, ExitUsage, "refusing to send the token"},
 		{"unknown method", nil, []string{"-X", "FETCH", "/me"}, ExitUsage, `unknown method "FETCH"`},
 		{"bad field", nil, []string{"/me", "-f", "novalue"}, ExitUsage, `invalid field "novalue"`},
@@ -323,6 +325,9 @@ func TestAPIErrors(t *testing.T) {
 			}
 			if r.out != "" {
 				t.Errorf("spotauth api %v stdout = %q; want nothing", tt.args, r.out)
+			}
+			if strings.Contains(r.err, "u:secret") {
+				t.Errorf("spotauth api %v showed a password: %q", tt.args, r.err)
 			}
 			noToken(t, r, tok)
 		})
