@@ -247,6 +247,18 @@ func TestAPIRefreshOn401(t *testing.T) {
 		t.Errorf("with two 401s: %d requests, %d refreshes; want 2, 1", st.MeRequests, st.Refreshes)
 	}
 	noToken(t, r, saved)
+
+	// Revoked: the refresh after the 401 fails; exit 3 saying so, no retry.
+	e.srv.ResetStats()
+	e.srv.RevokeGrants("", "")
+	e.srv.ExpireAccessTokens()
+	r = e.api(&apiRun{}, "api", "/me")
+	if r.code != ExitAuth || !strings.Contains(r.err, "no longer valid") {
+		t.Errorf("spotauth api /me after a revocation = exit %d, %q; want %d, no longer valid", r.code, r.err, ExitAuth)
+	}
+	if st := e.srv.Stats(); st.MeRequests != 1 || st.Refreshes != 1 {
+		t.Errorf("after a revocation: %d requests, %d refreshes; want 1, 1", st.MeRequests, st.Refreshes)
+	}
 }
 
 func TestAPIRateLimit(t *testing.T) {
