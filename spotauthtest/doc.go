@@ -18,13 +18,18 @@
 //     refresh_token and client_credentials grants, with Spotify's error
 //     bodies, client authentication by Basic header or body parameters;
 //   - GET /v1/me: the Web API's current-user profile, checking the bearer
-//     token, so that clients can be tested end to end.
+//     token, so that clients can be tested end to end;
+//   - a few other Web API endpoints, for tools that call it: a paged list
+//     (GET /v1/me/playlists, with Spotify's paging object and its next
+//     links), a JSON body (POST /v1/users/{user_id}/playlists) and a 204 or
+//     404 NO_ACTIVE_DEVICE (PUT /v1/me/player/pause), each checking the
+//     scopes Spotify checks ([Server.Playlists], [Server.NoActiveDevice]).
 //
 // Tests control time with a [Clock], which can drive the client under test
 // as well (it has the Now and AfterFunc methods of spotauth's Clock);
 // inject latency, 429, 5xx, bad bodies and dropped connections with
-// [Server.FailToken], [Server.FailGrant], [Server.FailMe] and
-// [Server.SetTokenFaultRule]; revoke grants ([Server.RevokeGrant], [Server.RevokeGrants]);
+// [Server.FailToken], [Server.FailGrant], [Server.FailMe],
+// [Server.FailWebAPI] and [Server.SetTokenFaultRule]; revoke grants ([Server.RevokeGrant], [Server.RevokeGrants]);
 // expire tokens; mint tokens and codes without the browser flow
 // ([Server.IssueUserToken], [Server.IssueAppToken], [Server.IssueCode]);
 // play the browser ([Server.Authorize]); and assert on [Server.Stats] and
@@ -64,7 +69,8 @@
 //   - /v1/me answers a client-credentials token, which has no user, with 401
 //     {"error":{"status":401,"message":"Unauthorized."}}. Clients should
 //     decide on the status, never the message.
-//   - Injected 429s carry the Web API's error body on both endpoints; see
+//   - Other /v1 paths answer 404 {"error":{"status":404,"message":"Service not found"}}.
+//   - Injected 429s carry the Web API's error body on every endpoint; see
 //     [FaultKind] for every fault's exact answer.
 //
 // All methods are safe for concurrent use. Misuse, such as starting a

@@ -94,11 +94,12 @@ type queuedFault struct {
 	grant string // "" matches any request
 }
 
-// faults holds what [Server.FailToken], [Server.FailGrant], [Server.FailMe]
-// and [Server.SetTokenFaultRule] set up; guarded by Server.mu.
+// faults holds what [Server.FailToken], [Server.FailGrant], [Server.FailMe],
+// [Server.FailWebAPI] and [Server.SetTokenFaultRule] set up; guarded by
+// Server.mu.
 type faults struct {
-	token, me []queuedFault
-	rule      func(TokenRequest) *Fault
+	token, me, webAPI []queuedFault
+	rule              func(TokenRequest) *Fault
 }
 
 // popFault takes the first fault of q that applies to grant.
@@ -142,6 +143,11 @@ func (s *Server) FailGrant(grant string, n int, f Fault) {
 
 // FailMe injects f into the next n requests to /v1/me.
 func (s *Server) FailMe(n int, f Fault) { s.queue(&s.faults.me, "", n, f) }
+
+// FailWebAPI injects f into the next n requests to the Web API's other
+// endpoints (GET /v1/me/playlists, POST /v1/users/{user_id}/playlists,
+// PUT /v1/me/player/pause, any other /v1 path), with /v1/me's bodies.
+func (s *Server) FailWebAPI(n int, f Fault) { s.queue(&s.faults.webAPI, "", n, f) }
 
 func (s *Server) queue(q *[]queuedFault, grant string, n int, f Fault) {
 	if n > 0 {

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"net/http"
 	"net/url"
-	"strings"
 )
 
 // Web API 401/400 messages (spec §3).
@@ -56,34 +55,13 @@ func (s *Server) serveMe(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, http.StatusMethodNotAllowed, "Method not allowed")
 		return
 	}
-	h := r.Header.Get("Authorization")
-	if h == "" {
-		unauthorized(w, msgNoToken)
+	g, ok := s.bearerGrant(w, r)
+	if !ok {
 		return
 	}
-	scheme, tok, _ := strings.Cut(h, " ")
-	if !strings.EqualFold(scheme, "Bearer") {
-		writeAPIError(w, http.StatusBadRequest, msgNotBearer)
-		return
-	}
-
 	s.mu.Lock()
-	e, ok := s.access.m[strings.TrimSpace(tok)]
-	ok = ok && s.accessValid(e, s.Clock.Now())
-	var g grant
-	if ok && e.grant != nil {
-		g = *e.grant
-		s.stats.MeSucceeded++
-	}
+	s.stats.MeSucceeded++
 	s.mu.Unlock()
-	switch {
-	case !ok:
-		unauthorized(w, msgInvalidToken)
-		return
-	case e.grant == nil:
-		unauthorized(w, msgAppToken)
-		return
-	}
 
 	u := g.user
 	resp := meResponse{

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -60,7 +61,8 @@ func (m RefreshMode) String() string {
 	return fmt.Sprintf("RefreshMode(%d)", int(m))
 }
 
-// Server is a fake Accounts service and a fake Web API (/v1/me).
+// Server is a fake Accounts service and a fake Web API (/v1/me and the
+// few endpoints [Server.FailWebAPI] lists).
 //
 // Create it with [NewServer], or with [NewUnstartedServer], set fields, and
 // call [Server.Start]. To change the configuration fields of a running
@@ -101,6 +103,13 @@ type Server struct {
 	Decide func(AuthorizeRequest) bool
 	// Refresh is the refresh mode.
 	Refresh RefreshMode
+	// Playlists are the test user's playlists, newest first, which
+	// GET /v1/me/playlists lists and POST /v1/users/{user_id}/playlists
+	// adds to; nil means a copy of [DefaultPlaylists].
+	Playlists []Playlist
+	// NoActiveDevice makes PUT /v1/me/player/pause answer 404 with reason
+	// NO_ACTIVE_DEVICE, as Spotify does when no device plays.
+	NoActiveDevice bool
 	// Lifetimes; zero means Spotify's: code 10 min, access token 3600 s,
 	// refresh token six calendar months from the authorization
 	// (.AddDate(0, 6, 0)). expires_in is the access-token lifetime in whole
@@ -276,7 +285,8 @@ func (s *Server) Client() *http.Client {
 }
 
 // Update runs f, which may change the configuration fields (Clock, User,
-// AutoApprove, Deny, Decide, Refresh and the lifetimes), under the lock
+// AutoApprove, Deny, Decide, Refresh, Playlists, NoActiveDevice and the
+// lifetimes), under the lock
 // that requests read them with. Changing URL, Listener or the default
 // app's fields has no effect once started. f must not call the server's
 // methods.
@@ -309,6 +319,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	case "/v1/me":
 		s.serveMe(w, r)
 	default:
+		if strings.HasPrefix(r.URL.Path, "/v1/") {
+			s.serveWebAPI(w, r)
+			return
+		}
 		writeText(w, http.StatusNotFound, "404 page not found")
 	}
 }

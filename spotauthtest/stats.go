@@ -39,10 +39,16 @@ type Stats struct {
 	AuthorizeRequests, Consents int
 	// MeRequests counts requests to /v1/me; MeSucceeded the 200 answers.
 	MeRequests, MeSucceeded int
+	// WebAPIRequests counts requests to the other Web API endpoints by
+	// method and path ("GET /v1/me/playlists"); WebAPISucceeded their 2xx
+	// answers.
+	WebAPIRequests  map[string]int
+	WebAPISucceeded int
 }
 
 func newStats() Stats {
-	return Stats{Grants: map[string]int{}, GrantsSucceeded: map[string]int{}, Errors: map[string]int{}, Faults: map[FaultKind]int{}}
+	return Stats{Grants: map[string]int{}, GrantsSucceeded: map[string]int{}, Errors: map[string]int{}, Faults: map[FaultKind]int{},
+		WebAPIRequests: map[string]int{}}
 }
 
 // Stats returns a snapshot of the counters.
@@ -52,6 +58,7 @@ func (s *Server) Stats() Stats {
 	st := s.stats
 	st.Grants, st.GrantsSucceeded = maps.Clone(st.Grants), maps.Clone(st.GrantsSucceeded)
 	st.Errors, st.Faults = maps.Clone(st.Errors), maps.Clone(st.Faults)
+	st.WebAPIRequests = maps.Clone(st.WebAPIRequests)
 	st.Refreshes, st.RefreshesSucceeded = st.Grants[GrantRefreshToken], st.GrantsSucceeded[GrantRefreshToken]
 	return st
 }

@@ -61,17 +61,7 @@ func fetchMe(ctx context.Context, hc *http.Client, apiURL, accessToken string) (
 		return nil, fmt.Errorf("spotauth: GET /v1/me: %w", err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		var e struct {
-			Error struct {
-				Status  int    `json:"status"`
-				Message string `json:"message"`
-			} `json:"error"`
-		}
-		msg := http.StatusText(resp.StatusCode)
-		if json.Unmarshal(body, &e) == nil && e.Error.Message != "" {
-			msg = e.Error.Message
-		}
-		return nil, &apiError{Status: resp.StatusCode, Message: msg}
+		return nil, newAPIError(resp, body)
 	}
 	var a account
 	if err := json.Unmarshal(body, &a); err != nil || a.ID == "" {

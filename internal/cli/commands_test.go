@@ -55,7 +55,7 @@ func TestHelpAndVersion(t *testing.T) {
 	t.Parallel()
 	e := newTestEnv(t, nil)
 	r := e.must("--help")
-	for _, want := range []string{"Exit codes:", "3  not logged in", "SPOTAUTH_CONFIG_DIR", "login", "token", "accounts-server", "demo", "completion", "doctor"} {
+	for _, want := range []string{"Exit codes:", "3  not logged in", "SPOTAUTH_CONFIG_DIR", "login", "token", "accounts-server", "demo", "completion", "doctor", "\n  api "} {
 		if !strings.Contains(r.out, want) {
 			t.Errorf("spotauth --help = %q; want it to contain %q", r.out, want)
 		}

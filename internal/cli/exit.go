@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"strings"
 
 	"github.com/spotauth/spotauth"
@@ -16,7 +17,8 @@ import (
 const (
 	// ExitOK: success.
 	ExitOK = 0
-	// ExitError: any other failure (busy port, login timeout, file errors).
+	// ExitError: any other failure (busy port, login timeout, file errors,
+	// a Web API request refused as wrong, such as a 404).
 	ExitError = 1
 	// ExitUsage: a bad flag, argument or scope name.
 	ExitUsage = 2
@@ -38,7 +40,7 @@ const (
 
 const exitCodesHelp = `Exit codes:
   0  success
-  1  error (busy port, login timeout, file errors)
+  1  error (busy port, login timeout, file errors, a Web API 404 or 400)
   2  usage error (bad flag, argument or scope name)
   3  not logged in, authorization revoked or expired, or a required scope
      missing: run the "spotauth login ..." line printed with the error
@@ -127,6 +129,8 @@ func withHint(err error, format string, args ...any) error {
 //	6 config   *configError, spotauth.ErrInvalidClient, ErrInvalidConfig,
 //	           ErrNoClientID, ErrConfigSection, ErrInvalidRedirectURI,
 //	           ErrInvalidScope (a scope the app may not request)
+//	1 error    a Web API 4xx other than 401, 403 and 429 (*apiError): the
+//	           request itself is wrong (a 404, a 400)
 //	5 network  spotauth.ErrRateLimited, ErrServerError, ErrBadResponse,
 //	           context.DeadlineExceeded, another Web API error (*apiError),
 //	           a net.Error (unreachable Accounts service, Web API or Redis)
@@ -186,6 +190,8 @@ func exitCode(err error) int {
 	case isA[*configError](err), is(spotauth.ErrInvalidClient, spotauth.ErrInvalidConfig, spotauth.ErrInvalidRedirectURI,
 		spotauth.ErrInvalidScope):
 		return ExitConfig
+	case isAPI && api.Status >= 400 && api.Status < 500 && api.Status != http.StatusTooManyRequests:
+		return ExitError
 	case is(spotauth.ErrRateLimited, spotauth.ErrServerError, spotauth.ErrBadResponse, context.DeadlineExceeded),
 		isAPI, isA[net.Error](err):
 		return ExitNetwork

@@ -78,6 +78,9 @@ func TestClassify(t *testing.T) {
 		{"Redis unreachable", &spotauth.StoreError{Op: "load", Err: &net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}}, ExitNetwork, ""},
 		{"Redis timing out", storeFailed("save", fmt.Errorf("redis: %w", context.DeadlineExceeded)), ExitNetwork, ""},
 		{"Web API 500", &apiError{Status: 500}, ExitNetwork, ""},
+		{"Web API 429", &apiError{Status: 429}, ExitNetwork, ""},
+		{"Web API 404", &apiError{Status: 404}, ExitError, ""},
+		{"Web API 400", &apiError{Status: 400}, ExitError, ""},
 		{"unreachable in a finding", finding{level: levelFail, what: "x unreachable", fix: "Check the network.", err: &net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}}.asError(), ExitNetwork, "Check the network."},
 		{"unknown client in a finding", finding{level: levelFail, what: "unknown client", fix: "Copy the ID.", err: spotauth.ErrInvalidClient}.asError(), ExitConfig, "Copy the ID."},
 	}

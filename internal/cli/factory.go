@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"sync"
@@ -23,6 +24,9 @@ type Factory struct {
 	Browser Browser          // nil: the system browser, honouring $BROWSER
 	HTTP    *http.Client     // nil: a client with a 30 s timeout
 	Now     func() time.Time // nil: time.Now
+	// Sleep waits for d or until ctx is done (nil: a timer), for the
+	// waits a command makes, such as a 429's Retry-After.
+	Sleep func(ctx context.Context, d time.Duration) error
 
 	flags     globalFlags
 	root      *cobra.Command
@@ -50,6 +54,26 @@ func (f *Factory) clock() func() time.Time {
 		return f.Now
 	}
 	return time.Now
+}
+
+// sleep returns the Sleep commands use.
+func (f *Factory) sleep() func(context.Context, time.Duration) error {
+	if f.Sleep != nil {
+		return f.Sleep
+	}
+	return sleepCtx
+}
+
+// sleepCtx waits for d or until ctx is done, returning ctx's cause then.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
 }
 
 // httpClient returns the client for the Accounts service and the Web API.

@@ -57,6 +57,11 @@ type runOpts struct {
 	browser Browser
 	errOut  io.Writer // extra stderr sink, e.g. a urlWatcher
 	ctx     context.Context
+	// terminal makes stdout play a terminal; sleep and client, if set,
+	// replace the Factory's Sleep and the fake's HTTP client.
+	terminal bool
+	sleep    func(context.Context, time.Duration) error
+	client   *http.Client
 }
 
 // run runs spotauth args in-process.
@@ -79,7 +84,12 @@ func (e *testEnv) run(o runOpts, args ...string) result {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	f := &Factory{IO: &IOStreams{In: in, Out: &out, ErrOut: &syncWriter{w: errW}}, Env: MapEnv(e.vars), Browser: b, HTTP: e.srv.Client(), Now: e.now}
+	hc := o.client
+	if hc == nil {
+		hc = e.srv.Client()
+	}
+	f := &Factory{IO: &IOStreams{In: in, Out: &out, ErrOut: &syncWriter{w: errW}, OutTerminal: o.terminal},
+		Env: MapEnv(e.vars), Browser: b, HTTP: hc, Now: e.now, Sleep: o.sleep}
 	code := Run(ctx, args, f)
 	return result{out.String(), errOut.String(), code}
 }

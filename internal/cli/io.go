@@ -14,11 +14,22 @@ type IOStreams struct {
 	In     io.Reader
 	Out    io.Writer
 	ErrOut io.Writer
+	// OutTerminal reports that Out is a terminal: data may then be laid
+	// out for people (spotauth api indents JSON). Tests set it to play a
+	// terminal.
+	OutTerminal bool
 }
 
 // OSStreams returns the process's standard streams.
 func OSStreams() *IOStreams {
-	return &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
+	return &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, OutTerminal: isTerminal(os.Stdout)}
+}
+
+// isTerminal reports whether f is a character device, as a terminal is
+// (so is /dev/null, where the layout does not matter).
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 // TestStreams returns streams reading stdin from in and writing to buffers,

@@ -111,6 +111,7 @@ func newRootCmd(f *Factory, args []string) *cobra.Command {
 		{"logout", func() *cobra.Command { return newLogoutCmd(f, nil) }},
 		{"scopes", func() *cobra.Command { return newScopesCmd(f, nil) }},
 		{"doctor", func() *cobra.Command { return newDoctorCmd(f, nil) }},
+		{"api", func() *cobra.Command { return newAPICmd(f, nil) }},
 		{"accounts-server", func() *cobra.Command { return newAccountsServerCmd(f, nil) }},
 		{"demo", func() *cobra.Command { return newDemoCmd(f, nil) }},
 		{"version", func() *cobra.Command { return newVersionCmd(f) }},
