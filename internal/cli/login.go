@@ -133,7 +133,7 @@ func runLogin(ctx context.Context, opts *loginOptions) error {
 		return loginError(ctx, err, s, scopes, opts.Timeout)
 	}
 	if err := boundedStoreOp(ctx, func(ctx context.Context) error { return st.Save(ctx, tok) }); err != nil {
-		return withHint(fmt.Errorf("spotauth: could not store the token: %w", storeFailed("save", err)),
+		return withHint(wrapf(storeFailed("save", err), "could not store the token"),
 			"Check the token store (%s) and run spotauth login again.", storeDesc(s))
 	}
 
@@ -186,10 +186,10 @@ func loginError(ctx context.Context, err error, s *settings, scopes spotauth.Sco
 	case errors.As(err, &ce):
 		return checkError(ce, s, scopes).asError()
 	case errors.As(err, &ae) && ae.Code == "access_denied":
-		return withHint(fmt.Errorf("spotauth: authorization denied in the browser; nothing was stored: %w", err),
+		return withHint(wrapf(err, "authorization denied in the browser; nothing was stored"),
 			"To log in, run %s and choose Agree (or Approve).", loginLine(s, scopes))
 	case errors.As(err, &ae):
-		return withHint(fmt.Errorf("spotauth: the Accounts service refused the authorization (%s); nothing was stored: %w", ae.Code, err),
+		return withHint(wrapf(err, "the Accounts service refused the authorization (%s); nothing was stored", ae.Code),
 			"Check the app's settings and scopes (spotauth doctor), then run %s.", loginLine(s, scopes))
 	case errors.Is(err, spotauth.ErrInvalidRedirectURI):
 		return withHint(err, "%s", registerHint)

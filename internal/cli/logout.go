@@ -64,7 +64,7 @@ func runLogout(ctx context.Context, opts *logoutOptions) error {
 				had = true
 			}
 			if err := boundedStoreOp(ctx, st.Delete); err != nil {
-				return withHint(fmt.Errorf("spotauth: could not remove the tokens of profile %s: %w", p, storeFailed("delete", err)),
+				return withHint(wrapf(storeFailed("delete", err), "could not remove the tokens of profile %s", p),
 					"Check the token store (%s) and try again.", storeDesc(&ps))
 			}
 		}

@@ -109,7 +109,7 @@ func runStatus(ctx context.Context, opts *statusOptions) error {
 			js.Check = &check{OK: true}
 			acct, err := checkToken(ctx, opts, s, st, t)
 			if err != nil {
-				js.Check = &check{Error: err.Error()}
+				js.Check = &check{Error: redactURL(err.Error())}
 				result = err
 			} else {
 				js.Account = acct
