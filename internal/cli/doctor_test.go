@@ -9,6 +9,7 @@ import (
 
 	"github.com/spotauth/spotauth"
 	"github.com/spotauth/spotauth/internal/redistest"
+	"github.com/spotauth/spotauth/spotauthtest"
 	"github.com/spotauth/spotauth/store/filestore"
 )
 
@@ -133,5 +134,23 @@ func TestDoctorAndLoginUnreachableSameCode(t *testing.T) {
 	}
 	if !strings.Contains(d.out, "[FAIL] Accounts service "+e.vars[envAccountsURL]+" unreachable") {
 		t.Errorf("doctor = %q; want the unreachable Accounts service", d.out)
+	}
+}
+
+// doctor checks the client secret with a client-credentials request,
+// except with --offline, which contacts no service.
+func TestDoctorOfflineSendsNothing(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, nil)
+	e.vars[spotauth.EnvClientSecret] = "wrong-secret"
+	r := e.run(runOpts{}, "doctor", "--offline")
+	if r.code != 0 || strings.Contains(r.out, "refused the client secret") {
+		t.Errorf("doctor --offline = exit %d; want 0 (nothing checked online)\n%s%s", r.code, r.out, r.err)
+	}
+	if n := e.srv.Stats().Grants[spotauthtest.GrantClientCredentials]; n != 0 {
+		t.Errorf("doctor --offline sent %d client-credentials requests; want 0", n)
+	}
+	if r := e.run(runOpts{}, "doctor"); r.code != ExitConfig || e.srv.Stats().Grants[spotauthtest.GrantClientCredentials] != 1 {
+		t.Errorf("doctor with a wrong secret = exit %d after %d client-credentials requests; want %d after 1", r.code, e.srv.Stats().Grants[spotauthtest.GrantClientCredentials], ExitConfig)
 	}
 }

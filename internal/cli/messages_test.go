@@ -160,3 +160,22 @@ func closedURL(t *testing.T) string {
 	ln.Close()
 	return "http://" + addr
 }
+
+func TestRedactURL(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{"redis://:hunter2@127.0.0.1:6379/0", "redis://:xxxxx@127.0.0.1:6379/0"},
+		{"https://user:hunter2@example.com/x?a=b", "https://user:xxxxx@example.com/x?a=b"},
+		{"redis://user@host/0", "redis://user@host/0"},
+		{"http://127.0.0.1:8080/callback", "http://127.0.0.1:8080/callback"},
+		{"http://u:hun%zzter2@h", "http://u:xxxxx@h"}, // does not parse
+		{`Get "http://u:hunter2@h/authorize": refused; see http://a:b@c and /plain/path`, `Get "http://u:xxxxx@h/authorize": refused; see http://a:xxxxx@c and /plain/path`},
+		{"redis://:pass/word@h/0", "redis://:xxxxx@h/0"}, // a '/' in the password
+		{"no URL here: a:b@c", "no URL here: a:b@c"},
+	}
+	for _, tt := range tests {
+		if got := redactURL(tt.in); got != tt.want {
+			t.Errorf("redactURL(%q) = %q; want %q", tt.in, got, tt.want)
+		}
+	}
+}
