@@ -27,7 +27,7 @@ const checkTimeout = 30 * time.Second
 //
 // It asks the Accounts service about the authorization URL the login
 // would open, with cfg.RedirectURL (DefaultRedirectURL if empty) as it is
-// registered, and, unless the login uses PKCE (opts.PKCE, or no client
+// registered (with opts.RedirectPort if it has no port), and, unless the login uses PKCE (opts.PKCE, or no client
 // secret), sends a client-credentials request that checks the client
 // secret. Neither issues a code or records a consent. A tool such as a
 // "doctor" command calls it to check a configuration before any login.
@@ -42,6 +42,12 @@ func Check(ctx context.Context, cfg *spotauth.Config, opts *Options) error {
 	redirect := cfg.RedirectURL
 	if redirect == "" {
 		redirect = DefaultRedirectURL
+	}
+	if port, err := spotauth.RedirectPort(redirect); err == nil && port == 0 && o.RedirectPort != 0 {
+		// The port Run would listen on, which the app may have registered.
+		if withPort, err := spotauth.WithRedirectPort(redirect, o.RedirectPort); err == nil {
+			redirect = withPort
+		}
 	}
 	authOpts := []spotauth.AuthCodeOption{spotauth.RedirectURLOption(redirect)}
 	if o.Scopes.Len() > 0 {

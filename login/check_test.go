@@ -147,6 +147,14 @@ func TestCheck(t *testing.T) {
 		{name: "unknown client", configure: func(cfg *spotauth.Config, _ *spotauthtest.Server) { cfg.ClientID = "nobody" }, want: spotauth.ErrInvalidClient},
 		{name: "unregistered redirect URI", configure: func(cfg *spotauth.Config, _ *spotauthtest.Server) { cfg.RedirectURL = "http://127.0.0.1/elsewhere" },
 			want: spotauth.ErrInvalidRedirectURI},
+		{name: "redirect port registered", configure: func(cfg *spotauth.Config, srv *spotauthtest.Server) {
+			srv.AddApp(spotauthtest.App{ClientID: "fixed-port", RedirectURIs: []string{"http://127.0.0.1:8888/callback"}})
+			cfg.ClientID, cfg.RedirectURL = "fixed-port", "http://127.0.0.1/callback"
+		}, opts: &login.Options{RedirectPort: 8888}},
+		{name: "redirect port not registered", configure: func(cfg *spotauth.Config, srv *spotauthtest.Server) {
+			srv.AddApp(spotauthtest.App{ClientID: "fixed-port", RedirectURIs: []string{"http://127.0.0.1:8888/callback"}})
+			cfg.ClientID, cfg.RedirectURL = "fixed-port", "http://127.0.0.1/callback"
+		}, want: spotauth.ErrInvalidRedirectURI},
 		{name: "scope the app may not request", opts: &login.Options{Scopes: spotauth.NewScopes(spotauth.ScopeSOAManagePartner)}, want: spotauth.ErrInvalidScope},
 	}
 	for _, tt := range tests {
