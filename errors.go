@@ -233,8 +233,11 @@ type StoreError struct {
 	Err error  // the store's error
 }
 
-// Error returns "spotauth: token store OP: " and the store's error.
-func (e *StoreError) Error() string { return "spotauth: token store " + e.Op + ": " + e.Err.Error() }
+// Error returns "spotauth: token store OP: " and the store's error,
+// without the error's own "spotauth: ".
+func (e *StoreError) Error() string {
+	return "spotauth: token store " + e.Op + ": " + strings.TrimPrefix(e.Err.Error(), "spotauth: ")
+}
 
 // Unwrap returns e.Err.
 func (e *StoreError) Unwrap() error { return e.Err }

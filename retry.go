@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/spotauth/spotauth/internal/wire"
@@ -86,7 +87,7 @@ func (c *Config) retrieve(ctx context.Context, r *tokenRequest) (*wire.Token, ti
 				return nil, time.Time{}, terr
 			}
 			if werr := sleep(ctx, pol.backoff(attempt)); werr != nil {
-				return nil, time.Time{}, fmt.Errorf("spotauth: %s request: gave up retrying: %w (last error: %w)", r.grant, werr, terr)
+				return nil, time.Time{}, fmt.Errorf("spotauth: %s request: gave up retrying: %w (last error: %w)", r.grant, werr, unprefixed{terr})
 			}
 			continue
 		}
@@ -126,7 +127,7 @@ func (c *Config) retrieve(ctx context.Context, r *tokenRequest) (*wire.Token, ti
 			return nil, time.Time{}, te
 		}
 		if werr := sleep(ctx, wait); werr != nil {
-			return nil, time.Time{}, fmt.Errorf("spotauth: %s request: gave up retrying: %w (last error: %w)", r.grant, werr, te)
+			return nil, time.Time{}, fmt.Errorf("spotauth: %s request: gave up retrying: %w (last error: %w)", r.grant, werr, unprefixed{te})
 		}
 	}
 }
@@ -168,3 +169,10 @@ func newToken(wt *wire.Token, sent time.Time) *Token {
 	}
 	return t
 }
+
+// unprefixed is an error shown inside another's message: its text without
+// "spotauth: ", which the outer message already says.
+type unprefixed struct{ err error }
+
+func (u unprefixed) Error() string { return strings.TrimPrefix(u.err.Error(), "spotauth: ") }
+func (u unprefixed) Unwrap() error { return u.err }

@@ -17,6 +17,50 @@ import (
 // asked anything.
 const checkTimeout = 30 * time.Second
 
+// Check makes the checks that [Run] makes before it opens the browser,
+// for a login with cfg and opts (nil means the zero Options): without a
+// browser, a listener or a user, it finds what would otherwise stop the
+// user at an error page of the Accounts service or fail the exchange after
+// they approved. It returns nil or a [*CheckError] (see there for what it
+// finds), or an error of cfg itself, such as one wrapping
+// [spotauth.ErrInvalidConfig] or [spotauth.ErrInvalidRedirectURI].
+//
+// It asks the Accounts service about the authorization URL the login
+// would open, with cfg.RedirectURL (DefaultRedirectURL if empty) as it is
+// registered (with opts.RedirectPort if it has no port), and, unless the login uses PKCE (opts.PKCE, or no client
+// secret), sends a client-credentials request that checks the client
+// secret. Neither issues a code or records a consent. A tool such as a
+// "doctor" command calls it to check a configuration before any login.
+func Check(ctx context.Context, cfg *spotauth.Config, opts *Options) error {
+	if cfg == nil {
+		return fmt.Errorf("%w: login.Check needs a Config", spotauth.ErrInvalidConfig)
+	}
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	redirect := cfg.RedirectURL
+	if redirect == "" {
+		redirect = DefaultRedirectURL
+	}
+	if port, err := spotauth.RedirectPort(redirect); err == nil && port == 0 && o.RedirectPort != 0 {
+		// The port Run would listen on, which the app may have registered.
+		if withPort, err := spotauth.WithRedirectPort(redirect, o.RedirectPort); err == nil {
+			redirect = withPort
+		}
+	}
+	authOpts := []spotauth.AuthCodeOption{spotauth.RedirectURLOption(redirect)}
+	if o.Scopes.Len() > 0 {
+		authOpts = append(authOpts, spotauth.ScopesOption(o.Scopes))
+	}
+	pkce := o.PKCE || cfg.ClientSecret == ""
+	ua, err := cfg.NewUserAuth(pkce, authOpts...)
+	if err != nil {
+		return err
+	}
+	return check(ctx, cfg, ua.URL, redirect, pkce)
+}
+
 // check finds, before the browser opens, what would otherwise stop the
 // user at an error page of the Accounts service or fail the exchange after
 // they approved: an unknown client ID, an unregistered or insecure

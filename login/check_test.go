@@ -126,3 +126,79 @@ func TestRunCheckLetsUnknownAnswersThrough(t *testing.T) {
 	}
 	f.noLeaks()
 }
+
+// Check is the check of Run on its own: no browser, no listener, no
+// consent and no code; the secret is checked (with a client-credentials
+// request) only when the login would use it.
+func TestCheck(t *testing.T) {
+	tests := []struct {
+		name      string
+		configure func(cfg *spotauth.Config, srv *spotauthtest.Server)
+		opts      *login.Options
+		want      error // nil: Check succeeds
+		wantCC    int   // client-credentials requests
+	}{
+		{name: "PKCE client"},
+		{name: "secret", configure: func(cfg *spotauth.Config, srv *spotauthtest.Server) { cfg.ClientSecret = srv.ClientSecret }, wantCC: 1},
+		{name: "wrong secret", configure: func(cfg *spotauth.Config, _ *spotauthtest.Server) { cfg.ClientSecret = "wrong-secret" },
+			want: spotauth.ErrInvalidClient, wantCC: 1},
+		{name: "wrong secret, PKCE login", configure: func(cfg *spotauth.Config, _ *spotauthtest.Server) { cfg.ClientSecret = "wrong-secret" },
+			opts: &login.Options{PKCE: true}},
+		{name: "unknown client", configure: func(cfg *spotauth.Config, _ *spotauthtest.Server) { cfg.ClientID = "nobody" }, want: spotauth.ErrInvalidClient},
+		{name: "unregistered redirect URI", configure: func(cfg *spotauth.Config, _ *spotauthtest.Server) { cfg.RedirectURL = "http://127.0.0.1/elsewhere" },
+			want: spotauth.ErrInvalidRedirectURI},
+		{name: "redirect port registered", configure: func(cfg *spotauth.Config, srv *spotauthtest.Server) {
+			srv.AddApp(spotauthtest.App{ClientID: "fixed-port", RedirectURIs: []string{"http://127.0.0.1:8888/callback"}})
+			cfg.ClientID, cfg.RedirectURL = "fixed-port", "http://127.0.0.1/callback"
+		}, opts: &login.Options{RedirectPort: 8888}},
+		{name: "redirect port not registered", configure: func(cfg *spotauth.Config, srv *spotauthtest.Server) {
+			srv.AddApp(spotauthtest.App{ClientID: "fixed-port", RedirectURIs: []string{"http://127.0.0.1:8888/callback"}})
+			cfg.ClientID, cfg.RedirectURL = "fixed-port", "http://127.0.0.1/callback"
+		}, want: spotauth.ErrInvalidRedirectURI},
+		{name: "scope the app may not request", opts: &login.Options{Scopes: spotauth.NewScopes(spotauth.ScopeSOAManagePartner)}, want: spotauth.ErrInvalidScope},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, nil)
+			if tt.configure != nil {
+				tt.configure(f.cfg, f.srv)
+			}
+			err := login.Check(background, f.cfg, tt.opts)
+			var ce *login.CheckError
+			switch {
+			case tt.want == nil && err != nil:
+				t.Errorf("Check = %v; want nil", err)
+			case tt.want != nil && (!errors.As(err, &ce) || !errors.Is(err, tt.want)):
+				t.Errorf("Check = %v; want a *CheckError matching %v", err, tt.want)
+			}
+			if err != nil && strings.Contains(err.Error(), "wrong-secret") {
+				t.Errorf("Check's error %q shows the secret", err)
+			}
+			st := f.srv.Stats()
+			if n := st.Grants[spotauthtest.GrantClientCredentials]; n != tt.wantCC {
+				t.Errorf("client-credentials requests = %d; want %d", n, tt.wantCC)
+			}
+			if st.Consents != 0 || st.Grants[spotauthtest.GrantAuthorizationCode] != 0 {
+				t.Errorf("consents %d, code exchanges %d; want 0", st.Consents, st.Grants[spotauthtest.GrantAuthorizationCode])
+			}
+			f.noLeaks()
+		})
+	}
+	t.Run("unreachable", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		closed := "http://" + ln.Addr().String()
+		ln.Close()
+		err = login.Check(background, &spotauth.Config{ClientID: "x", AccountsURL: closed}, nil)
+		var ce *login.CheckError
+		var ne net.Error
+		if !errors.As(err, &ce) || !errors.As(err, &ne) {
+			t.Errorf("Check against a closed port = %v; want a *CheckError wrapping a net.Error", err)
+		}
+	})
+	if err := login.Check(background, nil, nil); !errors.Is(err, spotauth.ErrInvalidConfig) {
+		t.Errorf("Check(nil Config) = %v; want ErrInvalidConfig", err)
+	}
+}

@@ -13,7 +13,7 @@
 // (an [*spotauth.AuthorizeError]), [*WaitError] (timeout or interruption,
 // counting forged redirects), [*ListenError] (a busy port), [*CheckError]
 // (an unknown client ID, a wrong secret, an unregistered redirect URI, found
-// before the browser opens).
+// before the browser opens; [Check] makes that check on its own).
 //
 // Web servers, where the redirect reaches another request, use
 // [spotauth.Config.NewUserAuth] and [spotauth.UserAuth.Exchange] instead.

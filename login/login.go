@@ -102,7 +102,8 @@ type Options struct {
 //  2. It starts the attempt with [spotauth.Config.NewUserAuth] and checks,
 //     before opening the browser, that the Accounts service knows the
 //     client ID, the redirect URI and the scopes, and accepts the client
-//     secret if the login uses it; a problem is a [*CheckError].
+//     secret if the login uses it, with [Check]; a problem is a
+//     [*CheckError].
 //  3. It writes the URL to Options.Out and opens it in the browser, except
 //     with NoBrowser or over SSH (SSH_CONNECTION or SSH_CLIENT set), where
 //     it writes the ssh -L command that forwards the listener's port, as it
@@ -154,13 +155,12 @@ type flow struct {
 	getenv func(string) string
 	page   PageFunc
 
-	ua         *spotauth.UserAuth
-	pkce       bool
-	ln         net.Listener // nil for a paste-only login
-	addr       string       // the listener's address, as the Host header must name it
-	path       string       // the callback path
-	registered string       // the configured redirect URI
-	redirect   string       // the exact redirect URI sent, with the listener's port
+	ua       *spotauth.UserAuth
+	pkce     bool
+	ln       net.Listener // nil for a paste-only login
+	addr     string       // the listener's address, as the Host header must name it
+	path     string       // the callback path
+	redirect string       // the exact redirect URI sent, with the listener's port
 
 	cands      chan *candidate // redirects, from the listener and from In
 	done       chan struct{}   // closed when Run no longer waits
@@ -203,7 +203,7 @@ func (f *flow) run(ctx context.Context) (*spotauth.Token, error) {
 		return nil, err
 	}
 	f.ua = ua
-	if err := check(ctx, f.cfg, ua.URL, f.registered, f.pkce); err != nil {
+	if err := Check(ctx, f.cfg, &f.o); err != nil {
 		return nil, err
 	}
 
@@ -311,7 +311,6 @@ func (f *flow) prepare() error {
 	if err := spotauth.ValidateRedirectURI(redirect); err != nil {
 		return err
 	}
-	f.registered = redirect
 	if f.o.RedirectPort < 0 || f.o.RedirectPort > 65535 {
 		return fmt.Errorf("%w: Options.RedirectPort %d, want 1 to 65535 (or 0 for any free port)", spotauth.ErrInvalidConfig, f.o.RedirectPort)
 	}

@@ -48,24 +48,24 @@ func (e *apiError) refusedToken() bool {
 func fetchMe(ctx context.Context, hc *http.Client, apiURL, accessToken string) (*account, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, apiURL+"/v1/me", nil)
 	if err != nil {
-		return nil, fmt.Errorf("spotauth: Web API URL %q: %w", apiURL, err)
+		return nil, wrapf(err, "Web API URL %q", apiURL)
 	}
 	req.Header.Set("Authorization", "Bearer "+accessToken)
 	resp, err := hc.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("spotauth: GET /v1/me: %w", err)
+		return nil, wrapf(err, "GET /v1/me")
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return nil, fmt.Errorf("spotauth: GET /v1/me: %w", err)
+		return nil, wrapf(err, "GET /v1/me")
 	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, newAPIError(resp, body)
 	}
 	var a account
 	if err := json.Unmarshal(body, &a); err != nil || a.ID == "" {
-		return nil, fmt.Errorf("spotauth: GET /v1/me: unexpected answer (not a user object): %w", spotauth.ErrBadResponse)
+		return nil, wrapf(spotauth.ErrBadResponse, "GET /v1/me: unexpected answer (not a user object)")
 	}
 	return &a, nil
 }

@@ -130,8 +130,11 @@ func TestDoctor(t *testing.T) {
 		{name: "unknown client id", vars: map[string]string{spotauth.EnvClientID: "ghost"}, code: ExitConfig, want: []string{"does not know client ID ghost"}},
 		{name: "unregistered redirect", vars: map[string]string{spotauth.EnvRedirectURI: "http://127.0.0.1:9999/other"}, code: ExitConfig,
 			want: []string{"is not registered", "[warn] login needs port 9999 free"}},
-		{name: "secret", vars: map[string]string{spotauth.EnvClientSecret: "s"}, code: 0, want: []string{"[warn] a client secret is configured", "PKCE needs no secret"}},
-		{name: "unreachable", vars: map[string]string{envAccountsURL: "http://127.0.0.1:1"}, code: ExitConfig, want: []string{"unreachable"}},
+		{name: "secret", setup: func(e *testEnv) { e.vars[spotauth.EnvClientSecret] = e.srv.ClientSecret }, code: 0,
+			want: []string{"[warn] a client secret is configured", "PKCE needs no secret", "accepts the client secret"}},
+		{name: "wrong secret", vars: map[string]string{spotauth.EnvClientSecret: "wrong-secret"}, code: ExitConfig,
+			want: []string{"[FAIL] Accounts service", "refused the client secret", "Check the client secret"}},
+		{name: "unreachable", vars: map[string]string{envAccountsURL: "http://127.0.0.1:1"}, code: ExitNetwork, want: []string{"unreachable"}},
 		{name: "world-readable token file", code: ExitConfig, setup: func(e *testEnv) {
 			e.login()
 			os.Chmod(tokenFile(e.dir, "default", userToken), 0o644)

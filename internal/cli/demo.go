@@ -63,7 +63,7 @@ func runDemo(ctx context.Context, opts *demoOptions) (err error) {
 		last = now
 	}
 	fail := func(what string, err error) error {
-		return withHint(fmt.Errorf("spotauth: demo: %s: %w", what, err), "This is a bug in spotauth; please report it with the output above.")
+		return withHint(wrapf(err, "demo: %s", what), "This is a bug in spotauth; please report it with the output above.")
 	}
 
 	srv := spotauthtest.NewUnstartedServer()

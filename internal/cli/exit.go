@@ -237,17 +237,39 @@ func defaultHint(err error, code int) string {
 }
 
 // printError writes err and its hint (from [classify]) to the error
-// stream.
+// stream, starting with "spotauth: " (cobra's errors lack it), with the
+// passwords of URLs hidden ([redactURL]): a bad flag value, a setting in
+// a hint.
 func printError(s *IOStreams, err error, hint string) {
-	// Wrapped library errors repeat the prefix: say it once.
-	msg := strings.ReplaceAll(err.Error(), ": spotauth: ", ": ")
+	msg := err.Error()
 	if !strings.HasPrefix(msg, "spotauth: ") {
 		msg = "spotauth: " + msg
 	}
-	s.Printf("%s\n", msg)
+	s.Printf("%s\n", redactURL(msg))
 	if hint != "" {
-		for _, line := range strings.Split(hint, "\n") {
+		for _, line := range strings.Split(redactURL(hint), "\n") {
 			s.Printf("  %s\n", line)
 		}
 	}
+}
+
+// wrapError says what failed and why, with "spotauth: " once: the
+// prefix of the error it wraps (the library's errors have it too) is
+// dropped from its message.
+type wrapError struct {
+	msg string
+	err error
+}
+
+func (e *wrapError) Error() string {
+	return "spotauth: " + e.msg + ": " + strings.TrimPrefix(e.err.Error(), "spotauth: ")
+}
+
+func (e *wrapError) Unwrap() error { return e.err }
+
+// wrapf returns err with what failed, a message formatted like
+// fmt.Sprintf's, in front: "spotauth: " + message + ": " + err's message
+// without its own "spotauth: ".
+func wrapf(err error, format string, args ...any) error {
+	return &wrapError{msg: fmt.Sprintf(format, args...), err: err}
 }

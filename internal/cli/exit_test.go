@@ -151,9 +151,9 @@ func TestClassifyCobra(t *testing.T) {
 func TestPrintError(t *testing.T) {
 	t.Parallel()
 	s, _, errOut := TestStreams("")
-	err := withHint(fmt.Errorf("spotauth: not logged in: %w", spotauth.ErrTokenNotFound), "Run: spotauth login\nor ask a friend")
+	err := withHint(wrapf(spotauth.ErrTokenNotFound, "not logged in"), "Run: spotauth login --store redis://:hunter2@h/0\nor ask a friend")
 	printError(s, err, hintFor(err))
-	want := "spotauth: not logged in: token not found\n  Run: spotauth login\n  or ask a friend\n"
+	want := "spotauth: not logged in: token not found\n  Run: spotauth login --store redis://:xxxxx@h/0\n  or ask a friend\n"
 	if errOut.String() != want {
 		t.Errorf("printError wrote %q; want %q", errOut.String(), want)
 	}

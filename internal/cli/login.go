@@ -180,7 +180,7 @@ func runLogin(ctx context.Context, opts *loginOptions) error {
 
 	acct, _ := fetchMe(ctx, opts.HTTPClient, s.APIURL, tok.AccessToken)
 	if err := saveProfile(s, tok, acct); err != nil {
-		return withHint(fmt.Errorf("spotauth: the token is stored, but the profile file could not be written: %w", err),
+		return withHint(wrapf(err, "the token is stored, but the profile file could not be written"),
 			"Make %s writable and log in again; until then pass --client-id to refresh the token.", profileDir(s.ConfigDir))
 	}
 	if acct != nil {
@@ -213,7 +213,7 @@ func importedRefreshToken(opts *loginOptions) (string, error) {
 	case opts.WithToken:
 		data, err := io.ReadAll(io.LimitReader(opts.IO.In, 64<<10))
 		if err != nil {
-			return "", fmt.Errorf("spotauth: --with-token: reading standard input: %w", err)
+			return "", wrapf(err, "--with-token: reading standard input")
 		}
 		refresh, from = strings.TrimSpace(string(data)), "standard input (--with-token)"
 		if refresh == "" {
@@ -247,13 +247,13 @@ func importToken(ctx context.Context, cfg *spotauth.Config, s *settings, refresh
 	case err == nil:
 		return t, nil
 	case errors.Is(err, spotauth.ErrInvalidGrant):
-		return nil, withHint(fmt.Errorf("spotauth: the Accounts service refused the refresh token (revoked, expired, or issued to another app); nothing was stored: %w", err),
+		return nil, withHint(wrapf(err, "the Accounts service refused the refresh token (revoked, expired, or issued to another app); nothing was stored"),
 			"Import a current refresh token of client ID %s, or log in in the browser: %s", s.ClientID, loginLine(s, spotauth.Scopes{}))
 	case errors.Is(err, spotauth.ErrInvalidClient) && cfg.ClientSecret == "":
-		return nil, withHint(fmt.Errorf("spotauth: the Accounts service refused to refresh the token without the client secret; nothing was stored: %w", err),
+		return nil, withHint(wrapf(err, "the Accounts service refused to refresh the token without the client secret; nothing was stored"),
 			"A token from a login with the client secret needs it: pass --client-secret or set %s.", spotauth.EnvClientSecret)
 	}
-	return nil, withHint(fmt.Errorf("spotauth: could not import the refresh token; nothing was stored: %w", err), "%s", exchangeHint(err, s))
+	return nil, withHint(wrapf(err, "could not import the refresh token; nothing was stored"), "%s", exchangeHint(err, s))
 }
 
 // storeLogin saves tok, the token of a login of s that began when seen
@@ -281,7 +281,7 @@ func storeLogin(ctx context.Context, s *settings, hc *http.Client, st spotauth.T
 		return lease.Save(ctx, tok)
 	})
 	if err != nil {
-		return withHint(fmt.Errorf("spotauth: could not store the token: %w", storeFailed("save", err)),
+		return withHint(wrapf(storeFailed("save", err), "could not store the token"),
 			"Check the token store (%s) and run spotauth login again.", storeDesc(s))
 	}
 	if other != nil {
@@ -347,10 +347,10 @@ func loginError(ctx context.Context, err error, s *settings, scopes spotauth.Sco
 	case errors.As(err, &ce):
 		return checkError(ce, s, scopes).asError()
 	case errors.As(err, &ae) && ae.Code == "access_denied":
-		return withHint(fmt.Errorf("spotauth: authorization denied in the browser; nothing was stored: %w", err),
+		return withHint(wrapf(err, "authorization denied in the browser; nothing was stored"),
 			"To log in, run %s and choose Agree (or Approve).", loginLine(s, scopes))
 	case errors.As(err, &ae):
-		return withHint(fmt.Errorf("spotauth: the Accounts service refused the authorization (%s); nothing was stored: %w", ae.Code, err),
+		return withHint(wrapf(err, "the Accounts service refused the authorization (%s); nothing was stored", ae.Code),
 			"Check the app's settings and scopes (spotauth doctor), then run %s.", loginLine(s, scopes))
 	case errors.Is(err, spotauth.ErrInvalidRedirectURI):
 		return withHint(err, "%s", registerHint)

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -63,12 +62,12 @@ func runLogout(ctx context.Context, opts *logoutOptions) error {
 				had = true
 			}
 			if err := boundedStoreOp(ctx, st.Delete); err != nil {
-				return withHint(fmt.Errorf("spotauth: could not remove the tokens of profile %s: %w", p, storeFailed("delete", err)),
+				return withHint(wrapf(storeFailed("delete", err), "could not remove the tokens of profile %s", p),
 					"Check the token store (%s) and try again.", storeDesc(ps))
 			}
 		}
 		if err := removeProfile(ps); err != nil {
-			return withHint(fmt.Errorf("spotauth: could not remove the profile file of profile %s: %w", p, err),
+			return withHint(wrapf(err, "could not remove the profile file of profile %s", p),
 				"Check that %s is writable.", profileDir(s.ConfigDir))
 		}
 		if had {

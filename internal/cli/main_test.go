@@ -13,6 +13,10 @@ func TestMain(m *testing.M) {
 		// Started as $BROWSER by a spotauth process under test.
 		os.Exit(browserHelper(mode, os.Args[1:]))
 	}
+	if dir := os.Getenv(holdLockEnv); dir != "" {
+		// Started by a test to hold the lock of a token store.
+		os.Exit(holdLock(dir))
+	}
 	code := m.Run()
 	cleanupBinaries()
 	if code == 0 {

@@ -113,24 +113,24 @@ func refreshError(err error, s *settings, scopes spotauth.Scopes) error {
 	se, isStore := errors.AsType[*spotauth.StoreError](err)
 	switch {
 	case errors.Is(err, spotauth.ErrLeaseBusy):
-		return withHint(fmt.Errorf("spotauth: could not refresh the token: %w", err),
+		return withHint(wrapf(err, "could not refresh the token"),
 			"Try again; if it persists, check the token store (%s).", storeDesc(s))
 	case errors.Is(err, spotauth.ErrReauthorize) || errors.Is(err, spotauth.ErrInvalidGrant):
-		return withHint(fmt.Errorf("spotauth: the authorization of profile %s is no longer valid (revoked, or past its 6 months); the stored token was removed: %w", s.Profile, err),
+		return withHint(wrapf(err, "the authorization of profile %s is no longer valid (revoked, or past its 6 months); the stored token was removed", s.Profile),
 			"Log in again: %s", loginLine(s, scopes))
 	case errors.Is(err, spotauth.ErrTokenNotFound):
 		return notLoggedIn(s, scopes)
 	case errors.Is(err, spotauth.ErrNoRefreshToken):
 		return withHint(fmt.Errorf("%w (profile %s)", spotauth.ErrNoRefreshToken, s.Profile), "Run: %s", loginLine(s, scopes))
 	case errors.Is(err, spotauth.ErrInvalidClient):
-		return withHint(fmt.Errorf("spotauth: refresh refused: %w", err),
+		return withHint(wrapf(err, "refresh refused"),
 			"Check the client ID and secret: they must be those of the app you logged in with (spotauth doctor).")
 	case isStore && se.Op == "save":
-		return withHint(fmt.Errorf("spotauth: could not store the refreshed token: %w", err), "%s", store)
+		return withHint(wrapf(err, "could not store the refreshed token"), "%s", store)
 	case isStore:
 		return withHint(err, "%s", store)
 	}
-	return withHint(fmt.Errorf("spotauth: could not refresh the token: %w", err),
+	return withHint(wrapf(err, "could not refresh the token"),
 		"Check the network and --accounts-url (%s), then try again; the stored token was kept.", s.AccountsURL)
 }
 

@@ -188,7 +188,7 @@ func runStatusAll(ctx context.Context, opts *statusOptions, s *settings) error {
 		fmt.Fprintf(out, "%s\n", data)
 	}
 	if result == nil && !loggedIn {
-		return withHint(fmt.Errorf("spotauth: no profile is logged in: %w", spotauth.ErrTokenNotFound), "Run: spotauth login")
+		return withHint(wrapf(spotauth.ErrTokenNotFound, "no profile is logged in"), "Run: spotauth login")
 	}
 	return result
 }
@@ -232,7 +232,7 @@ func profileStatus(ctx context.Context, opts *statusOptions, s *settings) (js st
 		js.Check = &check{OK: true}
 		acct, err := checkToken(ctx, opts, s, st, t)
 		if err != nil {
-			js.Check = &check{Error: err.Error()}
+			js.Check = &check{Error: redactURL(err.Error())}
 			js.result = err
 		} else {
 			js.Account = acct

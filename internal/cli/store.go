@@ -6,7 +6,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -51,7 +50,7 @@ func parseStore(spec, configDir string) (storeLocation, error) {
 	case strings.HasPrefix(spec, "file:"):
 		u, err := url.Parse(spec)
 		if err != nil || u.Path == "" || (u.Host != "" && u.Host != "localhost") {
-			return storeLocation{}, usageErrorf("Use --store file:///absolute/dir or a plain path.", "invalid --store %q", spec)
+			return storeLocation{}, usageErrorf("Use --store file:///absolute/dir or a plain path.", "invalid --store %q", redactURL(spec))
 		}
 		return storeLocation{kind: "file", dir: filepath.FromSlash(u.Path)}, nil
 	case strings.Contains(spec, "://"):
@@ -69,13 +68,37 @@ func (l storeLocation) String() string {
 	return l.dir
 }
 
-// redactURL hides a password in a URL.
+// redactURL hides the password of every URL in s, a URL or a text that
+// shows URLs (a message, a hint, a flag's value echoed by an error):
+// "scheme://user:password@" becomes "scheme://user:xxxxx@", as
+// url.URL.Redacted writes it. It does not need the URL to parse, and it
+// hides too much rather than too little: whatever lies between the
+// first ':' and the last '@' of the word after "://".
 func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return "(unparsable URL)"
+	var b strings.Builder
+	for {
+		i := strings.Index(s, "://")
+		if i < 0 {
+			break
+		}
+		start := i + len("://")
+		word := strings.IndexFunc(s[start:], func(r rune) bool { return strings.ContainsRune(" \t\r\n\"'`<>", r) })
+		if word < 0 {
+			word = len(s) - start
+		}
+		end := start + word
+		auth := s[start:end]
+		if at := strings.LastIndexByte(auth, '@'); at >= 0 {
+			if colon := strings.IndexByte(auth[:at], ':'); colon >= 0 {
+				auth = auth[:colon+1] + "xxxxx" + auth[at:]
+			}
+		}
+		b.WriteString(s[:start])
+		b.WriteString(auth)
+		s = s[end:]
 	}
-	return u.Redacted()
+	b.WriteString(s)
+	return b.String()
 }
 
 // storeName is the name of one token of a profile in a store: the
@@ -152,14 +175,14 @@ func storeFailed(op string, err error) error {
 
 // notLoggedIn is the error of a profile without a user token.
 func notLoggedIn(s *settings, scopes spotauth.Scopes) error {
-	return withHint(fmt.Errorf("spotauth: not logged in (profile %s): %w", s.Profile, spotauth.ErrTokenNotFound),
+	return withHint(wrapf(spotauth.ErrTokenNotFound, "not logged in (profile %s)", s.Profile),
 		"Run: %s", loginLine(s, scopes))
 }
 
 func storeDesc(s *settings) string {
 	loc, err := parseStore(s.Store, s.ConfigDir)
 	if err != nil {
-		return s.Store
+		return redactURL(s.Store)
 	}
 	return loc.String()
 }

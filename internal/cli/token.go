@@ -148,7 +148,12 @@ func runAppToken(ctx context.Context, opts *tokenOptions, s *settings) error {
 		if isA[*spotauth.StoreError](err) || errors.Is(err, spotauth.ErrLeaseBusy) {
 			return refreshError(err, s, spotauth.Scopes{})
 		}
-		return withHint(fmt.Errorf("spotauth: could not get an app token: %w", err), "%s", exchangeHint(err, s))
+		hint := "" // classify's, for a refused client ID or secret
+		if !errors.Is(err, spotauth.ErrInvalidClient) {
+			// No login involved: the request can simply be made again.
+			hint = "Check the network and --accounts-url (" + s.AccountsURL + "), then try again."
+		}
+		return withHint(wrapf(err, "could not get an app token"), "%s", hint)
 	}
 	return printToken(opts.IO.Out, t, opts.JSON)
 }
