@@ -330,7 +330,7 @@ func (o *apiOptions) readInput() ([]byte, error) {
 	if o.Input != "-" {
 		f, err := os.Open(o.Input)
 		if err != nil {
-			return nil, withHint(&usageError{fmt.Errorf("spotauth: cannot read --input: %w", err)}, "Pass a readable file, or - for standard input.")
+			return nil, withHint(&usageError{wrapf(err, "cannot read --input")}, "Pass a readable file, or - for standard input.")
 		}
 		defer f.Close()
 		r, name = f, o.Input
@@ -340,7 +340,7 @@ func (o *apiOptions) readInput() ([]byte, error) {
 		err = fmt.Errorf("larger than %d MiB", maxAPIBody>>20)
 	}
 	if err != nil {
-		return nil, withHint(&usageError{fmt.Errorf("spotauth: cannot read --input %s: %w", name, err)}, "Pass a readable file, or - for standard input.")
+		return nil, withHint(&usageError{wrapf(err, "cannot read --input %s", name)}, "Pass a readable file, or - for standard input.")
 	}
 	return data, nil
 }
@@ -391,7 +391,7 @@ func (c *apiCaller) do(ctx context.Context, method string, u *url.URL, body []by
 	for waits := 0; ; {
 		req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(body))
 		if err != nil {
-			return nil, fmt.Errorf("spotauth: %s: %w", what, err)
+			return nil, wrapf(err, "%s", what)
 		}
 		if body == nil {
 			req.Body = http.NoBody
@@ -403,7 +403,7 @@ func (c *apiCaller) do(ctx context.Context, method string, u *url.URL, body []by
 		req.Header.Set("Authorization", "Bearer "+c.tok.AccessToken)
 		resp, err := c.opts.HTTPClient.Do(req)
 		if err != nil {
-			return nil, withHint(fmt.Errorf("spotauth: %s: %w", what, err), "Check the network and --api-url (%s), then try again.", redactURL(c.s.APIURL))
+			return nil, withHint(wrapf(err, "%s", what), "Check the network and --api-url (%s), then try again.", redactURL(c.s.APIURL))
 		}
 		data, err := io.ReadAll(io.LimitReader(resp.Body, maxAPIBody+1))
 		resp.Body.Close()
@@ -428,13 +428,13 @@ func (c *apiCaller) do(ctx context.Context, method string, u *url.URL, body []by
 				wait = defaultRetryAfter
 			}
 			if wait > maxAPIRetryAfter || waits >= maxAPIWaits {
-				return nil, withHint(fmt.Errorf("spotauth: %s: %w; Spotify asks to wait %v", what, newAPIError(resp, data), wait),
+				return nil, withHint(wrapf(newAPIError(resp, data), "%s, Spotify asks to wait %v", what, wait),
 					"Try again in %v.", wait)
 			}
 			waits++
 			c.opts.IO.Printf("spotauth: rate limited by the Web API; waiting %v as it asks.\n", wait)
 			if err := c.opts.Sleep(ctx, wait); err != nil {
-				return nil, fmt.Errorf("spotauth: %s: waiting out a 429: %w", what, err)
+				return nil, wrapf(err, "%s: waiting out a 429", what)
 			}
 			continue
 		case resp.StatusCode >= 400:
@@ -449,7 +449,7 @@ func (c *apiCaller) do(ctx context.Context, method string, u *url.URL, body []by
 
 // failure is the error of an error answer, with what to do about it.
 func (c *apiCaller) failure(what string, ae *apiError) error {
-	err := fmt.Errorf("spotauth: %s: %w", what, ae)
+	err := wrapf(ae, "%s", what)
 	switch {
 	case ae.Status == http.StatusUnauthorized:
 		return withHint(err, "The Web API refused the token after a refresh; log in again: %s", loginLine(c.s, c.tok.Scope))
@@ -626,7 +626,7 @@ func (c *apiCaller) filter(ctx context.Context, data []byte) error {
 			if errors.As(err, &he) && he.Value() == nil {
 				return nil // halt
 			}
-			return withHint(fmt.Errorf("spotauth: --jq: %w", err), "Check the --jq expression against the answer (run without --jq to see it).")
+			return withHint(wrapf(err, "--jq"), "Check the --jq expression against the answer (run without --jq to see it).")
 		}
 		var line []byte
 		if s, isStr := x.(string); isStr {
@@ -634,7 +634,7 @@ func (c *apiCaller) filter(ctx context.Context, data []byte) error {
 		} else {
 			b, err := gojq.Marshal(x)
 			if err != nil {
-				return fmt.Errorf("spotauth: --jq: %w", err)
+				return wrapf(err, "--jq")
 			}
 			line = b
 			if c.opts.IO.OutTerminal {
