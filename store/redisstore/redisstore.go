@@ -488,6 +488,20 @@ func (s *Store) Load(ctx context.Context) (*spotauth.Token, error) {
 	return s.decode(b)
 }
 
+// Sealed reports whether the stored token is sealed (encrypted at rest,
+// see [Options.Sealer]), without decrypting it; with no token, its error
+// wraps [spotauth.ErrTokenNotFound].
+func (s *Store) Sealed(ctx context.Context) (bool, error) {
+	b, err := s.client.HGet(ctx, s.dataKey, "token").Bytes()
+	if errors.Is(err, redis.Nil) {
+		return false, s.wrap("load", spotauth.ErrTokenNotFound)
+	}
+	if err != nil {
+		return false, s.wrap("load", err)
+	}
+	return storecrypt.IsSealed(b), nil
+}
+
 // Version returns the version of the stored token: the number of saves and
 // deletes so far (0 for a key never written).
 func (s *Store) Version(ctx context.Context) (int64, error) {
