@@ -17,12 +17,14 @@ type doctorOptions struct {
 	IO         *IOStreams
 	HTTPClient *http.Client
 	Settings   func() (*settings, error)
+	Env        LookupEnv   // SPOTAUTH_STORE_KEY
+	OpenStore  storeOpener // for whether the token is encrypted
 
 	Offline bool
 }
 
 func newDoctorCmd(f *Factory, runF func(context.Context, *doctorOptions) error) *cobra.Command {
-	opts := &doctorOptions{IO: f.IO, HTTPClient: f.httpClient(), Settings: f.Settings}
+	opts := &doctorOptions{IO: f.IO, HTTPClient: f.httpClient(), Settings: f.Settings, Env: f.Env, OpenStore: f.openStore}
 	cmd := &cobra.Command{
 		Use:   "doctor",
 		Short: "Check the configuration and say what to change",
@@ -104,6 +106,7 @@ func runDoctor(ctx context.Context, opts *doctorOptions) error {
 	default:
 		add(levelOK, "token store "+loc.String(), "")
 	}
+	fs = append(fs, checkEncryption(ctx, s, opts.Env, opts.OpenStore))
 
 	// Accounts service.
 	if !opts.Offline && s.ClientID != "" && rerr == nil {
