@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/spotauth/spotauth"
 )
 
 type logoutOptions struct {
@@ -60,9 +63,12 @@ func runLogout(ctx context.Context, opts *logoutOptions) error {
 			if err != nil {
 				return err
 			}
-			if _, err := st.Load(ctx); err == nil {
-				had = true
+			_, err = st.Load(ctx)
+			if errors.Is(err, spotauth.ErrTokenNotFound) {
+				// Nothing to remove: no lock taken, so no lock file left.
+				continue
 			}
+			had = had || err == nil
 			if err := boundedStoreOp(ctx, st.Delete); err != nil {
 				return withHint(fmt.Errorf("spotauth: could not remove the tokens of profile %s: %w", p, storeFailed("delete", err)),
 					"Check the token store (%s) and try again.", storeDesc(&ps))
