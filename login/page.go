@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"html/template"
 	"net/http"
+	"sync"
 )
 
 // Outcome is what a request to the callback listener did to the login.
@@ -55,20 +56,24 @@ type PageData struct {
 // app's own "you are logged in" page.
 type PageFunc func(w http.ResponseWriter, r *http.Request, d *PageData)
 
-// defaultTemplate is the page of DefaultPage.
-var defaultTemplate = template.Must(template.New("page").Parse(`<!doctype html>
+// defaultTemplate is the page of DefaultPage, parsed when first used, not
+// at init: programs that link this package, such as the spotauth command,
+// start faster.
+var defaultTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("page").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{.Title}}</title>
 <style>body{font-family:system-ui,sans-serif;background:#121212;color:#fff;display:flex;align-items:center;justify-content:center;height:100vh;margin:0}
 main{max-width:32em;padding:2em;border-radius:8px;background:#181818}h1{color:{{if eq .Outcome.String "success"}}#1db954{{else}}#e22134{{end}};font-size:1.5em}</style></head>
 <body><main><h1 id="result">{{.Title}}</h1><p id="message">{{.Message}}</p></main></body></html>
 `))
+})
 
 // DefaultPage writes the page the spotauth command shows: a small
 // self-contained HTML page whose title (d.Title) has the id "result" and
 // whose message (d.Message) has the id "message", green on success and red
 // otherwise, with the headers of [TemplatePage].
 func DefaultPage(w http.ResponseWriter, r *http.Request, d *PageData) {
-	writeTemplate(w, defaultTemplate, d)
+	writeTemplate(w, defaultTemplate(), d)
 }
 
 // TemplatePage returns a PageFunc that executes t with the *PageData, as

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -171,7 +172,7 @@ func (s *Server) serveConsentPage(w http.ResponseWriter, req *AuthorizeRequest) 
 	user := s.user()
 	s.mu.Unlock()
 	var b bytes.Buffer
-	err := consentPage.Execute(&b, struct {
+	err := consentPage().Execute(&b, struct {
 		*AuthorizeRequest
 		User User
 		ID   string
@@ -184,7 +185,10 @@ func (s *Server) serveConsentPage(w http.ResponseWriter, req *AuthorizeRequest) 
 	writeBody(w, http.StatusOK, "text/html; charset=utf-8", b.Bytes())
 }
 
-var consentPage = template.Must(template.New("consent").Parse(`<!DOCTYPE html>
+// consentPage is parsed when first served, not at init: every spotauth
+// command links this package, and "spotauth token" must start fast.
+var consentPage = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("consent").Parse(`<!DOCTYPE html>
 <html lang="en">
 <head><meta charset="utf-8"><title>Authorize app (spotauthtest)</title></head>
 <body>
@@ -200,6 +204,7 @@ var consentPage = template.Must(template.New("consent").Parse(`<!DOCTYPE html>
 </body>
 </html>
 `))
+})
 
 // serveConsent receives the consent form.
 func (s *Server) serveConsent(w http.ResponseWriter, r *http.Request) {

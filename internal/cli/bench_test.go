@@ -8,22 +8,37 @@ import (
 	"time"
 
 	"github.com/spotauth/spotauth"
+	"github.com/spotauth/spotauth/internal/redistest"
+	"github.com/spotauth/spotauth/store/redisstore"
 )
 
-// BenchmarkTokenProcess runs "spotauth token" with a cached valid token as
-// a whole process, against a hello-world binary built the same way, and
-// reports the ratio of their wall times (target: at most 2).
-func BenchmarkTokenProcess(b *testing.B) {
+// BenchmarkStartup runs "spotauth token" with a cached valid token as a
+// whole process, with the file store and with the Redis store, beside a
+// hello-world binary built the same way (target: at most 2x its time).
+// Each token sub-benchmark also runs the hello-world, interleaved and
+// timed outside ns/op so that both see the same machine load, and
+// reports the ratio of their wall times.
+func BenchmarkStartup(b *testing.B) {
 	bin, hello := buildBinaries(b)
-	dir := b.TempDir()
-	st := testFileStore(b, dir, userToken)
 	tok := &spotauth.Token{AccessToken: "BQbenchmark-access-token-0123456789", TokenType: "Bearer",
 		Expiry: time.Now().Add(time.Hour), RefreshToken: "AQbenchmark-refresh-token", AuthorizedAt: time.Now(), PKCE: true}
-	if err := st.Save(context.Background(), tok); err != nil {
+
+	fileDir := b.TempDir()
+	if err := testFileStore(b, fileDir, userToken).Save(context.Background(), tok); err != nil {
 		b.Fatal(err)
 	}
-	env := []string{"PATH=" + os.Getenv("PATH"), envConfigDir + "=" + dir, spotauth.EnvClientID + "=bench"}
-	run := func(path string, args ...string) {
+	redisURL := "redis://" + redistest.Start(b) + "/0"
+	rst, err := redisstore.NewFromURL(redisURL, "default", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rst.Close()
+	if err := rst.Save(context.Background(), tok); err != nil {
+		b.Fatal(err)
+	}
+
+	base := []string{"PATH=" + os.Getenv("PATH"), spotauth.EnvClientID + "=bench"}
+	run := func(b *testing.B, env []string, path string, args ...string) {
 		cmd := exec.Command(path, args...)
 		cmd.Env = env
 		out, err := cmd.Output()
@@ -31,24 +46,40 @@ func BenchmarkTokenProcess(b *testing.B) {
 			b.Fatalf("%s %v: %v %q", path, args, err, out)
 		}
 	}
-	run(bin, "token") // warm the page cache
-	run(hello)
-	b.ReportAllocs()
-	b.ResetTimer()
-	var tokenTime, helloTime time.Duration
-	// ns/op is the spotauth process alone; the hello-world runs, interleaved
-	// so that both see the same machine load, are timed outside.
-	for i := 0; i < b.N; i++ {
-		t0 := time.Now()
-		run(bin, "token")
-		tokenTime += time.Since(t0)
-		b.StopTimer()
-		t1 := time.Now()
-		run(hello)
-		helloTime += time.Since(t1)
-		b.StartTimer()
+	b.Run("hello", func(b *testing.B) {
+		run(b, base, hello) // warm the page cache
+		b.ReportAllocs()
+		b.ResetTimer()
+		for b.Loop() {
+			run(b, base, hello)
+		}
+	})
+	for _, c := range []struct {
+		name string
+		env  []string
+	}{
+		{"token-file", append(base, envConfigDir+"="+fileDir)},
+		{"token-redis", append(base, envConfigDir+"="+b.TempDir(), envStore+"="+redisURL)},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			run(b, c.env, bin, "token") // warm the page cache
+			run(b, base, hello)
+			b.ReportAllocs()
+			b.ResetTimer()
+			var tokenTime, helloTime time.Duration
+			for i := 0; i < b.N; i++ {
+				t0 := time.Now()
+				run(b, c.env, bin, "token")
+				tokenTime += time.Since(t0)
+				b.StopTimer()
+				t1 := time.Now()
+				run(b, base, hello)
+				helloTime += time.Since(t1)
+				b.StartTimer()
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(helloTime.Nanoseconds())/float64(b.N), "hello-ns/op")
+			b.ReportMetric(float64(tokenTime)/float64(helloTime), "ratio")
+		})
 	}
-	b.StopTimer()
-	b.ReportMetric(float64(helloTime.Nanoseconds())/float64(b.N), "hello-ns/op")
-	b.ReportMetric(float64(tokenTime)/float64(helloTime), "ratio")
 }

@@ -292,14 +292,23 @@ func TestStoreFlagDirectory(t *testing.T) {
 	}
 }
 
+// TestFileStoreDamaged: a damaged token file is called damaged (not a
+// "malformed response", which is Spotify's), with exit 1 and what to do:
+// log in again, or remove it with logout.
 func TestFileStoreDamaged(t *testing.T) {
 	t.Parallel()
 	e := newTestEnv(t, nil)
 	os.WriteFile(tokenFile(e.dir, "default", userToken), []byte("{not json"), 0o600)
-	r := e.run(runOpts{}, "token")
-	if r.code != ExitError || !strings.Contains(r.err, "spotauth login") {
-		t.Errorf("token with a damaged file = exit %d %q", r.code, r.err)
+	for _, cmd := range []string{"token", "status"} {
+		r := e.run(runOpts{}, cmd)
+		if r.code != ExitError || !strings.Contains(r.err, "token file is damaged") || strings.Contains(r.err, "malformed response") ||
+			!strings.Contains(r.err, "spotauth login") || !strings.Contains(r.err, "spotauth logout") {
+			t.Errorf("%s with a damaged file = exit %d %q; want %d, damaged, and how to replace or remove it", cmd, r.code, r.err, ExitError)
+		}
 	}
+	e.must("logout")
+	e.login()
+	e.must("token")
 	_ = spotauth.ErrTokenNotFound
 	_ = spotauthtest.DefaultClientID
 }

@@ -260,6 +260,11 @@ func TestParseStore(t *testing.T) {
 		{"file://otherhost/var/t", "", "", true},
 		{"redis://:pw@127.0.0.1:6379/2", "redis", "", false},
 		{"rediss://h:1/0", "redis", "", false},
+		{"unix:///run/redis.sock?db=1", "redis", "", false},
+		{"redis+sentinel://:pw@h:26379/0?master_name=m", "redis", "", false},
+		{"rediss+sentinel://h:26379/0?master_name=m", "redis", "", false},
+		{"redis+cluster://h:1?addr=h:2", "redis", "", false},
+		{"rediss+cluster://h:1?addr=h:2", "redis", "", false},
 		{"s3://bucket", "", "", true},
 	}
 	for _, tt := range tests {

@@ -21,13 +21,14 @@ type doctorOptions struct {
 	HTTPClient *http.Client
 	Now        func() time.Time
 	Settings   func() (*settings, error)
-	OpenStore  storeOpener
+	Env        LookupEnv   // SPOTAUTH_STORE_KEY
+	OpenStore  storeOpener // for whether the token is encrypted
 
 	Offline bool
 }
 
 func newDoctorCmd(f *Factory, runF func(context.Context, *doctorOptions) error) *cobra.Command {
-	opts := &doctorOptions{IO: f.IO, HTTPClient: f.httpClient(), Now: f.clock(), Settings: f.Settings, OpenStore: f.openStore}
+	opts := &doctorOptions{IO: f.IO, HTTPClient: f.httpClient(), Now: f.clock(), Settings: f.Settings, Env: f.Env, OpenStore: f.openStore}
 	cmd := &cobra.Command{
 		Use:   "doctor",
 		Short: "Check the configuration and say what to change",
@@ -139,6 +140,7 @@ func runDoctor(ctx context.Context, opts *doctorOptions) error {
 		fs = append(fs, checkFileMode(s.ConfigFile, "config file", s.ClientSecret != "" && strings.HasPrefix(s.source["client-secret"], "config"))...)
 	}
 	fs = append(fs, checkStore(ctx, opts, s)...)
+	fs = append(fs, checkEncryption(ctx, s, opts.Env, opts.OpenStore))
 
 	// Accounts service.
 	if !opts.Offline {
@@ -375,6 +377,11 @@ func checkFileMode(name, what string, secret bool) []finding {
 	fi, err := os.Stat(name)
 	if err != nil {
 		return []finding{{levelFail, fmt.Sprintf("%s %s: %v", what, name, err), "Create it or point spotauth elsewhere.", err}}
+	}
+	if !fi.Mode().IsRegular() {
+		// Opening a FIFO for reading would wait for a writer.
+		return []finding{{levelFail, fmt.Sprintf("%s %s is not a regular file (%v)", what, name, fi.Mode().Type()), "Remove it: rm " + name,
+			&configError{fmt.Errorf("spotauth: %s %s is not a regular file", what, name)}}}
 	}
 	fh, err := os.Open(name)
 	if err != nil {

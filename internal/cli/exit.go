@@ -7,9 +7,11 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"syscall"
 
 	"github.com/spotauth/spotauth"
 	"github.com/spotauth/spotauth/login"
+	"github.com/spotauth/spotauth/store/storecrypt"
 )
 
 // Exit codes of spotauth. Commands return errors; [classify] alone turns
@@ -34,7 +36,8 @@ const (
 	ExitNetwork = 5
 	// ExitConfig: the configuration is wrong (no client ID, wrong client ID
 	// or secret, a redirect URI spotauth cannot use, an unreadable config
-	// file); "spotauth doctor" says what to change.
+	// file, a missing or wrong store key); "spotauth doctor" says what to
+	// change.
 	ExitConfig = 6
 )
 
@@ -47,8 +50,8 @@ const exitCodesHelp = `Exit codes:
   4  authorization refused in the browser (denied, state mismatch)
   5  network or service error (unreachable, 429, 5xx, malformed answer);
      stored tokens are kept
-  6  configuration error (client ID, secret, redirect URI, config file):
-     run "spotauth doctor"
+  6  configuration error (client ID, secret, redirect URI, config file,
+     SPOTAUTH_STORE_KEY): run "spotauth doctor"
 `
 
 // usageError is a bad command line: an unknown command or flag, a wrong
@@ -120,10 +123,15 @@ func withHint(err error, format string, args ...any) error {
 //	           cannot be opened (*net.OpError "listen")
 //	3 auth     spotauth.ErrTokenNotFound, ErrReauthorize, ErrNoRefreshToken,
 //	           *missingScopesError, a Web API 401 or 403 (*apiError)
+//	6 config   a store key that is missing, wrong or not a key
+//	           (storecrypt.ErrNoKey, ErrWrongKey, ErrInvalidKey), even
+//	           inside a *spotauth.StoreError
 //	5 network  a *spotauth.StoreError caused by the network (Redis unreachable
-//	           or timing out: a net.Error, context.DeadlineExceeded)
+//	           or timing out: a net.Error other than a bare syscall.Errno,
+//	           context.DeadlineExceeded)
 //	1 error    any other *spotauth.StoreError: a damaged or unreadable token
-//	           file is a local problem, whatever sentinel the store wrapped
+//	           file (fs.ErrPermission) is a local problem, whatever sentinel
+//	           the store wrapped
 //	4 denied   *spotauth.AuthorizeError, ErrAccessDenied, ErrStateMismatch,
 //	           ErrMalformedRedirect, ErrRepeatedParameter, ErrMissingCode
 //	6 config   *configError, spotauth.ErrInvalidClient, ErrInvalidConfig,
@@ -179,8 +187,10 @@ func exitCode(err error) int {
 	case is(spotauth.ErrTokenNotFound, spotauth.ErrReauthorize, spotauth.ErrNoRefreshToken),
 		isA[*missingScopesError](err), isAPI && api.refusedToken():
 		return ExitAuth
+	case is(storecrypt.ErrNoKey, storecrypt.ErrWrongKey, storecrypt.ErrInvalidKey):
+		return ExitConfig
 	case isA[*spotauth.StoreError](err):
-		if isA[net.Error](err) || is(context.DeadlineExceeded) {
+		if isNetError(err) || is(context.DeadlineExceeded) {
 			return ExitNetwork
 		}
 		return ExitError
@@ -193,7 +203,7 @@ func exitCode(err error) int {
 	case isAPI && api.Status >= 400 && api.Status < 500 && api.Status != http.StatusTooManyRequests:
 		return ExitError
 	case is(spotauth.ErrRateLimited, spotauth.ErrServerError, spotauth.ErrBadResponse, context.DeadlineExceeded),
-		isAPI, isA[net.Error](err):
+		isAPI, isNetError(err):
 		return ExitNetwork
 	}
 	return ExitError
@@ -202,6 +212,19 @@ func exitCode(err error) int {
 func isA[E error](err error) bool {
 	_, ok := errors.AsType[E](err)
 	return ok
+}
+
+// isNetError reports a failure of the network: a net.Error that is not a
+// bare system call error. syscall.Errno implements net.Error too, so a
+// file's EACCES (an *fs.PathError around it) would otherwise be a
+// "network error".
+func isNetError(err error) bool {
+	ne, ok := errors.AsType[net.Error](err)
+	if !ok {
+		return false
+	}
+	_, errno := ne.(syscall.Errno)
+	return !errno
 }
 
 // isListenError reports a listener that could not be opened (a busy port,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/url"
 	"strings"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/spotauth/spotauth"
+	"github.com/spotauth/spotauth/store/filestore"
+	"github.com/spotauth/spotauth/store/storecrypt"
 )
 
 // hintFor is the hint half of classify.
@@ -33,7 +36,13 @@ func TestClassify(t *testing.T) {
 		{"nil", nil, ExitOK, ""},
 		{"plain", errors.New("x"), ExitError, "spotauth doctor"},
 		{"file store damage", &spotauth.StoreError{Op: "load", Err: errors.New("unexpected end of JSON input")}, ExitError, ""},
-		{"damaged token file the store calls a bad response", storeFailed("load", fmt.Errorf("not a spotauth token file: %w", spotauth.ErrBadResponse)), ExitError, ""},
+		{"damaged token file", storeFailed("load", fmt.Errorf("not a spotauth token file: %w", filestore.ErrCorrupt)), ExitError, ""},
+		{"unreadable token file", storeFailed("load", &fs.PathError{Op: "open", Path: "/x/default.json", Err: syscall.EACCES}), ExitError, ""},
+		{"token file of another user", storeFailed("load", filestore.ErrNotOwned), ExitError, ""},
+		{"FIFO at the token path", storeFailed("load", filestore.ErrNotRegular), ExitError, ""},
+		{"sealed token without a key", storeFailed("load", storecrypt.ErrNoKey), ExitConfig, ""},
+		{"sealed with another key", storeFailed("load", fmt.Errorf("decrypt: %w", storecrypt.ErrWrongKey)), ExitConfig, ""},
+		{"invalid store key", fmt.Errorf("SPOTAUTH_STORE_KEY: %w", storecrypt.ErrInvalidKey), ExitConfig, ""},
 
 		{"usage", &usageError{errors.New("x")}, ExitUsage, "--help"},
 		{"usage with hint", withHint(&usageError{errors.New("x")}, "Use --scope read."), ExitUsage, "Use --scope read."},

@@ -90,10 +90,15 @@ func (f *Factory) browser() Browser {
 	return f.Browser
 }
 
-// openStore is the [storeOpener] of the commands: what it opens is
-// closed when the command ends ([Factory.closeAll]).
+// openStore is the [storeOpener] of the commands: tokens are sealed with
+// the key in the Factory's environment ([storeSealer]), and what it opens
+// is closed when the command ends ([Factory.closeAll]).
 func (f *Factory) openStore(s *settings, kind tokenKind) (spotauth.TokenStore, error) {
-	st, err := openStore(s, kind)
+	sealer, err := storeSealer(f.Env)
+	if err != nil {
+		return nil, err
+	}
+	st, err := openStore(s, kind, sealer)
 	if c, ok := st.(io.Closer); ok && err == nil {
 		f.closers = append(f.closers, c)
 	}

@@ -2,9 +2,12 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/spotauth/spotauth"
 )
 
 type logoutOptions struct {
@@ -58,9 +61,12 @@ func runLogout(ctx context.Context, opts *logoutOptions) error {
 			if err != nil {
 				return err
 			}
-			if _, err := st.Load(ctx); err == nil {
-				had = true
+			_, err = st.Load(ctx)
+			if errors.Is(err, spotauth.ErrTokenNotFound) {
+				// Nothing to remove: no lock taken, so no lock file left.
+				continue
 			}
+			had = had || err == nil
 			if err := boundedStoreOp(ctx, st.Delete); err != nil {
 				return withHint(wrapf(storeFailed("delete", err), "could not remove the tokens of profile %s", p),
 					"Check the token store (%s) and try again.", storeDesc(ps))

@@ -66,6 +66,7 @@ type statusJSON struct {
 	Expired             bool     `json:"expired"`
 	PKCE                bool     `json:"pkce"`
 	HasRefreshToken     bool     `json:"has_refresh_token"`
+	Encrypted           *bool    `json:"encrypted,omitempty"` // at rest; absent when the store cannot tell
 	AuthorizedAt        string   `json:"authorized_at,omitempty"`
 	AuthorizationEndsAt string   `json:"authorization_ends_at,omitempty"`
 	AppTokenExpiresAt   string   `json:"app_token_expires_at,omitempty"`
@@ -116,6 +117,9 @@ func runStatus(ctx context.Context, opts *statusOptions) error {
 	fmt.Fprintf(out, "Access token:   expires %s\n", describeTime(t.Expiry, opts.Now()))
 	fmt.Fprintf(out, "Flow:           %s\n", map[bool]string{true: "authorization code with PKCE", false: "authorization code with client secret"}[t.PKCE])
 	fmt.Fprintf(out, "Refresh token:  %s\n", map[bool]string{true: "held", false: "none (log in again when the access token expires)"}[js.HasRefreshToken])
+	if js.Encrypted != nil {
+		fmt.Fprintf(out, "Encrypted:      %s\n", encryptedText(*js.Encrypted))
+	}
 	if end := authorizationEnd(t); !end.IsZero() {
 		fmt.Fprintf(out, "Authorization:  ends %s (6 months after login)\n", describeTime(end, opts.Now()))
 	}
@@ -205,7 +209,7 @@ func profileStatus(ctx context.Context, opts *statusOptions, s *settings) (js st
 	now := opts.Now()
 	t, loadErr := st.Load(ctx)
 	if loadErr != nil && !errors.Is(loadErr, spotauth.ErrTokenNotFound) {
-		return js, nil, withHint(storeFailed("load", loadErr), "Check the token store (%s).", storeDesc(s))
+		return js, nil, loadFailed(s, loadErr)
 	}
 	if app, err := opts.OpenStore(s, appToken); err == nil {
 		if at, err := app.Load(ctx); err == nil {
@@ -226,6 +230,11 @@ func profileStatus(ctx context.Context, opts *statusOptions, s *settings) (js st
 	js.Expired = !t.Expiry.IsZero() && !t.Expiry.After(now)
 	js.PKCE = t.PKCE
 	js.HasRefreshToken = t.RefreshToken != ""
+	if ss, ok := st.(sealedStore); ok {
+		if sealed, err := ss.Sealed(ctx); err == nil {
+			js.Encrypted = &sealed
+		}
+	}
 	js.AuthorizedAt = rfc3339(t.AuthorizedAt)
 	js.AuthorizationEndsAt = rfc3339(authorizationEnd(t))
 	if opts.Check {

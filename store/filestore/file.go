@@ -5,7 +5,11 @@
 // mode 0700. A token file that group or others can read is refused on Load
 // (as ssh refuses such a key) with an error that says how to fix it; Save
 // always writes 0600, so saving a token again also fixes it. An existing
-// directory is used as it is: the files' own mode protects them.
+// directory is used as it is: the files' own mode protects them. Load also
+// refuses, on Unix, a token file owned by another user ([ErrNotOwned]),
+// and anywhere a token path that is not a regular file ([ErrNotRegular]),
+// such as a FIFO, which it opens without blocking: it never waits for a
+// writer. A damaged file is [ErrCorrupt]; saving a token replaces it.
 //
 // A [Store] is a [spotauth.LockingStore], so that processes sharing the
 // directory, such as concurrent `spotauth token` commands at expiry, make
@@ -84,8 +88,23 @@ func validProfile(profile string) bool {
 	return true
 }
 
-// ErrInsecureFile: a token file is readable or writable by group or others.
-var ErrInsecureFile = errors.New("spotauth: token file is accessible to other users")
+// Errors of Load about the token file itself, matched with [errors.Is].
+// A file that cannot be opened at all gives the operating system's error
+// (wrapping [fs.ErrPermission] when the user may not read it).
+var (
+	// ErrInsecureFile: a token file is readable or writable by group or others.
+	ErrInsecureFile = errors.New("spotauth: token file is accessible to other users")
+	// ErrNotOwned: a token file is owned by another user (Unix), who could
+	// replace the token at will; it is refused, as ssh refuses such keys.
+	ErrNotOwned = errors.New("spotauth: token file is owned by another user")
+	// ErrNotRegular: the token path is not a regular file, such as a FIFO
+	// (or a symbolic link to one), which is never read.
+	ErrNotRegular = errors.New("spotauth: token path is not a regular file")
+	// ErrCorrupt: the token file is damaged: not the JSON this package
+	// writes, or without a token. Saving a token (logging in again)
+	// replaces it.
+	ErrCorrupt = errors.New("spotauth: token file is damaged")
+)
 
 // New returns the store of profile in dir, creating dir (mode 0700) if
 // needed. The token lives in dir/profile.json and the lock in
@@ -164,38 +183,74 @@ const maxFile = 1 << 20
 // read returns the token and version in the file; a missing file gives
 // ErrTokenNotFound and version 0.
 func (s *Store) read() (*spotauth.Token, uint64, error) {
-	f, err := os.Open(s.path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, 0, fmt.Errorf("spotauth: no token in %s: %w", s.path, spotauth.ErrTokenNotFound)
-	}
+	data, fi, err := s.readFile()
 	if err != nil {
-		return nil, 0, fmt.Errorf("spotauth: file store: %w", err)
+		return nil, 0, err
 	}
-	defer f.Close()
-	if runtime.GOOS != "windows" {
-		if fi, err := f.Stat(); err == nil && fi.Mode().Perm()&0o077 != 0 {
-			return nil, 0, fmt.Errorf("%w: %s has mode %#o; run chmod 600 %s", ErrInsecureFile, s.path, fi.Mode().Perm(), s.path)
-		}
+	if uid, other := otherOwner(fi); other {
+		return nil, 0, fmt.Errorf("%w: %s belongs to user ID %d; remove it, or run spotauth as that user", ErrNotOwned, s.path, uid)
 	}
-	var buf bytes.Buffer
-	if _, err := buf.ReadFrom(io.LimitReader(f, maxFile+1)); err != nil {
-		return nil, 0, fmt.Errorf("spotauth: file store: read %s: %w", s.path, err)
+	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
+		return nil, 0, fmt.Errorf("%w: %s has mode %#o; run chmod 600 %s", ErrInsecureFile, s.path, fi.Mode().Perm(), s.path)
 	}
-	if buf.Len() > maxFile {
-		return nil, 0, fmt.Errorf("spotauth: token file %s is larger than %d bytes", s.path, maxFile)
-	}
-	tok, ver, err := decode(buf.Bytes(), s.sealer)
+	tok, ver, err := decode(data, s.sealer)
 	if err != nil {
 		return nil, 0, fmt.Errorf("spotauth: token file %s: %w", s.path, err)
 	}
 	return tok, ver, nil
 }
 
+// readFile returns the content of the token file and its FileInfo. It
+// opens the file without blocking and refuses anything but a regular file
+// (a FIFO, a device, a directory), so that a FIFO at the token path makes
+// Load fail rather than wait forever for a writer. A missing file gives
+// ErrTokenNotFound.
+func (s *Store) readFile() ([]byte, fs.FileInfo, error) {
+	f, err := os.OpenFile(s.path, openReadFlags, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, fmt.Errorf("spotauth: no token in %s: %w", s.path, spotauth.ErrTokenNotFound)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("spotauth: file store: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, nil, fmt.Errorf("spotauth: file store: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, nil, fmt.Errorf("%w: %s is a %s; remove it (spotauth login writes a new token file)", ErrNotRegular, s.path, fileType(fi.Mode()))
+	}
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(io.LimitReader(f, maxFile+1)); err != nil {
+		return nil, nil, fmt.Errorf("spotauth: file store: read %s: %w", s.path, err)
+	}
+	if buf.Len() > maxFile {
+		return nil, nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrCorrupt, s.path, maxFile)
+	}
+	return buf.Bytes(), fi, nil
+}
+
+// fileType names the type of a file that is not a regular one.
+func fileType(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "FIFO (named pipe)"
+	case m.IsDir():
+		return "directory"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	case m&fs.ModeDevice != 0:
+		return "device"
+	}
+	return "special file"
+}
+
 // decode parses a token file. Its errors never quote the content.
 func decode(data []byte, sealer storecrypt.Sealer) (*spotauth.Token, uint64, error) {
 	var r record
 	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, 0, fmt.Errorf("not a spotauth token file (malformed JSON); log in again to rewrite it: %w", spotauth.ErrBadResponse)
+		return nil, 0, fmt.Errorf("%w: not a spotauth token file (malformed JSON)", ErrCorrupt)
 	}
 	if r.Format == 0 && len(r.Token) == 0 && r.Sealed == "" && r.Version == 0 {
 		// A bare token, as an earlier spotauth CLI wrote: version 0.
@@ -207,27 +262,27 @@ func decode(data []byte, sealer storecrypt.Sealer) (*spotauth.Token, uint64, err
 	raw := []byte(r.Token)
 	switch {
 	case r.Sealed != "" && len(r.Token) > 0:
-		return nil, 0, errors.New("both sealed and plain token")
+		return nil, 0, fmt.Errorf("%w: both sealed and plain token", ErrCorrupt)
 	case r.Sealed != "":
 		if sealer == nil {
 			return nil, 0, fmt.Errorf("the token is encrypted and no key is configured: %w", storecrypt.ErrNoKey)
 		}
 		sealed, err := base64.StdEncoding.DecodeString(r.Sealed)
 		if err != nil {
-			return nil, 0, errors.New("the encrypted token is not valid base64")
+			return nil, 0, fmt.Errorf("%w: the encrypted token is not valid base64", ErrCorrupt)
 		}
 		if raw, err = sealer.Open(sealed); err != nil {
 			return nil, 0, fmt.Errorf("decrypt the token: %w", err)
 		}
 	case len(r.Token) == 0:
-		return nil, 0, errors.New("no token in the file")
+		return nil, 0, fmt.Errorf("%w: no token in the file", ErrCorrupt)
 	}
 	var t spotauth.Token
 	if err := json.Unmarshal(raw, &t); err != nil {
-		return nil, 0, fmt.Errorf("malformed token: %w", spotauth.ErrBadResponse)
+		return nil, 0, fmt.Errorf("%w: malformed token", ErrCorrupt)
 	}
 	if t.AccessToken == "" && t.RefreshToken == "" {
-		return nil, 0, errors.New("the stored token has neither access nor refresh token")
+		return nil, 0, fmt.Errorf("%w: the stored token has neither access nor refresh token", ErrCorrupt)
 	}
 	if r.ExpiryNano != 0 {
 		// Only a refinement of the same second: never move the expiry.
@@ -282,6 +337,24 @@ func (s *Store) Load(ctx context.Context) (*spotauth.Token, error) {
 	return t, err
 }
 
+// Sealed reports whether the stored token is sealed (encrypted at rest,
+// see [Options.Sealer]), without decrypting it; with no token, its error
+// wraps [spotauth.ErrTokenNotFound].
+func (s *Store) Sealed(ctx context.Context) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, fmt.Errorf("spotauth: file store: %w", err)
+	}
+	data, _, err := s.readFile()
+	if err != nil {
+		return false, err
+	}
+	var r record
+	if err := json.Unmarshal(data, &r); err != nil {
+		return false, fmt.Errorf("spotauth: token file %s: %w: not a spotauth token file (malformed JSON)", s.path, ErrCorrupt)
+	}
+	return r.Sealed != "", nil
+}
+
 // Save stores t, replacing any stored token. It waits for the lock
 // (bounded by ctx), so it waits while a lease is held.
 func (s *Store) Save(ctx context.Context, t *spotauth.Token) error {
@@ -300,7 +373,7 @@ func (s *Store) Save(ctx context.Context, t *spotauth.Token) error {
 // readVersion returns the version in the token file even if the token
 // cannot be read (another key, an insecure mode), 0 if there is none.
 func (s *Store) readVersion() uint64 {
-	data, err := os.ReadFile(s.path)
+	data, _, err := s.readFile()
 	if err != nil {
 		return 0
 	}

@@ -182,16 +182,18 @@ func TestCorruptFiles(t *testing.T) {
 		name    string
 		content string
 		want    string
+		corrupt bool // the error wraps ErrCorrupt
 	}{
-		{"empty", "", "malformed JSON"},
-		{"html", "<html>oops</html>", "malformed JSON"},
-		{"truncated", `{"format":1,"version":3,"token":{"access_token":"BQ-sec`, "malformed JSON"},
-		{"future format", `{"format":9,"version":1,"token":{}}`, "format 9"},
-		{"json null", `null`, "neither access nor refresh"},
-		{"no token", `{"format":1,"version":1}`, "no token"},
-		{"empty token", `{"format":1,"version":1,"token":{}}`, "neither access nor refresh"},
-		{"sealed without key", `{"format":1,"version":1,"sealed":"VAdabc"}`, "no key"},
-		{"both", `{"format":1,"version":1,"sealed":"VAdabc","token":{"AccessToken":"x"}}`, "both"},
+		{"empty", "", "malformed JSON", true},
+		{"html", "<html>oops</html>", "malformed JSON", true},
+		{"truncated", `{"format":1,"version":3,"token":{"access_token":"BQ-sec`, "malformed JSON", true},
+		{"future format", `{"format":9,"version":1,"token":{}}`, "format 9", false},
+		{"json null", `null`, "neither access nor refresh", true},
+		{"no token", `{"format":1,"version":1}`, "no token", true},
+		{"empty token", `{"format":1,"version":1,"token":{}}`, "neither access nor refresh", true},
+		{"malformed token", `{"format":1,"version":1,"token":[1]}`, "malformed token", true},
+		{"sealed without key", `{"format":1,"version":1,"sealed":"VAdabc"}`, "no key", false},
+		{"both", `{"format":1,"version":1,"sealed":"VAdabc","token":{"AccessToken":"x"}}`, "both", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -205,6 +207,10 @@ func TestCorruptFiles(t *testing.T) {
 			}
 			if err != nil && strings.Contains(err.Error(), "BQ-sec") {
 				t.Errorf("Load() error %q quotes the file", err)
+			}
+			// A damaged local file is not a malformed answer of Spotify.
+			if errors.Is(err, filestore.ErrCorrupt) != tt.corrupt || errors.Is(err, spotauth.ErrBadResponse) {
+				t.Errorf("Load() = %v; want ErrCorrupt %v, and not ErrBadResponse", err, tt.corrupt)
 			}
 			// Saving over a corrupt file works: login repairs it.
 			if err := s.Save(context.Background(), storetest.SampleToken(1)); err != nil {

@@ -294,7 +294,7 @@ func (s *Store) wrap(op string, err error) error {
 var (
 	// ARGV: lease value, TTL ms. Returns {1, version, token|false} or
 	// {0, pttl, version}.
-	acquireScript = redis.NewScript(`
+	acquireScript = newScript(`
 if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then
   local d = redis.call('HMGET', KEYS[1], 'version', 'token')
   return {1, tonumber(d[1]) or 0, d[2]}
@@ -302,14 +302,14 @@ end
 return {0, redis.call('PTTL', KEYS[2]), tonumber(redis.call('HGET', KEYS[1], 'version')) or 0}`)
 
 	// ARGV: lease value, TTL ms. Returns 1 if renewed, 0 if lost.
-	renewScript = redis.NewScript(`
+	renewScript = newScript(`
 if redis.call('GET', KEYS[2]) == ARGV[1] then
   return redis.call('PEXPIRE', KEYS[2], ARGV[2])
 end
 return 0`)
 
 	// ARGV: lease value, channel. Returns 1 if released, 0 if not held.
-	releaseScript = redis.NewScript(`
+	releaseScript = newScript(`
 if redis.call('GET', KEYS[2]) == ARGV[1] then
   redis.call('DEL', KEYS[2])
   redis.call('PUBLISH', ARGV[2], 'released')
@@ -325,7 +325,7 @@ return 0`)
 	// else {-2, 0}. released is 1 if the lease key held ARGV[4] and was
 	// deleted. The message carries the token, so that waiters adopt it
 	// without reading it.
-	leaseSaveScript = redis.NewScript(`
+	leaseSaveScript = newScript(`
 local d = redis.call('HMGET', KEYS[1], 'version', 'token')
 local v = tonumber(d[1]) or 0
 local rel = 0
@@ -343,7 +343,7 @@ end
 return {v, rel}`)
 
 	// ARGV: token, channel. Returns the new version.
-	saveScript = redis.NewScript(`
+	saveScript = newScript(`
 local v = redis.call('HINCRBY', KEYS[1], 'version', 1)
 redis.call('HSET', KEYS[1], 'token', ARGV[1])
 redis.call('PUBLISH', ARGV[2], 'saved ' .. v .. ' ' .. ARGV[1])
@@ -352,7 +352,7 @@ return v`)
 	// Fenced delete, which also ends the lease, like leaseSaveScript.
 	// ARGV: seen version, channel, lease value. Returns {new version,
 	// released} or {-2, 0} (version moved).
-	leaseDeleteScript = redis.NewScript(`
+	leaseDeleteScript = newScript(`
 local v = tonumber(redis.call('HGET', KEYS[1], 'version')) or 0
 if v ~= tonumber(ARGV[1]) then return {-2, 0} end
 v = v + 1
@@ -367,12 +367,29 @@ end
 return {v, rel}`)
 
 	// ARGV: channel. Returns the new version.
-	deleteScript = redis.NewScript(`
+	deleteScript = newScript(`
 local v = redis.call('HINCRBY', KEYS[1], 'version', 1)
 redis.call('HDEL', KEYS[1], 'token')
 redis.call('PUBLISH', ARGV[1], 'deleted ' .. v)
 return v`)
 )
+
+// lazyScript is a Lua script whose SHA-1 is computed when it first runs,
+// not at init: a program that links this package but only loads a token,
+// such as a cached "spotauth token", runs none.
+type lazyScript struct {
+	src    string
+	once   sync.Once
+	script *redis.Script
+}
+
+func newScript(src string) *lazyScript { return &lazyScript{src: src} }
+
+// Run runs the script, as [redis.Script.Run] does.
+func (l *lazyScript) Run(ctx context.Context, c redis.Scripter, keys []string, args ...any) *redis.Cmd {
+	l.once.Do(func() { l.script = redis.NewScript(l.src) })
+	return l.script.Run(ctx, c, keys, args...)
+}
 
 func (s *Store) keys() []string { return []string{s.dataKey, s.leaseKey} }
 
@@ -486,6 +503,20 @@ func (s *Store) Load(ctx context.Context) (*spotauth.Token, error) {
 		return nil, s.wrap("load", err)
 	}
 	return s.decode(b)
+}
+
+// Sealed reports whether the stored token is sealed (encrypted at rest,
+// see [Options.Sealer]), without decrypting it; with no token, its error
+// wraps [spotauth.ErrTokenNotFound].
+func (s *Store) Sealed(ctx context.Context) (bool, error) {
+	b, err := s.client.HGet(ctx, s.dataKey, "token").Bytes()
+	if errors.Is(err, redis.Nil) {
+		return false, s.wrap("load", spotauth.ErrTokenNotFound)
+	}
+	if err != nil {
+		return false, s.wrap("load", err)
+	}
+	return storecrypt.IsSealed(b), nil
 }
 
 // Version returns the version of the stored token: the number of saves and

@@ -205,7 +205,7 @@ func FromEnv(lookup func(string) (string, bool)) (*AESGCM, error) {
 // Seal encrypts plaintext with the first key and a fresh random nonce.
 func (s *AESGCM) Seal(plaintext []byte) ([]byte, error) {
 	if s == nil || len(s.keys) == 0 {
-		return nil, errNoKeys
+		return nil, errNoKeys()
 	}
 	k := s.keys[0]
 	out := make([]byte, headerSize+nonceSize, overhead+len(plaintext))
@@ -224,7 +224,7 @@ func (s *AESGCM) Seal(plaintext []byte) ([]byte, error) {
 // [ErrWrongKey] or [ErrDecrypt].
 func (s *AESGCM) Open(sealed []byte) ([]byte, error) {
 	if s == nil || len(s.keys) == 0 {
-		return nil, errNoKeys
+		return nil, errNoKeys()
 	}
 	if !IsSealed(sealed) {
 		return nil, ErrNotSealed
@@ -254,7 +254,11 @@ func (s *AESGCM) Open(sealed []byte) ([]byte, error) {
 	return nil, fmt.Errorf("%w (key ID %x; configured %s)", ErrWrongKey, id, s.keyIDs())
 }
 
-var errNoKeys = fmt.Errorf("%w: storecrypt.AESGCM has no key; create it with New", ErrNoKey)
+// errNoKeys is the error of an AESGCM without keys (a function, so that
+// fmt does not run at init for every program that links this package).
+func errNoKeys() error {
+	return fmt.Errorf("%w: storecrypt.AESGCM has no key; create it with New", ErrNoKey)
+}
 
 func (s *AESGCM) keyIDs() string {
 	if s == nil {
