@@ -62,6 +62,8 @@ func TestHelpAndVersion(t *testing.T) {
 	}
 	if v := e.must("version"); !strings.HasPrefix(v.out, "spotauth ") || !strings.Contains(v.out, "go1.") {
 		t.Errorf("spotauth version = %q", v.out)
+	} else if fv := e.must("--version"); fv.out != v.out {
+		t.Errorf("spotauth --version = %q; want what spotauth version prints, %q", fv.out, v.out)
 	}
 	if c := e.must("completion", "bash"); !strings.Contains(c.out, "spotauth") {
 		t.Errorf("spotauth completion bash printed %d bytes without spotauth", len(c.out))
