@@ -7,11 +7,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/spotauth/spotauth"
+	"github.com/spotauth/spotauth/internal/atomicfile"
 )
 
 type tokenOptions struct {
@@ -46,6 +49,10 @@ needs the client secret), cached and reused until it expires.`,
 			if opts.MinValid < 0 {
 				return usageErrorf("Pass a duration of 0 or more, e.g. --min-valid 5m.", "invalid --min-valid %v", opts.MinValid)
 			}
+			if opts.MinValid >= spotifyTokenLifetime {
+				return usageErrorf(fmt.Sprintf("Pass a duration shorter than %v, e.g. --min-valid 5m.", spotifyTokenLifetime),
+					"--min-valid %v cannot be met: Spotify's access tokens are valid for %v", opts.MinValid, spotifyTokenLifetime)
+			}
 			if opts.ClientCredentials && len(opts.RequireScopes) > 0 {
 				return usageErrorf("App tokens carry no scopes; drop --require-scope or --client-credentials.", "--require-scope cannot be used with --client-credentials")
 			}
@@ -58,7 +65,7 @@ needs the client secret), cached and reused until it expires.`,
 	fl := cmd.Flags()
 	fl.BoolVar(&opts.JSON, "json", false, "print JSON: access_token, token_type, expires_at, scope (never the refresh token)")
 	fl.BoolVar(&opts.ClientCredentials, "client-credentials", false, "print an app token (client-credentials grant) instead of the user's")
-	fl.DurationVar(&opts.MinValid, "min-valid", expiryMargin, "refresh first if the token expires within this duration")
+	fl.DurationVar(&opts.MinValid, "min-valid", expiryMargin, "refresh first if the token expires within this duration (less than 1h, the life of Spotify's tokens)")
 	fl.StringArrayVar(&opts.RequireScopes, "require-scope", nil, "fail unless the token has these scopes (names or presets; repeatable)")
 	return cmd
 }
@@ -114,6 +121,10 @@ func runToken(ctx context.Context, opts *tokenOptions) error {
 			"Log in again with them: %s", loginLine(s, t.Scope.Union(required)))
 	}
 	if !validFor(t, opts.MinValid, opts.Now()) {
+		if short := loadShortToken(s); short != nil && short.ExpiresAt.Equal(t.Expiry) && t.Expiry.After(opts.Now()) && short.Lifetime <= opts.MinValid {
+			// A refresh would bring a token just as short: not one per call.
+			return tooShort(short.Lifetime, opts.MinValid)
+		}
 		// Only now is the configuration needed: the cached path stays light.
 		cfg, err := newConfig(s, opts.HTTPClient, opts.Now)
 		if err != nil {
@@ -122,8 +133,57 @@ func runToken(ctx context.Context, opts *tokenOptions) error {
 		if t, err = refreshUser(ctx, s, cfg, st, t, opts.MinValid); err != nil {
 			return err
 		}
+		if !validFor(t, opts.MinValid, opts.Now()) && !t.Expiry.IsZero() {
+			lifetime := t.Expiry.Sub(opts.Now()).Round(time.Second)
+			_ = saveShortToken(s, &shortToken{ExpiresAt: t.Expiry, Lifetime: lifetime})
+			return tooShort(lifetime, opts.MinValid)
+		}
 	}
 	return printToken(opts.IO.Out, t, opts.JSON)
+}
+
+// spotifyTokenLifetime is how long Spotify's access tokens are valid
+// (expires_in 3600): --min-valid must be shorter.
+const spotifyTokenLifetime = time.Hour
+
+// A shortToken is a refreshed token of the profile that was valid for less
+// than --min-valid asked. It is remembered, beside the account seen at
+// login, so that while it is the stored token spotauth token fails at once
+// instead of refreshing for another token just as short on every call.
+type shortToken struct {
+	ExpiresAt time.Time     `json:"expires_at"`
+	Lifetime  time.Duration `json:"lifetime"`
+}
+
+func shortTokenFile(s *settings) string {
+	return filepath.Join(s.ConfigDir, "accounts", s.Profile+".short-token.json")
+}
+
+func loadShortToken(s *settings) *shortToken {
+	data, err := os.ReadFile(shortTokenFile(s))
+	if err != nil {
+		return nil
+	}
+	var st shortToken
+	if json.Unmarshal(data, &st) != nil {
+		return nil
+	}
+	return &st
+}
+
+func saveShortToken(s *settings, st *shortToken) error {
+	if err := os.MkdirAll(filepath.Dir(shortTokenFile(s)), 0o700); err != nil {
+		return err
+	}
+	data, _ := json.Marshal(st)
+	return atomicfile.WriteFile(shortTokenFile(s), data, 0o600)
+}
+
+// tooShort says that the Accounts service issues tokens valid for less
+// than --min-valid.
+func tooShort(lifetime, minValid time.Duration) error {
+	return usageErrorf(fmt.Sprintf("Pass a --min-valid shorter than %v.", lifetime),
+		"--min-valid %v cannot be met: the Accounts service issues access tokens valid for %v", minValid, lifetime)
 }
 
 // runAppToken prints a client-credentials token, cached in the profile's
