@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spotauth/spotauth"
 	"github.com/spotauth/spotauth/spotauthtest"
 )
 
@@ -49,5 +50,22 @@ func TestTokenMinValidLongerThanIssuedTokens(t *testing.T) {
 	}
 	if n := e.srv.Stats().Refreshes - before; n != 1 {
 		t.Errorf("token --min-valid 5m after them refreshed (%d refreshes); want the stored token", n)
+	}
+}
+
+// TestAppTokenMinValidLongerThanIssuedTokens: the same for app tokens.
+func TestAppTokenMinValidLongerThanIssuedTokens(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, func(s *spotauthtest.Server) { s.AccessTokenLifetime = 10 * time.Minute })
+	e.vars[spotauth.EnvClientSecret] = e.srv.ClientSecret
+	for i := range 2 {
+		r := e.run(runOpts{}, "token", "--client-credentials", "--min-valid", "30m")
+		if r.code != ExitUsage || r.out != "" || !strings.Contains(r.err, "issues access tokens valid for 10m0s") {
+			t.Errorf("call %d: token --client-credentials --min-valid 30m with 10m tokens = exit %d, stdout %q, stderr %q; want exit %d saying why",
+				i+1, r.code, r.out, r.err, ExitUsage)
+		}
+	}
+	if n := e.srv.Stats().GrantsSucceeded[spotauthtest.GrantClientCredentials]; n != 1 {
+		t.Errorf("two calls of token --client-credentials --min-valid 30m got %d app tokens; want 1", n)
 	}
 }

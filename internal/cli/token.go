@@ -27,7 +27,10 @@ type tokenOptions struct {
 	JSON              bool
 	ClientCredentials bool
 	MinValid          time.Duration
-	RequireScopes     []string
+	// MinValidSet: --min-valid was given, and a fresh token that does not
+	// meet it is an error.
+	MinValidSet   bool
+	RequireScopes []string
 }
 
 func newTokenCmd(f *Factory, runF func(context.Context, *tokenOptions) error) *cobra.Command {
@@ -56,6 +59,7 @@ needs the client secret), cached and reused until it expires.`,
 			if opts.ClientCredentials && len(opts.RequireScopes) > 0 {
 				return usageErrorf("App tokens carry no scopes; drop --require-scope or --client-credentials.", "--require-scope cannot be used with --client-credentials")
 			}
+			opts.MinValidSet = cmd.Flags().Changed("min-valid")
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -121,9 +125,8 @@ func runToken(ctx context.Context, opts *tokenOptions) error {
 			"Log in again with them: %s", loginLine(s, t.Scope.Union(required)))
 	}
 	if !validFor(t, opts.MinValid, opts.Now()) {
-		if short := loadShortToken(s); short != nil && short.ExpiresAt.Equal(t.Expiry) && t.Expiry.After(opts.Now()) && short.Lifetime <= opts.MinValid {
-			// A refresh would bring a token just as short: not one per call.
-			return tooShort(short.Lifetime, opts.MinValid)
+		if err := opts.knownShort(s, userToken, t); err != nil {
+			return err
 		}
 		// Only now is the configuration needed: the cached path stays light.
 		cfg, err := newConfig(s, opts.HTTPClient, opts.Now)
@@ -133,10 +136,8 @@ func runToken(ctx context.Context, opts *tokenOptions) error {
 		if t, err = refreshUser(ctx, s, cfg, st, t, opts.MinValid); err != nil {
 			return err
 		}
-		if !validFor(t, opts.MinValid, opts.Now()) && !t.Expiry.IsZero() {
-			lifetime := t.Expiry.Sub(opts.Now()).Round(time.Second)
-			_ = saveShortToken(s, &shortToken{ExpiresAt: t.Expiry, Lifetime: lifetime})
-			return tooShort(lifetime, opts.MinValid)
+		if err := opts.checkFresh(s, userToken, t); err != nil {
+			return err
 		}
 	}
 	return printToken(opts.IO.Out, t, opts.JSON)
@@ -146,37 +147,53 @@ func runToken(ctx context.Context, opts *tokenOptions) error {
 // (expires_in 3600): --min-valid must be shorter.
 const spotifyTokenLifetime = time.Hour
 
-// A shortToken is a refreshed token of the profile that was valid for less
-// than --min-valid asked. It is remembered, beside the account seen at
-// login, so that while it is the stored token spotauth token fails at once
-// instead of refreshing for another token just as short on every call.
+// A shortToken is a token of the profile, fresh from the Accounts
+// service, that was valid for less than --min-valid asked. It is
+// remembered beside the account seen at login, so that while it is the
+// stored token spotauth token fails at once instead of getting another
+// one just as short on every call.
 type shortToken struct {
 	ExpiresAt time.Time     `json:"expires_at"`
 	Lifetime  time.Duration `json:"lifetime"`
 }
 
-func shortTokenFile(s *settings) string {
-	return filepath.Join(s.ConfigDir, "accounts", s.Profile+".short-token.json")
+func shortTokenFile(s *settings, kind tokenKind) string {
+	return filepath.Join(s.ConfigDir, "accounts", storeName(s.Profile, kind)+".short-token.json")
 }
 
-func loadShortToken(s *settings) *shortToken {
-	data, err := os.ReadFile(shortTokenFile(s))
+// knownShort fails when t, the stored token, does not meet an explicit
+// --min-valid and is the remembered short one: a refresh would bring one
+// just as short.
+func (opts *tokenOptions) knownShort(s *settings, kind tokenKind, t *spotauth.Token) error {
+	now := opts.Now()
+	if !opts.MinValidSet || t == nil || validFor(t, opts.MinValid, now) {
+		return nil
+	}
+	data, err := os.ReadFile(shortTokenFile(s, kind))
 	if err != nil {
 		return nil
 	}
-	var st shortToken
-	if json.Unmarshal(data, &st) != nil {
-		return nil
+	var short shortToken
+	if json.Unmarshal(data, &short) == nil && short.ExpiresAt.Equal(t.Expiry) && t.Expiry.After(now) && short.Lifetime <= opts.MinValid {
+		return tooShort(short.Lifetime, opts.MinValid)
 	}
-	return &st
+	return nil
 }
 
-func saveShortToken(s *settings, st *shortToken) error {
-	if err := os.MkdirAll(filepath.Dir(shortTokenFile(s)), 0o700); err != nil {
-		return err
+// checkFresh fails when t, just obtained, does not meet an explicit
+// --min-valid, and remembers it for knownShort. The default --min-valid
+// takes a service's shorter tokens as they are.
+func (opts *tokenOptions) checkFresh(s *settings, kind tokenKind, t *spotauth.Token) error {
+	now := opts.Now()
+	if !opts.MinValidSet || validFor(t, opts.MinValid, now) {
+		return nil
 	}
-	data, _ := json.Marshal(st)
-	return atomicfile.WriteFile(shortTokenFile(s), data, 0o600)
+	lifetime := t.Expiry.Sub(now).Round(time.Second)
+	data, _ := json.Marshal(shortToken{ExpiresAt: t.Expiry, Lifetime: lifetime})
+	if os.MkdirAll(filepath.Dir(shortTokenFile(s, kind)), 0o700) == nil {
+		_ = atomicfile.WriteFile(shortTokenFile(s, kind), data, 0o600)
+	}
+	return tooShort(lifetime, opts.MinValid)
 }
 
 // tooShort says that the Accounts service issues tokens valid for less
@@ -201,6 +218,13 @@ func runAppToken(ctx context.Context, opts *tokenOptions, s *settings) error {
 	if err != nil {
 		return err
 	}
+	if opts.MinValidSet {
+		if cur, err := st.Load(ctx); err == nil {
+			if err := opts.knownShort(s, appToken, cur); err != nil {
+				return err
+			}
+		}
+	}
 	// One request between concurrent processes, under the store's lease.
 	t, err := cfg.EnsureAppToken(ctx, st, opts.MinValid)
 	if err != nil {
@@ -208,6 +232,9 @@ func runAppToken(ctx context.Context, opts *tokenOptions, s *settings) error {
 			return refreshError(err, s, spotauth.Scopes{})
 		}
 		return withHint(fmt.Errorf("spotauth: could not get an app token: %w", err), "%s", exchangeHint(err, s))
+	}
+	if err := opts.checkFresh(s, appToken, t); err != nil {
+		return err
 	}
 	return printToken(opts.IO.Out, t, opts.JSON)
 }
