@@ -198,26 +198,28 @@ func (s *Server) serveConsentPage(w http.ResponseWriter, req *AuthorizeRequest, 
 }
 
 // consentPage is styled like the success page of spotauth's login
-// (login.DefaultPage).
+// (login.DefaultPage). Its style names no id: chromedp's default query
+// (DOM.performSearch) also matches text, so "#approve" in the style would
+// be a second, invisible match for tests that wait for the button.
 var consentPage = template.Must(template.New("consent").Parse(`<!DOCTYPE html>
 <html lang="en">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<head><meta charset="utf-8">
 <title>Authorize {{.AppName}} (spotauthtest)</title>
 <style>body{font-family:system-ui,sans-serif;background:#121212;color:#fff;display:flex;align-items:center;justify-content:center;min-height:100vh;margin:0}
-main{max-width:32em;padding:2em;border-radius:8px;background:#181818}h1{font-size:1.5em}#app{color:#1db954}
+main{max-width:32em;padding:2em;border-radius:8px;background:#181818}h1{font-size:1.5em}.app{color:#1db954}
 .note{color:#a7a7a7;font-size:.875em}ul{list-style:none;padding:0}li{padding:.6em 0;border-bottom:1px solid #282828}
 li code{display:block;color:#a7a7a7;font-size:.8em}form{display:flex;gap:1em;margin-top:1.5em}
 button{font:inherit;font-weight:700;border-radius:500px;padding:.75em 2em;cursor:pointer}
-#approve{background:#1db954;color:#000;border:0}#deny{background:none;color:#fff;border:1px solid #878787}</style></head>
+.agree{background:#1db954;color:#000;border:0}.cancel{background:none;color:#fff;border:1px solid #878787}</style></head>
 <body><main>
 <p class="note">spotauthtest: a fake Spotify Accounts service</p>
-<h1><span id="app">{{.AppName}}</span> would like to:</h1>
+<h1><span id="app" class="app">{{.AppName}}</span> would like to:</h1>
 <ul id="scopes">{{range .Scopes}}<li><span class="description">{{or .Description .Name}}</span> <code>{{.Name}}</code></li>{{else}}<li><span class="description">Read public data only</span></li>{{end}}</ul>
 <p class="note">Logged in as <span id="user">{{.User.DisplayName}}</span> (<code>{{.User.ID}}</code>). App client ID <code id="client">{{.ClientID}}</code>.</p>
 <form id="consent" method="post" action="/authorize/consent">
 <input type="hidden" name="consent" value="{{.ID}}">
-<button type="submit" id="approve" name="decision" value="approve">Agree</button>
-<button type="submit" id="deny" name="decision" value="deny">Cancel</button>
+<button type="submit" id="approve" class="agree" name="decision" value="approve">Agree</button>
+<button type="submit" id="deny" class="cancel" name="decision" value="deny">Cancel</button>
 </form>
 </main></body>
 </html>

@@ -22,16 +22,23 @@ func TestConsentPageLooksLikeSpotifys(t *testing.T) {
 	if r.status != 200 {
 		t.Fatalf("GET /authorize = %d %s", r.status, r.body)
 	}
+	for _, id := range []string{"#approve", "#deny", "#scopes", "#app"} {
+		if strings.Contains(r.body, id) {
+			// chromedp's default query matches text too: a second,
+			// invisible match that WaitVisible(id) would wait on forever.
+			t.Errorf("consent page text contains %q (in its style?)", id)
+		}
+	}
 	if strings.Contains(r.body, "<b>player") {
 		t.Errorf("consent page does not escape the app name:\n%s", r.body)
 	}
 	page := html.UnescapeString(r.body)
 	for _, want := range []string{
-		`<span id="app">` + name + `</span> would like to:`,
+		`<span id="app" class="app">` + name + `</span> would like to:`,
 		spotauth.ScopeUserReadEmail.Description(), "user-read-email",
 		spotauth.ScopePlaylistReadPrivate.Description(), "playlist-read-private",
-		`id="approve" name="decision" value="approve">Agree</button>`,
-		`id="deny" name="decision" value="deny">Cancel</button>`,
+		`id="approve" class="agree" name="decision" value="approve">Agree</button>`,
+		`id="deny" class="cancel" name="decision" value="deny">Cancel</button>`,
 		"background:#121212", // the login success page's style
 	} {
 		if !strings.Contains(page, want) {
@@ -44,7 +51,7 @@ func TestConsentPageLooksLikeSpotifys(t *testing.T) {
 
 	// An app without a name shows its client ID.
 	r = get(t, s, "/authorize", authParams())
-	if !strings.Contains(r.body, `<span id="app">`+spotauthtest.DefaultClientID+`</span>`) {
+	if !strings.Contains(r.body, `<span id="app" class="app">`+spotauthtest.DefaultClientID+`</span>`) {
 		t.Errorf("consent page of an app without a name lacks its client ID:\n%s", r.body)
 	}
 
