@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -67,5 +68,17 @@ func TestAppTokenMinValidLongerThanIssuedTokens(t *testing.T) {
 	}
 	if n := e.srv.Stats().GrantsSucceeded[spotauthtest.GrantClientCredentials]; n != 1 {
 		t.Errorf("two calls of token --client-credentials --min-valid 30m got %d app tokens; want 1", n)
+	}
+}
+
+// expireStored makes the stored user token expire within seconds, so
+// that the next spotauth token refreshes it (--min-valid cannot force
+// that any more for a fresh one-hour token).
+func expireStored(t *testing.T, e *testEnv) {
+	t.Helper()
+	tok := loadStored(t, e, userToken)
+	tok.Expiry = time.Now().Add(10 * time.Second)
+	if err := testFileStore(t, e.dir, userToken).Save(context.Background(), tok); err != nil {
+		t.Fatal(err)
 	}
 }
