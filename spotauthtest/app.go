@@ -1,6 +1,7 @@
 package spotauthtest
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/url"
@@ -26,6 +27,9 @@ var (
 //
 // Its String and GoString methods never show ClientSecret.
 type App struct {
+	// Name is the app's name, shown on the consent page; empty means the
+	// client ID.
+	Name         string
 	ClientID     string
 	ClientSecret string   // empty: a public client, PKCE only
 	RedirectURIs []string // validated by Spotify's rules
@@ -43,8 +47,8 @@ func (a App) String() string {
 	if a.ClientSecret != "" {
 		secret = "[redacted]"
 	}
-	return fmt.Sprintf("spotauthtest.App{ClientID: %q, ClientSecret: %s, RedirectURIs: %q, OpenAccess: %t}",
-		a.ClientID, secret, a.RedirectURIs, a.OpenAccess)
+	return fmt.Sprintf("spotauthtest.App{Name: %q, ClientID: %q, ClientSecret: %s, RedirectURIs: %q, OpenAccess: %t}",
+		a.Name, a.ClientID, secret, a.RedirectURIs, a.OpenAccess)
 }
 
 // GoString is String: %#v never shows the secret either.
@@ -73,6 +77,7 @@ func knownScope(sc string, openAccess bool) bool {
 // app is the server's validated form of an App.
 type app struct {
 	id, secret string
+	name       string // shown on the consent page
 	redirects  []string
 	// anyPort holds the loopback URIs registered without a port, split
 	// around where a port would go: "http://127.0.0.1" and "/callback".
@@ -136,7 +141,7 @@ func newApp(a App) (*app, error) {
 			return nil, fmt.Errorf("%w: client ID %q has a colon, space or control character", ErrInvalidApp, a.ClientID)
 		}
 	}
-	ap := &app{id: a.ClientID, secret: a.ClientSecret, openAccess: a.OpenAccess}
+	ap := &app{id: a.ClientID, secret: a.ClientSecret, name: cmp.Or(a.Name, a.ClientID), openAccess: a.OpenAccess}
 	for _, raw := range a.RedirectURIs {
 		if err := checkRegisteredRedirect(raw); err != nil {
 			return nil, fmt.Errorf("%w (app %q)", err, a.ClientID)

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/spotauth/spotauth"
 )
 
 // AuthorizeRequest is a valid request to GET /authorize, as given to
@@ -102,7 +104,7 @@ func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !auto {
-		s.serveConsentPage(w, &req)
+		s.serveConsentPage(w, &req, ap.name)
 		return
 	}
 	if decide != nil {
@@ -161,9 +163,11 @@ func (s *Server) issueCodeLocked(now time.Time, req *AuthorizeRequest) string {
 	return code
 }
 
-// serveConsentPage shows the Approve/Deny form. Its id is kept server side
-// with the request, for one use within the code lifetime.
-func (s *Server) serveConsentPage(w http.ResponseWriter, req *AuthorizeRequest) {
+// serveConsentPage shows the consent page, like Spotify's: the app's
+// name, each requested scope with its description, and Agree (id
+// "approve") and Cancel (id "deny"). Its id is kept server side with the
+// request, for one use within the code lifetime.
+func (s *Server) serveConsentPage(w http.ResponseWriter, req *AuthorizeRequest, appName string) {
 	id := newToken(prefixConsent)
 	s.mu.Lock()
 	now := s.Clock.Now()
@@ -171,37 +175,57 @@ func (s *Server) serveConsentPage(w http.ResponseWriter, req *AuthorizeRequest) 
 		func(e *consentEntry) bool { return !now.Before(e.expires) })
 	user := s.user()
 	s.mu.Unlock()
+	type scope struct{ Name, Description string }
+	scopes := make([]scope, len(req.Scopes))
+	for i, sc := range req.Scopes {
+		scopes[i] = scope{sc, spotauth.Scope(sc).Description()}
+	}
 	var b bytes.Buffer
 	err := consentPage().Execute(&b, struct {
 		*AuthorizeRequest
-		User User
-		ID   string
-	}{req, user, id})
+		AppName string
+		Scopes  []scope
+		User    User
+		ID      string
+	}{req, appName, scopes, user, id})
 	if err != nil {
 		panic("spotauthtest: consent page: " + err.Error())
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Frame-Options", "DENY")
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
 	writeBody(w, http.StatusOK, "text/html; charset=utf-8", b.Bytes())
 }
 
-// consentPage is parsed when first served, not at init: every spotauth
-// command links this package, and "spotauth token" must start fast.
+// consentPage is styled like the success page of spotauth's login
+// (login.DefaultPage). Its style names no id: chromedp's default query
+// (DOM.performSearch) also matches text, so "#approve" in the style would
+// be a second, invisible match for tests that wait for the button. It is
+// parsed when first served, not at init: every spotauth command links this
+// package, and "spotauth token" must start fast.
 var consentPage = sync.OnceValue(func() *template.Template {
 	return template.Must(template.New("consent").Parse(`<!DOCTYPE html>
 <html lang="en">
-<head><meta charset="utf-8"><title>Authorize app (spotauthtest)</title></head>
-<body>
-<h1>Authorize <span id="client">{{.ClientID}}</span></h1>
-<p>Logged in as <span id="user">{{.User.DisplayName}}</span> (<code>{{.User.ID}}</code>).</p>
-<p>The app asks to:</p>
-<ul id="scopes">{{range .Scopes}}<li><code>{{.}}</code></li>{{else}}<li>Public data only</li>{{end}}</ul>
+<head><meta charset="utf-8">
+<title>Authorize {{.AppName}} (spotauthtest)</title>
+<style>body{font-family:system-ui,sans-serif;background:#121212;color:#fff;display:flex;align-items:center;justify-content:center;min-height:100vh;margin:0}
+main{max-width:32em;padding:2em;border-radius:8px;background:#181818}h1{font-size:1.5em}.app{color:#1db954}
+.note{color:#a7a7a7;font-size:.875em}ul{list-style:none;padding:0}li{padding:.6em 0;border-bottom:1px solid #282828}
+li code{display:block;color:#a7a7a7;font-size:.8em}form{display:flex;gap:1em;margin-top:1.5em}
+button{font:inherit;font-weight:700;border-radius:500px;padding:.75em 2em;cursor:pointer}
+.agree{background:#1db954;color:#000;border:0}.cancel{background:none;color:#fff;border:1px solid #878787}</style></head>
+<body><main>
+<p class="note">spotauthtest: a fake Spotify Accounts service</p>
+<h1><span id="app" class="app">{{.AppName}}</span> would like to:</h1>
+<ul id="scopes">{{range .Scopes}}<li><span class="description">{{or .Description .Name}}</span> <code>{{.Name}}</code></li>{{else}}<li><span class="description">Read public data only</span></li>{{end}}</ul>
+<p class="note">Logged in as <span id="user">{{.User.DisplayName}}</span> (<code>{{.User.ID}}</code>). App client ID <code id="client">{{.ClientID}}</code>.</p>
 <form id="consent" method="post" action="/authorize/consent">
 <input type="hidden" name="consent" value="{{.ID}}">
-<button type="submit" id="approve" name="decision" value="approve">Agree</button>
-<button type="submit" id="deny" name="decision" value="deny">Cancel</button>
+<button type="submit" id="approve" class="agree" name="decision" value="approve">Agree</button>
+<button type="submit" id="deny" class="cancel" name="decision" value="deny">Cancel</button>
 </form>
-</body>
+</main></body>
 </html>
 `))
 })

@@ -10,8 +10,9 @@
 // A [Server] serves, on a loopback address:
 //
 //   - GET /authorize: Spotify's checks and text/plain error pages, then a
-//     small HTML consent page whose form has two buttons, ids "approve" and
-//     "deny"; or, with [Server.AutoApprove], [Server.Decide] or the
+//     consent page like Spotify's (the app's [App.Name], each scope with
+//     its description) whose form has two buttons, Agree (id "approve")
+//     and Cancel (id "deny"); or, with [Server.AutoApprove], [Server.Decide] or the
 //     [ConsentParam] query parameter, an immediate 302 to the redirect URI
 //     with code and state, or error=access_denied and state;
 //   - POST /api/token: the authorization_code (with or without PKCE),

@@ -79,8 +79,14 @@ type Server struct {
 
 	// Listener, if set before Start, is where the server listens; nil means
 	// a new listener on 127.0.0.1:0. A command such as an accounts server
-	// with an --addr flag sets it. Close closes it.
+	// with a --port flag sets it. Close closes it.
 	Listener net.Listener
+
+	// HTTPServer, if set before Start, is the server that serves the
+	// fake, for its timeouts and limits; Start sets its Handler. Nil means
+	// one with a ReadHeaderTimeout of 10 s. A command that serves the
+	// fake to other programs sets one with every timeout.
+	HTTPServer *http.Server
 
 	// The fields below may be set before Start, or at any time through
 	// [Server.Update].
@@ -213,10 +219,12 @@ func (s *Server) Start() {
 	s.URL = "http://" + urlHost(s.Listener.Addr())
 	s.started = true
 	// httptest serves the listener, and closes connections on Close.
-	s.hs = &httptest.Server{Listener: s.Listener, Config: &http.Server{
-		Handler:           http.HandlerFunc(s.serveHTTP),
-		ReadHeaderTimeout: 10 * time.Second,
-	}}
+	hs := s.HTTPServer
+	if hs == nil {
+		hs = &http.Server{ReadHeaderTimeout: 10 * time.Second}
+	}
+	hs.Handler = http.HandlerFunc(s.serveHTTP)
+	s.hs = &httptest.Server{Listener: s.Listener, Config: hs}
 	s.hs.Start()
 }
 

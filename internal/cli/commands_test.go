@@ -62,6 +62,8 @@ func TestHelpAndVersion(t *testing.T) {
 	}
 	if v := e.must("version"); !strings.HasPrefix(v.out, "spotauth ") || !strings.Contains(v.out, "go1.") {
 		t.Errorf("spotauth version = %q", v.out)
+	} else if fv := e.must("--version"); fv.out != v.out {
+		t.Errorf("spotauth --version = %q; want what spotauth version prints, %q", fv.out, v.out)
 	}
 	if c := e.must("completion", "bash"); !strings.Contains(c.out, "spotauth") {
 		t.Errorf("spotauth completion bash printed %d bytes without spotauth", len(c.out))
@@ -177,7 +179,7 @@ func TestAccountsServer(t *testing.T) {
 		for _, c := range root.Commands() {
 			if c.Name() == "accounts-server" {
 				c.RunE = func(cmd *cobraCommand, args []string) error {
-					opts := &accountsServerOptions{IO: f.IO, Addr: "127.0.0.1:0", ClientID: "my-app", RedirectURIs: []string{"http://127.0.0.1/cb", "http://[::1]/cb"},
+					opts := &accountsServerOptions{IO: f.IO, Host: "127.0.0.1", ClientID: "my-app", RedirectURIs: []string{"http://127.0.0.1/cb", "http://[::1]/cb"},
 						TokenLifetime: time.Minute, AutoApprove: true, ready: func(u string) { ready <- u }}
 					return runAccountsServer(cmd.Context(), opts)
 				}
@@ -210,7 +212,7 @@ func TestAccountsServer(t *testing.T) {
 	if code := <-done; code != 0 {
 		t.Errorf("accounts-server after cancel = exit %d; want 0", code)
 	}
-	for _, want := range []string{"SPOTAUTH_ACCOUNTS_URL=" + base, "SPOTIFY_CLIENT_ID=my-app", "SPOTIFY_REDIRECT_URI=http://127.0.0.1/cb"} {
+	for _, want := range []string{"export SPOTAUTH_ACCOUNTS_URL=" + base, "export SPOTIFY_CLIENT_ID=my-app", "export SPOTIFY_REDIRECT_URI=http://127.0.0.1/cb"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("accounts-server stdout = %q; want %q", out.String(), want)
 		}
@@ -227,9 +229,13 @@ func TestAccountsServerBadApp(t *testing.T) {
 	if r.code != ExitUsage || !strings.Contains(r.err, "localhost") {
 		t.Errorf("accounts-server with a localhost URI = exit %d %q; want %d", r.code, r.err, ExitUsage)
 	}
-	r = e.run(runOpts{}, "accounts-server", "--addr", "256.0.0.1:0")
-	if r.code != ExitError || !strings.Contains(r.err, "--addr") {
-		t.Errorf("accounts-server --addr 256.0.0.1:0 = exit %d %q; want %d", r.code, r.err, ExitError)
+	r = e.run(runOpts{}, "accounts-server", "--host", "256.0.0.1", "--port", "0")
+	if r.code != ExitError || !strings.Contains(r.err, "--host") {
+		t.Errorf("accounts-server --host 256.0.0.1 = exit %d %q; want %d", r.code, r.err, ExitError)
+	}
+	r = e.run(runOpts{}, "accounts-server", "--port", "65536")
+	if r.code != ExitUsage || !strings.Contains(r.err, "invalid --port") {
+		t.Errorf("accounts-server --port 65536 = exit %d %q; want %d", r.code, r.err, ExitUsage)
 	}
 }
 

@@ -68,6 +68,7 @@ func runDemo(ctx context.Context, opts *demoOptions) (err error) {
 
 	srv := spotauthtest.NewUnstartedServer()
 	srv.AutoApprove = true
+	srv.HTTPServer = newHTTPServer()
 	srv.Start()
 	defer srv.Close()
 	step("started a fake Accounts service and Web API at %s (app %s)", srv.URL, srv.ClientID)

@@ -157,7 +157,7 @@ func TestE2EAccountsServer(t *testing.T) {
 	bin, _ := buildBinaries(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	server := exec.CommandContext(ctx, bin, "accounts-server", "--client-secret", "", "--redirect-uri", "http://127.0.0.1/callback")
+	server := exec.CommandContext(ctx, bin, "accounts-server", "--port", "0", "--redirect-uri", "http://127.0.0.1/callback")
 	server.Env = []string{"PATH=" + os.Getenv("PATH")}
 	server.Cancel = func() error { return server.Process.Signal(os.Interrupt) }
 	server.WaitDelay = 5 * time.Second
@@ -170,10 +170,10 @@ func TestE2EAccountsServer(t *testing.T) {
 	if err := server.Start(); err != nil {
 		t.Fatal(err)
 	}
-	vars := map[string]string{}
+	vars := map[string]string{} // from its export lines, up to the last
 	sc := bufio.NewScanner(stdout)
-	for len(vars) < 4 && sc.Scan() {
-		if k, v, ok := strings.Cut(sc.Text(), "="); ok {
+	for vars[spotauth.EnvRedirectURI] == "" && sc.Scan() {
+		if k, v, ok := strings.Cut(strings.TrimPrefix(sc.Text(), "export "), "="); ok {
 			vars[k] = v
 		}
 	}

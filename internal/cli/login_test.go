@@ -415,12 +415,17 @@ func TestTokenRefreshAtExpiry(t *testing.T) {
 	if n := e.srv.Stats().Refreshes; n != 0 {
 		t.Fatalf("refreshes = %d with 2 minutes left; want 0", n)
 	}
-	r := e.must("token", "--min-valid", "5m")
+	r := e.must("token", "--min-valid", "1m30s")
+	if n := e.srv.Stats().Refreshes; n != 0 {
+		t.Fatalf("refreshes = %d after token --min-valid 1m30s with 2 minutes left; want 0", n)
+	}
+	expireStored(t, e) // 10 s left
+	r = e.must("token", "--min-valid", "1m30s")
 	if n := e.srv.Stats().Refreshes; n != 1 {
-		t.Errorf("refreshes = %d after token --min-valid 5m; want 1", n)
+		t.Errorf("refreshes = %d after token --min-valid 1m30s with 10 s left; want 1", n)
 	}
 	if r.out == first.out {
-		t.Errorf("token --min-valid 5m printed the old token")
+		t.Errorf("token --min-valid 1m30s printed the old token")
 	}
 	after := loadStored(t, e, userToken)
 	if after.RefreshToken == before.RefreshToken || after.RefreshToken == "" {
@@ -457,7 +462,8 @@ func TestTokenReauthorize(t *testing.T) {
 			e := newTestEnv(t, nil)
 			e.login("--scope", "user-top-read")
 			tt.revoke(e.srv)
-			r := e.run(runOpts{}, "token", "--min-valid", "2h")
+			expireStored(t, e)
+			r := e.run(runOpts{}, "token")
 			if r.code != ExitAuth {
 				t.Errorf("token after %s = exit %d; want %d\n%s", tt.name, r.code, ExitAuth, r.err)
 			}
@@ -478,7 +484,8 @@ func TestTokenNetworkErrorKeepsToken(t *testing.T) {
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	dead := "http://" + ln.Addr().String()
 	ln.Close()
-	r := e.run(runOpts{}, "--accounts-url", dead, "token", "--min-valid", "2h")
+	expireStored(t, e)
+	r := e.run(runOpts{}, "--accounts-url", dead, "token")
 	if r.code != ExitNetwork || !strings.Contains(r.err, "kept") {
 		t.Errorf("token with the Accounts service down = exit %d %q; want %d, token kept", r.code, r.err, ExitNetwork)
 	}
@@ -502,7 +509,8 @@ func TestTokenServerErrors(t *testing.T) {
 			e := newTestEnv(t, nil)
 			e.login()
 			e.srv.FailToken(10, tt.fault)
-			r := e.run(runOpts{}, "token", "--min-valid", "2h")
+			expireStored(t, e)
+			r := e.run(runOpts{}, "token")
 			if r.code != tt.code {
 				t.Errorf("token with fault %s = exit %d; want %d\n%s", tt.name, r.code, tt.code, r.err)
 			}

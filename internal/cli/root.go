@@ -129,6 +129,9 @@ func newRootCmd(f *Factory, args []string) *cobra.Command {
 		for _, c := range commands {
 			root.AddCommand(c.make())
 		}
+		// --version, a flag of the root alone: off the path of a command.
+		root.Version = versionLine()
+		root.SetVersionTemplate("{{.Version}}")
 	}
 	// Cobra adds these when it executes; adding them now lets
 	// argumentsAreUsage reach their Args checks too.

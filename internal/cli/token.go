@@ -7,11 +7,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/spotauth/spotauth"
+	"github.com/spotauth/spotauth/internal/atomicfile"
 )
 
 type tokenOptions struct {
@@ -24,7 +27,10 @@ type tokenOptions struct {
 	JSON              bool
 	ClientCredentials bool
 	MinValid          time.Duration
-	RequireScopes     []string
+	// MinValidSet: --min-valid was given, and a fresh token that does not
+	// meet it is an error.
+	MinValidSet   bool
+	RequireScopes []string
 }
 
 func newTokenCmd(f *Factory, runF func(context.Context, *tokenOptions) error) *cobra.Command {
@@ -46,9 +52,14 @@ needs the client secret), cached and reused until it expires.`,
 			if opts.MinValid < 0 {
 				return usageErrorf("Pass a duration of 0 or more, e.g. --min-valid 5m.", "invalid --min-valid %v", opts.MinValid)
 			}
+			if opts.MinValid >= spotifyTokenLifetime {
+				return usageErrorf(fmt.Sprintf("Pass a duration shorter than %v, e.g. --min-valid 5m.", spotifyTokenLifetime),
+					"--min-valid %v cannot be met: Spotify's access tokens are valid for %v", opts.MinValid, spotifyTokenLifetime)
+			}
 			if opts.ClientCredentials && len(opts.RequireScopes) > 0 {
 				return usageErrorf("App tokens carry no scopes; drop --require-scope or --client-credentials.", "--require-scope cannot be used with --client-credentials")
 			}
+			opts.MinValidSet = cmd.Flags().Changed("min-valid")
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -58,7 +69,7 @@ needs the client secret), cached and reused until it expires.`,
 	fl := cmd.Flags()
 	fl.BoolVar(&opts.JSON, "json", false, "print JSON: access_token, token_type, expires_at, scope (never the refresh token)")
 	fl.BoolVar(&opts.ClientCredentials, "client-credentials", false, "print an app token (client-credentials grant) instead of the user's")
-	fl.DurationVar(&opts.MinValid, "min-valid", expiryMargin, "refresh first if the token expires within this duration")
+	fl.DurationVar(&opts.MinValid, "min-valid", expiryMargin, "refresh first if the token expires within this duration (less than 1h, the life of Spotify's tokens)")
 	fl.StringArrayVar(&opts.RequireScopes, "require-scope", nil, "fail unless the token has these scopes (names or presets; repeatable)")
 	registerScopeCompletion(cmd, "require-scope")
 	return cmd
@@ -115,6 +126,9 @@ func runToken(ctx context.Context, opts *tokenOptions) error {
 			"Log in again with them: %s", loginLine(s, t.Scope.Union(required)))
 	}
 	if !validFor(t, opts.MinValid, opts.Now()) {
+		if err := opts.knownShort(s, userToken, t); err != nil {
+			return err
+		}
 		// Only now is the configuration needed: the cached path stays light.
 		cfg, err := newConfig(s, opts.HTTPClient, opts.Now)
 		if err != nil {
@@ -123,8 +137,71 @@ func runToken(ctx context.Context, opts *tokenOptions) error {
 		if t, err = refreshUser(ctx, s, cfg, st, t, opts.MinValid); err != nil {
 			return err
 		}
+		if err := opts.checkFresh(s, userToken, t); err != nil {
+			return err
+		}
 	}
 	return printToken(opts.IO.Out, t, opts.JSON)
+}
+
+// spotifyTokenLifetime is how long Spotify's access tokens are valid
+// (expires_in 3600): --min-valid must be shorter.
+const spotifyTokenLifetime = time.Hour
+
+// A shortToken is a token of the profile, fresh from the Accounts
+// service, that was valid for less than --min-valid asked. It is
+// remembered beside the account seen at login, so that while it is the
+// stored token spotauth token fails at once instead of getting another
+// one just as short on every call.
+type shortToken struct {
+	ExpiresAt time.Time     `json:"expires_at"`
+	Lifetime  time.Duration `json:"lifetime"`
+}
+
+func shortTokenFile(s *settings, kind tokenKind) string {
+	return filepath.Join(s.ConfigDir, "accounts", storeName(s.Profile, kind)+".short-token.json")
+}
+
+// knownShort fails when t, the stored token, does not meet an explicit
+// --min-valid and is the remembered short one: a refresh would bring one
+// just as short.
+func (opts *tokenOptions) knownShort(s *settings, kind tokenKind, t *spotauth.Token) error {
+	now := opts.Now()
+	if !opts.MinValidSet || t == nil || validFor(t, opts.MinValid, now) {
+		return nil
+	}
+	data, err := os.ReadFile(shortTokenFile(s, kind))
+	if err != nil {
+		return nil
+	}
+	var short shortToken
+	if json.Unmarshal(data, &short) == nil && short.ExpiresAt.Equal(t.Expiry) && t.Expiry.After(now) && short.Lifetime <= opts.MinValid {
+		return tooShort(short.Lifetime, opts.MinValid)
+	}
+	return nil
+}
+
+// checkFresh fails when t, just obtained, does not meet an explicit
+// --min-valid, and remembers it for knownShort. The default --min-valid
+// takes a service's shorter tokens as they are.
+func (opts *tokenOptions) checkFresh(s *settings, kind tokenKind, t *spotauth.Token) error {
+	now := opts.Now()
+	if !opts.MinValidSet || validFor(t, opts.MinValid, now) {
+		return nil
+	}
+	lifetime := t.Expiry.Sub(now).Round(time.Second)
+	data, _ := json.Marshal(shortToken{ExpiresAt: t.Expiry, Lifetime: lifetime})
+	if os.MkdirAll(filepath.Dir(shortTokenFile(s, kind)), 0o700) == nil {
+		_ = atomicfile.WriteFile(shortTokenFile(s, kind), data, 0o600)
+	}
+	return tooShort(lifetime, opts.MinValid)
+}
+
+// tooShort says that the Accounts service issues tokens valid for less
+// than --min-valid.
+func tooShort(lifetime, minValid time.Duration) error {
+	return usageErrorf(fmt.Sprintf("Pass a --min-valid shorter than %v.", lifetime),
+		"--min-valid %v cannot be met: the Accounts service issues access tokens valid for %v", minValid, lifetime)
 }
 
 // runAppToken prints a client-credentials token, cached in the profile's
@@ -142,6 +219,13 @@ func runAppToken(ctx context.Context, opts *tokenOptions, s *settings) error {
 	if err != nil {
 		return err
 	}
+	if opts.MinValidSet {
+		if cur, err := st.Load(ctx); err == nil {
+			if err := opts.knownShort(s, appToken, cur); err != nil {
+				return err
+			}
+		}
+	}
 	// One request between concurrent processes, under the store's lease.
 	t, err := cfg.EnsureAppToken(ctx, st, opts.MinValid)
 	if err != nil {
@@ -154,6 +238,9 @@ func runAppToken(ctx context.Context, opts *tokenOptions, s *settings) error {
 			hint = "Check the network and --accounts-url (" + s.AccountsURL + "), then try again."
 		}
 		return withHint(wrapf(err, "could not get an app token"), "%s", hint)
+	}
+	if err := opts.checkFresh(s, appToken, t); err != nil {
+		return err
 	}
 	return printToken(opts.IO.Out, t, opts.JSON)
 }

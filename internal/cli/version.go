@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"runtime"
 	"runtime/debug"
 
@@ -31,6 +32,11 @@ func version() string {
 	return v
 }
 
+// versionLine is what spotauth version and spotauth --version print.
+func versionLine() string {
+	return fmt.Sprintf("spotauth %s %s %s/%s\n", version(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
 func newVersionCmd(f *Factory) *cobra.Command {
 	out := f.IO.Out
 	return &cobra.Command{
@@ -38,7 +44,7 @@ func newVersionCmd(f *Factory) *cobra.Command {
 		Short: "Print the version",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, err := fmt.Fprintf(out, "spotauth %s %s %s/%s\n", version(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			_, err := io.WriteString(out, versionLine())
 			return err
 		},
 	}
