@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -407,7 +408,12 @@ func TestFleetRedisRestart(t *testing.T) {
 		time.Sleep(time.Until(start.Add(3 * time.Second)))
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
+		// A worker may refresh while the test waits for the lease: Lock
+		// then reports the newer token instead; try again.
 		lease, err := store.(spotauth.LockingStore).Lock(ctx)
+		for errors.As(err, new(*spotauth.NewerTokenError)) {
+			lease, err = store.(spotauth.LockingStore).Lock(ctx)
+		}
 		if err != nil {
 			t.Errorf("Lock before stopping Redis = %v", err)
 			return

@@ -23,11 +23,10 @@ func TestLockBusyNamesHolder(t *testing.T) {
 	srv := redistest.StartServer(t, redistest.Options{Args: []string{"--requirepass", password}})
 	url := "redis://:" + password + "@" + srv.Addr + "/0?lease_ttl=20s"
 	open := func() *redisstore.Store {
-		s, err := redisstore.NewFromURL(url, "default", nil)
+		s, err := redisstore.NewFromURL(url, "default", &redisstore.Options{PollInterval: 50 * time.Millisecond})
 		if err != nil {
 			t.Fatalf("NewFromURL = %v", err)
 		}
-		redisstore.SetPollInterval(s, 50*time.Millisecond)
 		t.Cleanup(func() { s.Close() })
 		return s
 	}

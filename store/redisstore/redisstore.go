@@ -114,14 +114,20 @@ type Options struct {
 	// the URL's lease_ttl for [NewFromURL], else 5 s; it may not be below
 	// 30 ms.
 	LeaseTTL time.Duration
+
+	// PollInterval is how often a Lock waiting for another's lease tries
+	// again when no pub/sub message has said that the lease was released
+	// or the token saved: messages wake waiters, polls cover one lost. A
+	// holder that keeps the lease longer than this costs each waiter an
+	// attempt per interval. Zero means 250 ms.
+	PollInterval time.Duration
 }
 
 // Timings that are not options.
 const (
 	defaultLeaseTTL = 5 * time.Second
 	minLeaseTTL     = 30 * time.Millisecond
-	// defaultPoll is how often a waiting Lock retries the lease when no
-	// pub/sub message arrives; tests change it (export_test.go).
+	// defaultPoll is the default Options.PollInterval.
 	defaultPoll = 250 * time.Millisecond
 	// maxHold bounds how long a lease is renewed: a holder that never
 	// releases it loses it after this time.
@@ -188,6 +194,9 @@ func New(client redis.UniversalClient, key string, opts *Options) (*Store, error
 			return nil, fmt.Errorf("spotauth: redis store: lease TTL %v is below %v", opts.LeaseTTL, minLeaseTTL)
 		}
 		s.ttl = opts.LeaseTTL
+	}
+	if opts.PollInterval > 0 {
+		s.poll = opts.PollInterval
 	}
 	s.dataKey = s.tag + ":token"
 	s.leaseKey = s.tag + ":lease"

@@ -69,18 +69,20 @@ func newStore(t testing.TB, opts *redisstore.Options) (*redisstore.Store, *redis
 // delay on a busy machine, and waiters polling every 50 ms.
 func newStoreOn(t testing.TB, c redis.UniversalClient, key string, opts *redisstore.Options) *redisstore.Store {
 	t.Helper()
-	o := redisstore.Options{LeaseTTL: time.Second}
+	o := redisstore.Options{LeaseTTL: time.Second, PollInterval: 50 * time.Millisecond}
 	if opts != nil {
 		o.Sealer = opts.Sealer
 		if opts.LeaseTTL != 0 {
 			o.LeaseTTL = opts.LeaseTTL
+		}
+		if opts.PollInterval != 0 {
+			o.PollInterval = opts.PollInterval
 		}
 	}
 	s, err := redisstore.New(c, key, &o)
 	if err != nil {
 		t.Fatalf("New = %v", err)
 	}
-	redisstore.SetPollInterval(s, 50*time.Millisecond)
 	t.Cleanup(func() { s.Close() })
 	return s
 }
@@ -247,8 +249,7 @@ func TestLockIsExclusive(t *testing.T) {
 func TestLockWakesOnReleaseByPubSub(t *testing.T) {
 	// A poll interval and a lease TTL of an hour, far beyond the waiter's
 	// minute: only the pub/sub message can wake it before its deadline.
-	s, _ := newStore(t, &redisstore.Options{LeaseTTL: time.Hour})
-	redisstore.SetPollInterval(s, time.Hour)
+	s, _ := newStore(t, &redisstore.Options{LeaseTTL: time.Hour, PollInterval: time.Hour})
 	l := mustLock(t, s)
 	got := make(chan error, 1)
 	go func() {
@@ -268,8 +269,7 @@ func TestLockWakesOnReleaseByPubSub(t *testing.T) {
 }
 
 func TestLockCanceledWhileWaiting(t *testing.T) {
-	s, _ := newStore(t, &redisstore.Options{LeaseTTL: time.Hour})
-	redisstore.SetPollInterval(s, time.Hour)
+	s, _ := newStore(t, &redisstore.Options{LeaseTTL: time.Hour, PollInterval: time.Hour})
 	l := mustLock(t, s)
 	defer l.Release(context.Background())
 	ctx, cancel := context.WithCancel(context.Background())

@@ -18,7 +18,8 @@ import (
 //
 // With Stores, each process sends at most three commands to Redis per
 // expiry of a user's token, however many replicas reach the refresh point
-// at once: the refreshing one sends a Load, the attempt that takes the
+// at once, when the refresh takes less than [Options.PollInterval]: the
+// refreshing one sends a Load, the attempt that takes the
 // lease and the save, which also ends the lease; one that reaches it
 // during the refresh sends a Load and a failed attempt, then adopts the
 // new token from the message that announced its save (a

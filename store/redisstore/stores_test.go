@@ -86,8 +86,11 @@ func TestLockAnswersNewerToken(t *testing.T) {
 			holderClient, holderTrips := countedClient(t, addr)
 			waiterClient, waiterTrips := countedClient(t, addr)
 			a := newStoreOn(t, holderClient, "newer-"+tt.name, tt.opts)
-			b := newStoreOn(t, waiterClient, "newer-"+tt.name, tt.opts)
-			redisstore.SetPollInterval(b, time.Hour) // woken by the message alone
+			waiterOpts := redisstore.Options{PollInterval: time.Hour} // woken by the message alone
+			if tt.opts != nil {
+				waiterOpts.Sealer = tt.opts.Sealer
+			}
+			b := newStoreOn(t, waiterClient, "newer-"+tt.name, &waiterOpts)
 			if err := a.Save(ctx, testToken(1)); err != nil {
 				t.Fatal(err)
 			}
@@ -128,8 +131,7 @@ func TestLockAnswersNewerToken(t *testing.T) {
 }
 
 func TestSaveEndsLease(t *testing.T) {
-	s, _ := newStore(t, nil)
-	redisstore.SetPollInterval(s, time.Hour)
+	s, _ := newStore(t, &redisstore.Options{PollInterval: time.Hour})
 	ctx := ctxT(t, 30*time.Second)
 	l := mustLock(t, s)
 	if err := l.Save(ctx, testToken(1)); err != nil {
@@ -166,7 +168,7 @@ func TestStoresShareOneSubscription(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer holders.Close()
-	waiters, err := redisstore.NewStores(waiterClient, "app:user:", nil)
+	waiters, err := redisstore.NewStores(waiterClient, "app:user:", &redisstore.Options{PollInterval: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +195,6 @@ func TestStoresShareOneSubscription(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer s.Close()
-		redisstore.SetPollInterval(s, time.Hour)
 		wg.Go(func() {
 			l, err := s.Lock(ctx)
 			if err == nil {
@@ -271,7 +272,7 @@ func commandCalls(t *testing.T, c *redis.Client, name string) int64 {
 
 func TestStoresConformance(t *testing.T) {
 	c := newClient(t, redistest.Start(t))
-	ss, err := redisstore.NewStores(c, "conformance:", &redisstore.Options{LeaseTTL: time.Second})
+	ss, err := redisstore.NewStores(c, "conformance:", &redisstore.Options{LeaseTTL: conformanceTTL, PollInterval: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,7 +283,6 @@ func TestStoresConformance(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		redisstore.SetPollInterval(s, 50*time.Millisecond)
 		t.Cleanup(func() { s.Close() })
 		return s
 	})

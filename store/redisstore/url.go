@@ -45,7 +45,7 @@ func NewFromURL(rawURL, key string, opts *Options) (*Store, error) {
 	}
 	o := Options{LeaseTTL: cfg.leaseTTL}
 	if opts != nil {
-		o.Sealer = opts.Sealer
+		o.Sealer, o.PollInterval = opts.Sealer, opts.PollInterval
 		if opts.LeaseTTL != 0 {
 			o.LeaseTTL = opts.LeaseTTL
 		}
