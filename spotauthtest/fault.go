@@ -102,6 +102,21 @@ type faults struct {
 	rule              func(TokenRequest) *Fault
 }
 
+// serveQueuedFault counts a Web API request with count (under s.mu) and
+// answers it with the next fault of q, if one is queued, reporting
+// whether it did.
+func (s *Server) serveQueuedFault(w http.ResponseWriter, r *http.Request, q *[]queuedFault, count func()) bool {
+	s.lockApps()
+	count()
+	fault := popFault(q, "")
+	s.mu.Unlock()
+	return fault != nil && s.serveFault(w, r, fault, true, func(int) {
+		s.mu.Lock()
+		s.stats.Faults[fault.Kind]++
+		s.mu.Unlock()
+	})
+}
+
 // popFault takes the first fault of q that applies to grant.
 func popFault(q *[]queuedFault, grant string) *Fault {
 	for i := range *q {

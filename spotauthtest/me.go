@@ -39,15 +39,7 @@ type meResponse struct {
 // unexpired, unrevoked user token. email needs user-read-email; country and
 // product need user-read-private, as at Spotify.
 func (s *Server) serveMe(w http.ResponseWriter, r *http.Request) {
-	s.lockApps()
-	s.stats.MeRequests++
-	fault := popFault(&s.faults.me, "")
-	s.mu.Unlock()
-	if fault != nil && s.serveFault(w, r, fault, true, func(int) {
-		s.mu.Lock()
-		s.stats.Faults[fault.Kind]++
-		s.mu.Unlock()
-	}) {
+	if s.serveQueuedFault(w, r, &s.faults.me, func() { s.stats.MeRequests++ }) {
 		return
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {

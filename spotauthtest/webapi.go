@@ -52,15 +52,7 @@ const (
 // Any other /v1 path answers 404 "Service not found". Faults queued with
 // [Server.FailWebAPI] come first.
 func (s *Server) serveWebAPI(w http.ResponseWriter, r *http.Request) {
-	s.lockApps()
-	s.stats.WebAPIRequests[r.Method+" "+r.URL.Path]++
-	fault := popFault(&s.faults.webAPI, "")
-	s.mu.Unlock()
-	if fault != nil && s.serveFault(w, r, fault, true, func(int) {
-		s.mu.Lock()
-		s.stats.Faults[fault.Kind]++
-		s.mu.Unlock()
-	}) {
+	if s.serveQueuedFault(w, r, &s.faults.webAPI, func() { s.stats.WebAPIRequests[r.Method+" "+r.URL.Path]++ }) {
 		return
 	}
 	var route func(http.ResponseWriter, *http.Request, *grant)

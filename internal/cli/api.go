@@ -240,15 +240,10 @@ func runAPI(ctx context.Context, opts *apiOptions) error {
 	if err != nil {
 		return err
 	}
-	st, err := opts.OpenStore(s, userToken)
+	st, t, err := openUser(ctx, s, opts.OpenStore, opts.IO, opts.Now())
 	if err != nil {
 		return err
 	}
-	t, err := loadUser(ctx, s, st)
-	if err != nil {
-		return err
-	}
-	warnAuthorizationEnd(opts.IO, opts.Now(), s, t)
 	c := &apiCaller{opts: opts, s: s, st: st, tok: t, base: base}
 	if !validFor(t, expiryMargin, opts.Now()) {
 		if err := c.refresh(ctx, expiryMargin); err != nil {

@@ -47,15 +47,10 @@ func runRefresh(ctx context.Context, opts *refreshOptions) error {
 	if err != nil {
 		return err
 	}
-	st, err := opts.OpenStore(s, userToken)
+	st, old, err := openUser(ctx, s, opts.OpenStore, opts.IO, opts.Now())
 	if err != nil {
 		return err
 	}
-	old, err := loadUser(ctx, s, st)
-	if err != nil {
-		return err
-	}
-	warnAuthorizationEnd(opts.IO, opts.Now(), s, old)
 	t, err := refreshUser(ctx, s, cfg, st, old, -1)
 	if err != nil {
 		return err

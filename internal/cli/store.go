@@ -260,6 +260,21 @@ func loadUser(ctx context.Context, s *settings, st spotauth.TokenStore) (*spotau
 	return t, nil
 }
 
+// openUser opens the profile's store and loads its user token, as
+// [loadUser] does, warning on stderr when the authorization ends soon.
+func openUser(ctx context.Context, s *settings, open storeOpener, io *IOStreams, now time.Time) (spotauth.TokenStore, *spotauth.Token, error) {
+	st, err := open(s, userToken)
+	if err != nil {
+		return nil, nil, err
+	}
+	t, err := loadUser(ctx, s, st)
+	if err != nil {
+		return nil, nil, err
+	}
+	warnAuthorizationEnd(io, now, s, t)
+	return st, t, nil
+}
+
 // loadFailed is the error of a token of the profile that could not be
 // loaded (not a missing one), a [storeFailed] error with what to do.
 func loadFailed(s *settings, err error) error {

@@ -112,15 +112,10 @@ func runToken(ctx context.Context, opts *tokenOptions) error {
 	if err != nil {
 		return err
 	}
-	st, err := opts.OpenStore(s, userToken)
+	st, t, err := openUser(ctx, s, opts.OpenStore, opts.IO, opts.Now())
 	if err != nil {
 		return err
 	}
-	t, err := loadUser(ctx, s, st)
-	if err != nil {
-		return err
-	}
-	warnAuthorizationEnd(opts.IO, opts.Now(), s, t)
 	if missing := required.Difference(t.Scope); missing.Len() > 0 {
 		return withHint(&missingScopesError{Profile: s.Profile, Missing: missing},
 			"Log in again with them: %s", loginLine(s, t.Scope.Union(required)))
