@@ -25,8 +25,8 @@ type TokenStore interface {
 type LockingStore interface {
 	TokenStore
 	// Lock waits for the refresh lease and takes it. If ctx is done first,
-	// it returns a [*LeaseBusyError]. If another holder stores a token
-	// while it waits, it may return a [*NewerTokenError] instead. A lease
+	// it returns a [*LeaseBusyError]. If another holder stored a token
+	// since the caller's Load, it may return a [*NewerTokenError]. A lease
 	// its holder stops renewing (a dead process) expires after a short
 	// time.
 	Lock(ctx context.Context) (Lease, error)

@@ -89,6 +89,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -149,6 +150,7 @@ type Store struct {
 
 	ttl    time.Duration
 	poll   time.Duration
+	seen   atomic.Int64 // the newest version this store read or wrote; -1: none
 	sealer storecrypt.Sealer
 
 	renewers  sync.WaitGroup
@@ -189,6 +191,7 @@ func New(client redis.UniversalClient, key string, opts *Options) (*Store, error
 		sealer: opts.Sealer,
 		closed: make(chan struct{}),
 	}
+	s.seen.Store(-1)
 	if opts.LeaseTTL != 0 {
 		if opts.LeaseTTL < minLeaseTTL {
 			return nil, fmt.Errorf("spotauth: redis store: lease TTL %v is below %v", opts.LeaseTTL, minLeaseTTL)
@@ -301,14 +304,21 @@ func (s *Store) wrap(op string, err error) error {
 
 // Scripts. KEYS[1] is the data hash, KEYS[2] the lease; ARGV as noted.
 var (
-	// ARGV: lease value, TTL ms. Returns {1, version, token|false} or
-	// {0, pttl, version}.
+	// ARGV: lease value, TTL ms, the version the caller last saw (-1:
+	// none). Returns {2, version, token|false} without taking the lease if
+	// the stored version is newer than the caller's; else {1, version,
+	// token|false} with the lease, or {0, pttl, version}.
 	acquireScript = newScript(`
-if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  local d = redis.call('HMGET', KEYS[1], 'version', 'token')
-  return {1, tonumber(d[1]) or 0, d[2]}
+local d = redis.call('HMGET', KEYS[1], 'version', 'token')
+local v = tonumber(d[1]) or 0
+local seen = tonumber(ARGV[3])
+if seen >= 0 and v > seen then
+  return {2, v, d[2]}
 end
-return {0, redis.call('PTTL', KEYS[2]), tonumber(redis.call('HGET', KEYS[1], 'version')) or 0}`)
+if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  return {1, v, d[2]}
+end
+return {0, redis.call('PTTL', KEYS[2]), v}`)
 
 	// ARGV: lease value, TTL ms. Returns 1 if renewed, 0 if lost.
 	renewScript = newScript(`
@@ -504,14 +514,32 @@ type envelope struct {
 // Load returns the stored token, or an error wrapping
 // [spotauth.ErrTokenNotFound].
 func (s *Store) Load(ctx context.Context) (*spotauth.Token, error) {
-	b, err := s.client.HGet(ctx, s.dataKey, "token").Bytes()
-	if errors.Is(err, redis.Nil) {
-		return nil, s.wrap("load", spotauth.ErrTokenNotFound)
-	}
+	res, err := s.client.HMGet(ctx, s.dataKey, "version", "token").Result()
 	if err != nil {
 		return nil, s.wrap("load", err)
 	}
-	return s.decode(b)
+	if v, ok := res[0].(string); ok {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			s.saw(n)
+		}
+	}
+	b, ok := res[1].(string)
+	if !ok {
+		return nil, s.wrap("load", spotauth.ErrTokenNotFound)
+	}
+	return s.decode([]byte(b))
+}
+
+// saw records that this store read or wrote version v of the token: a
+// Lock takes the lease only if nothing newer was stored since (see
+// [Store.Lock]).
+func (s *Store) saw(v int64) {
+	for {
+		cur := s.seen.Load()
+		if v <= cur || s.seen.CompareAndSwap(cur, v) {
+			return
+		}
+	}
 }
 
 // Sealed reports whether the stored token is sealed (encrypted at rest,
@@ -550,24 +578,33 @@ func (s *Store) Save(ctx context.Context, t *spotauth.Token) error {
 	if err != nil {
 		return err
 	}
-	if err := saveScript.Run(ctx, s.client, s.keys(), b, s.channel).Err(); err != nil {
+	v, err := saveScript.Run(ctx, s.client, s.keys(), b, s.channel).Int64()
+	if err != nil {
 		return s.wrap("save", err)
 	}
+	s.saw(v)
 	return nil
 }
 
 // Delete removes the stored token, bumps the version and notifies watchers
 // with [spotauth.StoreDeleted]. Deleting a missing token is not an error.
 func (s *Store) Delete(ctx context.Context) error {
-	if err := deleteScript.Run(ctx, s.client, s.keys(), s.channel).Err(); err != nil {
+	v, err := deleteScript.Run(ctx, s.client, s.keys(), s.channel).Int64()
+	if err != nil {
 		return s.wrap("delete", err)
 	}
+	s.saw(v)
 	return nil
 }
 
 // Lock acquires the refresh lease, waiting until it is free or ctx is done;
 // a wait that ctx ends while another process holds the lease fails with a
-// [*spotauth.LeaseBusyError] naming it. The lease is renewed in the
+// [*spotauth.LeaseBusyError] naming it. When a token newer than the last
+// this store loaded or saved is stored, before or during the wait, Lock
+// returns a [*spotauth.NewerTokenError] carrying it instead, without
+// taking the lease: a caller that loaded a stale token just before
+// another's refresh ended adopts the new one, and does not take the lease
+// only to release it, which would wake every waiter. The lease is renewed in the
 // background until Release (for at most 5 minutes); always Release it.
 //
 // The lease's Save and Delete write only if nobody stored or deleted a
@@ -625,7 +662,7 @@ func (s *Store) Lock(ctx context.Context) (spotauth.Lease, error) {
 		} else if ok {
 			return l.start(), nil
 		} else if v > seen {
-			return nil, &spotauth.NewerTokenError{Version: v} // saved meanwhile
+			return nil, s.newer(v, "") // saved meanwhile
 		}
 	}
 	timer := time.NewTimer(s.poll) // Reset below; since Go 1.23 Reset drops a stale tick
@@ -675,7 +712,7 @@ func (s *Store) Lock(ctx context.Context) (spotauth.Lease, error) {
 			return l.start(), nil
 		} else if v > seen {
 			// Saved by another holder, whose message was lost.
-			return nil, &spotauth.NewerTokenError{Version: v}
+			return nil, s.newer(v, "")
 		}
 	}
 }
@@ -683,6 +720,7 @@ func (s *Store) Lock(ctx context.Context) (spotauth.Lease, error) {
 // newer returns the NewerTokenError of a save message: with its token, if
 // it carried one that this store can read.
 func (s *Store) newer(version int64, blob string) error {
+	s.saw(version)
 	e := &spotauth.NewerTokenError{Version: version}
 	if blob != "" {
 		if t, err := s.decode([]byte(blob)); err == nil {
@@ -815,7 +853,7 @@ type lease struct {
 // tryAcquire takes the lease if it is free. If not, it returns the
 // holder's remaining TTL and the stored token's version.
 func (l *lease) tryAcquire(ctx context.Context) (ok bool, pttl time.Duration, version int64, err error) {
-	res, err := acquireScript.Run(ctx, l.s.client, l.s.keys(), l.value, l.s.ttl.Milliseconds()).Slice()
+	res, err := acquireScript.Run(ctx, l.s.client, l.s.keys(), l.value, l.s.ttl.Milliseconds(), l.s.seen.Load()).Slice()
 	if err != nil {
 		if ctx.Err() != nil {
 			// Canceled during the round trip: the script may have taken
@@ -832,13 +870,24 @@ func (l *lease) tryAcquire(ctx context.Context) (ok bool, pttl time.Duration, ve
 		return false, 0, 0, l.s.wrap("lock", fmt.Errorf("unexpected script reply %v", res))
 	}
 	n, _ := res[1].(int64)
-	if res[0] != int64(1) {
+	switch res[0] {
+	case int64(2):
+		// Stored since this store last looked: no lease for a refresh
+		// that the stored token may make needless.
+		var blob string
+		if len(res) > 2 {
+			blob, _ = res[2].(string)
+		}
+		return false, 0, n, l.s.newer(n, blob)
+	case int64(1):
+	default:
 		if len(res) > 2 {
 			version, _ = res[2].(int64)
 		}
 		return false, time.Duration(n) * time.Millisecond, version, nil
 	}
 	l.version = n
+	l.s.saw(n)
 	if len(res) > 2 {
 		if str, ok := res[2].(string); ok {
 			l.token, l.hasToken = []byte(str), true
@@ -939,6 +988,7 @@ func (l *lease) Save(ctx context.Context, t *spotauth.Token) error {
 	// Stored: an earlier attempt that runs late finds the version moved
 	// and writes nothing.
 	l.version, l.attempts = v, nil
+	l.s.saw(v)
 	l.end(released)
 	return nil
 }
@@ -1014,6 +1064,7 @@ func (l *lease) Delete(ctx context.Context) error {
 		return l.s.wrap("delete", errVersionMoved)
 	}
 	l.version = v
+	l.s.saw(v)
 	l.end(released)
 	return nil
 }

@@ -415,7 +415,11 @@ func TestExpiredHolderSavesOverUnchangedVersion(t *testing.T) {
 	}
 
 	// Another holder takes the free lease and stores: the expired holder's
-	// next Save is refused and overwrites nothing.
+	// next Save is refused and overwrites nothing. It loads first, as a
+	// refresher does: Lock refuses a store that missed a newer token.
+	if _, err := s.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
 	other := mustLock(t, s)
 	if err := other.Save(ctx, testToken(4)); err != nil {
 		t.Fatalf("other holder's Save = %v", err)
@@ -893,4 +897,40 @@ func TestLeaseDelete(t *testing.T) {
 	if _, err := s.Load(ctx); !errors.Is(err, spotauth.ErrTokenNotFound) {
 		t.Errorf("Load after that Delete = %v; want ErrTokenNotFound", err)
 	}
+}
+
+// TestLockAfterAMissedSave: a store that loaded version 1 while another
+// stored version 2 gets the newer token from Lock, without the lease, which
+// stays free for others; once it has seen version 2 its Lock takes the
+// lease. (Taking the lease only to find the token fresh and release it
+// woke every waiter, which then tried again: under load, a cascade of
+// attempts per expiry.)
+func TestLockAfterAMissedSave(t *testing.T) {
+	s, c := newStore(t, nil)
+	other := newStoreOn(t, c, "default", nil)
+	ctx := ctxT(t, 10*time.Second)
+	if err := s.Save(ctx, testToken(1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Save(ctx, testToken(2)); err != nil {
+		t.Fatal(err)
+	}
+	var newer *spotauth.NewerTokenError
+	if l, err := s.Lock(ctx); !errors.As(err, &newer) {
+		if err == nil {
+			l.Release(ctx)
+		}
+		t.Fatalf("Lock after another store saved = %v; want a NewerTokenError", err)
+	}
+	if newer.Version != 2 || newer.Token == nil || !sameToken(newer.Token, testToken(2)) {
+		t.Errorf("NewerTokenError = version %d, token %+v; want version 2 with token 2", newer.Version, newer.Token)
+	}
+	short, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	l, err := other.Lock(short)
+	if err != nil {
+		t.Fatalf("Lock by the store that saved = %v; want the free lease", err)
+	}
+	l.Release(ctx)
+	mustLock(t, s).Release(ctx)
 }

@@ -23,7 +23,9 @@ import (
 // lease and the save, which also ends the lease; one that reaches it
 // during the refresh sends a Load and a failed attempt, then adopts the
 // new token from the message that announced its save (a
-// [spotauth.NewerTokenError]); one that comes later sends a Load. Watch on
+// [spotauth.NewerTokenError]); one whose Load came just before the save
+// sends that Load and an attempt that returns the new token, without the
+// lease; one that comes later sends a Load. Watch on
 // its stores costs no subscription either.
 //
 //	users, err := redisstore.NewStores(rdb, "myapp:user:", nil)
