@@ -295,7 +295,7 @@ func (s *Store) wrap(op string, err error) error {
 // once when a "saved" event arrives, which adopts it and ends its wait for
 // the lease. weblogin's TestRedisRoundTripsPerExpiry (a store per user
 // from a Stores, on-demand sources, every process reaching the refresh
-// point during a 200 ms refresh) measures 2 + 1/N commands per process
+// point during a 100 ms refresh) measures 2 + 1/N commands per process
 // per expiry for N processes (2.5, 2.1 and 2.0 at 2, 8 and 32), against
 // 5.0, 8.2 and 21.8 before (waiters took the lease one after another,
 // each release waking all the others). internal/fleet (8 watching
