@@ -107,7 +107,9 @@ func (s *RefreshingSource) run(f *flight, from *state, dels uint64, kind flightK
 			res.saveErr = &StoreError{Op: "save", Err: ferr}
 		}
 	} else {
-		res, err = s.renewal(stale, from.stored).run(ctx)
+		r := s.renewal(stale, from.stored)
+		r.unsaved = pending != nil && stale == pending
+		res, err = r.run(ctx)
 	}
 	s.mu.Lock()
 	closed := s.closed

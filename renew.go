@@ -73,6 +73,12 @@ type renewal struct {
 	// token would be stored again and undo the logout.
 	stale  *Token
 	stored bool
+	// unsaved: stale came from a refresh whose save has not succeeded
+	// yet, so its refresh token may be newer than the store's.
+	unsaved bool
+	// leased: the renewal holds the store's lease (set by run), under
+	// which the stored token is the newest saved one.
+	leased bool
 	// loaded: stale was just loaded from the store, so that reading it
 	// again before taking the lease would learn nothing.
 	loaded bool
@@ -159,6 +165,7 @@ func (r *renewal) run(ctx context.Context) (renewResult, error) {
 	del := func(ctx context.Context, base *Token) error {
 		return lease.Delete(ctx) // fenced: only the token seen under the lease
 	}
+	r.leased = true
 	return r.locked(ctx, lease.Load, lease.Save, del)
 }
 
@@ -222,7 +229,14 @@ func (r *renewal) locked(ctx context.Context, load func(context.Context) (*Token
 	r.stored = r.stored || cur != nil
 	// Renew from the newer of the stale and the stored token: the stored
 	// refresh token is the current one if another process rotated it.
+	// Under the lease the stored token is the newest saved one (fenced
+	// saves never put back an older one), so it is the base unless stale
+	// was never saved: expiries cannot tell, since one computed after a
+	// stall is late by the stall, and may pass a later token's.
 	base := newer(r.stale, cur)
+	if r.leased && cur != nil && !r.unsaved {
+		base = cur
+	}
 	// From here on nothing is abandoned when ctx is canceled (a
 	// RefreshingSource being closed, a program interrupted), only at ctx's
 	// deadline, or after defaultRefreshTimeout: a refresh request that was

@@ -61,3 +61,50 @@ type fixedClock time.Time
 func (c fixedClock) Now() time.Time { return time.Time(c) }
 
 func (fixedClock) AfterFunc(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
+
+// TestRenewUnderLeaseFromStored: under the lease, a stored token that
+// differs from the saved stale one is the refresh base even when its
+// expiry is whole seconds earlier, as after a stall that made the stale
+// token's computed expiry late: the stored refresh token is the current
+// one, and the stale one was rotated away (the fleet saw invalid_grant).
+// A stale token that was never saved stays the base when it is newer.
+func TestRenewUnderLeaseFromStored(t *testing.T) {
+	base := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	mine := &Token{AccessToken: "at-mine", RefreshToken: "rt-2", Expiry: base.Add(3 * time.Second)}
+	stored := &Token{AccessToken: "at-other", RefreshToken: "rt-3", Expiry: base.Add(time.Second)}
+	for _, tt := range []struct {
+		name    string
+		unsaved bool
+		want    string
+	}{
+		{"saved", false, "rt-3"},
+		{"unsaved", true, "rt-2"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			store := &MemoryStore{}
+			if err := store.Save(context.Background(), stored); err != nil {
+				t.Fatal(err)
+			}
+			var used string
+			r := &renewal{
+				renew: func(_ context.Context, b *Token) (*Token, error) {
+					used = b.RefreshToken
+					return &Token{AccessToken: "at-new", RefreshToken: "rt-4", Expiry: base.Add(time.Hour)}, nil
+				},
+				store:   store,
+				stale:   mine,
+				stored:  true,
+				unsaved: tt.unsaved,
+				loaded:  true,
+				adopt:   func(*Token) bool { return false }, // force the refresh
+				now:     func() time.Time { return base.Add(-time.Minute) },
+			}
+			if _, err := r.run(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if used != tt.want {
+				t.Errorf("refreshed with %q; want %q", used, tt.want)
+			}
+		})
+	}
+}
