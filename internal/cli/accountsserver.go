@@ -97,6 +97,12 @@ is given.`,
 const accountsServerApp = "spotauth walkthrough"
 
 func runAccountsServer(ctx context.Context, opts *accountsServerOptions) error {
+	// The app is checked first: a bad one is a usage error even when the
+	// port is busy.
+	srv := spotauthtest.NewUnstartedServer()
+	if err := configureFake(srv, opts); err != nil {
+		return err
+	}
 	addr := net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -106,11 +112,7 @@ func runAccountsServer(ctx context.Context, opts *accountsServerOptions) error {
 		}
 		return withHint(fmt.Errorf("spotauth: accounts-server: cannot listen on %s: %w", addr, err), "Choose another --host, or --port 0 for a free port.")
 	}
-	srv := spotauthtest.NewUnstartedServer()
-	if err := configureFake(srv, ln, opts); err != nil {
-		ln.Close()
-		return err
-	}
+	srv.Listener = ln
 	srv.Start()
 	defer srv.Close()
 
@@ -166,11 +168,10 @@ func envLines(url string, opts *accountsServerOptions) string {
 	return b.String()
 }
 
-// configureFake sets up the accounts-server's fake before Start: it
-// listens on ln and registers one app with every redirect URI. An app the
-// fake refuses is a usage error: its settings are the command's flags.
-func configureFake(srv *spotauthtest.Server, ln net.Listener, opts *accountsServerOptions) error {
-	srv.Listener = ln
+// configureFake sets up the accounts-server's fake before it listens: it
+// registers one app with every redirect URI. An app the fake refuses is a
+// usage error: its settings are the command's flags.
+func configureFake(srv *spotauthtest.Server, opts *accountsServerOptions) error {
 	srv.HTTPServer = newHTTPServer()
 	if opts.idleTimeout > 0 {
 		srv.HTTPServer.IdleTimeout = opts.idleTimeout
