@@ -40,10 +40,7 @@ func buildBinaries(tb testing.TB) (spotauth, hello string) {
 		if binErr != nil {
 			return
 		}
-		goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-		if _, err := os.Stat(goTool); err != nil {
-			goTool = "go"
-		}
+		goTool := goTool()
 		// Both binaries are built as releases are: static (CGO_ENABLED=0),
 		// so the dynamic loader is not part of the start-up measured.
 		env := append(os.Environ(), "CGO_ENABLED=0")
@@ -68,6 +65,19 @@ func buildBinaries(tb testing.TB) (spotauth, hello string) {
 		tb.Fatal(binErr)
 	}
 	return filepath.Join(binDir, "spotauth"), filepath.Join(binDir, "hello-bin")
+}
+
+// goTool is the go command of the toolchain running the tests.
+func goTool() string {
+	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); statOK(p) {
+		return p
+	}
+	return "go"
+}
+
+func statOK(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 func cleanupBinaries() {

@@ -8,6 +8,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -130,8 +131,16 @@ func newRootCmd(f *Factory, args []string) *cobra.Command {
 			root.AddCommand(c.make())
 		}
 		// --version, a flag of the root alone: off the path of a command.
-		root.Version = versionLine()
-		root.SetVersionTemplate("{{.Version}}")
+		// Not cobra's Version: its template would link text/template's
+		// execution, whose reflection keeps every method in the binary.
+		showVersion := root.Flags().BoolP("version", "v", false, "print the version, as spotauth version does")
+		root.RunE = func(cmd *cobra.Command, args []string) error {
+			if *showVersion {
+				_, err := io.WriteString(f.IO.Out, versionLine())
+				return err
+			}
+			return cmd.Help()
+		}
 	}
 	// Cobra adds these when it executes; adding them now lets
 	// argumentsAreUsage reach their Args checks too.

@@ -67,3 +67,37 @@ func TestStartupInit(t *testing.T) {
 		t.Errorf("the packages of %s allocate %d times at init (limit %d): keep what only other commands need off the token path\n%s", module, total, limit, report.String())
 	}
 }
+
+// TestDeadCodeElimination: nothing the spotauth command links makes a
+// method callable by name through reflection (text/template's execution
+// does, for instance). If something did, the linker would keep every
+// exported method of every type, go-redis's hundreds of commands among
+// them: the binary grew from 17 to 28 MB, and every start paid for it.
+// The linker marks such callers <ReflectMethod> in its -dumpdep output.
+func TestDeadCodeElimination(t *testing.T) {
+	if testing.Short() {
+		t.Skip("links the spotauth binary; skipped with -short")
+	}
+	t.Parallel()
+	cmd := exec.Command(goTool(), "build", "-ldflags=-dumpdep", "-o", os.DevNull, "github.com/spotauth/spotauth/cmd/spotauth")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build -ldflags=-dumpdep: %v\n%.2000s", err, out)
+	}
+	deps := 0
+	seen := map[string]bool{}
+	for line := range strings.Lines(string(out)) {
+		from, _, ok := strings.Cut(line, " -> ")
+		if !ok {
+			continue
+		}
+		deps++
+		if sym, marked := strings.CutSuffix(from, " <ReflectMethod>"); marked && !seen[sym] {
+			seen[sym] = true
+			t.Errorf("%s is reachable in the spotauth binary and calls methods by name: the linker keeps every exported method", sym)
+		}
+	}
+	if deps < 1000 {
+		t.Fatalf("go build -ldflags=-dumpdep printed %d dependencies; is the flag still supported?\n%.2000s", deps, out)
+	}
+}
