@@ -2,6 +2,9 @@ package cli
 
 import (
 	"context"
+	"errors"
+	"io/fs"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -51,6 +54,18 @@ func TestTokenMinValidLongerThanIssuedTokens(t *testing.T) {
 	}
 	if n := e.srv.Stats().Refreshes - before; n != 1 {
 		t.Errorf("token --min-valid 5m after them refreshed (%d refreshes); want the stored token", n)
+	}
+	// The record of the short token is no profile, and logout removes it.
+	rec := shortTokenFile(&settings{ConfigDir: e.dir, Profile: defaultProfile}, userToken)
+	if _, err := os.Stat(rec); err != nil {
+		t.Fatalf("the record of the short token: %v", err)
+	}
+	if r := e.must("status", "--all"); strings.Contains(r.out, "short") {
+		t.Errorf("status --all = %q; want no profile of the short-token record", r.out)
+	}
+	e.must("logout")
+	if _, err := os.Stat(rec); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the record of the short token after logout: %v; want it removed", err)
 	}
 }
 

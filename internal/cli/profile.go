@@ -32,8 +32,7 @@ type profile struct {
 	Account     *account `json:"account,omitempty"`
 }
 
-// hasSettings reports whether p holds the settings of a login; a record
-// of the former accounts directory holds only the account.
+// hasSettings reports whether p holds the settings of a login.
 func (p *profile) hasSettings() bool { return p != nil && p.ClientID != "" }
 
 // account returns the account seen at login, or nil.
@@ -51,17 +50,11 @@ func profileFile(configDir, name string) string {
 	return filepath.Join(profileDir(configDir), name+".json")
 }
 
-// loadProfile reads the profile file of name; nil if there is none. For a
-// profile logged in before profile files existed, it returns the account
-// of its accounts/<name>.json alone.
+// loadProfile reads the profile file of name; nil if there is none.
 func loadProfile(configDir, name string) (*profile, error) {
 	path := profileFile(configDir, name)
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		var a account
-		if data, err := os.ReadFile(legacyAccountFile(configDir, name)); err == nil && json.Unmarshal(data, &a) == nil && a.ID != "" {
-			return &profile{Account: &a}, nil
-		}
 		return nil, nil
 	}
 	var p profile
@@ -105,10 +98,10 @@ func writeProfile(configDir, name string, p *profile) error {
 	return atomicfile.WriteFile(profileFile(configDir, name), append(data, '\n'), 0o600)
 }
 
-// removeProfile removes the profile file of s's profile, and the account
-// record of a login before profile files.
+// removeProfile removes the profile file of s's profile and the records
+// of its short tokens.
 func removeProfile(s *settings) error {
-	for _, path := range []string{profileFile(s.ConfigDir, s.Profile), legacyAccountFile(s.ConfigDir, s.Profile)} {
+	for _, path := range []string{profileFile(s.ConfigDir, s.Profile), shortTokenFile(s, userToken), shortTokenFile(s, appToken)} {
 		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
@@ -116,19 +109,12 @@ func removeProfile(s *settings) error {
 	return nil
 }
 
-// legacyAccountFile is where spotauth kept the account seen at login
-// before profile files.
-func legacyAccountFile(configDir, name string) string {
-	return filepath.Join(configDir, "accounts", name+".json")
-}
-
 // knownProfiles lists, sorted, s's profile and every profile with a
-// profile file (or an account record of a login before profile files) in
-// the config directory or a token in s's file store. A Redis store is not
+// profile file in the config directory or a token in s's file store. A Redis store is not
 // listed: its profiles are found through their profile files.
 func knownProfiles(s *settings) ([]string, error) {
 	set := map[string]bool{s.Profile: true}
-	dirs := []string{profileDir(s.ConfigDir), filepath.Join(s.ConfigDir, "accounts")}
+	dirs := []string{profileDir(s.ConfigDir)}
 	if loc, err := parseStore(s.Store, s.ConfigDir); err == nil && loc.kind == "file" {
 		dirs = append(dirs, loc.dir)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -405,26 +404,5 @@ func TestCompletion(t *testing.T) {
 				t.Errorf("spotauth __complete %q = %q; want no %q", tt.args, r.out, w)
 			}
 		}
-	}
-}
-
-// A login from before profile files left its account in accounts/; status
-// still shows it, and logout removes it.
-func TestLegacyAccountFile(t *testing.T) {
-	t.Parallel()
-	e := newTestEnv(t, nil)
-	e.login()
-	os.Remove(profileFile(e.dir, "default"))
-	legacy := legacyAccountFile(e.dir, "default")
-	os.MkdirAll(filepath.Dir(legacy), 0o700)
-	if err := os.WriteFile(legacy, []byte(`{"id":"old-user","display_name":"Old Name"}`), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if r := e.must("status"); !strings.Contains(r.out, "Account:        Old Name (old-user)") {
-		t.Errorf("status = %q; want the account of the accounts file", r.out)
-	}
-	e.must("logout")
-	if _, err := os.Stat(legacy); !os.IsNotExist(err) {
-		t.Errorf("accounts file after logout: %v; want it removed", err)
 	}
 }

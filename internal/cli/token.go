@@ -145,16 +145,17 @@ const spotifyTokenLifetime = time.Hour
 
 // A shortToken is a token of the profile, fresh from the Accounts
 // service, that was valid for less than --min-valid asked. It is
-// remembered beside the account seen at login, so that while it is the
-// stored token spotauth token fails at once instead of getting another
-// one just as short on every call.
+// remembered beside the profile file (logout removes it), so that while
+// it is the stored token spotauth token fails at once instead of getting
+// another one just as short on every call.
 type shortToken struct {
 	ExpiresAt time.Time     `json:"expires_at"`
 	Lifetime  time.Duration `json:"lifetime"`
 }
 
 func shortTokenFile(s *settings, kind tokenKind) string {
-	return filepath.Join(s.ConfigDir, "accounts", storeName(s.Profile, kind)+".short-token.json")
+	// Not .json: the profile files are the .json files of the directory.
+	return filepath.Join(profileDir(s.ConfigDir), storeName(s.Profile, kind)+".short-token")
 }
 
 // knownShort fails when t, the stored token, does not meet an explicit
