@@ -32,28 +32,31 @@ func TestRenewFromStoredWithinTheSecond(t *testing.T) {
 		t.Error("adoptable(stored, mine) = false; want the stored token adopted")
 	}
 
+	if used := refreshTokenUsed(t, base, stored, &renewal{stale: mine}); used != "rt-3" {
+		t.Errorf("refreshed with %q; want the stored refresh token rt-3", used)
+	}
+}
+
+// refreshTokenUsed runs r, a renewal of a stored token whose refresh is
+// forced, against a store holding stored, at base minus a minute, and
+// returns the refresh token that r sent.
+func refreshTokenUsed(t *testing.T, base time.Time, stored *Token, r *renewal) (used string) {
+	t.Helper()
 	store := &MemoryStore{}
 	if err := store.Save(context.Background(), stored); err != nil {
 		t.Fatal(err)
 	}
-	var used string
-	r := &renewal{
-		renew: func(_ context.Context, b *Token) (*Token, error) {
-			used = b.RefreshToken
-			return &Token{AccessToken: "at-new", RefreshToken: "rt-4", Expiry: base.Add(time.Hour)}, nil
-		},
-		store:  store,
-		stale:  mine,
-		stored: true,
-		adopt:  func(*Token) bool { return false }, // force the refresh
-		now:    func() time.Time { return base.Add(-time.Minute) },
+	r.renew = func(_ context.Context, b *Token) (*Token, error) {
+		used = b.RefreshToken
+		return &Token{AccessToken: "at-new", RefreshToken: "rt-4", Expiry: base.Add(time.Hour)}, nil
 	}
+	r.store, r.stored = store, true
+	r.adopt = func(*Token) bool { return false } // force the refresh
+	r.now = func() time.Time { return base.Add(-time.Minute) }
 	if _, err := r.run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if used != "rt-3" {
-		t.Errorf("refreshed with %q; want the stored refresh token rt-3", used)
-	}
+	return used
 }
 
 type fixedClock time.Time
@@ -81,28 +84,7 @@ func TestRenewUnderLeaseFromStored(t *testing.T) {
 		{"unsaved", true, "rt-2"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			store := &MemoryStore{}
-			if err := store.Save(context.Background(), stored); err != nil {
-				t.Fatal(err)
-			}
-			var used string
-			r := &renewal{
-				renew: func(_ context.Context, b *Token) (*Token, error) {
-					used = b.RefreshToken
-					return &Token{AccessToken: "at-new", RefreshToken: "rt-4", Expiry: base.Add(time.Hour)}, nil
-				},
-				store:   store,
-				stale:   mine,
-				stored:  true,
-				unsaved: tt.unsaved,
-				loaded:  true,
-				adopt:   func(*Token) bool { return false }, // force the refresh
-				now:     func() time.Time { return base.Add(-time.Minute) },
-			}
-			if _, err := r.run(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			if used != tt.want {
+			if used := refreshTokenUsed(t, base, stored, &renewal{stale: mine, unsaved: tt.unsaved, loaded: true}); used != tt.want {
 				t.Errorf("refreshed with %q; want %q", used, tt.want)
 			}
 		})
