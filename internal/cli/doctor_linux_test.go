@@ -1,15 +1,13 @@
 package cli
 
 import (
-	"bufio"
 	"context"
-	"os"
-	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/spotauth/spotauth/internal/proctest"
 )
 
 // doctor finds the lock of the profile's token held by a stopped process
@@ -21,36 +19,7 @@ func TestDoctorStoppedLockHolder(t *testing.T) {
 	t.Parallel()
 	e := newTestEnv(t, nil)
 	e.login()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), holdLockEnv+"="+e.dir)
-	cmd.Stderr = os.Stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := false
-	end := func() {
-		if !done {
-			done = true
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-	}
-	defer end()
-	if line, err := bufio.NewReader(stdout).ReadString('\n'); line != "locked\n" {
-		t.Fatalf("holder said %q, %v; want locked", line, err)
-	}
-	pid := cmd.Process.Pid
-	if err := cmd.Process.Signal(syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
-	var ws syscall.WaitStatus
-	if _, err := syscall.Wait4(pid, &ws, syscall.WUNTRACED, nil); err != nil || !ws.Stopped() {
-		t.Fatalf("wait4(%d) = %v, status %v; want the holder stopped", pid, err, ws)
-	}
+	pid, end := proctest.StartStopped(t, holdLockEnv+"="+e.dir)
 
 	r := e.run(runOpts{}, "doctor")
 	p := strconv.Itoa(pid)

@@ -1,17 +1,15 @@
 package filestore_test
 
 import (
-	"bufio"
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/spotauth/spotauth/internal/proctest"
 	"github.com/spotauth/spotauth/store/storetest"
 )
 
@@ -28,36 +26,7 @@ func TestLockBusyStoppedHolder(t *testing.T) {
 	if err := s.Save(ctx, storetest.SampleToken(1)); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), envChild+"=hold", envDir+"="+dir)
-	cmd.Stderr = os.Stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	killed := false
-	defer func() {
-		if !killed {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-	}()
-	if line, err := bufio.NewReader(stdout).ReadString('\n'); line != "locked\n" {
-		t.Fatalf("holder said %q, %v; want locked", line, err)
-	}
-	pid := cmd.Process.Pid
-	if err := cmd.Process.Signal(syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
-	// Wait until the kernel reports the child stopped (WUNTRACED reports
-	// a stop without reaping; cmd.Wait still reaps the exit).
-	var info syscall.WaitStatus
-	if _, err := syscall.Wait4(pid, &info, syscall.WUNTRACED, nil); err != nil || !info.Stopped() {
-		t.Fatalf("wait4(%d) = %v, status %v; want the holder stopped", pid, err, info)
-	}
+	pid, end := proctest.StartStopped(t, envChild+"=hold", envDir+"="+dir)
 
 	lockPath := filepath.Join(dir, "default.lock")
 	p := strconv.Itoa(pid)
@@ -66,7 +35,7 @@ func TestLockBusyStoppedHolder(t *testing.T) {
 		return context.WithTimeout(ctx, 100*time.Millisecond)
 	}
 	c, cancel := short()
-	_, err = s.Lock(c)
+	_, err := s.Lock(c)
 	cancel()
 	wantBusy(t, "Lock()", err, lockPath, holder, hint)
 	c, cancel = short()
@@ -81,11 +50,7 @@ func TestLockBusyStoppedHolder(t *testing.T) {
 		t.Errorf("Load() after the failed waits = %v; want token 1", err)
 	}
 
-	if err := cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	cmd.Wait()
-	killed = true
+	end()
 	c, cancel = context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	l, err := s.Lock(c)
