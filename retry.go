@@ -86,7 +86,7 @@ func (c *Config) retrieve(ctx context.Context, r *tokenRequest) (*wire.Token, ti
 			if ctx.Err() != nil || !r.retry || attempt >= pol.MaxAttempts {
 				return nil, time.Time{}, terr
 			}
-			if werr := sleep(ctx, pol.backoff(attempt)); werr != nil {
+			if werr := wire.Sleep(ctx, pol.backoff(attempt)); werr != nil {
 				return nil, time.Time{}, fmt.Errorf("spotauth: %s request: gave up retrying: %w (last error: %w)", r.grant, werr, unprefixed{terr})
 			}
 			continue
@@ -126,7 +126,7 @@ func (c *Config) retrieve(ctx context.Context, r *tokenRequest) (*wire.Token, ti
 			// Waiting would outlast ctx: report now, without sleeping.
 			return nil, time.Time{}, te
 		}
-		if werr := sleep(ctx, wait); werr != nil {
+		if werr := wire.Sleep(ctx, wait); werr != nil {
 			return nil, time.Time{}, fmt.Errorf("spotauth: %s request: gave up retrying: %w (last error: %w)", r.grant, werr, unprefixed{te})
 		}
 	}
@@ -138,21 +138,6 @@ func (c *Config) transportError(ctx context.Context, r *tokenRequest, err error)
 		return fmt.Errorf("spotauth: %s request failed, not retried because the code may have been consumed: %w", r.grant, err)
 	}
 	return fmt.Errorf("spotauth: %s request failed: %w", r.grant, err)
-}
-
-// sleep waits d or until ctx is done, whichever comes first.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // newToken builds a Token from a wire token received for a request sent

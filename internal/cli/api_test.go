@@ -357,17 +357,3 @@ func TestAPIJQErrorPosition(t *testing.T) {
 		t.Errorf("spotauth api --jq '.a | )' = exit %d, %q; want %d pointing at the )", r.code, r.err, ExitUsage)
 	}
 }
-
-func TestSleepHonoursContext(t *testing.T) {
-	t.Parallel()
-	stop := errors.New("stop")
-	ctx, cancel := context.WithCancelCause(context.Background())
-	cancel(stop)
-	// An hour's wait: it returns only because ctx is done.
-	if err := sleepCtx(ctx, time.Hour); !errors.Is(err, stop) {
-		t.Errorf("sleepCtx(done ctx, 1h) = %v; want the context's cause", err)
-	}
-	if err := sleepCtx(context.Background(), 0); err != nil {
-		t.Errorf("sleepCtx(ctx, 0) = %v; want nil", err)
-	}
-}

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/spotauth/spotauth"
+	"github.com/spotauth/spotauth/internal/wire"
 )
 
 // Factory holds what the commands depend on: streams, environment,
@@ -61,19 +62,7 @@ func (f *Factory) sleep() func(context.Context, time.Duration) error {
 	if f.Sleep != nil {
 		return f.Sleep
 	}
-	return sleepCtx
-}
-
-// sleepCtx waits for d or until ctx is done, returning ctx's cause then.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	}
+	return wire.Sleep
 }
 
 // httpClient returns the client for the Accounts service and the Web API.

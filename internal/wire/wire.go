@@ -1,6 +1,6 @@
 // Package wire holds the HTTP wire code of spotauth's token requests: form
 // encoding, size-limited reads, strict decoding of Spotify's token and
-// error JSON, Retry-After parsing and sanitized body excerpts.
+// error JSON, Retry-After parsing and waiting, and sanitized body excerpts.
 //
 // It knows nothing about grants or retries; the root package adds those.
 package wire
@@ -281,6 +281,22 @@ func describeBody(header http.Header, body []byte, err error) string {
 			return fmt.Sprintf("%s body, want JSON", sanitizeField(ct, nil))
 		}
 		return "body is not JSON"
+	}
+}
+
+// Sleep waits d, such as a Retry-After or a backoff between attempts, or
+// until ctx is done, and then returns ctx.Err().
+func Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 

@@ -394,3 +394,18 @@ func FuzzParseRetryAfter(f *testing.F) {
 		}
 	})
 }
+
+func TestSleep(t *testing.T) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(errors.New("stop"))
+	// An hour's wait: it returns only because ctx is done.
+	if err := Sleep(ctx, time.Hour); err != context.Canceled {
+		t.Errorf("Sleep(done ctx, 1h) = %v; want context.Canceled", err)
+	}
+	if err := Sleep(ctx, 0); err != context.Canceled {
+		t.Errorf("Sleep(done ctx, 0) = %v; want context.Canceled", err)
+	}
+	if err := Sleep(context.Background(), time.Millisecond); err != nil {
+		t.Errorf("Sleep(ctx, 1ms) = %v; want nil", err)
+	}
+}
