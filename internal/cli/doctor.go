@@ -111,10 +111,15 @@ func runDoctor(ctx context.Context, opts *doctorOptions) error {
 	}
 
 	// Client secret.
-	if s.ClientSecret != "" {
+	switch {
+	case s.ClientSecret == "" && s.Saved.hasSettings() && !s.Saved.PKCE:
+		err := missingSecret(s)
+		_, hint := classify(err)
+		fs = append(fs, finding{levelFail, fmt.Sprintf("profile %s logged in with the client secret, and none is configured: its token cannot be refreshed", s.Profile), hint, err})
+	case s.ClientSecret != "":
 		add(levelWarn, fmt.Sprintf("a client secret is configured (from %s): login uses the secret flow, not PKCE", s.source["client-secret"]),
 			fmt.Sprintf("For a command-line or desktop app, PKCE needs no secret: unset %s (or pass --pkce to login). Keep the secret only for spotauth token --client-credentials, and never ship it.", spotauth.EnvClientSecret))
-	} else {
+	default:
 		add(levelOK, "no client secret: login uses PKCE", "")
 	}
 

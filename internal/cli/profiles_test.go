@@ -126,6 +126,11 @@ func TestProfileSecretMissingAtRefresh(t *testing.T) {
 	if r.out != "" || e.srv.Stats().Refreshes != 0 {
 		t.Errorf("token printed %q after %d refresh requests; want nothing, and no request", r.out, e.srv.Stats().Refreshes)
 	}
+	d := e.run(runOpts{}, "doctor", "--offline", "--profile", "work")
+	if d.code != r.code || !strings.Contains(d.out, "[FAIL] profile work logged in with the client secret, and none is configured") ||
+		!strings.Contains(d.out, "came from environment "+spotauth.EnvClientSecret) {
+		t.Errorf("doctor without the secret = exit %d\n%s; want %d, a FAIL line and where the secret came from", d.code, d.out, r.code)
+	}
 
 	e.vars[spotauth.EnvClientSecret] = e.srv.ClientSecret
 	e.must("token", "--profile", "work")
