@@ -72,7 +72,8 @@ func TestStartupInit(t *testing.T) {
 // method callable by name through reflection (text/template's execution
 // does, for instance). If something did, the linker would keep every
 // exported method of every type, go-redis's hundreds of commands among
-// them: the binary grew from 17 to 28 MB, and every start paid for it.
+// them: the binary grew from 17 to 28 MB, and a cached "spotauth token"
+// ran 8% more instructions and took 5% more page faults.
 // The linker marks such callers <ReflectMethod> in its -dumpdep output.
 func TestDeadCodeElimination(t *testing.T) {
 	if testing.Short() {
