@@ -176,25 +176,29 @@ type pagingJSON struct {
 	Total    int            `json:"total"`
 }
 
+// queryInt returns the integer parameter name of q, or def when it is
+// absent; ok is false when it is not an integer from lo to hi.
+func queryInt(q url.Values, name string, def, lo, hi int) (n int, ok bool) {
+	v := q.Get(name)
+	if v == "" {
+		return def, true
+	}
+	n, err := strconv.Atoi(v)
+	return n, err == nil && n >= lo && n <= hi
+}
+
 // servePlaylists handles GET /v1/me/playlists.
 func (s *Server) servePlaylists(w http.ResponseWriter, r *http.Request, g *grant) {
 	q := r.URL.Query()
-	limit, offset := 20, 0
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 50 {
-			writeAPIError(w, http.StatusBadRequest, "Invalid limit")
-			return
-		}
-		limit = n
+	limit, ok := queryInt(q, "limit", 20, 1, 50)
+	if !ok {
+		writeAPIError(w, http.StatusBadRequest, "Invalid limit")
+		return
 	}
-	if v := q.Get("offset"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 || n > 100000 {
-			writeAPIError(w, http.StatusBadRequest, "Invalid offset")
-			return
-		}
-		offset = n
+	offset, ok := queryInt(q, "offset", 0, 0, 100000)
+	if !ok {
+		writeAPIError(w, http.StatusBadRequest, "Invalid offset")
+		return
 	}
 	private := g.hasScope("playlist-read-private")
 	base := cmp.Or(s.URL, "http://"+r.Host)
